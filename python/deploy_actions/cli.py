@@ -1,0 +1,111 @@
+"""`deploy-actions <command>`: one entry point for laptops, GitHub Actions, GitLab CI and act.
+Turns every user mistake into one clear line and exit 2, a failed check into exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+
+from deploy_actions import __version__
+from deploy_actions.commands import COMMANDS
+from deploy_actions.console import Reporter
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
+from deploy_actions.options import add_arguments, resolve
+
+PROG = "deploy-actions"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print usage and exit itself
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document with the result on stdout")
+    common.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
+                        help="colour the output (default: when stdout is a terminal and NO_COLOR is unset)")
+    parser = _Parser(prog=PROG, parents=[common],
+                     description="One artifact, one smoke check: build, ship and verify Dockerised services.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS.values():
+        p = sub.add_parser(command.name, parents=[common], help=command.summary,
+                           description=command.description or command.summary,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_arguments(p, command.options)
+    return parser
+
+
+def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
+    """The root action passes its `command` input and every other input through the
+    environment; pick the command and say which given inputs it will not use."""
+    name = env.get("INPUT_COMMAND", "").strip()
+    if name not in COMMANDS:
+        raise UsageError(f"expected one of {', '.join(COMMANDS)}, got {name!r}", input="command")
+    known = {o.env for o in COMMANDS[name].options} | {"INPUT_COMMAND"}
+    every = {o.env: o.name for c in COMMANDS.values() for o in c.options}
+    for var, value in sorted(env.items()):
+        if var.startswith("INPUT_") and var not in known and value.strip() and var in every:
+            reporter.warning(f"input `{every[var]}` is not used by command `{name}` and was ignored",
+                             title="deploy-actions")
+    return [name]
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ if env is None else env)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--json", action="store_true")
+    pre.add_argument("--color", action=argparse.BooleanOptionalAction, default=None)
+    early, _ = pre.parse_known_args(argv)
+    reporter = Reporter(json_mode=early.json, colour=early.color, env=env)
+    command_name = None
+    try:
+        if not argv and env.get("INPUT_COMMAND") is not None:
+            argv = _root_entry(env, reporter)
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        command = COMMANDS[args.command]
+        command_name = command.name
+        raw = resolve(command.options, args, env)
+        for opt in command.options:
+            if opt.secret and raw[opt.name]:
+                reporter.secret(raw[opt.name])
+        inputs = command.parse(raw)
+        for value in command.secrets(inputs):
+            reporter.secret(value)
+        return command.run(inputs, reporter)
+    except UsageError as exc:
+        title = f"{PROG} {command_name}: bad input" if command_name else f"{PROG}: bad input"
+        reporter.error(str(exc), title=title, file=exc.file, line=exc.line)
+        if exc.hint:
+            reporter.detail(exc.hint)
+        reporter.summary(f"### ❌ {title}\n\n{exc}\n" + (f"\n{exc.hint}\n" if exc.hint else ""))
+        reporter.result({"ok": False, "error": str(exc), "kind": "usage"})
+        return EXIT_USAGE
+    except CheckFailed as exc:
+        reporter.error(str(exc), title=f"{PROG} {command_name}")
+        return EXIT_CHECK_FAILED
+    except KeyboardInterrupt:
+        reporter.error("interrupted", title=PROG)
+        return 130
+    except Exception as exc:  # a bug in deploy-actions, not the user's mistake
+        reporter.error(f"internal error ({type(exc).__name__}: {exc}); please report it with the log "
+                       "(set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)", title=PROG)
+        if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
+            reporter.detail(traceback.format_exc())
+        return EXIT_CHECK_FAILED
+
+
+def entry() -> None:
+    sys.exit(main())

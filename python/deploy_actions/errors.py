@@ -1,0 +1,28 @@
+"""The two ways a command ends badly, mapped to the exit codes the actions promise."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """The caller's input is wrong (exit 2). `input` names the offending input so
+    the message can say which one to fix; the message must never carry a secret."""
+
+    def __init__(self, message: str, *, input: str | None = None, file: str | None = None,
+                 line: int | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.input = input
+        self.file = file
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{self.input}: {text}" if self.input else text
+
+
+class CheckFailed(Exception):
+    """The thing under check is not as it should be (exit 1)."""

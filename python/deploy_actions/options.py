@@ -1,0 +1,85 @@
+"""One declaration per input serves every front door: the `--flag` on a laptop, the
+`INPUT_<NAME>` variable an action.yml maps from `with:` (the runner sets none for
+composite actions, actions/runner#665), and the contract test that keeps the two
+in step. Precedence: command-line flag, then a non-empty variable, then the default."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy_actions.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # kebab-case, exactly the action input's name
+    help: str
+    default: str = ""  # as written in action.yml; "" means none
+    required: bool = False
+    secret: bool = False
+    switch: bool = False  # boolean: --name / --no-name on the command line
+    metavar: str | None = None
+
+    @property
+    def env(self) -> str:
+        return "INPUT_" + self.name.upper().replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its inputs, the outputs it sets, and the parse/run pair that keeps
+    reading inputs apart from doing the work."""
+
+    name: str
+    summary: str
+    options: tuple[Option, ...]
+    outputs: Mapping[str, str]  # output name -> description
+    parse: Callable[[Mapping[str, str]], Any]
+    run: Callable[..., int]
+    description: str = ""
+    secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
+
+    def option(self, name: str) -> Option:
+        return next(o for o in self.options if o.name == name)
+
+
+def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+    for opt in options:
+        env_note = f" [env: {opt.env}]"
+        default_note = f" (default: {opt.default})" if opt.default and not opt.switch else ""
+        required_note = " (required)" if opt.required else ""
+        text = (opt.help + required_note + default_note + env_note).replace("%", "%%")
+        if opt.switch:
+            parser.add_argument(f"--{opt.name}", dest=opt.dest, action=argparse.BooleanOptionalAction,
+                                default=None, help=text)
+        else:
+            parser.add_argument(f"--{opt.name}", dest=opt.dest, default=None, help=text,
+                                metavar=opt.metavar or opt.name.upper().replace("-", "_"))
+
+
+def resolve(options: Sequence[Option], args: argparse.Namespace | None,
+            env: Mapping[str, str]) -> dict[str, str]:
+    """The raw string of every input, from flag, environment or default. Required inputs
+    are enforced here because the runner does not enforce `required: true`
+    for composite actions (actions/runner#1070)."""
+    raw: dict[str, str] = {}
+    for opt in options:
+        value = getattr(args, opt.dest, None) if args is not None else None
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if value is None:
+            value = env.get(opt.env, "")
+            if not value.strip():
+                value = opt.default
+        if opt.required and not value.strip():
+            raise UsageError(f"is required: pass --{opt.name} or set {opt.env} (in a workflow: `with: {opt.name}: …`)",
+                             input=opt.name)
+        raw[opt.name] = value
+    return raw

@@ -1,0 +1,117 @@
+"""One HTTP request, answered with a status or a named kind of failure — never an
+exception — so every caller can report *why* an endpoint is not answering."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy_actions import __version__
+
+MAX_BODY = 5 * 1024 * 1024
+EXCERPT = 300
+
+# Failure kinds at the transport level; wrong-status/wrong-body/too-slow come from checks.
+REFUSED, TIMEOUT, DNS, TLS, RESET, CLOSED, CONNECTION = (
+    "connection-refused", "timeout", "dns", "tls", "connection-reset", "connection-closed", "connection-error")
+
+
+@dataclass
+class Response:
+    url: str
+    status: int | None = None
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    failure: str | None = None  # transport failure kind, None when an HTTP answer came back
+    error: str = ""
+
+    def excerpt(self, limit: int = EXCERPT) -> str:
+        text = " ".join(self.body.decode("utf-8", "replace").split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def describe(self) -> str:
+        if self.failure:
+            return f"{self.failure}: {self.error}" if self.error else self.failure
+        return f"HTTP {self.status}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+        return None  # the 3xx itself becomes the answer
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """Map a transport exception to (kind, short message)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError) else exc
+    if isinstance(reason, str):
+        return CONNECTION, reason
+    text = str(reason) or type(reason).__name__
+    if isinstance(reason, ConnectionRefusedError):
+        return REFUSED, "connection refused (nothing listening?)"
+    if isinstance(reason, socket.gaierror):
+        return DNS, f"host name did not resolve ({text})"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return TLS, f"certificate not trusted ({reason.verify_message or text}); set ca-bundle, or insecure: true"
+    if isinstance(reason, ssl.SSLError):
+        return TLS, text
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return TIMEOUT, "no answer within the request timeout"
+    if isinstance(reason, ConnectionResetError):
+        return RESET, "connection reset by peer"
+    if isinstance(reason, (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionAbortedError)):
+        return CLOSED, "server closed the connection without a complete answer"
+    if isinstance(reason, http.client.HTTPException):
+        return CONNECTION, f"bad HTTP answer ({type(reason).__name__})"
+    return CONNECTION, text
+
+
+class Client:
+    def __init__(self, *, headers: dict[str, str] | None = None, verify: bool = True,
+                 ca_bundle: str | None = None, follow_redirects: bool = True):
+        self.headers = {"User-Agent": f"deploy-actions/{__version__} smoke-ready", **(headers or {})}
+        context = ssl.create_default_context(cafile=ca_bundle)
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        handlers: list[Any] = [urllib.request.HTTPSHandler(context=context)]
+        if not follow_redirects:
+            handlers.append(_NoRedirect())
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def request(self, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
+                json_body: Any = None) -> Response:
+        data = None
+        all_headers = {**self.headers, **(headers or {})}
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
+        start = time.monotonic()
+        answer = Response(url=url)
+        try:
+            with self._opener.open(request, timeout=max(timeout, 0.001)) as resp:
+                answer.status = resp.status
+                answer.headers = dict(resp.headers.items())
+                answer.body = resp.read(MAX_BODY)
+        except urllib.error.HTTPError as exc:  # an HTTP answer, just not 2xx
+            answer.status = exc.code
+            answer.headers = dict(exc.headers.items()) if exc.headers else {}
+            try:
+                answer.body = exc.read(MAX_BODY)
+            except Exception:  # noqa: BLE001 - the status is what matters
+                answer.body = b""
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            answer.failure, answer.error = classify(exc)
+        answer.seconds = time.monotonic() - start
+        return answer

@@ -1,0 +1,124 @@
+"""Pure converters from the strings that inputs arrive as (workflow `with:`, env, argv)
+to typed values. Each raises UsageError naming the input, and never echoes a value
+of an input marked secret (callers pass ``secret=True``)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from deploy_actions.errors import UsageError
+
+# YAML 1.2 core schema booleans, as actions/toolkit's getBooleanInput accepts them.
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+def _shown(raw: str, secret: bool) -> str:
+    return "(hidden)" if secret else repr(raw)
+
+
+def parse_bool(raw: str, name: str) -> bool:
+    value = raw.strip()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise UsageError(f"expected true or false, got {raw!r}", input=name)
+
+
+def parse_int(raw: str, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    try:
+        value = int(raw.strip(), 10)
+    except ValueError:
+        raise UsageError(f"expected a whole number, got {raw!r}", input=name) from None
+    if minimum is not None and value < minimum:
+        raise UsageError(f"expected a number ≥ {minimum}, got {value}", input=name)
+    if maximum is not None and value > maximum:
+        raise UsageError(f"expected a number ≤ {maximum}, got {value}", input=name)
+    return value
+
+
+def parse_duration(raw: str, name: str, *, minimum: float = 0.0) -> float:
+    """Seconds from `90`, `1.5s`, `250ms`, `2m`, `1m30s`. A bare number means seconds,
+    as in most CI timeout settings."""
+    text = raw.strip().replace(" ", "")
+    seconds: float | None = None
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+        seconds = float(text)
+    elif text and _DURATION_PART.sub("", text) == "":
+        seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+    if seconds is None:
+        raise UsageError(f"expected a duration such as 30s, 250ms, 2m or 1m30s, got {raw!r}", input=name)
+    if seconds < minimum:
+        floor = format_duration(minimum) if minimum else "0"
+        raise UsageError(f"expected a duration of at least {floor}, got {raw!r}", input=name)
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s".replace(".0s", "s")
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+
+
+def parse_list(raw: str) -> list[str]:
+    """Items separated by newlines or commas; blanks and surrounding spaces dropped."""
+    return [item.strip() for item in re.split(r"[\n,]", raw) if item.strip()]
+
+
+def parse_status_list(raw: str, name: str) -> tuple[int, ...]:
+    items = parse_list(raw)
+    if not items:
+        raise UsageError("expected one or more HTTP status codes such as 200 or 200,204", input=name)
+    return tuple(parse_int(item, name, minimum=100, maximum=599) for item in items)
+
+
+def parse_http_url(raw: str, name: str) -> str:
+    """An absolute http(s) URL with a host; a trailing slash is dropped so paths join cleanly."""
+    url = raw.strip()
+    example = "http://127.0.0.1:8000"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise UsageError(f"expected an http(s) URL such as {example}, got {url!r} ({exc})", input=name) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"expected an http(s) URL such as {example}, got {url!r}", input=name)
+    if parts.query or parts.fragment:
+        raise UsageError(f"expected a base URL without ?query or #fragment, got {url!r}", input=name)
+    return url.rstrip("/")
+
+
+def parse_path(raw: str, name: str, *, allow_none: bool = False) -> str | None:
+    """A URL path such as /ready. With allow_none, `none` turns the check off."""
+    path = raw.strip()
+    if allow_none and path.lower() in ("none", "off"):
+        return None
+    if not path.startswith("/") or any(c.isspace() for c in path):
+        also = " (or none to turn it off)" if allow_none else ""
+        raise UsageError(f"expected a path starting with / such as /ready{also}, got {raw!r}", input=name)
+    return path
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def parse_headers(raw: str, name: str) -> dict[str, str]:
+    """`Name: value` per line. Values are secrets (tokens, cookies): errors cite line numbers only."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if not sep or not _HEADER_NAME.match(key):
+            raise UsageError(f"line {number}: expected `Name: value`", input=name)
+        headers[key] = value.strip()
+    return headers
