@@ -44,6 +44,7 @@ class Command:
     parse: Callable[[Mapping[str, str]], Any]
     run: Callable[..., int]
     description: str = ""
+    branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace
     secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
 
     def option(self, name: str) -> Option:

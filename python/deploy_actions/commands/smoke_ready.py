@@ -196,11 +196,12 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
 
 COMMAND = Command(
     name="smoke-ready",
-    summary="wait for /ready, then run smoke calls",
+    summary="Wait for /ready (not /health), then run smoke calls: the same check locally, on stage and in production.",
     description=__doc__ or "",
     options=OPTIONS,
     outputs=OUTPUTS,
     parse=parse_inputs,
     run=run,
     secrets=secrets,
+    branding=("activity", "green"),
 )

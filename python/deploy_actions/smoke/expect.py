@@ -7,8 +7,6 @@ import json
 import re
 from typing import Any
 
-import jsonschema
-
 from deploy_actions.smoke.http import Response
 from deploy_actions.values import format_duration
 
@@ -86,6 +84,8 @@ def judge(response: Response, *, statuses: tuple[int, ...] = (), json_values: di
             if not same(expected, actual):
                 return WRONG_BODY, f"expected {path} = {json.dumps(expected)}, got {json.dumps(actual)}"
         if schema is not None:
+            import jsonschema  # only when a spec asks for it: keeps start-up fast
+
             error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
             if error is not None:
                 where = "/".join(map(str, error.absolute_path)) or "(body)"

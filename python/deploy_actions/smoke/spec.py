@@ -8,13 +8,14 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from deploy_actions.errors import UsageError
+from deploy_actions.smoke.expect import split_path
 from deploy_actions.values import parse_duration
+
+if TYPE_CHECKING:
+    import yaml
 
 INPUT = "spec"
 
@@ -42,6 +43,8 @@ def schema() -> dict[str, Any]:
 
 def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
     """Map every key/item path in the YAML document to its 1-based line."""
+    import yaml
+
     out = {} if out is None else out
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -81,6 +84,10 @@ def _line_for(lines: dict[tuple, int], path: tuple) -> int:
 
 
 def parse(text: str, file: str) -> list[Call]:
+    # Imported here: start-up without a spec stays fast (jsonschema alone costs ~60 ms).
+    import jsonschema
+    import yaml
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -96,12 +103,12 @@ def parse(text: str, file: str) -> list[Call]:
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: (_line_for(lines, tuple(e.absolute_path)), e.message))
     if errors:
-        first = errors[0]
-        path = tuple(first.absolute_path)
-        line = _line_for(lines, path)
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        raise UsageError(f"{file}:{line}: {_where(data, path)}: {first.message}{more}",
-                         input=INPUT, file=file, line=line,
+        # Up to three problems, each with its line; the first is where the annotation points.
+        found = [(_line_for(lines, tuple(e.absolute_path)), _where(data, tuple(e.absolute_path)), e.message)
+                 for e in errors]
+        shown = "; ".join(f"{file}:{line}: {where}: {message}" for line, where, message in found[:3])
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise UsageError(shown + more, input=INPUT, file=file, line=found[0][0],
                          hint="The smoke spec format is described in smoke-ready/README.md.")
     defaults = data.get("headers", {})
     calls = []
@@ -117,6 +124,13 @@ def parse(text: str, file: str) -> list[Call]:
             except UsageError as exc:
                 raise UsageError(str(exc), input=INPUT, file=file,
                                  line=_line_for(lines, ("calls", index, "expect", "max-latency"))) from None
+        for json_path in expect.get("json", {}):
+            try:
+                split_path(json_path)
+            except ValueError as exc:
+                line = _line_for(lines, ("calls", index, "expect", "json", json_path))
+                raise UsageError(f"{where}.expect.json: {exc} (write paths like items[0].id)",
+                                 input=INPUT, file=file, line=line) from None
         if "schema" in expect:
             try:
                 jsonschema.Draft202012Validator.check_schema(expect["schema"])

@@ -1,0 +1,128 @@
+"""Entry point of every action step. Stdlib only, and written so that an old Python
+can still parse it and print the one line that says what to do.
+
+It creates (once) a virtualenv with the hash-locked dependencies under the runner's
+tool cache, keyed by the lock file and the interpreter, then execs the CLI in it. A
+second action in the same job, or a later job on a self-hosted runner, pays only the
+interpreter start-up. uv is used when it is on PATH, pip otherwise.
+
+Usage: python3 bootstrap.py [COMMAND]   (no COMMAND: the root action's INPUT_COMMAND)
+"""
+
+import os
+import sys
+
+MIN_PYTHON = (3, 10)
+IN_ACTIONS = os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def fail(message, code=2):
+    if IN_ACTIONS:
+        message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        sys.stdout.write("::error title=deploy-actions::%s\n" % message)
+    else:
+        sys.stderr.write("deploy-actions: error: %s\n" % message)
+    sys.exit(code)
+
+
+if sys.version_info < MIN_PYTHON:
+    fail("Python %d.%d or newer is needed, but %s is %s. Add actions/setup-python "
+         "(python-version: '3.12') before this step." % (MIN_PYTHON + (sys.executable, sys.version.split()[0])))
+if os.name == "nt" or os.environ.get("RUNNER_OS") == "Windows":
+    fail("Windows runners are not supported: run this job on ubuntu-* or macos-* (Linux/macOS self-hosted work too).")
+
+import fcntl  # noqa: E402 - only after the checks above
+import hashlib  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOCK = os.path.join(HERE, "requirements.lock")
+READY = ".deploy-actions-ready"
+
+
+def cache_root():
+    for var in ("RUNNER_TOOL_CACHE", "RUNNER_TEMP"):
+        if os.environ.get(var):
+            return os.path.join(os.environ[var], "deploy-actions")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "deploy-actions")
+
+
+def venv_key():
+    digest = hashlib.sha256()
+    with open(LOCK, "rb") as fh:
+        digest.update(fh.read())
+    digest.update(os.path.realpath(sys.executable).encode())
+    digest.update(("%s %s" % (sys.version, platform.machine())).encode())
+    return digest.hexdigest()[:16]
+
+
+def run(argv, what):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
+        sys.stdout.write(tail + "\n")
+        hint = ""
+        if what == "venv":
+            hint = " (on Debian/Ubuntu install python3-venv, or add actions/setup-python)"
+        fail("could not create the deploy-actions environment: %s failed%s" % (" ".join(argv[:3]), hint), 1)
+
+
+def create(venv):
+    python = os.path.join(venv, "bin", "python")
+    uv = None if os.environ.get("DEPLOY_ACTIONS_NO_UV") else shutil.which("uv")
+    if uv:
+        run([uv, "venv", "--quiet", "--python", sys.executable, venv], "venv")
+        run([uv, "pip", "install", "--quiet", "--python", python, "--require-hashes", "-r", LOCK], "install")
+    else:
+        run([sys.executable, "-m", "venv", venv], "venv")
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+             "--require-hashes", "--no-deps", "-r", LOCK], "install")
+
+
+def ensure_venv():
+    root = cache_root()
+    os.makedirs(root, exist_ok=True)
+    key = venv_key()
+    venv = os.path.join(root, "venv-" + key)
+    marker = os.path.join(venv, READY)
+    if os.path.exists(marker):
+        return venv
+    # Another job on the same self-hosted runner may be creating it: wait for its lock.
+    with open(os.path.join(root, "venv-%s.lock" % key), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(marker):
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)  # a half-made one from a cancelled job
+        started = time.monotonic()
+        if IN_ACTIONS:
+            sys.stdout.write("::group::deploy-actions: installing dependencies (first use on this runner)\n")
+        sys.stdout.write("deploy-actions: creating %s with %s\n" % (venv, "uv" if shutil.which("uv") else "pip"))
+        sys.stdout.flush()
+        try:
+            create(venv)
+        finally:
+            if IN_ACTIONS:
+                sys.stdout.write("::endgroup::\n")
+        with open(marker, "w") as fh:
+            fh.write(key + "\n")
+        sys.stdout.write("deploy-actions: dependencies ready in %.1fs\n" % (time.monotonic() - started))
+        sys.stdout.flush()
+    return venv
+
+
+def main():
+    python = os.environ.get("DEPLOY_ACTIONS_PYTHON") or os.path.join(ensure_venv(), "bin", "python")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = HERE + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUTF8"] = "1"
+    env["PYTHONNOUSERSITE"] = "1"
+    sys.stdout.flush()
+    os.execve(python, [python, "-m", "deploy_actions"] + sys.argv[1:], env)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Renders each action.yml from the command's option spec, so an input can never be
+declared without being mapped into `env:` and read, nor an output set without being
+declared, and renders the inputs/outputs tables of each action README from its action.yml. `python -m deploy_actions.actionfile --check` (run by the tests) fails when a
+committed action.yml differs; `--write` regenerates them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from deploy_actions import gha
+from deploy_actions.commands import COMMANDS
+from deploy_actions.options import Command, Option
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = ("# Generated from python/deploy_actions/commands/ by `python -m deploy_actions.actionfile --write`;\n"
+          "# edit the command's options there, not this file.\n")
+
+# No ${{ }} expression inside run: (script injection); inputs arrive through env: only.
+STEP_SCRIPT = """\
+set -euo pipefail
+py=$(command -v python3 || command -v python || true)
+if [ -z "$py" ]; then
+  echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python (python-version: '3.12') before this step."
+  exit 2
+fi
+exec "$py" "${{GITHUB_ACTION_PATH}}/{bootstrap}" {command}
+"""
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _inputs(options: Sequence[Option], with_defaults: bool) -> list[str]:
+    lines = ["inputs:"]
+    for opt in options:
+        lines += [f"  {opt.name}:", f"    description: {_q(opt.help)}", f"    required: {str(opt.required).lower()}"]
+        if with_defaults and opt.default:
+            lines.append(f"    default: {_q(opt.default)}")
+    return lines
+
+
+def _outputs(outputs: dict[str, str]) -> list[str]:
+    lines = ["outputs:"] if outputs else []
+    for name, text in outputs.items():
+        lines += [f"  {name}:", f"    description: {_q(text)}",
+                  f"    value: ${{{{ steps.run.outputs.{name} }}}}"]
+    return lines
+
+
+def _runs(options: Sequence[Option], bootstrap: str, command: str) -> list[str]:
+    lines = ["runs:", "  using: composite", "  steps:", "    - id: run", "      shell: bash", "      env:"]
+    lines += [f"        {opt.env}: ${{{{ inputs.{opt.name} }}}}" for opt in options]
+    lines.append("      run: |")
+    script = STEP_SCRIPT.format(bootstrap=bootstrap, command=command).rstrip(" \n")
+    lines += [f"        {line}".rstrip() for line in script.splitlines()]
+    return lines
+
+
+def render_command(command: Command) -> str:
+    icon, colour = command.branding
+    lines = [f"name: {_q('deploy-actions ' + command.name)}", f"description: {_q(command.summary)}",
+             "author: deploy-actions", "branding:", f"  icon: {icon}", f"  color: {colour}"]
+    lines += _inputs(command.options, with_defaults=True) + _outputs(dict(command.outputs))
+    lines += _runs(command.options, "../python/bootstrap.py", command.name)
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def root_options() -> list[Option]:
+    """`command` plus every command's inputs, without defaults: a default would look like a
+    value the user gave to a command that does not use it. Each command applies its own."""
+    merged: dict[str, Option] = {}
+    users: dict[str, list[str]] = {}
+    for command in COMMANDS.values():
+        for opt in command.options:
+            merged.setdefault(opt.name, opt)
+            users.setdefault(opt.name, []).append(command.name)
+    options = [Option("command", f"Which action to run: one of {', '.join(COMMANDS)}.", required=True)]
+    for name, opt in merged.items():
+        default = f" Default: {opt.default}." if opt.default else ""
+        text = f"[{', '.join(users[name])}] {opt.help}{default}"
+        options.append(Option(name, text, secret=opt.secret, switch=opt.switch))
+    return options
+
+
+def render_root() -> str:
+    outputs: dict[str, str] = {}
+    for command in COMMANDS.values():
+        for name, text in command.outputs.items():
+            outputs.setdefault(name, f"[{command.name}] {text}")
+    lines = [f"name: {_q('deploy-actions')}",
+             "description: " + _q("Run any deploy-actions command (build-push, ssh-compose-deploy, smoke-ready, "
+                                  "alembic-preflight, docs-drift) by name; see each action's README."),
+             "author: deploy-actions", "branding:", "  icon: package", "  color: blue"]
+    options = root_options()
+    lines += _inputs(options, with_defaults=False) + _outputs(outputs)
+    lines += _runs([o for o in options if o.name != "command"] + [options[0]], "python/bootstrap.py", "")
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def reference_tables(action: dict) -> dict[str, str]:
+    """The inputs and outputs tables of an action's README, from its parsed action.yml.
+    They sit between `<!-- docs-drift:inputs -->` and `<!-- /docs-drift:inputs -->` (and
+    the same for outputs), which docs-drift checks and rewrites."""
+    rows = [[f"`{name}`", spec.get("description", ""), "yes" if spec.get("required") else "no",
+             f"`{spec['default']}`" if spec.get("default") not in (None, "") else ""]
+            for name, spec in (action.get("inputs") or {}).items()]
+    outputs = [[f"`{name}`", spec.get("description", "")] for name, spec in (action.get("outputs") or {}).items()]
+    return {"inputs": gha.md_table(["Input", "Description", "Required", "Default"], rows),
+            "outputs": gha.md_table(["Output", "Description"], outputs)}
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """Swap what lies between the section's markers; every other byte stays."""
+    start, end = f"<!-- docs-drift:{name} -->", f"<!-- /docs-drift:{name} -->"
+    head, sep, rest = text.partition(start)
+    if not sep or end not in rest:
+        raise ValueError(f"missing {start} … {end}")
+    return head + start + "\n" + body + end + rest.split(end, 1)[1]
+
+
+def readme_for(action_file: Path, text: str) -> str:
+    import yaml
+
+    tables = reference_tables(yaml.safe_load(action_file.read_text(encoding="utf-8")))
+    for name, body in tables.items():
+        text = replace_section(text, name, body)
+    return text
+
+
+def rendered() -> dict[Path, str]:
+    files = {ROOT / "action.yml": render_root()}
+    for command in COMMANDS.values():
+        files[ROOT / command.name / "action.yml"] = render_command(command)
+    return files
+
+
+def rendered_readmes() -> dict[Path, str]:
+    """Each action README with its reference tables regenerated from the committed action.yml."""
+    readmes = {}
+    for action_file in [ROOT / "action.yml"] + [ROOT / c / "action.yml" for c in COMMANDS]:
+        readme = action_file.parent / "README.md"
+        if readme.exists() and "<!-- docs-drift:inputs -->" in readme.read_text(encoding="utf-8"):
+            readmes[readme] = readme_for(action_file, readme.read_text(encoding="utf-8"))
+    return readmes
+
+
+def _stale(files: dict[Path, str]) -> list[Path]:
+    return [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
+def main(argv: Sequence[str]) -> int:
+    if "--write" in argv:
+        for files in (rendered, rendered_readmes):  # READMEs read the action.yml just written
+            current = files()
+            for path in _stale(current):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(current[path], encoding="utf-8")
+                print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    stale = _stale(rendered()) + _stale(rendered_readmes())
+    for path in stale:
+        print(f"{path.relative_to(ROOT)} is out of date: run python -m deploy_actions.actionfile --write")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

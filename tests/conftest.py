@@ -1,0 +1,65 @@
+"""Shared fixtures. Services come from scripts/services (started by scripts/test); the
+example service in examples/hello is the real HTTP server the smoke tests talk to."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples" / "hello"))
+
+from app import App  # noqa: E402
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """Parse $GITHUB_OUTPUT heredoc records (`name<<DELIM` … `DELIM`)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    outputs: dict[str, str] = {}
+    for match in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.S | re.M):
+        outputs[match.group(1)] = match.group(3)
+    return outputs
+
+
+@pytest.fixture
+def gha_env(tmp_path):
+    """A GitHub Actions step environment whose file commands land in tmp_path."""
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "output"),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "PATH": os.environ.get("PATH", "")}
+    return env
+
+
+@pytest.fixture
+def start_app():
+    apps: list[App] = []
+
+    def start(**kwargs) -> App:
+        app = App(**kwargs).start()
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+
+
+def service_env() -> dict[str, str]:
+    """What scripts/services wrote about the running services; skip (or fail, under
+    scripts/test and CI) when they are not up."""
+    path = Path(os.environ.get("DA_STATE", "/var/lib/deploy-actions-dev")) / "env"
+    if not path.exists():
+        message = f"local services are not running ({path} missing): run scripts/services up"
+        if os.environ.get("CI") or os.environ.get("DA_REQUIRE_SERVICES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    return service_env()

@@ -1,0 +1,82 @@
+"""Every action.yml agrees with the Python side: each input is mapped into env: and read
+by the command, each output the command sets is declared, no ${{ }} runs inside run:,
+and the committed files are what the generator renders."""
+
+import re
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from deploy_actions import actionfile
+from deploy_actions.commands import COMMANDS
+
+ACTION_FOLDERS = ["build-push", "ssh-compose-deploy", "smoke-ready", "alembic-preflight", "docs-drift"]
+
+
+def load(path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def step(action):
+    steps = action["runs"]["steps"]
+    assert action["runs"]["using"] == "composite" and len(steps) == 1
+    return steps[0]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_action_maps_every_input_and_declares_every_output(name):
+    command = COMMANDS[name]
+    action = load(ROOT / name / "action.yml")
+    run_step = step(action)
+    assert set(action["inputs"]) == {o.name for o in command.options}
+    for opt in command.options:
+        declared = action["inputs"][opt.name]
+        assert run_step["env"][opt.env] == f"${{{{ inputs.{opt.name} }}}}"
+        assert declared.get("default", "") == opt.default, opt.name
+        assert declared["required"] is opt.required
+        assert declared["description"].strip()
+    assert set(action["outputs"]) == set(command.outputs)
+    for output in command.outputs:
+        assert action["outputs"][output]["value"] == f"${{{{ steps.{run_step['id']}.outputs.{output} }}}}"
+    assert action["branding"]["icon"] and action["branding"]["color"]
+
+
+def test_outputs_the_command_sets_are_declared():
+    source = (ROOT / "python/deploy_actions/commands/smoke_ready.py").read_text()
+    set_here = set(re.findall(r'reporter\.output\("([\w-]+)"', source))
+    assert set_here == set(COMMANDS["smoke-ready"].outputs)
+
+
+def test_root_action_offers_every_command_input_without_defaults():
+    action = load(ROOT / "action.yml")
+    run_step = step(action)
+    every = {o.name for c in COMMANDS.values() for o in c.options} | {"command"}
+    assert set(action["inputs"]) == every
+    assert all("default" not in spec for spec in action["inputs"].values())
+    assert set(run_step["env"]) == {"INPUT_" + n.upper().replace("-", "_") for n in every}
+
+
+def test_no_expression_inside_run_and_strict_bash():
+    for path in [ROOT / "action.yml"] + [ROOT / n / "action.yml" for n in COMMANDS]:
+        run_step = step(load(path))
+        assert "${{" not in run_step["run"], path
+        assert run_step["shell"] == "bash" and run_step["run"].startswith("set -euo pipefail")
+        assert "${GITHUB_ACTION_PATH}" in run_step["run"]
+
+
+def test_committed_action_files_are_generated():
+    files = {**actionfile.rendered(), **actionfile.rendered_readmes()}
+    assert ROOT / "smoke-ready" / "README.md" in files
+    stale = [str(p) for p, text in files.items() if p.read_text(encoding="utf-8") != text]
+    assert not stale, f"run python -m deploy_actions.actionfile --write: {stale}"
+
+
+def test_layout_has_every_action_folder_and_no_symlinks():
+    for name in ACTION_FOLDERS:
+        assert (ROOT / name / "README.md").is_file()
+    tracked = [p for p in ROOT.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts]
+    assert not [p for p in tracked if p.is_symlink()]
+    # An action that is not delivered yet has no action.yml that could pretend to work.
+    for name in ACTION_FOLDERS:
+        assert (ROOT / name / "action.yml").exists() == (name in COMMANDS)

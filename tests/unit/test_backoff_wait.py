@@ -1,0 +1,74 @@
+import itertools
+
+from deploy_actions.smoke.backoff import intervals, pause
+from deploy_actions.smoke.http import Response
+from deploy_actions.smoke.wait import wait_ready
+
+
+def test_intervals_start_fast_and_stop_at_the_cap():
+    assert [round(i, 4) for i in itertools.islice(intervals(0.1, 0.25), 5)] == [0.1, 0.15, 0.225, 0.25, 0.25]
+    assert list(itertools.islice(intervals(5, 2), 2)) == [2, 2]
+
+
+def test_pause_keeps_starts_apart_and_respects_the_deadline():
+    assert pause(0.25, 0.05, 10) == 0.2
+    assert pause(0.25, 0.4, 10) == 0.0
+    assert pause(2.0, 0.0, 0.3) == 0.3
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def probe_from(fake: FakeTime, ready_at: float, cost: float = 0.01):
+    calls = []
+
+    def probe(timeout: float) -> Response:
+        calls.append((fake.now, timeout))
+        fake.now += cost
+        if fake.now >= ready_at:
+            return Response(url="u", status=200)
+        return Response(url="u", status=503)
+
+    return probe, calls
+
+
+def test_becomes_ready_and_counts_attempts():
+    fake = FakeTime()
+    probe, calls = probe_from(fake, ready_at=1.0)
+    outcome = wait_ready(probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25,
+                         clock=fake.clock, sleep=fake.sleep)
+    assert outcome.ready and outcome.attempts == len(calls)
+    assert 1.0 <= outcome.seconds < 1.0 + 0.25 + 0.01  # noticed within one capped interval
+    starts = [t for t, _ in calls]
+    assert all(b - a >= 0.1 - 1e-9 for a, b in zip(starts, starts[1:], strict=False))  # never > 10 req/s
+
+
+def test_gives_up_at_the_deadline_and_shortens_the_last_request():
+    fake = FakeTime()
+    probe, calls = probe_from(fake, ready_at=99)
+    attempts_seen = []
+    outcome = wait_ready(probe, accept=(200,), timeout=1.0, request_timeout=5, initial=0.1, cap=0.25,
+                         clock=fake.clock, sleep=fake.sleep, on_attempt=lambda n, r, e: attempts_seen.append(n))
+    assert not outcome.ready
+    assert outcome.last.status == 503
+    assert attempts_seen == list(range(1, outcome.attempts + 1))
+    assert fake.now <= 1.0 + 0.011
+    assert all(timeout <= 1.0 for _, timeout in calls)
+
+
+def test_transport_failures_are_retried_until_an_accepted_status():
+    fake = FakeTime()
+    answers = iter([Response(url="u", failure="connection-refused"), Response(url="u", status=204)])
+    outcome = wait_ready(lambda t: next(answers), accept=(200, 204), timeout=5, request_timeout=1,
+                         initial=0.1, cap=0.1, clock=fake.clock, sleep=fake.sleep)
+    assert outcome.ready and outcome.attempts == 2 and outcome.last.status == 204
