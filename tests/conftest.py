@@ -63,3 +63,38 @@ def service_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def services() -> dict[str, str]:
     return service_env()
+
+
+@pytest.fixture(scope="session")
+def action_repo(tmp_path_factory) -> Path:
+    """The library as a consumer's runner gets it: only the files git tracks (plus new,
+    not-ignored ones during development), never .venv or caches."""
+    import shutil
+    import subprocess
+
+    dest = tmp_path_factory.mktemp("deploy-actions-export")
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def busybox_image(services) -> str:
+    """A test image built FROM scratch with Debian's busybox-static (no pulls are possible)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    tag = "deploy-actions-test/busybox:latest"
+    with tempfile.TemporaryDirectory() as context:
+        shutil.copy("/bin/busybox", Path(context) / "busybox")
+        (Path(context) / "Dockerfile").write_text(
+            'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+            'CMD ["/bin/sh"]\n')
+        subprocess.run(["docker", "build", "-q", "-t", tag, context], check=True, capture_output=True)
+    return tag

@@ -8,6 +8,7 @@ standing in for "database reachable, migrations applied"). Stdlib only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
@@ -107,10 +108,8 @@ def main() -> None:
     args = parser.parse_args()
     app = App(args.port, host=args.host, ready_after=None if args.never_ready else args.ready_after)
     print(f"hello service on {app.url} (ready after {args.ready_after}s)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         app.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Renders each action.yml from the command's option spec, so an input can never be
 declared without being mapped into `env:` and read, nor an output set without being
-declared, and renders the inputs/outputs tables of each action README from its action.yml. `python -m deploy_actions.actionfile --check` (run by the tests) fails when a
-committed action.yml differs; `--write` regenerates them."""
+declared; and each action README's inputs/outputs tables from its action.yml.
+`python -m deploy_actions.actionfile` (run by the tests) fails when a committed file
+differs; `--write` regenerates them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ STEP_SCRIPT = """\
 set -euo pipefail
 py=$(command -v python3 || command -v python || true)
 if [ -z "$py" ]; then
-  echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python (python-version: '3.12') before this step."
+  echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python before this step."
   exit 2
 fi
 exec "$py" "${{GITHUB_ACTION_PATH}}/{bootstrap}" {command}

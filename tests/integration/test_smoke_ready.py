@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ SPEC = str(ROOT / "examples" / "hello" / "smoke.yml")
 def smoke(env, capsys, *args, url):
     code = main(["smoke-ready", "--url", url, *args], env=env)
     out = capsys.readouterr().out
-    outputs = read_outputs(__import__("pathlib").Path(env["GITHUB_OUTPUT"]))
+    outputs = read_outputs(Path(env["GITHUB_OUTPUT"]))
     return code, out, outputs
 
 
@@ -69,9 +70,11 @@ def test_ready_but_a_smoke_call_fails_points_at_the_spec_line(start_app, gha_env
     assert code == 1
     assert outputs["ready"] == "true"
     errors = [line for line in out.splitlines() if line.startswith("::error")]
-    lines = [n for n, text in enumerate(open(SPEC).read().splitlines(), 1) if text.startswith("  - name:")]
+    spec_lines = Path(SPEC).read_text().splitlines()
+    lines = [n for n, text in enumerate(spec_lines, 1) if text.startswith("  - name:")]
     assert len(errors) == 2
-    assert errors[0].startswith(f"::error title=smoke-ready%3A list items (wrong-status),file={SPEC.replace(':', '%3A')},line={lines[0]}::")
+    where = f"file={SPEC.replace(':', '%3A')},line={lines[0]}::"
+    assert errors[0].startswith(f"::error title=smoke-ready%3A list items (wrong-status),{where}")
     assert "expected status 200, got 500" in errors[0] and "items table missing" in errors[0]
     assert f"line={lines[1]}::" in errors[1]
     failed = [c for c in json.loads(outputs["results"])["checks"] if not c["ok"]]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, read_outputs
+from conftest import ROOT
 from deploy_actions.cli import main
 
 
@@ -45,7 +45,8 @@ def test_bad_input_from_environment_like_an_action(gha_env, capsys):
 def test_root_entry_rejects_unknown_command(gha_env, capsys):
     code, out = run([], {**gha_env, "INPUT_COMMAND": "deploy-everything"}, capsys)
     assert code == 2
-    assert "::error title=deploy-actions%3A bad input::command: expected one of smoke-ready, got 'deploy-everything'" in out
+    expected = "command: expected one of smoke-ready, got 'deploy-everything'"
+    assert f"::error title=deploy-actions%3A bad input::{expected}" in out
 
 
 def test_secret_header_in_bad_input_is_masked_first(gha_env, capsys):

@@ -1,8 +1,17 @@
 import pytest
 
 from deploy_actions.errors import UsageError
-from deploy_actions.values import (format_duration, parse_bool, parse_duration, parse_headers, parse_http_url,
-                                   parse_int, parse_list, parse_path, parse_status_list)
+from deploy_actions.values import (
+    format_duration,
+    parse_bool,
+    parse_duration,
+    parse_headers,
+    parse_http_url,
+    parse_int,
+    parse_list,
+    parse_path,
+    parse_status_list,
+)
 
 
 @pytest.mark.parametrize("raw,seconds", [("30", 30), ("1.5s", 1.5), ("250ms", 0.25), ("2m", 120),

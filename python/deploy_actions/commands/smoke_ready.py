@@ -17,8 +17,15 @@ from deploy_actions.smoke.expect import judge
 from deploy_actions.smoke.http import Client, Response
 from deploy_actions.smoke.report import Check, diagnose, results_document, summary_markdown
 from deploy_actions.smoke.wait import wait_ready
-from deploy_actions.values import (format_duration, parse_bool, parse_duration, parse_headers, parse_http_url,
-                                   parse_path, parse_status_list)
+from deploy_actions.values import (
+    format_duration,
+    parse_bool,
+    parse_duration,
+    parse_headers,
+    parse_http_url,
+    parse_path,
+    parse_status_list,
+)
 
 OPTIONS = (
     Option("url", "Base URL of the service, e.g. http://127.0.0.1:8000 (paths are appended to it).",

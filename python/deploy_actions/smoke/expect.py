@@ -36,12 +36,11 @@ def lookup(document: Any, path: str) -> Any:
     """The value at `path`, or _MISSING."""
     node = document
     for token in split_path(path):
-        if isinstance(token, int) and isinstance(node, list) and -len(node) <= token < len(node):
-            node = node[token]
-        elif isinstance(token, str) and isinstance(node, dict) and token in node:
-            node = node[token]
-        else:
+        by_index = isinstance(token, int) and isinstance(node, list) and -len(node) <= token < len(node)
+        by_key = isinstance(token, str) and isinstance(node, dict) and token in node
+        if not (by_index or by_key):
             return _MISSING
+        node = node[token]
     return node
 
 

@@ -53,7 +53,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def classify(exc: BaseException) -> tuple[str, str]:
     """Map a transport exception to (kind, short message)."""
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError) else exc
+    wrapped = isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError)
+    reason = exc.reason if wrapped else exc
     if isinstance(reason, str):
         return CONNECTION, reason
     text = str(reason) or type(reason).__name__

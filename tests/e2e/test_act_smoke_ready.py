@@ -1,0 +1,78 @@
+"""The actions as a consumer uses them: a workflow with
+`uses: org/deploy-actions/smoke-ready@v1` (or the root action) run by act on this
+machine, the reference mapped to a clean export of this checkout."""
+
+import re
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+
+pytestmark = pytest.mark.act
+
+
+def run_workflow(tmp_path, action_repo, steps: str):
+    act = shutil.which("act")
+    if not act:
+        pytest.fail("act is not on PATH: scripts/dev-env installs it")
+    repo = tmp_path / "consumer"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    workflow = "on: push\npermissions: {}\njobs:\n  smoke:\n    runs-on: ubuntu-latest\n    steps:\n"
+    (repo / ".github/workflows/smoke.yml").write_text(workflow + textwrap.indent(textwrap.dedent(steps), " " * 6))
+    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "consumer"], cwd=repo, check=True)
+    return subprocess.run(
+        [act, "push", "-P", "ubuntu-latest=-self-hosted", "--no-cache-server",
+         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
+        cwd=repo, capture_output=True, text=True, timeout=300)
+
+
+SMOKE_THEN_ECHO = """\
+- id: smoke
+  uses: {uses}
+  with:
+{with_}
+- env:
+    READY: ${{{{ steps.smoke.outputs.ready }}}}
+    ATTEMPTS: ${{{{ steps.smoke.outputs.attempts }}}}
+  run: echo "outputs ready=$READY attempts=$ATTEMPTS"
+"""
+
+
+def steps_for(uses, **inputs):
+    with_ = "\n".join(f"    {k}: {v}" for k, v in inputs.items())
+    return SMOKE_THEN_ECHO.format(uses=uses, with_=with_)
+
+
+@pytest.mark.parametrize("uses,extra", [("org/deploy-actions/smoke-ready@v1", {}),
+                                        ("org/deploy-actions@v1", {"command": "smoke-ready"})])
+def test_ready_service_passes_and_outputs_reach_the_next_step(start_app, tmp_path, action_repo, uses, extra):
+    app = start_app(ready_after=0.5)
+    proc = run_workflow(tmp_path, action_repo, steps_for(uses, url=app.url, timeout="30s", **extra))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert re.search(r"outputs ready=true attempts=\d+", proc.stdout)
+    assert "Job succeeded" in proc.stdout
+    assert any(path == "/ready" for _, _, path in app.requests)
+
+
+@pytest.mark.parametrize("uses,extra", [("org/deploy-actions/smoke-ready@v1", {}),
+                                        ("org/deploy-actions@v1", {"command": "smoke-ready"})])
+def test_never_ready_service_fails_the_job_with_an_annotation(start_app, tmp_path, action_repo, uses, extra):
+    app = start_app(ready_after=None)
+    proc = run_workflow(tmp_path, action_repo, steps_for(uses, url=app.url, timeout="1s", **extra))
+    assert proc.returncode != 0
+    assert "::error title=smoke-ready%3A ready (wrong-status)::" in proc.stdout
+    assert "but not ready" in proc.stdout
+    assert "Job failed" in proc.stdout
+    assert "outputs ready=" not in proc.stdout  # the job stopped at the failed step
+
+
+def test_root_action_with_an_unknown_command_is_a_usage_error(tmp_path, action_repo):
+    proc = run_workflow(tmp_path, action_repo, steps_for("org/deploy-actions@v1", command="ship-it",
+                                                         url="http://127.0.0.1:9"))
+    assert proc.returncode != 0
+    assert "command: expected one of smoke-ready, got 'ship-it'" in proc.stdout
+    assert "exitcode '2'" in proc.stdout or "exit status 2" in proc.stdout
