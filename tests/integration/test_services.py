@@ -50,7 +50,8 @@ def test_sshd_per_host_with_verified_host_keys(services, index, tmp_path):
     base = ["ssh", "-p", services["DA_SSH_PORT"], "-i", services["DA_SSH_KEY"], "-o", "BatchMode=yes",
             "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"]
     target = f"{services['DA_SSH_USER']}@{host}"
-    ok = sh(*base, "-o", f"UserKnownHostsFile={services['DA_SSH_KNOWN_HOSTS']}", target, "id -un && docker info -f '{{.ServerVersion}}'")
+    known = f"UserKnownHostsFile={services['DA_SSH_KNOWN_HOSTS']}"
+    ok = sh(*base, "-o", known, target, "id -un && docker info -f '{{.ServerVersion}}'")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[0] == services["DA_SSH_USER"]  # and the deploy user may use Docker
     unknown = tmp_path / "empty_known_hosts"
