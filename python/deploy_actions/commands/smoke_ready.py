@@ -41,7 +41,7 @@ OPTIONS = (
     Option("interval", "First pause between polls of the ready endpoint; it grows 1.5x per poll up to "
            "max-interval.", default="100ms"),
     Option("max-interval", "Longest pause between polls; also bounds how late a switch to ready is noticed.",
-           default="250ms"),
+           default="200ms"),
     Option("headers", "Extra request headers, one `Name: value` per line, sent with every request; "
            "the values are masked in logs.", secret=True),
     Option("insecure", "Skip TLS certificate verification (never for production; prefer ca-bundle).",
