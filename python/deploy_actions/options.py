@@ -47,9 +47,6 @@ class Command:
     branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace
     secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
 
-    def option(self, name: str) -> Option:
-        return next(o for o in self.options if o.name == name)
-
 
 def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
     for opt in options:

@@ -4,24 +4,19 @@ push, sshd verifies host keys, PostgreSQL answers, Compose brings a service up."
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
+from conftest import free_port
+
 pytestmark = pytest.mark.services
 
 
 def sh(*argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_docker_runs_a_scratch_image_on_host_network(busybox_image):

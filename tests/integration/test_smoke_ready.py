@@ -3,7 +3,6 @@ asserts the exit code and exactly what a runner would get."""
 
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_outputs
+from conftest import ROOT, free_port, read_outputs
 from deploy_actions.cli import main
 
 SPEC = str(ROOT / "examples" / "hello" / "smoke.yml")
@@ -36,6 +35,7 @@ def test_not_ready_at_first_then_ready_runs_the_spec(start_app, gha_env, capsys,
     assert [c["name"] for c in results["checks"]] == ["ready", "health", "list items", "create item"]
     assert all(c["ok"] for c in results["checks"]) and results["ok"] is True
     assert "::error" not in out
+    assert "::add-mask::" not in out  # the spec's own headers (Accept: application/json) are not secrets
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith(f"### ✅ smoke-ready: `{app.url}` ready after")
     assert "| create item | `POST /api/items` | 201 |" in summary
@@ -79,12 +79,6 @@ def test_ready_but_a_smoke_call_fails_points_at_the_spec_line(start_app, gha_env
     assert f"line={lines[1]}::" in errors[1]
     failed = [c for c in json.loads(outputs["results"])["checks"] if not c["ok"]]
     assert [c["failure"] for c in failed] == ["wrong-status", "wrong-status"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_connection_refused(gha_env, capsys):
