@@ -35,6 +35,11 @@ def test_not_ready_at_first_then_ready_runs_the_spec(start_app, gha_env, capsys,
     assert [c["name"] for c in results["checks"]] == ["ready", "health", "list items", "create item"]
     assert all(c["ok"] for c in results["checks"]) and results["ok"] is True
     assert "::error" not in out
+    group = out.split(f"::group::smoke calls from {SPEC}\n", 1)[1].split("::endgroup::", 1)[0]
+    lines = group.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("✔ list items: GET /api/items → HTTP 200 in ")
+    assert lines[1].startswith("✔ create item: POST /api/items → HTTP 201 in ")
     assert "::add-mask::" not in out  # the spec's own headers (Accept: application/json) are not secrets
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith(f"### ✅ smoke-ready: `{app.url}` ready after")

@@ -117,6 +117,32 @@ def secrets(inputs: Inputs) -> list[str]:
     return values
 
 
+def _said(reporter: Reporter, check: Check) -> Check:
+    """One line per finished check, as it finishes; failures are annotated later, together."""
+    if check.ok:
+        reporter.success(f"{check.name}: {check.method} {check.path} → {check.message}")
+    else:
+        reporter.info(f"✘ {check.name}: {check.method} {check.path} → {check.failure}: {check.message}")
+    return check
+
+
+def run_calls(client: Client, inputs: Inputs, deadline: float, remaining, reporter: Reporter) -> list[Check]:
+    """Every smoke call in order; all run even after a failure, so one report shows every broken endpoint."""
+    checks = []
+    for call in inputs.calls:
+        if time.monotonic() >= deadline:
+            checks.append(_said(reporter, Check(call.name, call.method, call.path, False, None, None, "timeout",
+                                                "not run: the overall timeout passed", line=call.line)))
+            continue
+        response = client.request(call.method, inputs.url + call.path, timeout=remaining(),
+                                  headers=call.headers, json_body=call.json if call.has_json else None)
+        failure, message = judge(response, statuses=call.statuses, json_values=call.json_values,
+                                 schema=call.schema, max_latency=call.max_latency)
+        checks.append(_said(reporter, Check.of(call.name, call.method, call.path, response, failure, message,
+                                               call.line)))
+    return checks
+
+
 def run(inputs: Inputs, reporter: Reporter) -> int:
     client = Client(headers=inputs.headers, verify=not inputs.insecure, ca_bundle=inputs.ca_bundle,
                     follow_redirects=inputs.follow_redirects)
@@ -157,26 +183,16 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     if inputs.health_path:
         health = client.request("GET", inputs.url + inputs.health_path, timeout=remaining())
         failure, message = judge(health)
-        checks.append(Check.of("health", "GET", inputs.health_path, health, failure, message))
+        check = Check.of("health", "GET", inputs.health_path, health, failure, message)
+        checks.append(_said(reporter, check) if outcome.ready else check)
 
-    if outcome.ready:
-        for call in inputs.calls:
-            if time.monotonic() >= deadline:
-                checks.append(Check(call.name, call.method, call.path, False, None, None, "timeout",
-                                    "not run: the overall timeout passed", line=call.line))
-                continue
-            response = client.request(call.method, inputs.url + call.path, timeout=remaining(),
-                                      headers=call.headers, json_body=call.json if call.has_json else None)
-            failure, message = judge(response, statuses=call.statuses, json_values=call.json_values,
-                                     schema=call.schema, max_latency=call.max_latency)
-            checks.append(Check.of(call.name, call.method, call.path, response, failure, message, call.line))
+    if outcome.ready and inputs.calls:
+        with reporter.group(f"smoke calls from {inputs.spec_path}"):
+            checks += run_calls(client, inputs, deadline, remaining, reporter)
 
     ready_after_ms = round(outcome.seconds * 1000) if outcome.ready else None
     doc = results_document(inputs.url, outcome.ready, ready_after_ms, outcome.attempts, checks)
     diagnosis = None if outcome.ready else diagnose(outcome.last, health, inputs.ready_path, inputs.health_path)
-    for check in checks[1:] if outcome.ready else []:
-        if check.ok:
-            reporter.success(f"{check.name}: {check.method} {check.path} → {check.message}")
     for check in checks:
         if check.ok:
             continue
