@@ -39,7 +39,9 @@ def _inputs(options: Sequence[Option], with_defaults: bool) -> list[str]:
     lines = ["inputs:"]
     for opt in options:
         lines += [f"  {opt.name}:", f"    description: {_q(opt.help)}", f"    required: {str(opt.required).lower()}"]
-        if with_defaults and opt.default:
+        if opt.action_default:
+            lines.append(f"    default: {_q(opt.action_default)}")
+        elif with_defaults and opt.default:
             lines.append(f"    default: {_q(opt.default)}")
     return lines
 
@@ -72,7 +74,8 @@ def render_command(command: Command) -> str:
 
 def root_options() -> list[Option]:
     """`command` plus every command's inputs, without defaults: a default would look like a
-    value the user gave to a command that does not use it. Each command applies its own."""
+    value the user gave to a command that does not use it. Each command applies its own.
+    Runner expressions (`${{ github.token }}`) are the exception: only the runner can supply them."""
     merged: dict[str, Option] = {}
     users: dict[str, list[str]] = {}
     for command in COMMANDS.values():
@@ -83,7 +86,7 @@ def root_options() -> list[Option]:
     for name, opt in merged.items():
         default = f" Default: {opt.default}." if opt.default else ""
         text = f"[{', '.join(users[name])}] {opt.help}{default}"
-        options.append(Option(name, text, secret=opt.secret, switch=opt.switch))
+        options.append(Option(name, text, secret=opt.secret, switch=opt.switch, action_default=opt.action_default))
     return options
 
 

@@ -47,7 +47,7 @@ def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     if name not in COMMANDS:
         raise UsageError(f"expected one of {', '.join(COMMANDS)}, got {name!r}", input="command")
     known = {o.env for o in COMMANDS[name].options} | {"INPUT_COMMAND"}
-    every = {o.env: o.name for c in COMMANDS.values() for o in c.options}
+    every = {o.env: o.name for c in COMMANDS.values() for o in c.options if not o.action_default}
     for var, value in sorted(env.items()):
         if var.startswith("INPUT_") and var not in known and value.strip() and var in every:
             reporter.warning(f"input `{every[var]}` is not used by command `{name}` and was ignored",
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         for opt in command.options:
             if opt.secret and raw[opt.name]:
                 reporter.secret(raw[opt.name])
-        inputs = command.parse(raw)
+        inputs = command.parse(raw, env)
         for value in command.secrets(inputs):
             reporter.secret(value)
         return command.run(inputs, reporter)

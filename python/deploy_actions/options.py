@@ -22,6 +22,8 @@ class Option:
     secret: bool = False
     switch: bool = False  # boolean: --name / --no-name on the command line
     metavar: str | None = None
+    # A default only the action.yml has: an expression the runner evaluates (`${{ github.token }}`).
+    action_default: str = ""
 
     @property
     def env(self) -> str:
@@ -41,7 +43,7 @@ class Command:
     summary: str
     options: tuple[Option, ...]
     outputs: Mapping[str, str]  # output name -> description
-    parse: Callable[[Mapping[str, str]], Any]
+    parse: Callable[[Mapping[str, str], Mapping[str, str]], Any]  # (raw inputs, environment)
     run: Callable[..., int]
     description: str = ""
     branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace

@@ -59,6 +59,10 @@ def parse_duration(raw: str, name: str, *, minimum: float = 0.0) -> float:
     return seconds
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"

@@ -2,7 +2,9 @@
 by the command, each output the command sets is declared, no ${{ }} runs inside run:,
 and the committed files are what the generator renders."""
 
+import inspect
 import re
+import sys
 
 import pytest
 import yaml
@@ -33,7 +35,7 @@ def test_command_action_maps_every_input_and_declares_every_output(name):
     for opt in command.options:
         declared = action["inputs"][opt.name]
         assert run_step["env"][opt.env] == f"${{{{ inputs.{opt.name} }}}}"
-        assert declared.get("default", "") == opt.default, opt.name
+        assert declared.get("default", "") == (opt.action_default or opt.default), opt.name
         assert declared["required"] is opt.required
         assert declared["description"].strip()
     assert set(action["outputs"]) == set(command.outputs)
@@ -42,10 +44,11 @@ def test_command_action_maps_every_input_and_declares_every_output(name):
     assert action["branding"]["icon"] and action["branding"]["color"]
 
 
-def test_outputs_the_command_sets_are_declared():
-    source = (ROOT / "python/deploy_actions/commands/smoke_ready.py").read_text()
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_outputs_the_command_sets_are_declared(name):
+    source = inspect.getsource(sys.modules[COMMANDS[name].run.__module__])
     set_here = set(re.findall(r'reporter\.output\("([\w-]+)"', source))
-    assert set_here == set(COMMANDS["smoke-ready"].outputs)
+    assert set_here == set(COMMANDS[name].outputs)
 
 
 def test_root_action_offers_every_command_input_without_defaults():
@@ -53,7 +56,8 @@ def test_root_action_offers_every_command_input_without_defaults():
     run_step = step(action)
     every = {o.name for c in COMMANDS.values() for o in c.options} | {"command"}
     assert set(action["inputs"]) == every
-    assert all("default" not in spec for spec in action["inputs"].values())
+    expressions = {o.name for c in COMMANDS.values() for o in c.options if o.action_default}
+    assert all("default" not in spec for name, spec in action["inputs"].items() if name not in expressions)
     assert set(run_step["env"]) == {"INPUT_" + n.upper().replace("-", "_") for n in every}
 
 

@@ -45,7 +45,7 @@ def test_bad_input_from_environment_like_an_action(gha_env, capsys):
 def test_root_entry_rejects_unknown_command(gha_env, capsys):
     code, out = run([], {**gha_env, "INPUT_COMMAND": "deploy-everything"}, capsys)
     assert code == 2
-    expected = "command: expected one of smoke-ready, got 'deploy-everything'"
+    expected = "command: expected one of build-push, smoke-ready, got 'deploy-everything'"
     assert f"::error title=deploy-actions%3A bad input::{expected}" in out
 
 

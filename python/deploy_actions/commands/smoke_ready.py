@@ -25,6 +25,7 @@ from deploy_actions.values import (
     parse_http_url,
     parse_path,
     parse_status_list,
+    plural,
 )
 
 OPTIONS = (
@@ -79,7 +80,7 @@ class Inputs:
     calls: tuple[spec_file.Call, ...] = ()
 
 
-def parse_inputs(raw: Mapping[str, str]) -> Inputs:
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     interval = parse_duration(raw["interval"], "interval", minimum=0.01)
     max_interval = parse_duration(raw["max-interval"], "max-interval", minimum=0.01)
     if max_interval < interval:
@@ -143,7 +144,16 @@ def run_calls(client: Client, inputs: Inputs, deadline: float, remaining, report
     return checks
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+@dataclass
+class Verdict:
+    ok: bool
+    document: dict
+    diagnosis: str | None
+
+
+def verify(inputs: Inputs, reporter: Reporter) -> Verdict:
+    """Wait for ready, check health, run the calls; print and annotate each result. The part
+    of smoke-ready that build-push's boot check reuses (it sets no outputs)."""
     client = Client(headers=inputs.headers, verify=not inputs.insecure, ca_bundle=inputs.ca_bundle,
                     follow_redirects=inputs.follow_redirects)
     deadline = time.monotonic() + inputs.timeout
@@ -169,10 +179,10 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     if outcome.ready:
         checks.append(Check.of("ready", "GET", inputs.ready_path, last, None, f"HTTP {last.status}"))
         reporter.success(f"{inputs.ready_path} answered {last.status} after {format_duration(outcome.seconds)} "
-                         f"({outcome.attempts} attempts)")
+                         f"({plural(outcome.attempts, 'attempt')})")
     else:
         message = (f"did not answer {accepted} within {format_duration(inputs.timeout)} "
-                   f"({outcome.attempts} attempts); last: {last.describe()}")
+                   f"({plural(outcome.attempts, 'attempt')}); last: {last.describe()}")
         checks.append(Check.of("ready", "GET", inputs.ready_path, last,
                                last.failure or "wrong-status", message))
 
@@ -203,19 +213,24 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             text += f"; body: {check.body}"
         on_spec = inputs.spec_path if check.line else None
         reporter.error(text, title=f"smoke-ready: {check.name} ({check.failure})", file=on_spec, line=check.line)
-
-    reporter.output("ready", "true" if outcome.ready else "false")
-    reporter.output("ready-after-ms", "" if ready_after_ms is None else str(ready_after_ms))
-    reporter.output("attempts", str(outcome.attempts))
-    reporter.output("results", doc)
-    reporter.summary(summary_markdown(doc, diagnosis))
-    reporter.result(doc)
     failed = sum(not c.ok for c in checks)
     if failed:
         reporter.info(f"smoke-ready: {failed} of {len(checks)} checks failed")
-        return EXIT_CHECK_FAILED
-    reporter.success(f"smoke-ready: all {len(checks)} checks passed")
-    return EXIT_OK
+    else:
+        reporter.success(f"smoke-ready: all {len(checks)} checks passed")
+    return Verdict(not failed, doc, diagnosis)
+
+
+def run(inputs: Inputs, reporter: Reporter) -> int:
+    verdict = verify(inputs, reporter)
+    doc = verdict.document
+    reporter.output("ready", "true" if doc["ready"] else "false")
+    reporter.output("ready-after-ms", "" if doc["ready_after_ms"] is None else str(doc["ready_after_ms"]))
+    reporter.output("attempts", str(doc["attempts"]))
+    reporter.output("results", doc)
+    reporter.summary(summary_markdown(doc, verdict.diagnosis))
+    reporter.result(doc)
+    return EXIT_OK if verdict.ok else EXIT_CHECK_FAILED
 
 
 COMMAND = Command(

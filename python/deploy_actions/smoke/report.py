@@ -9,7 +9,7 @@ from typing import Any
 
 from deploy_actions import gha
 from deploy_actions.smoke.http import DNS, REFUSED, TIMEOUT, TLS, Response
-from deploy_actions.values import format_duration
+from deploy_actions.values import format_duration, plural
 
 
 @dataclass
@@ -65,10 +65,11 @@ def results_document(url: str, ready: bool, ready_after_ms: int | None, attempts
 def summary_markdown(doc: dict[str, Any], diagnosis: str | None = None) -> str:
     checks = doc["checks"]
     failed = [c for c in checks if not c["ok"]]
+    attempts = plural(doc["attempts"], "attempt")
     if doc["ready"]:
-        head = f"ready after {format_duration((doc['ready_after_ms'] or 0) / 1000)} ({doc['attempts']} attempts)"
+        head = f"ready after {format_duration((doc['ready_after_ms'] or 0) / 1000)} ({attempts})"
     else:
-        head = f"not ready ({doc['attempts']} attempts)"
+        head = f"not ready ({attempts})"
     icon = "✅" if doc["ok"] else "❌"
     lines = [f"### {icon} smoke-ready: `{doc['url']}` {head}", ""]
     if diagnosis:

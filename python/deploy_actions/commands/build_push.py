@@ -1,0 +1,304 @@
+"""build-push: one artifact. Build the image once, tag it with the release version and the
+commit SHA, push it — or promote an image that was already pushed, registry-side, so the
+digest that passed on stage is the digest production runs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from deploy_actions import gha
+from deploy_actions.commands import smoke_ready
+from deploy_actions.console import Reporter
+from deploy_actions.errors import EXIT_OK, CheckFailed, UsageError
+from deploy_actions.images import context as git
+from deploy_actions.images import tags as tag_rules
+from deploy_actions.images.reference import Ref, parse_ref
+from deploy_actions.images.registry import Registry, RegistryError
+from deploy_actions.options import Command, Option
+from deploy_actions.values import parse_bool, parse_duration, parse_http_url, parse_list
+
+MODES = ("build", "push", "promote")
+
+OPTIONS = (
+    Option("mode", "`build` (verify the Dockerfile builds, push nothing), `push` (build, check, tag, push) or "
+           "`promote` (tag an image that was already pushed, registry-side, no rebuild).", default="build"),
+    Option("image", "Image name without a tag, e.g. ghcr.io/org/app or 127.0.0.1:5000/team/app (lowercase).",
+           required=True),
+    Option("context", "Build context directory.", default="."),
+    Option("dockerfile", "Path to the Dockerfile (default: Dockerfile in the context)."),
+    Option("target", "Build stage to stop at (multi-stage Dockerfiles)."),
+    Option("build-args", "Build arguments, one KEY=value per line."),
+    Option("labels", "Extra image labels, one key=value per line; they override the OCI labels set automatically."),
+    Option("version", "Release version `vX.Y.Z` (or `vX.Y.Z-rc.1`); default: the pushed git tag."),
+    Option("tags", "Extra tags, separated by commas or newlines."),
+    Option("aliases", "Moving tags for a non-prerelease version: any of minor (v1.2), major (v1), latest."),
+    Option("sha-source", "On pull requests, the `sha-` tag uses the PR `head` commit or the `merge` commit.",
+           default="head"),
+    Option("ready-url", "Boot the built image (host network) before pushing and wait for its /ready at this URL, "
+           "e.g. http://127.0.0.1:8000; nothing is pushed if it fails."),
+    Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
+    Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
+    Option("run-env", "Environment for the booted image and the test command, one KEY=value per line.", secret=True),
+    Option("test-command", "Command run inside the built image before pushing (exec form, e.g. "
+           "`/app/bin/selftest --quick`); a non-zero exit stops the push."),
+    Option("source", "promote: the image to promote, by tag or digest, e.g. ghcr.io/org/app:sha-1a2b3c4."),
+    Option("username", "Registry user name (ghcr.io: defaults to the workflow's actor with github-token)."),
+    Option("password", "Registry password or token; masked, passed per request, never written to a Docker config.",
+           secret=True),
+    Option("github-token", "Token used for ghcr.io when username/password are empty (the workflow's token by "
+           "default; it needs `permissions: packages: write`).", secret=True, action_default="${{ github.token }}"),
+    Option("overwrite", "Allow moving a release tag (vX.Y.Z or sha-…) that already points at another image.",
+           default="false", switch=True),
+)
+
+OUTPUTS = {
+    "image": "Image name without tag.",
+    "digest": "Manifest digest the tags point at (empty in build mode).",
+    "image-id": "Image ID (config digest) of the built image (empty in promote mode).",
+    "tags": "Full references, one per line (image:tag).",
+    "labels": "Labels set on the image, one key=value per line.",
+    "metadata": "JSON: mode, image, digest, image_id, version, tags, labels, pushed, promoted_from.",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    mode: str
+    image: Ref
+    context: str
+    dockerfile: str
+    target: str | None
+    build_args: dict[str, str]
+    labels: dict[str, str]
+    tags: tag_rules.Tags
+    ready_url: str | None
+    ready_timeout: float
+    smoke_calls: tuple = ()
+    smoke_spec: str | None = None
+    run_env: dict[str, str] = field(default_factory=dict)
+    test_command: str | None = None
+    source: Ref | None = None
+    username: str = ""
+    password: str = ""
+    overwrite: bool = False
+
+
+def _pairs(raw: str, name: str) -> dict[str, str]:
+    pairs = {}
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip() or " " in key.strip():
+            raise UsageError(f"line {number}: expected KEY=value", input=name)
+        pairs[key.strip()] = value
+    return pairs
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    env = env if env is not None else os.environ
+    mode = raw["mode"].strip()
+    if mode not in MODES:
+        raise UsageError(f"expected one of {', '.join(MODES)}, got {mode!r}", input="mode")
+    image = parse_ref(raw["image"], "image", allow_tag=False)
+    context = raw["context"].strip() or "."
+    dockerfile = raw["dockerfile"].strip() or os.path.join(context, "Dockerfile")
+    if mode != "promote":
+        if not os.path.isdir(context) or not os.access(context, os.R_OK | os.X_OK):
+            raise UsageError(f"expected a readable directory, got {context!r}", input="context")
+        if not os.path.isfile(dockerfile):
+            raise UsageError(f"no Dockerfile at {dockerfile!r}", input="dockerfile")
+    aliases = tuple(parse_list(raw["aliases"]))
+    unknown = [a for a in aliases if a not in tag_rules.ALIASES]
+    if unknown:
+        raise UsageError(f"expected any of minor, major, latest, got {', '.join(unknown)}", input="aliases")
+    sha_source = raw["sha-source"].strip()
+    if sha_source not in ("head", "merge"):
+        raise UsageError(f"expected head or merge, got {sha_source!r}", input="sha-source")
+    ctx = git.git_context(env, context)
+    if mode == "promote":
+        # The image already exists: its commit is not necessarily this checkout's, so no sha-
+        # or branch tag is derived here; only the release version, aliases and extra tags.
+        ctx = tag_rules.GitContext(ref=ctx.ref if ctx.ref.startswith("refs/tags/") else "")
+    tags = tag_rules.compute(ctx, version=raw["version"].strip(), aliases=aliases,
+                             extra=tuple(parse_list(raw["tags"])), sha_source=sha_source,
+                             require_release=mode == "push" and ctx.ref.startswith("refs/tags/"))
+    user_labels = tag_rules.parse_labels(raw["labels"])
+    labels = {} if mode == "promote" else tag_rules.oci_labels(
+        ctx, tags, created=git.created(env, context, ctx.sha), title=image.repository.rsplit("/", 1)[-1],
+        user=user_labels)
+    source = None
+    if mode == "promote":
+        if not raw["source"].strip():
+            raise UsageError("is required in promote mode: the image to promote, by tag or digest", input="source")
+        source = parse_ref(raw["source"], "source")
+        if source.registry != image.registry:
+            raise UsageError(f"promote works within one registry: source is on {source.registry}, image on "
+                             f"{image.registry}", input="source")
+    ready_url = parse_http_url(raw["ready-url"], "ready-url") if raw["ready-url"].strip() else None
+    spec = raw["smoke-spec"].strip() or None
+    calls = ()
+    if spec:
+        from deploy_actions.smoke import spec as spec_file
+
+        calls = tuple(spec_file.load(spec))
+        if not ready_url:
+            raise UsageError("a smoke spec needs ready-url (where the booted image answers)", input="smoke-spec")
+    username, password = raw["username"].strip(), raw["password"]
+    if not (username or password) and image.registry == "ghcr.io" and raw["github-token"]:
+        username, password = env.get("GITHUB_ACTOR", "github-actions"), raw["github-token"]
+    return Inputs(
+        mode=mode, image=image, context=context, dockerfile=dockerfile, target=raw["target"].strip() or None,
+        build_args=_pairs(raw["build-args"], "build-args"), labels=labels, tags=tags, ready_url=ready_url,
+        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=0.001),
+        smoke_calls=calls, smoke_spec=spec, run_env=_pairs(raw["run-env"], "run-env"),
+        test_command=raw["test-command"].strip() or None, source=source, username=username, password=password,
+        overwrite=parse_bool(raw["overwrite"], "overwrite"))
+
+
+def secrets(inputs: Inputs) -> list[str]:
+    return [inputs.password, *inputs.run_env.values()] if inputs.password else list(inputs.run_env.values())
+
+
+def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
+    from deploy_actions.images import engine
+
+    if inputs.test_command:
+        with reporter.group(f"test command in the image: {inputs.test_command}"):
+            code, output = engine.run_test(client, image_id, inputs.test_command, inputs.run_env)
+            for line in output.splitlines()[-200:]:
+                reporter.info(line)
+        if code != 0:
+            raise CheckFailed(f"the test command exited {code} inside the image; nothing was pushed. "
+                              f"Last output: {' | '.join(output.splitlines()[-5:])}")
+        reporter.success(f"test command passed: {inputs.test_command}")
+    if inputs.ready_url:
+        booted = engine.boot(client, image_id, inputs.run_env)
+        try:
+            smoke = smoke_ready.Inputs(url=inputs.ready_url, ready_path="/ready", health_path="/health",
+                                       expected_status=(200,), timeout=inputs.ready_timeout, request_timeout=10,
+                                       interval=0.1, max_interval=0.2, calls=inputs.smoke_calls,
+                                       spec_path=inputs.smoke_spec)
+            verdict = smoke_ready.verify(smoke, reporter)
+            if not verdict.ok:
+                logs = booted.logs()
+                if logs.strip():
+                    with reporter.group("logs of the booted image"):
+                        reporter.info(logs)
+                raise CheckFailed("the built image did not pass the boot check "
+                                  f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed")
+        finally:
+            booted.stop()
+
+
+def _registry(inputs: Inputs) -> Registry:
+    return Registry(inputs.image.registry, username=inputs.username, password=inputs.password)
+
+
+def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
+    from deploy_actions.images import engine
+
+    client = engine.connect()
+    local = f"{inputs.image.name}:{inputs.tags.tags[0]}"
+    with reporter.group(f"docker build {inputs.context} → {local}"):
+        try:
+            image_id = engine.build(client, context=inputs.context, dockerfile=inputs.dockerfile, tag=local,
+                                    build_args=inputs.build_args, labels=inputs.labels, target=inputs.target,
+                                    log=reporter.info)
+        except engine.BuildFailure as failure:
+            where = f" at `{failure.step}`" if failure.step else ""
+            tail = " | ".join(failure.tail[-5:])
+            reporter.error(f"{failure.message}{where}. Last lines: {tail}", title="build-push: build failed",
+                           file=inputs.dockerfile, line=failure.line)
+            raise CheckFailed(f"the image did not build: {failure.message}") from None
+    for tag in inputs.tags.tags[1:]:
+        client.images.get(image_id).tag(inputs.image.name, tag)
+    reporter.success(f"built {image_id[:19]}… as {', '.join(inputs.tags.tags)}")
+    return client, image_id
+
+
+def _push(client, inputs: Inputs, image_id: str, reporter: Reporter) -> str:
+    from deploy_actions.images import engine
+    from deploy_actions.images.promote import conflicts, refuse, verify
+
+    repo = inputs.image.repository
+    with _registry(inputs) as registry:
+        registry.ping()
+        immutable = [t for t in inputs.tags.tags if t in inputs.tags.immutable]
+        clash = conflicts(registry, repo, immutable, lambda m: m.config_digest == image_id)
+        if clash and not inputs.overwrite:
+            refuse(clash, f"{inputs.image.name}", image_id)
+        auth = {"username": inputs.username, "password": inputs.password} if inputs.password else None
+        first = inputs.tags.tags[0]
+        with reporter.group(f"docker push {inputs.image.name}:{first}"):
+            digest = engine.push(client, inputs.image.name, first, auth, reporter.info)
+        manifest = registry.manifest(repo, digest)
+        if manifest is None:
+            raise CheckFailed(f"the registry does not return the pushed digest {digest}")
+        for tag in inputs.tags.tags[1:]:
+            registry.put_manifest(repo, tag, manifest)
+        verify(registry, repo, list(inputs.tags.tags), digest)
+    reporter.success(f"pushed {inputs.image.name}@{digest} as {', '.join(inputs.tags.tags)}")
+    return digest
+
+
+def _promote(inputs: Inputs, reporter: Reporter) -> str:
+    from deploy_actions.images.promote import promote
+
+    assert inputs.source is not None
+    with _registry(inputs) as registry:
+        registry.ping()
+        result = promote(registry, inputs.source.repository, inputs.source.reference, inputs.image.repository,
+                         list(inputs.tags.tags), inputs.tags.immutable, inputs.overwrite)
+        moved = f"{result.mounted} blobs mounted, {result.copied} copied ({result.bytes_copied} bytes)"
+        reporter.success(f"promoted {inputs.source} → {inputs.image.name} as {', '.join(result.tags)} "
+                         f"({result.digest[:19]}…; {moved}; {registry.bytes_sent} bytes sent)")
+    return result.digest
+
+
+def run(inputs: Inputs, reporter: Reporter) -> int:
+    image_id, digest = "", ""
+    try:
+        if inputs.mode == "promote":
+            digest = _promote(inputs, reporter)
+        else:
+            client, image_id = _build(inputs, reporter)
+            _boot_check(client, inputs, image_id, reporter)
+            if inputs.mode == "push":
+                digest = _push(client, inputs, image_id, reporter)
+    except RegistryError as exc:
+        raise CheckFailed(str(exc)) from None
+    refs = [f"{inputs.image.name}:{t}" for t in inputs.tags.tags]
+    metadata = {"mode": inputs.mode, "image": inputs.image.name, "digest": digest or None,
+                "image_id": image_id or None, "version": inputs.tags.version, "tags": refs,
+                "labels": inputs.labels, "pushed": inputs.mode != "build",
+                "promoted_from": str(inputs.source) if inputs.source else None}
+    reporter.output("image", inputs.image.name)
+    reporter.output("digest", digest)
+    reporter.output("image-id", image_id)
+    reporter.output("tags", "\n".join(refs))
+    reporter.output("labels", "\n".join(f"{k}={v}" for k, v in inputs.labels.items()))
+    reporter.output("metadata", metadata)
+    verb = {"build": "built (not pushed)", "push": "pushed", "promote": "promoted"}[inputs.mode]
+    rows = [["Image", f"`{inputs.image.name}`"], ["Digest", f"`{digest}`" if digest else "—"],
+            ["Image ID", f"`{image_id}`" if image_id else "—"], ["Tags", ", ".join(f"`{t}`" for t in inputs.tags.tags)]]
+    if inputs.source:
+        rows.append(["From", f"`{inputs.source}`"])
+    reporter.summary(f"### ✅ build-push: {verb}\n\n" + gha.md_table(["", ""], rows))
+    reporter.result(metadata)
+    return EXIT_OK
+
+
+COMMAND = Command(
+    name="build-push",
+    summary="Build the image once, tag it vX.Y.Z + commit SHA, push it; promote the same digest, never rebuild.",
+    description=__doc__ or "",
+    options=OPTIONS,
+    outputs=OUTPUTS,
+    parse=parse_inputs,
+    run=run,
+    secrets=secrets,
+    branding=("package", "blue"),
+)

@@ -1,0 +1,1 @@
+"""Images: references, tag rules, the registry HTTP API and the Docker engine."""
