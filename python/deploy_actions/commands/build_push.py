@@ -209,8 +209,8 @@ def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
                                     log=reporter.info)
         except engine.BuildFailure as failure:
             where = f" at `{failure.step}`" if failure.step else ""
-            tail = " | ".join(failure.tail[-5:])
-            reporter.error(f"{failure.message}{where}. Last lines: {tail}", title="build-push: build failed",
+            tail = f". Last lines: {' | '.join(failure.tail[-5:])}" if failure.tail else ""
+            reporter.error(f"{failure.message}{where}{tail}", title="build-push: build failed",
                            file=inputs.dockerfile, line=failure.line)
             raise CheckFailed(f"the image did not build: {failure.message}") from None
     for tag in inputs.tags.tags[1:]:

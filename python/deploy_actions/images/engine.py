@@ -57,6 +57,12 @@ def dockerfile_line(dockerfile: str, step: str | None) -> int | None:
     return None
 
 
+def _failure_line(message: str, dockerfile: str, step: str | None) -> int | None:
+    """A parse error names its line ("dockerfile parse error line 2: …"); a failing step does not."""
+    match = re.search(r"\bline (\d+)\b", message)
+    return int(match.group(1)) if match else dockerfile_line(dockerfile, step)
+
+
 def build(client: docker.DockerClient, *, context: str, dockerfile: str, tag: str, build_args: dict[str, str],
           labels: dict[str, str], target: str | None, log: Callable[[str], None]) -> str:
     """Build and return the image ID (the config digest). Raises BuildFailure with the
@@ -82,10 +88,10 @@ def build(client: docker.DockerClient, *, context: str, dockerfile: str, tag: st
                 image_id = chunk["aux"]["ID"]
             if "error" in chunk:
                 error = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-                raise BuildFailure(error.strip(), step, dockerfile_line(dockerfile, step), list(tail))
+                raise BuildFailure(error.strip(), step, _failure_line(error, dockerfile, step), list(tail))
     except docker.errors.APIError as exc:
-        message = exc.explanation or str(exc)
-        raise BuildFailure(str(message), step, dockerfile_line(dockerfile, step), list(tail)) from None
+        message = str(exc.explanation or exc)
+        raise BuildFailure(message, step, _failure_line(message, dockerfile, step), list(tail)) from None
     if not image_id:
         image_id = client.images.get(tag).id
     return image_id
