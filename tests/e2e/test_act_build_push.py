@@ -1,0 +1,80 @@
+"""build-push as a consumer uses it: a release workflow on a tag push, run by act,
+building the consumer's Dockerfile, booting the image, pushing to the local registry."""
+
+import json
+import shutil
+import subprocess
+import textwrap
+import uuid
+
+import pytest
+
+from conftest import free_port
+from deploy_actions.images.registry import Registry
+
+pytestmark = [pytest.mark.act, pytest.mark.services]
+
+# act's host mode starts with an empty workspace and actions/checkout cannot be fetched
+# here, so a git clone of the consumer repository stands in for it.
+WORKFLOW = """\
+on: push
+permissions: {{}}
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - name: checkout (stand-in for actions/checkout)
+        run: git clone --quiet "$CONSUMER_REPO" .
+      - id: image
+        uses: org/deploy-actions/build-push@v1
+        with:
+          mode: push
+          image: {image}
+          aliases: major,latest
+          ready-url: http://127.0.0.1:{port}
+          run-env: PORT={port}
+      - env:
+          DIGEST: ${{{{ steps.image.outputs.digest }}}}
+          TAGS: ${{{{ steps.image.outputs.tags }}}}
+        run: |
+          echo "pushed digest=$DIGEST"
+          echo "$TAGS" | sed 's/^/pushed tag /'
+"""
+
+
+def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
+    repo = tmp_path / "service"
+    (repo / "www").mkdir(parents=True)
+    (repo / "www" / "ready").write_text("ok\n")
+    (repo / "www" / "health").write_text("ok\n")
+    shutil.copy("/bin/busybox", repo / "busybox")
+    (repo / "Dockerfile").write_text(textwrap.dedent("""\
+        FROM scratch
+        COPY busybox /bin/busybox
+        RUN ["/bin/busybox", "--install", "-s", "/bin"]
+        COPY www /www
+        CMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT:-8080} -h /www"]
+        """))
+    image = f"{services['DA_REGISTRY']}/e2e-{uuid.uuid4().hex[:8]}/service"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github/workflows/release.yml").write_text(WORKFLOW.format(image=image, port=free_port()))
+    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "service"], cwd=repo, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"ref": "refs/tags/v0.1.0"}))
+    proc = subprocess.run(
+        [shutil.which("act") or "act", "push", "-e", str(event), "-P", "ubuntu-latest=-self-hosted",
+         "--no-cache-server", "--env", f"CONSUMER_REPO={repo}",
+         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
+        cwd=repo, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    printed = [line.split("| ", 1)[1] for line in proc.stdout.splitlines() if "| pushed " in line]  # step output
+    digest = next(line.removeprefix("pushed digest=") for line in printed if line.startswith("pushed digest="))
+    tags = [line.split(":")[-1] for line in printed if line.startswith("pushed tag ")]
+    assert tags == ["v0.1.0", "v0", "latest", f"sha-{sha[:7]}"]
+    with Registry(services["DA_REGISTRY"]) as registry:
+        path = image.split("/", 1)[1]
+        assert {registry.digest(path, tag) for tag in tags} == {digest.strip()}
