@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 
 from deploy_actions import __version__
-from deploy_actions.commands import COMMANDS
+from deploy_actions.commands import MODULES, load, load_all
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
 from deploy_actions.options import add_arguments, resolve
@@ -23,7 +23,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The full parser for `selected` (every command's when None, as for --help); the other
+    commands get a bare entry so argparse still knows their names."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document with the result on stdout")
     common.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
@@ -32,22 +34,33 @@ def build_parser() -> argparse.ArgumentParser:
                      description="One artifact, one smoke check: build, ship and verify Dockerised services.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS.values():
-        p = sub.add_parser(command.name, parents=[common], help=command.summary,
+    for name in MODULES:
+        if selected not in (None, name):
+            sub.add_parser(name, add_help=False)
+            continue
+        command = load(name)
+        p = sub.add_parser(name, parents=[common], help=command.summary,
                            description=command.description or command.summary,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         add_arguments(p, command.options)
     return parser
 
 
+def _selected(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if any (the first word that is not an option)."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in MODULES else None
+
+
 def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     """The root action passes its `command` input and every other input through the
     environment; pick the command and say which given inputs it will not use."""
     name = env.get("INPUT_COMMAND", "").strip()
-    if name not in COMMANDS:
-        raise UsageError(f"expected one of {', '.join(COMMANDS)}, got {name!r}", input="command")
-    known = {o.env for o in COMMANDS[name].options} | {"INPUT_COMMAND"}
-    every = {o.env: o.name for c in COMMANDS.values() for o in c.options if not o.action_default}
+    if name not in MODULES:
+        raise UsageError(f"expected one of {', '.join(MODULES)}, got {name!r}", input="command")
+    commands = load_all()
+    known = {o.env for o in commands[name].options} | {"INPUT_COMMAND"}
+    every = {o.env: o.name for c in commands.values() for o in c.options if not o.action_default}
     for var, value in sorted(env.items()):
         if var.startswith("INPUT_") and var not in known and value.strip() and var in every:
             reporter.warning(f"input `{every[var]}` is not used by command `{name}` and was ignored",
@@ -67,7 +80,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         if not argv and env.get("INPUT_COMMAND") is not None:
             argv = _root_entry(env, reporter)
-        parser = build_parser()
+        parser = build_parser(_selected(argv))
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help / --version
@@ -75,7 +88,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        command = COMMANDS[args.command]
+        command = load(args.command)
         command_name = command.name
         raw = resolve(command.options, args, env)
         for opt in command.options:

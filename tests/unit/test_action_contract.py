@@ -11,7 +11,9 @@ import yaml
 
 from conftest import ROOT
 from deploy_actions import actionfile
-from deploy_actions.commands import COMMANDS
+from deploy_actions.commands import load_all
+
+COMMANDS = load_all()
 
 ACTION_FOLDERS = ["build-push", "ssh-compose-deploy", "smoke-ready", "alembic-preflight", "docs-drift"]
 

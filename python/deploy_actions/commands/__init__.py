@@ -1,8 +1,22 @@
-"""The command registry: one module per command, each exposing COMMAND."""
+"""The command registry: name → module exposing COMMAND. A run imports only its own
+command (each brings its own heavy dependencies: httpx, the Docker SDK, urllib/ssl);
+`--help`, the root action and the action.yml generator load them all."""
 
 from __future__ import annotations
 
-from deploy_actions.commands import build_push, smoke_ready
+import importlib
+
 from deploy_actions.options import Command
 
-COMMANDS: dict[str, Command] = {c.name: c for c in (build_push.COMMAND, smoke_ready.COMMAND)}
+MODULES = {
+    "build-push": "deploy_actions.commands.build_push",
+    "smoke-ready": "deploy_actions.commands.smoke_ready",
+}
+
+
+def load(name: str) -> Command:
+    return importlib.import_module(MODULES[name]).COMMAND
+
+
+def load_all() -> dict[str, Command]:
+    return {name: load(name) for name in MODULES}

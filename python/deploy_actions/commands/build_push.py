@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from deploy_actions import gha
-from deploy_actions.commands import smoke_ready
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_OK, CheckFailed, UsageError
 from deploy_actions.images import context as git
@@ -163,6 +162,7 @@ def secrets(inputs: Inputs) -> list[str]:
 
 
 def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
+    from deploy_actions.commands import smoke_ready
     from deploy_actions.images import engine
 
     if inputs.test_command:
