@@ -72,6 +72,15 @@ def services() -> dict[str, str]:
     return service_env()
 
 
+def act_binary() -> str:
+    import shutil
+
+    found = shutil.which("act") or (str(ROOT / ".venv/bin/act") if (ROOT / ".venv/bin/act").exists() else None)
+    if not found:
+        pytest.fail("act is not installed: scripts/dev-env puts it in .venv/bin")
+    return found
+
+
 @pytest.fixture(scope="session")
 def action_repo(tmp_path_factory) -> Path:
     """The library as a consumer's runner gets it: only the files git tracks (plus new,

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import free_port
+from conftest import act_binary, free_port
 from deploy_actions.images.registry import Registry
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
@@ -66,7 +66,7 @@ def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"ref": "refs/tags/v0.1.0"}))
     proc = subprocess.run(
-        [shutil.which("act") or "act", "push", "-e", str(event), "-P", "ubuntu-latest=-self-hosted",
+        [act_binary(), "push", "-e", str(event), "-P", "ubuntu-latest=-self-hosted",
          "--no-cache-server", "--env", f"CONSUMER_REPO={repo}",
          "--local-repository", f"org/deploy-actions@v1={action_repo}"],
         cwd=repo, capture_output=True, text=True, timeout=600)

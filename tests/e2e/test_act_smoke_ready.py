@@ -3,19 +3,18 @@
 machine, the reference mapped to a clean export of this checkout."""
 
 import re
-import shutil
 import subprocess
 import textwrap
 
 import pytest
 
+from conftest import act_binary
+
 pytestmark = pytest.mark.act
 
 
 def run_workflow(tmp_path, action_repo, steps: str):
-    act = shutil.which("act")
-    if not act:
-        pytest.fail("act is not on PATH: scripts/dev-env installs it")
+    act = act_binary()
     repo = tmp_path / "consumer"
     (repo / ".github" / "workflows").mkdir(parents=True)
     workflow = "on: push\npermissions: {}\njobs:\n  smoke:\n    runs-on: ubuntu-latest\n    steps:\n"
