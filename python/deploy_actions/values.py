@@ -111,18 +111,27 @@ def parse_path(raw: str, name: str, *, allow_none: bool = False) -> str | None:
     return path
 
 
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LABEL_KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 
 
-def parse_headers(raw: str, name: str) -> dict[str, str]:
-    """`Name: value` per line. Values are secrets (tokens, cookies): errors cite line numbers only."""
-    headers: dict[str, str] = {}
+def parse_pairs(raw: str, name: str, *, key: re.Pattern[str], separator: str = "=", example: str = "KEY=value",
+                hint: str = "", secret: bool = False) -> dict[str, str]:
+    """One `key<separator>value` per line, blank lines skipped. A secret input's error cites
+    the line number only, never the line."""
+    pairs: dict[str, str] = {}
     for number, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
-        key, sep, value = line.partition(":")
-        key = key.strip()
-        if not sep or not _HEADER_NAME.match(key):
-            raise UsageError(f"line {number}: expected `Name: value`", input=name)
-        headers[key] = value.strip()
-    return headers
+        left, sep, value = line.partition(separator)
+        if not sep or not key.match(left.strip()):
+            got = "" if secret else f", got {line.strip()!r}"
+            raise UsageError(f"line {number}: expected `{example}`{hint}{got}", input=name)
+        pairs[left.strip()] = value.strip()
+    return pairs
+
+
+def parse_headers(raw: str, name: str) -> dict[str, str]:
+    """`Name: value` per line. Values are secrets (tokens, cookies)."""
+    return parse_pairs(raw, name, key=HEADER_NAME, separator=":", example="Name: value", secret=True)

@@ -16,7 +16,7 @@ from deploy_actions.images import tags as tag_rules
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.options import Command, Option
-from deploy_actions.values import parse_bool, parse_duration, parse_http_url, parse_list
+from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_http_url, parse_list, parse_pairs
 
 MODES = ("build", "push", "promote")
 
@@ -84,18 +84,6 @@ class Inputs:
     overwrite: bool = False
 
 
-def _pairs(raw: str, name: str) -> dict[str, str]:
-    pairs = {}
-    for number, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip() or " " in key.strip():
-            raise UsageError(f"line {number}: expected KEY=value", input=name)
-        pairs[key.strip()] = value
-    return pairs
-
-
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     env = env if env is not None else os.environ
     mode = raw["mode"].strip()
@@ -150,9 +138,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         username, password = env.get("GITHUB_ACTOR", "github-actions"), raw["github-token"]
     return Inputs(
         mode=mode, image=image, context=context, dockerfile=dockerfile, target=raw["target"].strip() or None,
-        build_args=_pairs(raw["build-args"], "build-args"), labels=labels, tags=tags, ready_url=ready_url,
+        build_args=parse_pairs(raw["build-args"], "build-args", key=ENV_NAME, secret=True), labels=labels,
+        tags=tags, ready_url=ready_url,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=0.001),
-        smoke_calls=calls, smoke_spec=spec, run_env=_pairs(raw["run-env"], "run-env"),
+        smoke_calls=calls, smoke_spec=spec, run_env=parse_pairs(raw["run-env"], "run-env", key=ENV_NAME, secret=True),
         test_command=raw["test-command"].strip() or None, source=source, username=username, password=password,
         overwrite=parse_bool(raw["overwrite"], "overwrite"))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
+from deploy_actions.values import LABEL_KEY, parse_pairs
 
 SEMVER = re.compile(
     r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -119,14 +120,5 @@ def oci_labels(ctx: GitContext, tags: Tags, *, created: str, title: str, user: d
 
 def parse_labels(raw: str, input_name: str = "labels") -> dict[str, str]:
     """`key=value` per line; keys as Docker accepts them (reverse-DNS recommended)."""
-    labels: dict[str, str] = {}
-    for number, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.match(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$", key):
-            raise UsageError(f"line {number}: expected `key=value` with a lowercase key like "
-                             f"org.example.team=platform, got {line.strip()!r}", input=input_name)
-        labels[key] = value.strip()
-    return labels
+    return parse_pairs(raw, input_name, key=LABEL_KEY, example="key=value",
+                       hint=" with a lowercase key like org.example.team=platform")
