@@ -11,7 +11,7 @@ import pytest
 
 from conftest import free_port, read_outputs
 from deploy_actions.cli import main
-from deploy_actions.images.registry import OCI_INDEX, Manifest, Registry
+from deploy_actions.images.registry import DOCKER_LIST, OCI_INDEX, Manifest, Registry
 
 pytestmark = pytest.mark.services
 SHA = "1111111222222233333334444444555555566666"
@@ -167,7 +167,8 @@ def test_promote_within_and_across_repositories(tmp_path, gha_env, capsys, repo,
     assert code == 1 and "does not exist" in out
 
 
-def test_promote_an_oci_index_keeps_its_digest(tmp_path, gha_env, capsys, repo):
+@pytest.mark.parametrize("index_type", [OCI_INDEX, DOCKER_LIST])
+def test_promote_an_index_keeps_its_digest(tmp_path, gha_env, capsys, repo, index_type):
     env = runner_env(tmp_path, gha_env, ref="refs/tags/v3.0.0")
     code, out, pushed = build_push(env, capsys, "--mode", "push", "--image", repo,
                                    "--context", str(service_context(tmp_path)))
@@ -175,10 +176,10 @@ def test_promote_an_oci_index_keeps_its_digest(tmp_path, gha_env, capsys, repo):
     path = repo.split("/", 1)[1]
     with registry_for(repo) as reg:
         child = reg.manifest(path, pushed["digest"])
-        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        index = json.dumps({"schemaVersion": 2, "mediaType": index_type, "manifests": [
             {"mediaType": child.media_type, "digest": child.digest, "size": len(child.body),
              "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
-        index_digest = reg.put_manifest(path, "multi", Manifest(OCI_INDEX, "", index))
+        index_digest = reg.put_manifest(path, "multi", Manifest(index_type, "", index))
     other = repo.replace("/app", "/other")
     code, out, promoted = build_push(env, capsys, "--mode", "promote", "--image", other, "--source", f"{repo}:multi",
                                      "--tags", "multi")
@@ -186,6 +187,7 @@ def test_promote_an_oci_index_keeps_its_digest(tmp_path, gha_env, capsys, repo):
     assert promoted["digest"] == index_digest
     with registry_for(other) as reg:
         assert reg.manifest(other.split("/", 1)[1], child.digest) is not None  # the child came along
+        assert reg.manifest(other.split("/", 1)[1], "multi").media_type == index_type
 
 
 def test_registry_down(tmp_path, gha_env, capsys):
