@@ -11,6 +11,7 @@ from deploy_actions.options import Command
 MODULES = {
     "build-push": "deploy_actions.commands.build_push",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
+    "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
 }
 
 

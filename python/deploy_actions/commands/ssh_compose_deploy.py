@@ -1,0 +1,268 @@
+"""ssh-compose-deploy: put an existing tag live over SSH with Docker Compose — pull, run the
+migrations once, switch host by host, check readiness, and roll every switched host back
+to its previous tag when one of them fails. Host keys are always verified."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from deploy_actions import gha
+from deploy_actions.console import Reporter
+from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.images.reference import TAG
+from deploy_actions.images.tags import is_release
+from deploy_actions.options import Command, Option
+from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_int, parse_list, parse_pairs, plural
+
+OPTIONS = (
+    Option("hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).",
+           required=True),
+    Option("ssh-key", "Private key for the deploy user (OpenSSH or PEM); masked, kept in a 0600 file in a private "
+           "temporary directory that is removed at the end.", required=True, secret=True),
+    Option("ssh-key-passphrase", "Passphrase of the key, if it has one.", secret=True),
+    Option("known-hosts", "known_hosts lines for every host (and the jump host): `ssh-keyscan -p PORT HOST` from a "
+           "trusted machine. Required unless host-key-fingerprint is set."),
+    Option("host-key-fingerprint", "Alternative to known-hosts: the SHA256:… fingerprint every host's key must have."),
+    Option("insecure-skip-host-key-check", "Turn host-key verification off (a warning is printed; never do this "
+           "for production).", default="false", switch=True),
+    Option("jump-host", "Bastion to connect through, `user@host[:port]`; checked with the same key and known-hosts."),
+    Option("deploy-path", "Folder on the hosts holding the compose file and .env, e.g. /opt/backend.", required=True),
+    Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
+    Option("require-release-tag", "Refuse tags that are not vX.Y.Z[-pre].", default="true", switch=True),
+    Option("tag-variable", "Variable the compose file uses for the tag (`image: …:${IMAGE_TAG}`); written to the "
+           "env file and exported for every compose command.", default="IMAGE_TAG"),
+    Option("env-file", "File in the deploy path that holds the tag variable; its other lines are kept.",
+           default=".env"),
+    Option("compose-files", "Compose files relative to the deploy path, comma or newline separated (default: "
+           "Compose's own lookup)."),
+    Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
+    Option("services", "Services to pull and update, comma or newline separated (default: all)."),
+    Option("env", "Extra environment for the compose commands and the migration, one KEY=value per line; masked.",
+           secret=True),
+    Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
+           "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
+    Option("ready-url", "Readiness URL checked after each host is switched; `{host}` is replaced by the host's "
+           "address, e.g. http://{host}:8000/ready."),
+    Option("ready-from", "Check ready-url from the `runner` (smoke-ready, with smoke-spec) or from the `host` "
+           "itself over SSH (curl or wget there; for services bound to the host's loopback).", default="runner"),
+    Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
+    Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready."),
+    Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
+    Option("fail-fast", "Stop switching further hosts after the first failure.", default="true", switch=True),
+    Option("connect-timeout", "SSH connection timeout.", default="10s"),
+    Option("command-timeout", "Longest any single remote step may take.", default="10m"),
+    Option("lock-timeout", "How long to wait for another deploy to the same path to finish.", default="5m"),
+    Option("timeout", "Overall deadline for the deploy.", default="30m"),
+)
+
+OUTPUTS = {
+    "deployed-tag": "The tag now running on every host (empty when the deploy failed).",
+    "previous-tag": "The tag the first host ran before this deploy.",
+    "hosts": "JSON list, per host: host, ok, state (deployed, rolled-back, rollback-failed, not-switched, …), "
+             "previous, failed_step, message, seconds, digests (service → image ID).",
+    "rolled-back": "`true` when any host was rolled back.",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    hosts: tuple[Host, ...]
+    key: str
+    passphrase: str
+    known_hosts: str
+    fingerprint: str
+    insecure: bool
+    jump: Host | None
+    deploy_path: str
+    tag: str
+    tag_variable: str
+    env_file: str
+    compose_files: tuple[str, ...]
+    project: str
+    services: tuple[str, ...]
+    env: dict
+    migrate: str
+    ready_url: str
+    ready_from: str
+    ready_timeout: float
+    smoke_calls: tuple
+    smoke_spec: str | None
+    max_parallel: int
+    fail_fast: bool
+    connect_timeout: float
+    command_timeout: float
+    lock_timeout: float
+    timeout: float
+    commit: str
+    actor: str
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    env = env if env is not None else os.environ
+    hosts = tuple(parse_hosts(raw["hosts"]))
+    if not raw["ssh-key"].strip():
+        raise UsageError("is empty: give the deploy user's private key (a secret)", input="ssh-key")
+    insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
+    fingerprint = raw["host-key-fingerprint"].strip()
+    if fingerprint and not FINGERPRINT.match(fingerprint):
+        raise UsageError(f"expected SHA256:<43 base64 characters> as `ssh-keygen -lf` prints it, got {fingerprint!r}",
+                         input="host-key-fingerprint")
+    if not raw["known-hosts"].strip() and not fingerprint and not insecure:
+        raise UsageError("is required: host keys are always verified. Give known_hosts lines "
+                         "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
+                         input="known-hosts")
+    tag = raw["image-tag"].strip()
+    if not TAG.match(tag):
+        raise UsageError(f"{tag!r} is not a valid image tag", input="image-tag")
+    if parse_bool(raw["require-release-tag"], "require-release-tag") and not is_release(tag):
+        raise UsageError(f"expected a release tag like v1.2.3 (production deploys an existing, tested release), "
+                         f"got {tag!r}; set require-release-tag: false to deploy other tags", input="image-tag")
+    tag_variable = raw["tag-variable"].strip()
+    if not ENV_NAME.match(tag_variable):
+        raise UsageError(f"expected a variable name, got {tag_variable!r}", input="tag-variable")
+    ready_from = raw["ready-from"].strip()
+    if ready_from not in ("runner", "host"):
+        raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
+    ready_url = raw["ready-url"].strip()
+    if ready_url and (not ready_url.startswith(("http://", "https://")) or any(c in ready_url for c in " '\"`$;\\")):
+        raise UsageError(f"expected an http(s) URL with an optional {{host}}, got {ready_url!r}", input="ready-url")
+    spec = raw["smoke-spec"].strip() or None
+    calls: tuple = ()
+    if spec:
+        if ready_from != "runner" or not ready_url:
+            raise UsageError("smoke calls run from the runner: set ready-url and ready-from: runner",
+                             input="smoke-spec")
+        from deploy_actions.smoke import spec as spec_file
+
+        calls = tuple(spec_file.load(spec))
+    project = raw["project-name"].strip()
+    if project:
+        safe_names([project], "project-name")
+    return Inputs(
+        hosts=hosts, key=raw["ssh-key"], passphrase=raw["ssh-key-passphrase"], known_hosts=raw["known-hosts"],
+        fingerprint=fingerprint, insecure=insecure,
+        jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
+        deploy_path=safe_path(raw["deploy-path"], "deploy-path"), tag=tag, tag_variable=tag_variable,
+        env_file=safe_names([raw["env-file"].strip() or ".env"], "env-file", relative_paths=True)[0],
+        compose_files=tuple(safe_names(parse_list(raw["compose-files"]), "compose-files", relative_paths=True)),
+        project=project, services=tuple(safe_names(parse_list(raw["services"]), "services")),
+        env=parse_pairs(raw["env"], "env", key=ENV_NAME, secret=True), migrate=raw["migrate-command"].strip(),
+        ready_url=ready_url, ready_from=ready_from,
+        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
+        smoke_calls=calls, smoke_spec=spec,
+        max_parallel=parse_int(raw["max-parallel"], "max-parallel", minimum=1, maximum=64),
+        fail_fast=parse_bool(raw["fail-fast"], "fail-fast"),
+        connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
+        command_timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
+        lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
+        timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
+        commit=env.get("GITHUB_SHA", ""), actor=env.get("GITHUB_ACTOR") or env.get("USER", ""))
+
+
+def secrets(inputs: Inputs) -> list[str]:
+    return [v for v in (inputs.passphrase, *inputs.env.values()) if v]
+
+
+def host_url(template: str, host: Host) -> str:
+    return template.replace("{host}", host.host)
+
+
+def remote_params(inputs: Inputs) -> dict[str, str]:
+    return {"DEPLOY_PATH": inputs.deploy_path, "TAG": inputs.tag, "TAG_VAR": inputs.tag_variable,
+            "ENV_FILE": inputs.env_file, "PROJECT": inputs.project, "FILES": " ".join(inputs.compose_files),
+            "SERVICES": " ".join(inputs.services), "DEPLOY_ID": f"{inputs.tag}-{uuid.uuid4().hex[:8]}",
+            "COMMIT": inputs.commit, "ACTOR": inputs.actor, "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
+            "READY_URL": "", "READY_TIMEOUT": str(int(inputs.ready_timeout)), "MIGRATE_COMMAND": inputs.migrate,
+            "REASON": ""}
+
+
+def _runner_check(inputs: Inputs, reporter: Reporter):
+    from deploy_actions.commands import smoke_ready
+
+    def check(host: Host) -> tuple[bool, str]:
+        parts = urlsplit(host_url(inputs.ready_url, host))
+        ready_path = parts.path or "/"
+        if parts.query:
+            ready_path += f"?{parts.query}"
+        smoke = smoke_ready.Inputs(url=f"{parts.scheme}://{parts.netloc}", ready_path=ready_path, health_path=None,
+                                   expected_status=(200,), timeout=inputs.ready_timeout, request_timeout=10,
+                                   interval=0.1, max_interval=0.5, calls=inputs.smoke_calls,
+                                   spec_path=inputs.smoke_spec)
+        verdict = smoke_ready.verify(smoke, reporter)
+        return verdict.ok, verdict.diagnosis or "a smoke call failed"
+
+    return check
+
+
+def run(inputs: Inputs, reporter: Reporter) -> int:
+    from deploy_actions.deploy.rollout import Plan, Rollout
+    from deploy_actions.deploy.ssh import SshKit
+
+    if inputs.insecure:
+        reporter.warning("host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
+                         "impersonate the hosts and receive the deploy", title="ssh-compose-deploy")
+    started = time.monotonic()
+    params = remote_params(inputs)
+    hosts = list(inputs.hosts)
+    with SshKit(key=inputs.key, passphrase=inputs.passphrase, known_hosts=inputs.known_hosts,
+                fingerprint=inputs.fingerprint, insecure=inputs.insecure, connect_timeout=inputs.connect_timeout,
+                jump=inputs.jump) as kit:
+        kit.pin(hosts)
+        check = None
+        if inputs.ready_url and inputs.ready_from == "runner":
+            check = _runner_check(inputs, reporter)
+
+        def run_on(host: Host, host_params: dict, timeout: float):
+            if inputs.ready_url and inputs.ready_from == "host":
+                host_params = {**host_params, "READY_URL": host_url(inputs.ready_url, host)}
+            return kit.run(host, host_params, exports=inputs.env, timeout=timeout)
+
+        plan = Plan(hosts=hosts, tag=inputs.tag, params=params, migrate=bool(inputs.migrate),
+                    max_parallel=inputs.max_parallel, fail_fast=inputs.fail_fast,
+                    command_timeout=inputs.command_timeout, deadline=started + inputs.timeout)
+        reporter.info(f"ssh-compose-deploy {inputs.tag} to {plural(len(hosts), 'host')} ({inputs.deploy_path}), "
+                      f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}")
+        outcome = Rollout(plan, run_on, check, say=reporter.info).run()
+    for state in outcome.hosts:
+        if state.logs:
+            with reporter.group(f"{state.host}: {state.state} ({state.seconds:.1f}s)"):
+                for line in state.logs:
+                    reporter.info(line)
+    hosts_doc = [s.as_dict() for s in outcome.hosts]
+    first_previous = outcome.hosts[0].previous if outcome.hosts else ""
+    reporter.output("deployed-tag", "" if outcome.failure else inputs.tag)
+    reporter.output("previous-tag", first_previous)
+    reporter.output("hosts", hosts_doc)
+    reporter.output("rolled-back", "true" if outcome.rolled_back else "false")
+    icon = "❌" if outcome.failure else "✅"
+    rows = [[str(s.host), s.state, s.previous or "—", f"{s.seconds:.1f}s", s.message or ""] for s in outcome.hosts]
+    summary = f"### {icon} ssh-compose-deploy `{inputs.tag}` → `{inputs.deploy_path}`\n\n"
+    if outcome.failure:
+        summary += f"> {gha.md_cell(outcome.failure)}\n\n"
+    summary += gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
+    reporter.summary(summary)
+    reporter.result({"ok": not outcome.failure, "tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc})
+    if outcome.failure:
+        reporter.error(outcome.failure, title="ssh-compose-deploy failed")
+        return EXIT_CHECK_FAILED
+    reporter.success(f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s")
+    return EXIT_OK
+
+
+COMMAND = Command(
+    name="ssh-compose-deploy",
+    summary="Deploy an existing tag over SSH with Docker Compose: pull, migrate once, switch, smoke, roll back.",
+    description=__doc__ or "",
+    options=OPTIONS,
+    outputs=OUTPUTS,
+    parse=parse_inputs,
+    run=run,
+    secrets=secrets,
+    branding=("upload-cloud", "purple"),
+)

@@ -1,0 +1,177 @@
+"""The order of a deploy across hosts, and what happens when a host fails. Takes the SSH
+runner and the readiness check as functions, so every rule here is unit-tested with a fake.
+
+1. preflight every host (host key, path, Compose, current tag) — a refusal changes nothing;
+2. pull the new tag everywhere — a failure changes nothing;
+3. run the migration once, on the first host, before any host is switched;
+4. switch hosts (serially, or `max_parallel` at a time), each checked for readiness; a host
+   that fails is rolled back, and then every host already switched is rolled back too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from deploy_actions.deploy.hosts import Host
+from deploy_actions.deploy.ssh import Answer
+
+Runner = Callable[[Host, dict, float], Answer]
+ReadyCheck = Callable[[Host], tuple[bool, str]]
+
+# What a host was left on, as reported per host.
+UNTOUCHED, DEPLOYED, ROLLED_BACK, ROLLBACK_FAILED, NOT_ROLLED_BACK, SKIPPED, UNKNOWN = (
+    "untouched", "deployed", "rolled-back", "rollback-failed", "new-tag-no-previous", "not-switched", "unknown")
+
+
+@dataclass
+class Plan:
+    hosts: list[Host]
+    tag: str
+    params: dict[str, str]  # the remote script's parameters shared by every host
+    migrate: bool = False
+    max_parallel: int = 1
+    fail_fast: bool = True
+    command_timeout: float = 600
+    deadline: float = float("inf")  # time.monotonic() value
+
+
+@dataclass
+class HostState:
+    host: Host
+    previous: str = ""
+    state: str = UNTOUCHED
+    step: str = ""
+    message: str = ""
+    seconds: float = 0.0
+    digests: str = ""
+    logs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == DEPLOYED and not self.step
+
+    def as_dict(self) -> dict:
+        return {"host": str(self.host), "ok": self.ok, "state": self.state, "previous": self.previous,
+                "failed_step": self.step or None, "message": self.message, "seconds": round(self.seconds, 2),
+                "digests": dict(p.split("=", 1) for p in self.digests.split(",") if "=" in p)}
+
+
+@dataclass
+class Outcome:
+    hosts: list[HostState]
+    failure: str | None = None  # one line: which host, which check
+
+    @property
+    def rolled_back(self) -> bool:
+        return any(h.state in (ROLLED_BACK, ROLLBACK_FAILED) for h in self.hosts)
+
+
+class Rollout:
+    def __init__(self, plan: Plan, run: Runner, check: ReadyCheck | None = None,
+                 say: Callable[[str], None] = lambda text: None):
+        self.plan, self._run, self.check, self.say = plan, run, check, say
+        self.states = {h: HostState(h) for h in plan.hosts}
+        self._lock = threading.Lock()
+
+    def _call(self, host: Host, action: str, **extra: str) -> Answer:
+        remaining = self.plan.deadline - time.monotonic()
+        if remaining <= 0:
+            return Answer(host, 124, "", "the overall timeout passed", 0.0)
+        answer = self._run(host, {**self.plan.params, "ACTION": action, **extra},
+                           min(self.plan.command_timeout, remaining))
+        state = self.states[host]
+        with self._lock:
+            state.logs.append(f"$ {action} {extra.get('TAG', '')}".rstrip())
+            state.logs += [line for line in answer.out.splitlines() if not line.startswith("@@")]
+            state.logs += [f"stderr: {line}" for line in answer.err.splitlines() if line.strip()]
+            state.seconds += answer.seconds
+        return answer
+
+    def _everywhere(self, action: str) -> str | None:
+        """Run an action on every host at once; the first refusal, as one line."""
+        with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
+            answers = list(pool.map(lambda h: self._call(h, action), self.plan.hosts))
+        for answer in answers:
+            if action == "preflight" and answer.ok:
+                self.states[answer.host].previous = answer.fields.get("previous", "")
+        failed = next((a for a in answers if not a.ok), None)
+        return f"{action} on {failed.host}: {failed.problem()}" if failed else None
+
+    def _switch(self, host: Host, stop: threading.Event) -> None:
+        state = self.states[host]
+        if stop.is_set():
+            state.state = SKIPPED
+            return
+        self.say(f"{host}: switching to {self.plan.tag}")
+        answer = self._call(host, "switch", TAG=self.plan.tag)
+        state.digests = answer.fields.get("digests", "")
+        if answer.ok:
+            state.state = DEPLOYED
+            if self.check:
+                ready, why = self.check(host)
+                if not ready:
+                    state.step, state.message = "ready", why
+                    self._roll_back(state, reason="not-ready")
+                    if self.plan.fail_fast:
+                        stop.set()
+                    return
+            self.say(f"{host}: on {self.plan.tag}")
+            return
+        state.step = answer.fields.get("step", "ssh")
+        state.message = answer.problem()
+        if not answer.fields:  # the connection failed mid-way: what runs there is not known
+            state.state = UNKNOWN
+        elif answer.fields.get("rolled_back") == "true":
+            state.state = ROLLED_BACK
+        elif answer.fields.get("state") == "on-new-tag-no-previous":
+            state.state = NOT_ROLLED_BACK
+        else:
+            state.state = ROLLBACK_FAILED
+        if self.plan.fail_fast:
+            stop.set()
+
+    def _roll_back(self, state: HostState, reason: str) -> None:
+        if not state.previous:
+            state.state = NOT_ROLLED_BACK
+            return
+        self.say(f"{state.host}: rolling back to {state.previous} ({reason})")
+        answer = self._call(state.host, "rollback", TAG=state.previous, REASON=reason)
+        state.state = ROLLED_BACK if answer.ok else ROLLBACK_FAILED
+        if not answer.ok:
+            state.message = "; ".join(filter(None, [state.message, f"rollback failed: {answer.problem()}"]))
+            return
+        state.digests = answer.fields.get("digests", state.digests)
+        if self.check:  # re-check the previous tag the way the new one was checked
+            ready, why = self.check(state.host)
+            if not ready:
+                state.state = ROLLBACK_FAILED
+                state.message = "; ".join(filter(None, [state.message, f"not ready after rollback: {why}"]))
+
+    def run(self) -> Outcome:
+        hosts = self.plan.hosts
+        for action in ("preflight", "pull"):
+            failure = self._everywhere(action)
+            if failure:
+                return Outcome(list(self.states.values()), f"{failure} (nothing was switched)")
+        if self.plan.migrate:
+            answer = self._call(hosts[0], "migrate", TAG=self.plan.tag)
+            if not answer.ok:
+                return Outcome(list(self.states.values()),
+                               f"migration on {hosts[0]} failed: {answer.problem()} (nothing was switched)")
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
+            list(pool.map(lambda h: self._switch(h, stop), hosts))
+        failed = [s for s in self.states.values() if s.step]
+        if not failed:
+            return Outcome(list(self.states.values()))
+        for state in self.states.values():
+            if state.state == DEPLOYED and not state.step:
+                self._roll_back(state, reason=f"{failed[0].host}-failed")
+        first = failed[0]
+        left = ", ".join(f"{s.host}: {s.state}" for s in self.states.values())
+        return Outcome(list(self.states.values()),
+                       f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}")

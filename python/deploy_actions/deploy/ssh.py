@@ -1,0 +1,174 @@
+"""OpenSSH, the way a deploy should use it: host keys always verified against a
+known_hosts file we write (or build from a pinned fingerprint), the key in a private
+0600 file, no agent, no user config, everything removed when the deploy ends — also on
+failure or cancellation (the CLI turns SIGTERM into an exception so `with` blocks unwind)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+
+from deploy_actions.deploy.hosts import Host
+from deploy_actions.errors import CheckFailed, UsageError
+
+
+@dataclass
+class Answer:
+    host: Host
+    code: int
+    out: str
+    err: str
+    seconds: float
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and self.fields.get("ok") == "true"
+
+    def problem(self) -> str:
+        """The reason in one line: an SSH-level failure named, else the script's own error."""
+        if self.code == 255 or (self.code != 0 and not self.fields):
+            return describe_ssh_failure(self.err) or f"ssh exited {self.code}: {last_line(self.err)}"
+        return last_line(self.err) or last_line(self.out) or f"exit {self.code}"
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip() and not line.startswith("@@")]
+    return lines[-1].strip() if lines else ""
+
+
+def describe_ssh_failure(stderr: str) -> str:
+    if "REMOTE HOST IDENTIFICATION HAS CHANGED" in stderr or "Host key verification failed" in stderr:
+        return "host key verification failed: the host's key is not the one in known-hosts (refused, nothing changed)"
+    if "Permission denied" in stderr:
+        return "authentication failed: the host did not accept the SSH key for this user"
+    if "Connection refused" in stderr:
+        return "connection refused: no SSH server on that address and port"
+    if "timed out" in stderr:
+        return "connection timed out"
+    if "Could not resolve hostname" in stderr:
+        return "host name does not resolve"
+    if "Load key" in stderr or "invalid format" in stderr:
+        return "the SSH key could not be read (not a private key in OpenSSH or PEM format?)"
+    return ""
+
+
+def script() -> str:
+    return resources.files("deploy_actions.deploy").joinpath("remote.sh").read_text("utf-8")
+
+
+def remote_command(params: dict[str, str], exports: dict[str, str] | None = None) -> str:
+    """`sh -c '<assignments + script>'`: every value single-quoted, never interpolated."""
+    lines = [f"{name}={shlex.quote(value)}" for name, value in params.items()]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in (exports or {}).items()]
+    return "sh -c " + shlex.quote("\n".join(lines) + "\n" + script())
+
+
+def _fingerprints(lines: str) -> dict[str, str]:
+    """known_hosts lines → {fingerprint: line} (ssh-keygen computes them)."""
+    found = {}
+    for line in lines.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        proc = subprocess.run(["ssh-keygen", "-lf", "-"], input=line + "\n", capture_output=True, text=True)
+        match = re.search(r"(SHA256:\S+)", proc.stdout)
+        if match:
+            found[match.group(1).rstrip("=")] = line
+    return found
+
+
+class SshKit:
+    def __init__(self, *, key: str, passphrase: str = "", known_hosts: str = "", fingerprint: str = "",
+                 insecure: bool = False, connect_timeout: float = 10, jump: Host | None = None):
+        self.key_text = key.replace("\r\n", "\n").strip() + "\n"  # secrets often lose their final newline
+        self.passphrase = passphrase
+        self.known_hosts_text = known_hosts
+        self.fingerprint = fingerprint.rstrip("=")
+        self.insecure = insecure
+        self.connect_timeout = connect_timeout
+        self.jump = jump
+        self.dir = ""
+
+    def __enter__(self) -> SshKit:
+        self.dir = tempfile.mkdtemp(prefix="deploy-actions-ssh-")  # 0700
+        self.key = os.path.join(self.dir, "id")
+        self.known_hosts = os.path.join(self.dir, "known_hosts")
+        fd = os.open(self.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.key_text)
+        if self.passphrase:  # decrypt our private copy, so no agent or askpass is needed
+            proc = subprocess.run(["ssh-keygen", "-p", "-q", "-P", self.passphrase, "-N", "", "-f", self.key],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise UsageError("could not decrypt the SSH key with this passphrase", input="ssh-key-passphrase")
+        check = subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", self.key], capture_output=True, text=True)
+        if check.returncode != 0:
+            hint = "it needs a passphrase (set ssh-key-passphrase)" if "passphrase" in check.stderr.lower() else \
+                "expected an OpenSSH or PEM private key"
+            raise UsageError(f"the SSH key cannot be used: {hint}", input="ssh-key")
+        with open(self.known_hosts, "w", encoding="utf-8") as fh:
+            fh.write(self.known_hosts_text.strip() + "\n" if self.known_hosts_text.strip() else "")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pin(self, hosts: list[Host]) -> None:
+        """With a fingerprint instead of known-hosts: scan each host's key and keep it only
+        when it matches (the scan itself is unauthenticated; the fingerprint check is not)."""
+        if not self.fingerprint:
+            return
+        lines = []
+        for host in hosts + ([self.jump] if self.jump else []):
+            scan = subprocess.run(["ssh-keyscan", "-T", str(int(self.connect_timeout)), "-p", str(host.port),
+                                   host.host.strip("[]")], capture_output=True, text=True)
+            matching = _fingerprints(scan.stdout).get(self.fingerprint)
+            if not matching:
+                raise CheckFailed(f"{host}: no host key with fingerprint {self.fingerprint} "
+                                  "(refused before any change)")
+            lines.append(matching)
+        with open(self.known_hosts, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+    def options(self) -> list[str]:
+        checking = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"] if self.insecure else \
+            ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}"]
+        return ["-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+                "-o", "BatchMode=yes", "-o", "GlobalKnownHostsFile=/dev/null", *checking,
+                "-o", f"ConnectTimeout={int(self.connect_timeout)}", "-o", "ServerAliveInterval=15",
+                "-o", "ServerAliveCountMax=4", "-o", "LogLevel=ERROR"]
+
+    def argv(self, host: Host) -> list[str]:
+        argv = ["ssh", *self.options(), "-p", str(host.port)]
+        if self.jump:
+            # An explicit ProxyCommand, so the jump host gets the same key and host-key checks
+            # (options given with -J apply to the destination only).
+            proxy = ["ssh", *self.options(), "-p", str(self.jump.port), "-W", "%h:%p", self.jump.target]
+            argv += ["-o", "ProxyCommand=" + " ".join(shlex.quote(a) for a in proxy)]
+        return argv + [host.target]
+
+    def run(self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None,
+            timeout: float = 600) -> Answer:
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(self.argv(host) + [remote_command(params, exports)], stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=max(timeout, 1))
+            code, out, err = proc.returncode, proc.stdout, proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            code = 124
+            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            err = (exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")) + \
+                f"\nno answer within {int(timeout)}s (command timeout)"
+        fields: dict[str, str] = {}
+        for line in out.splitlines():
+            if line.startswith("@@result "):
+                fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+        return Answer(host, code, out, err, time.monotonic() - started, fields)

@@ -1,0 +1,295 @@
+"""ssh-compose-deploy against two real sshd hosts (127.0.0.2 and 127.0.0.3, each with its own
+/srv/deploy in its own mount namespace), the real Compose plugin and the local registry."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, free_port, read_outputs
+from deploy_actions.cli import main
+
+pytestmark = pytest.mark.services
+
+START = """#!/bin/sh
+# v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s.
+if [ -f /www/fail-on ] && [ "$(cat /www/fail-on)" = "$HOST_ADDR" ]; then rm -f /www/ready; fi
+if [ -f /www/ready-later ]; then (sleep 3; echo ok > /www/ready) & fi
+httpd -f -p "$BIND" -h /www &
+trap 'kill $!; exit 0' TERM INT  # stop promptly, as a service should (PID 1 ignores TERM otherwise)
+wait
+"""
+IMAGES = {"v1.0.0": {"ready": True}, "v1.1.0": {"ready": True}, "v1.2.0": {"ready": False, "ready-later": True},
+          "v2.0.0-rc.1": {"ready": False}, "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"}}
+COMPOSE = """services:
+  web:
+    image: {repo}:${{IMAGE_TAG}}
+    network_mode: host
+    environment:
+      BIND: ${{DEPLOY_HOST_ADDR}}:${{WEB_PORT}}
+      HOST_ADDR: ${{DEPLOY_HOST_ADDR}}
+"""
+
+
+@pytest.fixture(scope="session")
+def web_repo(services, tmp_path_factory):
+    repo = f"{services['DA_REGISTRY']}/deploy-it-{uuid.uuid4().hex[:6]}/web"
+    for tag, spec in IMAGES.items():
+        ctx = tmp_path_factory.mktemp(f"web-{tag}")
+        (ctx / "www").mkdir()
+        shutil.copy("/bin/busybox", ctx / "busybox")
+        (ctx / "start").write_text(START)
+        (ctx / "start").chmod(0o755)
+        (ctx / "www" / "health").write_text("ok\n")
+        (ctx / "www" / "version").write_text(tag)
+        if spec["ready"]:
+            (ctx / "www" / "ready").write_text("ok\n")
+        if spec.get("ready-later"):
+            (ctx / "www" / "ready-later").write_text("")
+        if spec.get("fail-on"):
+            (ctx / "www" / "fail-on").write_text(spec["fail-on"])
+        (ctx / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
+                                        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+                                        'COPY www /www\nCOPY start /start\nCMD ["/start"]\n')
+        subprocess.run(["docker", "build", "-q", "-t", f"{repo}:{tag}", str(ctx)], check=True, capture_output=True)
+        subprocess.run(["docker", "push", "-q", f"{repo}:{tag}"], check=True, capture_output=True)
+    return repo
+
+
+class Target:
+    """One deploy folder on every host, like /opt/backend on real servers."""
+
+    def __init__(self, services, repo):
+        self.services = services
+        self.name = f"t-{uuid.uuid4().hex[:8]}"
+        self.path = f"{services['DA_SSH_DEPLOY_ROOT']}/{self.name}"
+        self.port = free_port()
+        dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
+        self.addrs = services["DA_SSH_HOSTS"].split(",")
+        self.dirs = {addr: Path(dirs[addr]) / self.name for addr in self.addrs}
+        for folder in self.dirs.values():
+            folder.mkdir()
+            (folder / "compose.yml").write_text(COMPOSE.format(repo=repo))
+            (folder / ".env").write_text(f"# written by hand\nWEB_PORT={self.port}\nIMAGE_TAG=none\n")
+            shutil.chown(folder, services["DA_SSH_USER"], services["DA_SSH_USER"])
+            for child in folder.iterdir():
+                shutil.chown(child, services["DA_SSH_USER"], services["DA_SSH_USER"])
+
+    def hosts(self, *addrs):
+        return "\n".join(f"{self.services['DA_SSH_USER']}@{a}:{self.services['DA_SSH_PORT']}"
+                         for a in (addrs or self.addrs))
+
+    def version(self, addr) -> str:
+        try:
+            with urllib.request.urlopen(f"http://{addr}:{self.port}/version", timeout=3) as resp:
+                return resp.read().decode()
+        except OSError as exc:
+            return f"down ({exc})"
+
+    def env_file(self, addr) -> str:
+        return (self.dirs[addr] / ".env").read_text()
+
+    def history(self, addr) -> list[list[str]]:
+        path = self.dirs[addr] / ".deploy-actions" / "history"
+        return [line.split("\t") for line in path.read_text().splitlines()] if path.exists() else []
+
+    def down(self):
+        for addr in self.addrs:
+            subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f",
+                            str(self.dirs[addr] / "compose.yml"), "--env-file", str(self.dirs[addr] / ".env"),
+                            "down", "-t", "1"], capture_output=True, env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+
+
+@pytest.fixture
+def target(services, web_repo):
+    made = Target(services, web_repo)
+    yield made
+    made.down()
+
+
+def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, known_hosts=None):
+    services = target.services
+    run_env = {**gha_env, "INPUT_SSH_KEY": key if key is not None else Path(services["DA_SSH_KEY"]).read_text(),
+               **(env or {})}
+    known = known_hosts if known_hosts is not None else Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()
+    argv = ["ssh-compose-deploy", "--hosts", hosts or target.hosts(), "--deploy-path", target.path,
+            "--image-tag", tag, "--require-release-tag", "--known-hosts", known,
+            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-timeout", "8s", *args]
+    if known == "":
+        argv.remove("--known-hosts")
+        argv.remove("")
+    code = main(argv, env=run_env)
+    out = capsys.readouterr().out
+    outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
+    Path(gha_env["GITHUB_OUTPUT"]).unlink(missing_ok=True)
+    return code, out, outputs
+
+
+def states(outputs):
+    return {h["host"].split("@")[1].split(":")[0]: h["state"] for h in json.loads(outputs["hosts"])}
+
+
+def test_happy_path_on_one_host(target, gha_env, capsys):
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))
+    assert code == 0, out
+    assert outputs["deployed-tag"] == "v1.0.0" and outputs["previous-tag"] == "none"
+    assert outputs["rolled-back"] == "false"
+    assert target.version("127.0.0.2") == "v1.0.0"
+    assert target.env_file("127.0.0.2") == f"# written by hand\nWEB_PORT={target.port}\nIMAGE_TAG=v1.0.0\n"
+    host = json.loads(outputs["hosts"])[0]
+    assert host["ok"] and host["state"] == "deployed" and host["digests"]["web"].startswith("sha256:")
+    assert [row[1:5] for row in target.history("127.0.0.2")] == [
+        ["started", "v1.0.0", "none", "in-progress"], ["deploy", "v1.0.0", "none", "ok"]]
+    summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "| deploy@127.0.0.2:2222 | deployed | none |" in summary
+    assert target.version("127.0.0.3").startswith("down")  # the other host was not touched
+
+
+@pytest.mark.parametrize("parallel,ready_from", [("1", "runner"), ("2", "host")])
+def test_happy_path_on_two_hosts(target, gha_env, capsys, parallel, ready_from):
+    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", "--max-parallel", parallel,
+                                "--ready-from", ready_from)
+    assert code == 0, out
+    assert states(outputs) == {"127.0.0.2": "deployed", "127.0.0.3": "deployed"}
+    assert {target.version(a) for a in target.addrs} == {"v1.1.0"}
+    assert outputs["previous-tag"] == "v1.0.0"
+    if ready_from == "host":
+        assert f"ready: http://127.0.0.3:{target.port}/ready" in out
+
+
+def test_never_ready_tag_rolls_back_and_fails(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    code, out, outputs = deploy(target, gha_env, capsys, "v2.0.0-rc.1", "--ready-timeout", "3s")
+    assert code == 1
+    assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "not-switched"}
+    assert {target.version(a) for a in target.addrs} == {"v1.0.0"}
+    assert outputs["rolled-back"] == "true" and outputs["deployed-tag"] == ""
+    error = next(line for line in out.splitlines() if line.startswith("::error title=ssh-compose-deploy failed"))
+    assert "deploy@127.0.0.2:2222 failed at ready" in error
+    assert "Hosts now: deploy@127.0.0.2:2222: rolled-back, deploy@127.0.0.3:2222: not-switched" in error
+    assert "IMAGE_TAG=v1.0.0" in target.env_file("127.0.0.2")
+
+
+def test_second_host_failing_rolls_back_the_first(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    code, out, outputs = deploy(target, gha_env, capsys, "v3.0.0-rc.1", "--require-release-tag",
+                                "--ready-timeout", "3s")
+    assert code == 1
+    assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "rolled-back"}
+    assert {target.version(a) for a in target.addrs} == {"v1.0.0"}
+    first = json.loads(outputs["hosts"])[0]
+    assert first["failed_step"] is None  # it was fine, and still rolled back with the rest
+    assert [row[1] for row in target.history("127.0.0.2")][-1] == "rollback"
+    assert target.history("127.0.0.2")[-1][4].startswith("ok-deploy@127.0.0.3")
+
+
+def test_migration_runs_exactly_once_and_a_failing_one_switches_nothing(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    migrate = f'echo "migrated to $IMAGE_TAG" >> {target.path}/migrations.log'
+    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--migrate-command", migrate)
+    assert code == 0, out
+    logs = {a: (target.dirs[a] / "migrations.log") for a in target.addrs}
+    assert logs["127.0.0.2"].read_text() == "migrated to v1.1.0\n"
+    assert not logs["127.0.0.3"].exists()
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.0.0", "--migrate-command", "echo boom >&2; exit 3")
+    assert code == 1
+    assert "migration on deploy@127.0.0.2:2222 failed" in out and "nothing was switched" in out
+    assert set(states(outputs).values()) == {"untouched"}
+    assert {target.version(a) for a in target.addrs} == {"v1.1.0"}
+
+
+def test_host_key_mismatch_is_refused_before_any_change(target, gha_env, capsys, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    wrong = f"[127.0.0.2]:2222 {(tmp_path / 'other.pub').read_text().split()[0]} " \
+            f"{(tmp_path / 'other.pub').read_text().split()[1]}\n"
+    code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"), known_hosts=wrong)
+    assert code == 1 and "host key verification failed" in out
+    assert target.history("127.0.0.2") == [] and "IMAGE_TAG=none" in target.env_file("127.0.0.2")
+
+
+def test_wrong_key_is_a_clear_auth_error(target, gha_env, capsys, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "stranger")], check=True)
+    code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", key=(tmp_path / "stranger").read_text())
+    assert code == 1 and "authentication failed: the host did not accept the SSH key" in out
+
+
+def test_fingerprint_pin_and_jump_host(target, gha_env, capsys, services):
+    pub = Path(services["DA_SSH_KNOWN_HOSTS"]).read_text().splitlines()[0].split(" ", 1)[1]
+    fingerprint = re.search(r"SHA256:\S+", subprocess.run(["ssh-keygen", "-lf", "-"], input=pub, text=True,
+                                                          capture_output=True).stdout).group(0)
+    jump = f"{services['DA_SSH_USER']}@127.0.0.2:{services['DA_SSH_PORT']}"
+    # Both test hosts share one host key per address; pin 127.0.0.3's and go through 127.0.0.2.
+    code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", "--jump-host", jump, hosts=target.hosts("127.0.0.3"))
+    assert code == 0, out
+    assert target.version("127.0.0.3") == "v1.0.0"
+    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--host-key-fingerprint", fingerprint,
+                          hosts=target.hosts("127.0.0.2"), known_hosts="")
+    assert code == 0, out
+    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--host-key-fingerprint", "SHA256:" + "A" * 43,
+                          hosts=target.hosts("127.0.0.2"), known_hosts="")
+    assert code == 1 and "no host key with fingerprint" in out
+
+
+def test_deploy_path_missing(target, gha_env, capsys):
+    target.path = "/srv/deploy/does-not-exist"
+    code, out, _ = deploy(target, gha_env, capsys, "v1.0.0")
+    assert code == 1 and "deploy path /srv/deploy/does-not-exist does not exist" in out
+
+
+def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(target.services["DA_SSH_KEY"]).read_text())
+    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts("127.0.0.2"),
+            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag",
+            "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-from", "host", *timeout_args, *args]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def test_two_deploys_at_once_one_waits(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    first = cli(target, "v1.2.0")  # ready only after 3 s: holds the lock meanwhile
+    time.sleep(1.0)
+    second = cli(target, "v1.1.0")
+    out_first, out_second = first.communicate(timeout=120)[0], second.communicate(timeout=120)[0]
+    assert first.returncode == 0, out_first
+    assert second.returncode == 0, out_second
+    assert "waiting for deploy v1.2.0-" in out_second and "lock acquired after" in out_second
+    assert target.version("127.0.0.2") == "v1.1.0"
+    impatient = cli(target, "v1.2.0", "--lock-timeout", "1s")
+    time.sleep(1.0)
+    blocked = cli(target, "v1.0.0", "--lock-timeout", "1s")
+    blocked_out = blocked.communicate(timeout=120)[0]
+    impatient.communicate(timeout=120)
+    assert blocked.returncode == 1 and "holds the lock on" in blocked_out
+
+
+def test_connection_cut_mid_deploy_then_next_deploy_works(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
+    deadline = time.monotonic() + 30
+    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
+        assert time.monotonic() < deadline, "the doomed deploy never started"
+        time.sleep(0.2)
+    time.sleep(1.5)
+    os.killpg(doomed.pid, signal.SIGKILL)  # the runner and its ssh vanish mid-deploy
+    doomed.wait()
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
+                                env={"INPUT_LOCK_TIMEOUT": "20s"})
+    assert code == 0, out
+    assert target.version("127.0.0.2") == "v1.1.0"
+    actions = [(row[1], row[2], row[4]) for row in target.history("127.0.0.2")]
+    assert ("started", "v2.0.0-rc.1", "in-progress") in actions
+    assert any(a == "interrupted" and tag == "v2.0.0-rc.1" for a, tag, _ in actions)
+    assert actions[-1] == ("deploy", "v1.1.0", "ok")
