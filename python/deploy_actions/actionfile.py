@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy_actions import gha
-from deploy_actions.commands import load_all
+from deploy_actions.commands import actions
 from deploy_actions.options import Command, Option
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,23 +76,24 @@ def root_options() -> list[Option]:
     """`command` plus every command's inputs, without defaults: a default would look like a
     value the user gave to a command that does not use it. Each command applies its own.
     Runner expressions (`${{ github.token }}`) are the exception: only the runner can supply them."""
-    merged: dict[str, Option] = {}
-    users: dict[str, list[str]] = {}
-    for command in load_all().values():
+    merged: dict[str, list[tuple[str, Option]]] = {}
+    for command in actions().values():
         for opt in command.options:
-            merged.setdefault(opt.name, opt)
-            users.setdefault(opt.name, []).append(command.name)
-    options = [Option("command", f"Which action to run: one of {', '.join(load_all())}.", required=True)]
-    for name, opt in merged.items():
-        default = f" Default: {opt.default}." if opt.default else ""
-        text = f"[{', '.join(users[name])}] {opt.help}{default}"
-        options.append(Option(name, text, secret=opt.secret, switch=opt.switch, action_default=opt.action_default))
+            merged.setdefault(opt.name, []).append((command.name, opt))
+    options = [Option("command", f"Which action to run: one of {', '.join(actions())}.", required=True)]
+    for name, uses in merged.items():
+        # An input several commands share gets each command's own description and default.
+        text = " ".join(f"[{command}] {opt.help}" + (f" Default: {opt.default}." if opt.default else "")
+                        for command, opt in uses)
+        first = uses[0][1]
+        options.append(Option(name, text, secret=any(o.secret for _, o in uses), switch=first.switch,
+                              action_default=first.action_default))
     return options
 
 
 def render_root() -> str:
     outputs: dict[str, str] = {}
-    for command in load_all().values():
+    for command in actions().values():
         for name, text in command.outputs.items():
             outputs.setdefault(name, f"[{command.name}] {text}")
     lines = [f"name: {_q('deploy-actions')}",
@@ -137,7 +138,7 @@ def readme_for(action_file: Path, text: str) -> str:
 
 def rendered() -> dict[Path, str]:
     files = {ROOT / "action.yml": render_root()}
-    for command in load_all().values():
+    for command in actions().values():
         files[ROOT / command.name / "action.yml"] = render_command(command)
     return files
 
@@ -145,7 +146,7 @@ def rendered() -> dict[Path, str]:
 def rendered_readmes() -> dict[Path, str]:
     """Each action README with its reference tables regenerated from the committed action.yml."""
     readmes = {}
-    for action_file in [ROOT / "action.yml"] + [ROOT / c / "action.yml" for c in load_all()]:
+    for action_file in [ROOT / "action.yml"] + [ROOT / c / "action.yml" for c in actions()]:
         readme = action_file.parent / "README.md"
         if readme.exists() and "<!-- docs-drift:inputs -->" in readme.read_text(encoding="utf-8"):
             readmes[readme] = readme_for(action_file, readme.read_text(encoding="utf-8"))

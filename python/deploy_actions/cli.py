@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 
 from deploy_actions import __version__
-from deploy_actions.commands import MODULES, load, load_all
+from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
 from deploy_actions.options import add_arguments, resolve
@@ -56,9 +56,9 @@ def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     """The root action passes its `command` input and every other input through the
     environment; pick the command and say which given inputs it will not use."""
     name = env.get("INPUT_COMMAND", "").strip()
-    if name not in MODULES:
-        raise UsageError(f"expected one of {', '.join(MODULES)}, got {name!r}", input="command")
-    commands = load_all()
+    commands = actions()
+    if name not in commands:
+        raise UsageError(f"expected one of {', '.join(commands)}, got {name!r}", input="command")
     known = {o.env for o in commands[name].options} | {"INPUT_COMMAND"}
     every = {o.env: o.name for c in commands.values() for o in c.options if not o.action_default}
     for var, value in sorted(env.items()):

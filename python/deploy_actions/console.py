@@ -18,6 +18,7 @@ from deploy_actions import gha
 # GitHub shows at most 10 error and 10 warning annotations per step; the rest only
 # clutter the log, so they go to the summary instead.
 ANNOTATION_LIMIT = 10
+MIN_REDACTED = 4
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
 
@@ -47,8 +48,10 @@ class Reporter:
         """Mask a secret before anything else prints it (GitHub) and redact it here (everywhere)."""
         if not value or value in self._secrets:
             return
-        self._secrets.append(value)
-        self._secrets.extend(part for part in value.splitlines() if part.strip() and part != value)
+        # Redact whole values and their lines, but not fragments too short to be secret
+        # (a one-letter line would blank that letter everywhere). GitHub gets every line.
+        parts = [value] + [part for part in value.splitlines() if part != value]
+        self._secrets.extend(part for part in parts if len(part.strip()) >= MIN_REDACTED)
         self._secrets.sort(key=len, reverse=True)
         if self.actions:
             gha.mask(value, self.out)

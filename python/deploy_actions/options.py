@@ -47,6 +47,7 @@ class Command:
     run: Callable[..., int]
     description: str = ""
     branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace
+    action: bool = True  # False for CLI helpers that have no action.yml
     secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
 
 

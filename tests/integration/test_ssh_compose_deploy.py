@@ -293,3 +293,21 @@ def test_connection_cut_mid_deploy_then_next_deploy_works(target, gha_env, capsy
     assert ("started", "v2.0.0-rc.1", "in-progress") in actions
     assert any(a == "interrupted" and tag == "v2.0.0-rc.1" for a, tag, _ in actions)
     assert actions[-1] == ("deploy", "v1.1.0", "ok")
+
+
+def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0")
+    assert code == 0, out
+    deployed = {h["host"]: h["digests"]["web"] for h in json.loads(outputs["hosts"])}
+    code = main(["--json", "deploy-status", "--hosts", target.hosts(), "--deploy-path", target.path,
+                 "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text()],
+                env={"INPUT_SSH_KEY": Path(target.services["DA_SSH_KEY"]).read_text(), "PATH": os.environ["PATH"]})
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    for host in doc["hosts"]:
+        assert host["tag"] == "v1.1.0"
+        [web] = host["running"]
+        assert web["service"] == "web" and web["image_id"] == deployed[host["host"]]
+        assert web["image"].endswith(":v1.1.0")
+        assert [row["action"] for row in host["history"]] == ["started", "deploy"]
+        assert host["history"][-1]["result"] == "ok"

@@ -11,9 +11,9 @@ import yaml
 
 from conftest import ROOT
 from deploy_actions import actionfile
-from deploy_actions.commands import load_all
+from deploy_actions.commands import actions
 
-COMMANDS = load_all()
+COMMANDS = actions()
 
 ACTION_FOLDERS = ["build-push", "ssh-compose-deploy", "smoke-ready", "alembic-preflight", "docs-drift"]
 

@@ -21,6 +21,15 @@ def test_secrets_are_masked_then_redacted_everywhere(tmp_path):
     assert "tok-123456" not in (tmp_path / "s").read_text()
 
 
+def test_short_fragments_of_a_secret_are_not_redacted_everywhere():
+    out = io.StringIO()
+    r = Reporter(stream=out, env={"GITHUB_ACTIONS": "true"})
+    r.secret("-----BEGIN KEY-----\nx\n-----END KEY-----")
+    r.info("expected x")
+    assert "::add-mask::x" in out.getvalue()  # GitHub still masks it
+    assert out.getvalue().splitlines()[-1] == "expected x"
+
+
 def test_human_mode_has_no_workflow_commands_and_colour_only_when_asked():
     out = io.StringIO()
     r = Reporter(stream=out, env={}, colour=False)

@@ -10,6 +10,7 @@ from deploy_actions.options import Command
 
 MODULES = {
     "build-push": "deploy_actions.commands.build_push",
+    "deploy-status": "deploy_actions.commands.deploy_status",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
 }
@@ -21,3 +22,8 @@ def load(name: str) -> Command:
 
 def load_all() -> dict[str, Command]:
     return {name: load(name) for name in MODULES}
+
+
+def actions() -> dict[str, Command]:
+    """The commands that are actions (have an action.yml); the rest are CLI helpers."""
+    return {name: command for name, command in load_all().items() if command.action}

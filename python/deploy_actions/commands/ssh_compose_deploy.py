@@ -106,8 +106,6 @@ class Inputs:
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     env = env if env is not None else os.environ
     hosts = tuple(parse_hosts(raw["hosts"]))
-    if not raw["ssh-key"].strip():
-        raise UsageError("is empty: give the deploy user's private key (a secret)", input="ssh-key")
     insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
     fingerprint = raw["host-key-fingerprint"].strip()
     if fingerprint and not FINGERPRINT.match(fingerprint):

@@ -1,0 +1,70 @@
+"""ssh-compose-deploy's bad inputs: one annotated line naming the input, exit 2, nothing
+sent anywhere. Values that reach a host are validated and quoted."""
+
+import shlex
+import subprocess
+
+import pytest
+
+from deploy_actions.cli import main
+from deploy_actions.deploy.hosts import parse_hosts
+from deploy_actions.deploy.ssh import remote_command
+
+KNOWN = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--image-tag": "v1.0.0",
+        "--known-hosts": KNOWN}
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"--hosts": "deploy@"}, "hosts: expected user@host or user@host:port"),
+    ({"--hosts": "127.0.0.2"}, "hosts: expected user@host"),
+    ({"--hosts": "d@h:99999"}, "hosts: port 99999 is out of range"),
+    ({"--known-hosts": ""}, "known-hosts: is required: host keys are always verified"),
+    ({"--image-tag": "latest"}, "image-tag: expected a release tag like v1.2.3"),
+    ({"--deploy-path": "/srv/app; rm -rf /"}, "deploy-path: expected an absolute path"),
+    ({"--deploy-path": "/srv/$(reboot)"}, "deploy-path: expected an absolute path"),
+    ({"--deploy-path": "relative/path"}, "deploy-path: expected an absolute path"),
+    ({"--services": "web;ls"}, "services: 'web;ls' may only use"),
+    ({"--max-parallel": "0"}, "max-parallel: expected a number ≥ 1"),
+    ({"--ready-from": "moon"}, "ready-from: expected runner or host"),
+    ({"--host-key-fingerprint": "md5:aa"}, "host-key-fingerprint: expected SHA256:"),
+])
+def test_bad_input(gha_env, capsys, change, expected):
+    args = {**BASE, **change}
+    if args["--known-hosts"] == "":
+        del args["--known-hosts"]
+    code = main(["ssh-compose-deploy", *[p for kv in args.items() for p in kv]],
+                env={**gha_env, "INPUT_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n"})
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if line.startswith("::error")]
+    assert code == 2 and len(errors) == 1, out
+    assert expected in errors[0]
+
+
+def test_empty_key(gha_env, capsys):
+    code = main(["ssh-compose-deploy", *[p for kv in BASE.items() for p in kv]], env={**gha_env, "INPUT_SSH_KEY": "  "})
+    assert code == 2 and "ssh-key: is required" in capsys.readouterr().out
+
+
+def test_a_key_that_is_not_a_key_is_bad_input_and_never_printed(gha_env, capsys):
+    secret = "not-a-key-but-a-secret-0123456789"
+    code = main(["ssh-compose-deploy", *[p for kv in BASE.items() for p in kv]],
+                env={**gha_env, "INPUT_SSH_KEY": secret})
+    out = capsys.readouterr().out
+    assert code == 2 and "ssh-key: the SSH key cannot be used" in out
+    assert secret not in "\n".join(out.splitlines()[1:])
+
+
+def test_remote_values_are_quoted_not_evaluated(tmp_path):
+    marker = tmp_path / "pwned"
+    command = remote_command({"ACTION": "nothing", "MIGRATE_COMMAND": f"$(touch {marker})",
+                              "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '"})
+    proc = subprocess.run(shlex.split(command), capture_output=True, text=True)
+    assert not marker.exists()
+    assert proc.returncode == 3 and "does not exist" in proc.stderr
+
+
+def test_hosts_parsing():
+    hosts = parse_hosts("deploy@10.0.0.1\n# comment\n\nops@[::1]:2200\n")
+    assert [str(h) for h in hosts] == ["deploy@10.0.0.1", "ops@[::1]:2200"]
+    assert hosts[1].known_hosts_name == "[::1]:2200" and hosts[1].target == "ops@::1"
