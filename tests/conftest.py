@@ -114,3 +114,12 @@ def busybox_image(services) -> str:
             'CMD ["/bin/sh"]\n')
         subprocess.run(["docker", "build", "-q", "-t", tag, context], check=True, capture_output=True)
     return tag
+
+
+
+
+@pytest.fixture(scope="session")
+def web_repo(services, tmp_path_factory) -> str:
+    from deploy_support import build_web_images
+
+    return build_web_images(services, tmp_path_factory)

@@ -4,110 +4,19 @@
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, read_outputs
+from conftest import ROOT, read_outputs
 from deploy_actions.cli import main
+from deploy_support import Target
 
 pytestmark = pytest.mark.services
-
-START = """#!/bin/sh
-# v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s.
-if [ -f /www/fail-on ] && [ "$(cat /www/fail-on)" = "$HOST_ADDR" ]; then rm -f /www/ready; fi
-if [ -f /www/ready-later ]; then (sleep 3; echo ok > /www/ready) & fi
-httpd -f -p "$BIND" -h /www &
-trap 'kill $!; exit 0' TERM INT  # stop promptly, as a service should (PID 1 ignores TERM otherwise)
-wait
-"""
-IMAGES = {"v1.0.0": {"ready": True}, "v1.1.0": {"ready": True}, "v1.2.0": {"ready": False, "ready-later": True},
-          "v2.0.0-rc.1": {"ready": False}, "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"}}
-COMPOSE = """services:
-  web:
-    image: {repo}:${{IMAGE_TAG}}
-    network_mode: host
-    environment:
-      BIND: ${{DEPLOY_HOST_ADDR}}:${{WEB_PORT}}
-      HOST_ADDR: ${{DEPLOY_HOST_ADDR}}
-"""
-
-
-@pytest.fixture(scope="session")
-def web_repo(services, tmp_path_factory):
-    repo = f"{services['DA_REGISTRY']}/deploy-it-{uuid.uuid4().hex[:6]}/web"
-    for tag, spec in IMAGES.items():
-        ctx = tmp_path_factory.mktemp(f"web-{tag}")
-        (ctx / "www").mkdir()
-        shutil.copy("/bin/busybox", ctx / "busybox")
-        (ctx / "start").write_text(START)
-        (ctx / "start").chmod(0o755)
-        (ctx / "www" / "health").write_text("ok\n")
-        (ctx / "www" / "version").write_text(tag)
-        if spec["ready"]:
-            (ctx / "www" / "ready").write_text("ok\n")
-        if spec.get("ready-later"):
-            (ctx / "www" / "ready-later").write_text("")
-        if spec.get("fail-on"):
-            (ctx / "www" / "fail-on").write_text(spec["fail-on"])
-        (ctx / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
-                                        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-                                        'COPY www /www\nCOPY start /start\nCMD ["/start"]\n')
-        subprocess.run(["docker", "build", "-q", "-t", f"{repo}:{tag}", str(ctx)], check=True, capture_output=True)
-        subprocess.run(["docker", "push", "-q", f"{repo}:{tag}"], check=True, capture_output=True)
-    return repo
-
-
-class Target:
-    """One deploy folder on every host, like /opt/backend on real servers."""
-
-    def __init__(self, services, repo):
-        self.services = services
-        self.name = f"t-{uuid.uuid4().hex[:8]}"
-        self.path = f"{services['DA_SSH_DEPLOY_ROOT']}/{self.name}"
-        self.port = free_port()
-        dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
-        self.addrs = services["DA_SSH_HOSTS"].split(",")
-        self.dirs = {addr: Path(dirs[addr]) / self.name for addr in self.addrs}
-        for folder in self.dirs.values():
-            folder.mkdir()
-            (folder / "compose.yml").write_text(COMPOSE.format(repo=repo))
-            (folder / ".env").write_text(f"# written by hand\nWEB_PORT={self.port}\nIMAGE_TAG=none\n")
-            shutil.chown(folder, services["DA_SSH_USER"], services["DA_SSH_USER"])
-            for child in folder.iterdir():
-                shutil.chown(child, services["DA_SSH_USER"], services["DA_SSH_USER"])
-
-    def hosts(self, *addrs):
-        return "\n".join(f"{self.services['DA_SSH_USER']}@{a}:{self.services['DA_SSH_PORT']}"
-                         for a in (addrs or self.addrs))
-
-    def version(self, addr) -> str:
-        try:
-            with urllib.request.urlopen(f"http://{addr}:{self.port}/version", timeout=3) as resp:
-                return resp.read().decode()
-        except OSError as exc:
-            return f"down ({exc})"
-
-    def env_file(self, addr) -> str:
-        return (self.dirs[addr] / ".env").read_text()
-
-    def history(self, addr) -> list[list[str]]:
-        path = self.dirs[addr] / ".deploy-actions" / "history"
-        return [line.split("\t") for line in path.read_text().splitlines()] if path.exists() else []
-
-    def down(self):
-        for addr in self.addrs:
-            subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f",
-                            str(self.dirs[addr] / "compose.yml"), "--env-file", str(self.dirs[addr] / ".env"),
-                            "down", "-t", "1"], capture_output=True, env={**os.environ, "DEPLOY_HOST_ADDR": addr})
-
 
 @pytest.fixture
 def target(services, web_repo):
