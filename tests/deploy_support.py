@@ -59,13 +59,13 @@ def build_web_images(services, tmp_path_factory) -> str:
 class Target:
     """One deploy folder on every host, like /opt/backend on real servers."""
 
-    def __init__(self, services, repo):
+    def __init__(self, services, repo, addrs=None):
         self.services = services
         self.name = f"t-{uuid.uuid4().hex[:8]}"
         self.path = f"{services['DA_SSH_DEPLOY_ROOT']}/{self.name}"
         self.port = free_port()
         dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
-        self.addrs = services["DA_SSH_HOSTS"].split(",")
+        self.addrs = addrs or services["DA_SSH_HOSTS"].split(",")[:2]
         self.dirs = {addr: Path(dirs[addr]) / self.name for addr in self.addrs}
         for folder in self.dirs.values():
             folder.mkdir()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
 
 from deploy_actions import __version__
+from deploy_actions.cancel import cancel
 from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
@@ -120,5 +122,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_CHECK_FAILED
 
 
+def _interrupt(signum, frame) -> None:
+    # A cancelled GitHub job gets SIGINT, then SIGTERM: stop running work and unwind like
+    # Ctrl-C, so `with` blocks remove key files and close SSH connections in time.
+    cancel()
+    raise KeyboardInterrupt
+
+
 def entry() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     sys.exit(main())

@@ -220,3 +220,17 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
         assert web["image"].endswith(":v1.1.0")
         assert [row["action"] for row in host["history"]] == ["started", "deploy"]
         assert host["history"][-1]["result"] == "ok"
+
+
+def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    before = set(Path("/tmp").glob("deploy-actions-ssh-*"))
+    doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
+    deadline = time.monotonic() + 30
+    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
+        assert time.monotonic() < deadline, "the deploy never started"
+        time.sleep(0.2)
+    doomed.send_signal(signal.SIGTERM)  # what a cancelled job gets
+    out = doomed.communicate(timeout=60)[0]
+    assert doomed.returncode == 130 and "interrupted" in out
+    assert set(Path("/tmp").glob("deploy-actions-ssh-*")) <= before  # key folder gone

@@ -39,17 +39,17 @@ def test_phases_in_order_and_migration_once():
     assert outcome.failure is None and not outcome.rolled_back
     actions = [a for _, a, _ in fake.calls]
     assert actions.count("migrate") == 1 and ("10.0.0.1", "migrate", "v2.0.0") in fake.calls
-    assert actions.index("migrate") > max(i for i, a in enumerate(actions) if a == "pull")
+    assert actions.index("migrate") > max(i for i, a in enumerate(actions) if a == "prepare")
     assert actions.index("migrate") < actions.index("switch")
     assert [s.state for s in outcome.hosts] == ["deployed", "deployed"]
     assert outcome.hosts[0].previous == "v1.0.0"
 
 
-def test_preflight_refusal_changes_nothing():
-    fake = FakeHosts(fail={(H2, "preflight"): None})
+def test_prepare_refusal_changes_nothing():
+    fake = FakeHosts(fail={(H2, "prepare"): None})
     outcome = Rollout(plan(H1, H2), fake).run()
-    assert "preflight on d@10.0.0.2" in outcome.failure and "nothing was switched" in outcome.failure
-    assert {a for _, a, _ in fake.calls} == {"preflight"}
+    assert "prepare on d@10.0.0.2" in outcome.failure and "nothing was switched" in outcome.failure
+    assert {a for _, a, _ in fake.calls} == {"prepare"}
 
 
 def test_failed_migration_switches_nothing():

@@ -21,9 +21,13 @@ compose() {
 }
 
 detect_compose() {
-  if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
+  # Found once per deploy (each probe starts the Compose binary); later sessions reuse it.
+  cache="$(state_dir)/compose.$DEPLOY_ID"
+  if [ -f "$cache" ]; then COMPOSE=$(cat "$cache")
+  elif docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
   elif command -v docker-compose >/dev/null 2>&1; then COMPOSE="docker-compose"
   else fail compose 4 "neither 'docker compose' (v2) nor 'docker-compose' (v1) is installed on $(hostname)"; fi
+  rm -f "$(state_dir)"/compose.* 2>/dev/null; printf '%s\n' "$COMPOSE" >"$cache"
   COMPOSE_FLAGS=""
   [ -n "$PROJECT" ] && COMPOSE_FLAGS="-p $PROJECT"
   for f in $FILES; do COMPOSE_FLAGS="$COMPOSE_FLAGS -f $f"; done
@@ -82,25 +86,28 @@ lock() {
 }
 
 running() { # "service image-ref image-id" for each running container of the project's services
-  for id in $(compose ps -q $SERVICES 2>/dev/null); do
-    docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}' "$id"
-  done
+  ids=$(compose ps -q $SERVICES 2>/dev/null)
+  [ -n "$ids" ] || return 0
+  docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}' $ids
 }
 
 verify_running() { # every container runs what its image reference resolves to, and one runs $1
-  found=""; stale=""
+  found=""; stale=""; DIGESTS=""
   running >"$(state_dir)/running.$$"
+  refs=$(awk '{print $2}' "$(state_dir)/running.$$" | sort -u)
+  [ -n "$refs" ] && docker image inspect -f '{{range .RepoTags}}{{.}} {{end}}{{.Id}}' $refs 2>/dev/null \
+    | awk '{for (i = 1; i < NF; i++) print $i, $NF}' >"$(state_dir)/images.$$"
   while read -r service ref image; do
-    want=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || echo missing)
+    want=$(awk -v r="$ref" '$1 == r {print $2}' "$(state_dir)/images.$$" | head -n 1)
     [ "$want" = "$image" ] || stale="$stale $service"
     case "$ref" in *":$1") found="$found $service" ;; esac
+    DIGESTS="$DIGESTS${DIGESTS:+,}$service=$image"
     say "  $service: $ref ($image)"
   done <"$(state_dir)/running.$$"
-  rm -f "$(state_dir)/running.$$"
+  rm -f "$(state_dir)/running.$$" "$(state_dir)/images.$$"
   [ -z "$stale" ] || { say "containers still on an old image:$stale"; return 1; }
   [ -n "$found" ] || { say "no running service uses tag $1: does the compose file use \${$TAG_VAR}?"; return 2; }
   FOUND_SERVICES=$(echo $found | tr ' ' ',')
-  DIGESTS=$(running | awk '{print $1 "=" $3}' | sort -u | tr '\n' ',' | sed 's/,$//')
   return 0
 }
 
@@ -134,12 +141,10 @@ main() {
   detect_compose
   PREVIOUS=$(current_tag)
   case "$ACTION" in
-    preflight)
+    prepare) # checks, then pull: nothing that runs changes
       [ -w . ] || fail path 3 "deploy path $DEPLOY_PATH is not writable by $(id -un)"
-      result "ok=true previous=$PREVIOUS compose=$(echo "$COMPOSE" | tr ' ' '-')" ;;
-    pull)
       RUN_TAG="$TAG"; compose pull -q $SERVICES || fail pull 6 "docker compose pull of $TAG failed"
-      result "ok=true" ;;
+      result "ok=true previous=$PREVIOUS compose=$(echo "$COMPOSE" | tr ' ' '-')" ;;
     migrate)
       lock
       RUN_TAG="$TAG"; export "$TAG_VAR=$TAG"

@@ -1,10 +1,10 @@
 """The order of a deploy across hosts, and what happens when a host fails. Takes the SSH
 runner and the readiness check as functions, so every rule here is unit-tested with a fake.
 
-1. preflight every host (host key, path, Compose, current tag) — a refusal changes nothing;
-2. pull the new tag everywhere — a failure changes nothing;
-3. run the migration once, on the first host, before any host is switched;
-4. switch hosts (serially, or `max_parallel` at a time), each checked for readiness; a host
+1. prepare every host: host key, path, Compose, current tag, then pull the new tag — a
+   refusal or a failed pull changes nothing that runs;
+2. run the migration once, on the first host, before any host is switched;
+3. switch hosts (serially, or `max_parallel` at a time), each checked for readiness; a host
    that fails is rolled back, and then every host already switched is rolled back too.
 """
 
@@ -96,7 +96,7 @@ class Rollout:
         with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
             answers = list(pool.map(lambda h: self._call(h, action), self.plan.hosts))
         for answer in answers:
-            if action == "preflight" and answer.ok:
+            if answer.ok:
                 self.states[answer.host].previous = answer.fields.get("previous", "")
         failed = next((a for a in answers if not a.ok), None)
         return f"{action} on {failed.host}: {failed.problem()}" if failed else None
@@ -153,10 +153,9 @@ class Rollout:
 
     def run(self) -> Outcome:
         hosts = self.plan.hosts
-        for action in ("preflight", "pull"):
-            failure = self._everywhere(action)
-            if failure:
-                return Outcome(list(self.states.values()), f"{failure} (nothing was switched)")
+        failure = self._everywhere("prepare")
+        if failure:
+            return Outcome(list(self.states.values()), f"{failure} (nothing was switched)")
         if self.plan.migrate:
             answer = self._call(hosts[0], "migrate", TAG=self.plan.tag)
             if not answer.ok:

@@ -11,10 +11,12 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 
+from deploy_actions import cancel
 from deploy_actions.deploy.hosts import Host
 from deploy_actions.errors import CheckFailed, UsageError
 
@@ -84,6 +86,42 @@ def _fingerprints(lines: str) -> dict[str, str]:
     return found
 
 
+PREFIX = "deploy-actions-ssh-"
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+
+
+def _stop_sessions() -> None:
+    with _running_lock:
+        for proc in _running:
+            proc.kill()
+
+
+cancel.on_cancel(_stop_sessions)
+
+
+def sweep_orphans() -> None:
+    """Remove key folders left by a deploy that was killed outright (SIGKILL leaves no chance
+    to clean up): any whose owner process is gone. Its multiplexing master is told to exit."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        folder = os.path.join(base, name)
+        if not name.startswith(PREFIX) or not os.path.isdir(folder):
+            continue
+        try:
+            with open(os.path.join(folder, "owner")) as fh:
+                owner = int(fh.read().strip())
+            os.kill(owner, 0)
+            continue  # its deploy is still running
+        except (OSError, ValueError):
+            pass
+        for socket_name in os.listdir(folder):
+            if socket_name.startswith("cm-"):
+                subprocess.run(["ssh", "-o", f"ControlPath={os.path.join(folder, socket_name)}", "-O", "exit", "x"],
+                               capture_output=True, timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class SshKit:
     def __init__(self, *, key: str, passphrase: str = "", known_hosts: str = "", fingerprint: str = "",
                  insecure: bool = False, connect_timeout: float = 10, jump: Host | None = None):
@@ -95,9 +133,13 @@ class SshKit:
         self.connect_timeout = connect_timeout
         self.jump = jump
         self.dir = ""
+        self._used: set[Host] = set()
 
     def __enter__(self) -> SshKit:
-        self.dir = tempfile.mkdtemp(prefix="deploy-actions-ssh-")  # 0700
+        sweep_orphans()
+        self.dir = tempfile.mkdtemp(prefix=PREFIX)  # 0700
+        with open(os.path.join(self.dir, "owner"), "w") as fh:
+            fh.write(f"{os.getpid()}\n")
         self.key = os.path.join(self.dir, "id")
         self.known_hosts = os.path.join(self.dir, "known_hosts")
         fd = os.open(self.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -119,6 +161,8 @@ class SshKit:
 
     def __exit__(self, *exc: object) -> None:
         if self.dir:
+            for host in self._used:  # close the shared connections before their sockets go
+                subprocess.run(self.argv(host)[:-1] + ["-O", "exit", host.target], capture_output=True, timeout=10)
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def pin(self, hosts: list[Host]) -> None:
@@ -138,10 +182,15 @@ class SshKit:
         with open(self.known_hosts, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
 
-    def options(self) -> list[str]:
+    def options(self, multiplex: bool = True) -> list[str]:
         checking = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"] if self.insecure else \
             ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}"]
-        return ["-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+        # One connection per host, shared by the deploy's sessions (saves a handshake each);
+        # the socket lives in the private folder and is closed on exit.
+        # (Not inside a ProxyCommand: it %-expands its command line and knows no %C.)
+        shared = ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.dir}/cm-%C", "-o", "ControlPersist=120"] \
+            if multiplex else []
+        return ["-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", *shared,
                 "-o", "BatchMode=yes", "-o", "GlobalKnownHostsFile=/dev/null", *checking,
                 "-o", f"ConnectTimeout={int(self.connect_timeout)}", "-o", "ServerAliveInterval=15",
                 "-o", "ServerAliveCountMax=4", "-o", "LogLevel=ERROR"]
@@ -151,22 +200,32 @@ class SshKit:
         if self.jump:
             # An explicit ProxyCommand, so the jump host gets the same key and host-key checks
             # (options given with -J apply to the destination only).
-            proxy = ["ssh", *self.options(), "-p", str(self.jump.port), "-W", "%h:%p", self.jump.target]
+            proxy = ["ssh", *self.options(multiplex=False), "-p", str(self.jump.port), "-W", "%h:%p", self.jump.target]
             argv += ["-o", "ProxyCommand=" + " ".join(shlex.quote(a) for a in proxy)]
         return argv + [host.target]
 
     def run(self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None,
             timeout: float = 600) -> Answer:
         started = time.monotonic()
+        if cancel.cancelled.is_set():
+            return Answer(host, 130, "", "cancelled before it started", 0.0)
+        self._used.add(host)
+        proc = subprocess.Popen(self.argv(host) + [remote_command(params, exports)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with _running_lock:
+            _running.add(proc)
         try:
-            proc = subprocess.run(self.argv(host) + [remote_command(params, exports)], stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=max(timeout, 1))
-            code, out, err = proc.returncode, proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            code = 124
-            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            err = (exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")) + \
-                f"\nno answer within {int(timeout)}s (command timeout)"
+            out, err = proc.communicate(timeout=max(timeout, 1))
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            code, err = 124, err + f"\nno answer within {int(timeout)}s (command timeout)"
+        finally:
+            with _running_lock:
+                _running.discard(proc)
+        if cancel.cancelled.is_set():
+            code, err = 130, err + "\ncancelled"
         fields: dict[str, str] = {}
         for line in out.splitlines():
             if line.startswith("@@result "):
