@@ -234,3 +234,14 @@ def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
     out = doomed.communicate(timeout=60)[0]
     assert doomed.returncode == 130 and "interrupted" in out
     assert set(Path("/tmp").glob("deploy-actions-ssh-*")) <= before  # key folder gone
+
+
+def test_an_exported_tag_variable_cannot_override_the_deploy(target, gha_env, capsys):
+    """Real rollbacks have silently done nothing because a profile exported IMAGE_TAG (Compose
+    prefers the shell's value to .env). Here the stale value is exported on the host."""
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
+                                env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"})
+    assert code == 0, out
+    assert target.version("127.0.0.2") == "v1.1.0"
+    assert json.loads(outputs["hosts"])[0]["state"] == "deployed"
