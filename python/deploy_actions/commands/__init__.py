@@ -9,6 +9,7 @@ import importlib
 from deploy_actions.options import Command
 
 MODULES = {
+    "alembic-preflight": "deploy_actions.commands.alembic_preflight",
     "build-push": "deploy_actions.commands.build_push",
     "deploy-status": "deploy_actions.commands.deploy_status",
     "smoke-ready": "deploy_actions.commands.smoke_ready",

@@ -1,0 +1,1 @@
+"""Alembic migrations checked before they reach a database: graph, risks, a rehearsal."""

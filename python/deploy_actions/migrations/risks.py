@@ -1,0 +1,188 @@
+"""Risk analysis of migration scripts, from their syntax tree: what can break the running
+version or destroy data (the seed's policy: expand/contract, NOT NULL in two steps, beware
+non-transactional DDL). Each finding has a rule id, a line and a fix; a finding is accepted
+in place with `# preflight: allow <rule> – <reason>` on its line or the line above."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import asdict, dataclass
+
+from deploy_actions.migrations.scripts import Revision
+
+ERROR, WARNING, OFF = "error", "warning", "off"
+RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
+    "drop-table": (ERROR, "expand/contract: stop using the table in one release, drop it in a later one"),
+    "drop-column": (ERROR, "expand/contract: stop reading and writing the column in one release, drop it later"),
+    "alter-type": (ERROR, "add a column of the new type, backfill, switch the code, drop the old column later"),
+    "rename-column": (ERROR, "the running version still uses the old name: add the new column, copy, switch, "
+                             "drop later"),
+    "rename-table": (ERROR, "the running version still uses the old name: create, copy, switch, drop later"),
+    "raw-sql-destructive": (ERROR, "destructive SQL cannot be undone by a rollback of the app; split it into "
+                                   "expand/contract steps"),
+    "not-null-without-default": (ERROR, "add the column nullable (or with server_default), backfill, then set NOT "
+                                        "NULL in a later revision"),
+    "not-null-existing": (WARNING, "fails if any row is NULL: backfill in an earlier revision first"),
+    "non-transactional": (WARNING, "cannot roll back if it fails half-way: keep it alone in its own revision and "
+                                   "make it idempotent (IF NOT EXISTS)"),
+    "backfill-with-constraint": (WARNING, "backfill in one revision and add the constraint in the next"),
+    "drop-index": (WARNING, "make sure no query of the running version depends on it"),
+    "drop-constraint": (WARNING, "make sure the running version does not rely on it"),
+}
+_ALLOW = re.compile(r"#\s*preflight:\s*allow\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:[-–—:]+\s*(\S.*))?$")
+_DESTRUCTIVE_SQL = re.compile(r"\b(DROP\s+(TABLE|COLUMN|SCHEMA|DATABASE|VIEW|TYPE)|TRUNCATE|ALTER\s+(TABLE\s+\S+\s+)?"
+                              r"ALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE|DELETE\s+FROM(?![^;]*\bWHERE\b))",
+                              re.I)
+_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b|\bVACUUM\b|\bALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b", re.I)
+_DATA_SQL = re.compile(r"^\s*(UPDATE|INSERT)\b", re.I)
+_CONSTRAINTS = {"create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"}
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str
+    file: str
+    line: int
+    revision: str
+    message: str
+    hint: str
+    accepted: bool = False
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _string(node: ast.expr | None) -> str | None:
+    """A SQL string: a literal, or sa.text("…")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) == "text":
+        return _string(node.args[0])
+    return None
+
+
+def _operations(upgrade: ast.FunctionDef) -> list[tuple[str, ast.Call]]:
+    """(operation name, call) for op.* and batch_op.* calls, in source order."""
+    aliases = {"op"}
+    for node in ast.walk(upgrade):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "batch_alter_table" \
+                        and isinstance(item.optional_vars, ast.Name):
+                    aliases.add(item.optional_vars.id)
+    found = []
+    for node in ast.walk(upgrade):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in aliases:
+                found.append((node.func.attr, node))
+            elif node.func.attr == "autocommit_block":
+                found.append(("autocommit_block", node))
+    return sorted(found, key=lambda item: (item[1].lineno, item[1].col_offset))
+
+
+def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
+    """(rule, message) for one operation."""
+    target = _string(call.args[0]) if call.args else None
+    what = f" {target!r}" if target else ""
+    if name == "drop_table":
+        return [("drop-table", f"drops table{what}")]
+    if name == "drop_column":
+        column = _string(call.args[1]) if len(call.args) > 1 else (target if len(call.args) == 1 else None)
+        return [("drop-column", f"drops column {column!r}" if column else "drops a column")]
+    if name == "drop_constraint":
+        return [("drop-constraint", f"drops constraint{what}")]
+    if name == "drop_index":
+        return [("drop-index", f"drops index{what}")]
+    if name == "rename_table":
+        return [("rename-table", f"renames table{what}")]
+    found = []
+    if name == "alter_column":
+        if _kw(call, "type_") is not None:
+            found.append(("alter-type", f"changes the type of a column of{what}"))
+        if _kw(call, "new_column_name") is not None:
+            found.append(("rename-column", f"renames a column of{what}"))
+        if _is_false(_kw(call, "nullable")):
+            found.append(("not-null-existing", f"makes an existing column of{what} NOT NULL"))
+    if name == "add_column":
+        column = next((a for a in call.args if isinstance(a, ast.Call)
+                       and getattr(a.func, "attr", getattr(a.func, "id", "")) == "Column"), None)
+        if column is not None and _is_false(_kw(column, "nullable")) and _kw(column, "server_default") is None:
+            col = _string(column.args[0]) if column.args else None
+            found.append(("not-null-without-default",
+                          f"adds NOT NULL column {col!r} without server_default (fails on a non-empty table)"))
+    if name == "create_index" and _is_true(_kw(call, "postgresql_concurrently")):
+        found.append(("non-transactional", "CREATE INDEX CONCURRENTLY cannot run in a transaction"))
+    if name == "autocommit_block":
+        found.append(("non-transactional", "autocommit_block runs its statements outside the transaction"))
+    if name == "execute":
+        sql = _string(call.args[0]) if call.args else None
+        if sql and _DESTRUCTIVE_SQL.search(sql):
+            found.append(("raw-sql-destructive", f"raw SQL: {' '.join(sql.split())[:80]}"))
+        if sql and _CONCURRENTLY.search(sql):
+            found.append(("non-transactional", f"raw SQL that cannot run in a transaction: "
+                                               f"{' '.join(sql.split())[:80]}"))
+    return found
+
+
+def _accepted(rev: Revision, line: int, rule: str, allowed: dict[tuple[str, str], str]) -> str | None:
+    """The reason a finding is accepted: a comment on its line or the one above, or the allow input."""
+    for number in (line, line - 1):
+        if 1 <= number <= len(rev.source):
+            match = _ALLOW.search(rev.source[number - 1])
+            if match and rule in [r.strip() for r in match.group(1).split(",")] and match.group(2):
+                return match.group(2).strip()
+    for key in ((rev.revision, rule), (rev.path.name, rule), (str(rev.path), rule)):
+        if key in allowed:
+            return allowed[key]
+    return None
+
+
+def analyse(rev: Revision, *, severities: dict[str, str] | None = None,
+            allowed: dict[tuple[str, str], str] | None = None) -> list[Finding]:
+    upgrade = rev.function("upgrade")
+    if upgrade is None:
+        return []
+    severities, allowed = severities or {}, allowed or {}
+    operations = _operations(upgrade)
+    raw: list[tuple[str, int, str]] = []
+    for name, call in operations:
+        raw += [(rule, call.lineno, message) for rule, message in _check_call(name, call)]
+    has_data = any(n == "bulk_insert" or (n == "execute" and c.args and _DATA_SQL.search(_string(c.args[0]) or ""))
+                   for n, c in operations)
+    if has_data:
+        for name, call in operations:
+            if name in _CONSTRAINTS or (name == "alter_column" and _is_false(_kw(call, "nullable"))):
+                raw.append(("backfill-with-constraint", call.lineno,
+                            "backfills data and adds a constraint in the same revision"))
+    findings = []
+    for rule, line, message in raw:
+        severity = severities.get(rule, RULES[rule][0])
+        if severity == OFF:
+            continue
+        reason = _accepted(rev, line, rule, allowed)
+        findings.append(Finding(rule, severity, str(rev.path), line, rev.revision, message, RULES[rule][1],
+                                accepted=reason is not None, reason=reason or ""))
+    return findings
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == ERROR and not f.accepted]

@@ -1,0 +1,103 @@
+"""Finding and reading a project's revision files with `ast` — never importing them: the
+project's code, models and dependencies are not ours to run in this process."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy_actions.errors import UsageError
+
+
+@dataclass
+class Revision:
+    revision: str
+    down: tuple[str, ...]  # empty for a base revision
+    path: Path
+    line: int  # where `revision = …` is
+    tree: ast.Module = field(repr=False)
+    source: list[str] = field(repr=False, default_factory=list)
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+    def function(self, name: str) -> ast.FunctionDef | None:
+        return next((n for n in self.tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def script_location(config: Path, input_name: str = "config") -> list[Path]:
+    """The versions folders alembic.ini points at (script_location/versions, or version_locations)."""
+    if not config.is_file():
+        raise UsageError(f"no alembic.ini at {config} (set working-directory or config)", input=input_name)
+    parser = configparser.ConfigParser(defaults={"here": str(config.parent.resolve())})
+    try:
+        parser.read(config, encoding="utf-8")
+        location = parser.get("alembic", "script_location")
+    except (configparser.Error, KeyError):
+        raise UsageError(f"{config} has no [alembic] script_location", input=input_name) from None
+    base = Path(location) if os.path.isabs(location) else config.parent / location
+    if ":" in location and not os.path.exists(base):
+        raise UsageError(f"script_location {location!r} is a package resource; give a folder path", input=input_name)
+    extra = parser.get("alembic", "version_locations", fallback="").replace(",", " ").split()
+    folders = [Path(x) if os.path.isabs(x) else config.parent / x for x in extra] or [base / "versions"]
+    if not base.is_dir():
+        raise UsageError(f"script_location {base} does not exist", input=input_name)
+    return folders
+
+
+def _literal(node: ast.AST | None) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return ()
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def read(path: Path) -> Revision | None:
+    text = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: not valid Python: {exc.msg}", input="migrations",
+                         file=str(path), line=exc.lineno) from None
+    values: dict[str, tuple[ast.AST | None, int]] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if isinstance(target, ast.Name):
+                values[target.id] = (value, node.lineno)
+    if "revision" not in values:
+        return None  # a helper module in the versions folder
+    revision = _literal(values["revision"][0])
+    if len(revision) != 1:
+        raise UsageError(f"{path}:{values['revision'][1]}: `revision` must be a string literal", input="migrations",
+                         file=str(path), line=values["revision"][1])
+    return Revision(revision=revision[0], down=_literal(values.get("down_revision", (None, 0))[0]), path=path,
+                    line=values["revision"][1], tree=tree, source=text.splitlines(),
+                    branch_labels=_literal(values.get("branch_labels", (None, 0))[0]),
+                    depends_on=_literal(values.get("depends_on", (None, 0))[0]))
+
+
+def load(folders: list[Path]) -> list[Revision]:
+    revisions = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"versions folder {folder} does not exist", input="config")
+        for path in sorted(folder.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                found = read(path)
+                if found:
+                    revisions.append(found)
+    return revisions

@@ -1,0 +1,103 @@
+"""Graph and risk rules on the fixture projects' files, read with ast (nothing imported)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from deploy_actions.errors import UsageError
+from deploy_actions.migrations import graph, risks, scripts
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alembic"
+
+
+def load(name):
+    return scripts.load(scripts.script_location(FIXTURES / name / "alembic.ini"))
+
+
+def fake(rev, down=()):
+    return scripts.Revision(rev, tuple(down), Path(f"{rev}.py"), 1, ast.parse(""))
+
+
+def test_linear_chain_has_one_head_in_order():
+    g = graph.build(load("linear"))
+    assert g.heads == ["a3"] and g.head == "a3" and g.bases == ["a1"]
+    assert g.order == ["a1", "a2", "a3"] and g.problems == []
+
+
+def test_two_heads_are_reported_with_branch_point_and_merge_command():
+    g = graph.build(load("two_heads"))
+    assert g.heads == ["b2", "b3"] and g.head is None
+    [problem] = g.problems
+    assert problem.rule == "multiple-heads"
+    assert "branching at b1" in problem.message and 'alembic merge -m "merge heads" b2 b3' in problem.message
+
+
+def test_merge_revision_closes_the_branch():
+    g = graph.build(load("merged"))
+    assert g.heads == ["c4"] and not g.problems and g.order[-1] == "c4"
+
+
+def test_duplicates_missing_targets_and_cycles():
+    problems = graph.build([fake("x"), fake("x"), fake("y", ["nope"])]).problems
+    assert {"duplicate-revision", "missing-down-revision"} <= {p.rule for p in problems}
+    cyclic = graph.build([fake("base"), fake("p", ["base", "q"]), fake("q", ["p"])])
+    assert "cycle" in {p.rule for p in cyclic.problems}
+
+
+def test_not_valid_python_is_bad_input_with_file_and_line():
+    with pytest.raises(UsageError) as err:
+        load("syntax_error")
+    assert err.value.line == 5 and err.value.file.endswith("001_s1.py") and "not valid Python" in str(err.value)
+
+
+def test_missing_alembic_ini(tmp_path):
+    with pytest.raises(UsageError, match="no alembic.ini at"):
+        scripts.script_location(tmp_path / "alembic.ini")
+
+
+def risky(**kwargs):
+    revision = next(r for r in load("risky") if r.revision == "r2")
+    return revision, risks.analyse(revision, **kwargs)
+
+
+def test_every_rule_on_the_risky_revision_with_its_line():
+    revision, findings = risky()
+    lines = revision.source
+    found = {(f.rule, f.line) for f in findings}
+
+    def line_of(text):
+        return next(n for n, line in enumerate(lines, 1) if text in line)
+
+    assert ("drop-column", line_of('"nickname"')) in found
+    assert ("alter-type", line_of("BigInteger")) in found  # inside batch_alter_table
+    assert ("non-transactional", line_of("autocommit_block")) in found
+    assert ("non-transactional", line_of("postgresql_concurrently")) in found
+    assert ("not-null-without-default", line_of('"plan"')) in found
+    assert ("raw-sql-destructive", line_of("DROP TABLE legacy")) in found
+    assert ("backfill-with-constraint", line_of("create_unique_constraint")) in found
+    bio = next(f for f in findings if f.rule == "drop-column" and "bio" in f.message)
+    assert bio.accepted and bio.reason == "bio moved to profiles in r0 release v0.9"
+    assert {f.rule for f in risks.blocking(findings)} == {"drop-column", "alter-type", "not-null-without-default",
+                                                         "raw-sql-destructive"}
+
+
+def test_severity_override_and_allow_input():
+    _, findings = risky(severities={"drop-column": "off", "non-transactional": "error"},
+                        allowed={("r2", "raw-sql-destructive"): "legacy was empty since v0.5"})
+    assert not any(f.rule == "drop-column" for f in findings)
+    assert all(f.severity == "error" for f in findings if f.rule == "non-transactional")
+    raw = next(f for f in findings if f.rule == "raw-sql-destructive")
+    assert raw.accepted and raw.reason == "legacy was empty since v0.5"
+
+
+def test_clean_migrations_have_no_findings():
+    assert [f for r in load("linear") for f in risks.analyse(r)] == []
+
+
+def test_comment_without_reason_does_not_accept():
+    source = 'revision = "z"\ndown_revision = None\n\n\ndef upgrade():\n    op.drop_table("t")  # preflight: allow drop-table\n'
+    path = Path("z.py")
+    rev = scripts.Revision("z", (), path, 1, ast.parse(source), source.splitlines())
+    [finding] = risks.analyse(rev)
+    assert finding.rule == "drop-table" and not finding.accepted
