@@ -96,7 +96,8 @@ def test_clean_migrations_have_no_findings():
 
 
 def test_comment_without_reason_does_not_accept():
-    source = 'revision = "z"\ndown_revision = None\n\n\ndef upgrade():\n    op.drop_table("t")  # preflight: allow drop-table\n'
+    source = ('revision = "z"\ndown_revision = None\n\n\ndef upgrade():\n'
+              '    op.drop_table("t")  # preflight: allow drop-table\n')
     path = Path("z.py")
     rev = scripts.Revision("z", (), path, 1, ast.parse(source), source.splitlines())
     [finding] = risks.analyse(rev)
