@@ -187,3 +187,16 @@ def test_changed_since_limits_the_risk_analysis(gha_env, capsys, tmp_path):
     out = capsys.readouterr().out
     findings = json.loads(read_outputs(Path(gha_env["GITHUB_OUTPUT"]))["findings"])
     assert code == 1 and {f["revision"] for f in findings} == {"r3"} and findings[0]["rule"] == "drop-table", out
+
+
+def test_squawk_lints_the_offline_sql(gha_env, capsys, tmp_path):
+    sql = tmp_path / "up.sql"
+    code, out, outputs = run(gha_env, capsys, "risky", "--sql-path", str(sql), "--squawk",
+                             "--severity", "drop-column=off\nalter-type=off\nnot-null-without-default=off\n"
+                             "raw-sql-destructive=off")
+    assert code == 0, out
+    squawked = [f for f in json.loads(outputs["findings"]) if f["rule"].startswith("squawk:")]
+    assert any(f["rule"] == "squawk:ban-drop-column" for f in squawked)
+    drop = next(f for f in squawked if f["rule"] == "squawk:ban-drop-column")
+    assert "DROP COLUMN" in sql.read_text().splitlines()[drop["line"] - 1].upper()
+    assert f"file={sql}," in out

@@ -4,7 +4,9 @@ operations flagged with a fix, and after a deploy: is the database at head?"""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ OPTIONS = (
     Option("allow", "Accepted findings, one `<revision or file>:<rule> <reason>` per line (or a "
            "`# preflight: allow <rule> – <reason>` comment on the line)."),
     Option("sql-path", "Write the offline SQL of the upgrade (`alembic upgrade --sql`) to this file."),
+    Option("squawk", "Lint the offline SQL with squawk (PyPI squawk-cli, on PATH) and add its findings; needs "
+           "sql-path.", default="false", switch=True),
     Option("entrypoint", "The deploy entrypoint or script that runs migrations; checked for `upgrade heads` "
            "vs `upgrade head`."),
     Option("timeout", "Longest any single alembic command may take.", default="10m"),
@@ -69,6 +73,7 @@ class Inputs:
     severities: dict = field(default_factory=dict)
     allowed: dict = field(default_factory=dict)
     sql_path: str = ""
+    squawk: bool = False
     entrypoint: str = ""
     timeout: float = 600
 
@@ -118,12 +123,17 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if (round_trip or check_models or raw["from-revision"].strip()) and not url:
         raise UsageError("round-trip, check-models and from-revision need database-url (a server to make a "
                          "throwaway database on)", input="database-url")
+    squawk = parse_bool(raw["squawk"], "squawk")
+    if squawk and not raw["sql-path"].strip():
+        raise UsageError("squawk lints the offline SQL: set sql-path too", input="squawk")
+    if squawk and not shutil.which("squawk"):
+        raise UsageError("squawk is not on PATH: pip install squawk-cli", input="squawk")
     return Inputs(mode=mode, cwd=cwd, config=raw["config"].strip() or "alembic.ini",
                   command=raw["alembic-command"].strip() or "alembic", database_url=url,
                   url_env=raw["url-env"].strip(), from_revision=raw["from-revision"].strip(), round_trip=round_trip,
                   check_models=check_models, changed_since=raw["changed-since"].strip(),
                   severities=_severities(raw["severity"]), allowed=_allowed(raw["allow"]),
-                  sql_path=raw["sql-path"].strip(), entrypoint=raw["entrypoint"].strip(),
+                  sql_path=raw["sql-path"].strip(), squawk=squawk, entrypoint=raw["entrypoint"].strip(),
                   timeout=parse_duration(raw["timeout"], "timeout", minimum=1))
 
 
@@ -245,6 +255,24 @@ class Preflight:
         sql = "\n".join(line for line in result.output.splitlines() if not line.startswith("INFO  [alembic"))
         Path(self.inputs.sql_path).parent.mkdir(parents=True, exist_ok=True)
         Path(self.inputs.sql_path).write_text(sql + "\n", encoding="utf-8")
+        if self.inputs.squawk:
+            self.squawk()
+
+    def squawk(self) -> None:
+        """squawk's findings on the offline SQL, at their line, with its own level."""
+        proc = subprocess.run(["squawk", "--reporter", "json", self.inputs.sql_path], capture_output=True,
+                              text=True, timeout=self.inputs.timeout)
+        try:
+            reported = json.loads(proc.stdout or "[]")
+        except ValueError:
+            self.steps.append(("squawk", False, (proc.stderr or proc.stdout).strip()[:200]))
+            return
+        for item in reported:
+            level = risks.ERROR if str(item.get("level", "")).lower() == "error" else risks.WARNING
+            self.findings.append(risks.Finding(f"squawk:{item.get('rule_name')}", level, self.inputs.sql_path,
+                                               int(item.get("line", 0)) + 1, "", item.get("message", ""),
+                                               item.get("help") or "see squawk's documentation for the rule"))
+        self.steps.append(("squawk", True, f"{len(reported)} finding(s)"))
 
     def run(self) -> None:
         folders = scripts.script_location(self.inputs.cwd / self.inputs.config)
