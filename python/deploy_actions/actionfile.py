@@ -1,8 +1,7 @@
 """Renders each action.yml from the command's option spec, so an input can never be
 declared without being mapped into `env:` and read, nor an output set without being
-declared; and each action README's inputs/outputs tables from its action.yml.
-`python -m deploy_actions.actionfile` (run by the tests) fails when a committed file
-differs; `--write` regenerates them."""
+declared. `python -m deploy_actions.actionfile` (run by the tests) fails when a committed
+file differs; `--write` regenerates them. The READMEs' tables follow with docs-drift --fix."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from deploy_actions import gha
 from deploy_actions.commands import actions
 from deploy_actions.options import Command, Option
 
@@ -106,36 +104,6 @@ def render_root() -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
-def reference_tables(action: dict) -> dict[str, str]:
-    """The inputs and outputs tables of an action's README, from its parsed action.yml.
-    They sit between `<!-- docs-drift:inputs -->` and `<!-- /docs-drift:inputs -->` (and
-    the same for outputs), which docs-drift checks and rewrites."""
-    rows = [[f"`{name}`", spec.get("description", ""), "yes" if spec.get("required") else "no",
-             f"`{spec['default']}`" if spec.get("default") not in (None, "") else ""]
-            for name, spec in (action.get("inputs") or {}).items()]
-    outputs = [[f"`{name}`", spec.get("description", "")] for name, spec in (action.get("outputs") or {}).items()]
-    return {"inputs": gha.md_table(["Input", "Description", "Required", "Default"], rows),
-            "outputs": gha.md_table(["Output", "Description"], outputs)}
-
-
-def replace_section(text: str, name: str, body: str) -> str:
-    """Swap what lies between the section's markers; every other byte stays."""
-    start, end = f"<!-- docs-drift:{name} -->", f"<!-- /docs-drift:{name} -->"
-    head, sep, rest = text.partition(start)
-    if not sep or end not in rest:
-        raise ValueError(f"missing {start} … {end}")
-    return head + start + "\n" + body + end + rest.split(end, 1)[1]
-
-
-def readme_for(action_file: Path, text: str) -> str:
-    import yaml
-
-    tables = reference_tables(yaml.safe_load(action_file.read_text(encoding="utf-8")))
-    for name, body in tables.items():
-        text = replace_section(text, name, body)
-    return text
-
-
 def rendered() -> dict[Path, str]:
     files = {ROOT / "action.yml": render_root()}
     for command in actions().values():
@@ -143,30 +111,19 @@ def rendered() -> dict[Path, str]:
     return files
 
 
-def rendered_readmes() -> dict[Path, str]:
-    """Each action README with its reference tables regenerated from the committed action.yml."""
-    readmes = {}
-    for action_file in [ROOT / "action.yml"] + [ROOT / c / "action.yml" for c in actions()]:
-        readme = action_file.parent / "README.md"
-        if readme.exists() and "<!-- docs-drift:inputs -->" in readme.read_text(encoding="utf-8"):
-            readmes[readme] = readme_for(action_file, readme.read_text(encoding="utf-8"))
-    return readmes
-
-
 def _stale(files: dict[Path, str]) -> list[Path]:
     return [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
 
 
 def main(argv: Sequence[str]) -> int:
+    current = rendered()
     if "--write" in argv:
-        for files in (rendered, rendered_readmes):  # READMEs read the action.yml just written
-            current = files()
-            for path in _stale(current):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(current[path], encoding="utf-8")
-                print(f"wrote {path.relative_to(ROOT)}")
+        for path in _stale(current):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(current[path], encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)} (now run: deploy-actions docs-drift --fix)")
         return 0
-    stale = _stale(rendered()) + _stale(rendered_readmes())
+    stale = _stale(current)
     for path in stale:
         print(f"{path.relative_to(ROOT)} is out of date: run python -m deploy_actions.actionfile --write")
     return 1 if stale else 0

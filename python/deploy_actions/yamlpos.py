@@ -58,6 +58,17 @@ def where(data: Any, path: tuple) -> str:
     return "".join(parts).lstrip(".") or "(top level)"
 
 
+def _path(error: Any) -> tuple:
+    """Where an error is: for an unexpected key, the key itself rather than its parent."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = next((k for k in error.instance if k not in known), None)
+        if extra is not None:
+            path += (extra,)
+    return path
+
+
 def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) -> tuple[Any, dict[tuple, int]]:
     """Parse and validate; errors (up to three) name file:line and the key path."""
     import jsonschema
@@ -76,10 +87,9 @@ def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) 
         raise UsageError(f"{file}: the {what} is empty", input=input_name, file=file, line=1)
     lines = _lines(node)
     validator = jsonschema.Draft202012Validator(schema(schema_name))
-    errors = sorted(validator.iter_errors(data), key=lambda e: (line_for(lines, tuple(e.absolute_path)), e.message))
+    errors = sorted(validator.iter_errors(data), key=lambda e: (line_for(lines, _path(e)), e.message))
     if errors:
-        found = [(line_for(lines, tuple(e.absolute_path)), where(data, tuple(e.absolute_path)), e.message)
-                 for e in errors]
+        found = [(line_for(lines, _path(e)), where(data, _path(e)), e.message) for e in errors]
         shown = "; ".join(f"{file}:{line}: {path}: {message}" for line, path, message in found[:3])
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         raise UsageError(shown + more, input=input_name, file=file, line=found[0][0])

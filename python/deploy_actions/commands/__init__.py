@@ -12,6 +12,7 @@ MODULES = {
     "alembic-preflight": "deploy_actions.commands.alembic_preflight",
     "build-push": "deploy_actions.commands.build_push",
     "deploy-status": "deploy_actions.commands.deploy_status",
+    "docs-drift": "deploy_actions.commands.docs_drift",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
 }

@@ -1,0 +1,1 @@
+"""Docs that say what the repository really does: the docs-drift rules."""

@@ -1,0 +1,134 @@
+"""Just enough Markdown for drift checks, line by line and fast: tables (with the line of
+every row), links and images, headings as GitHub anchors, and code spans — all outside
+fenced code blocks. Pure: text in, structures out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
+_CODE = re.compile(r"(`+)(.+?)\1")
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+@dataclass
+class Table:
+    line: int  # the header row
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, cells)
+
+    def column(self, *names: str) -> int | None:
+        """Index of the first column whose header matches one of `names` (case-insensitive)."""
+        wanted = [n.lower() for n in names]
+        for index, title in enumerate(self.header):
+            if strip_markup(title).lower() in wanted:
+                return index
+        return None
+
+
+@dataclass
+class Link:
+    line: int
+    target: str
+    image: bool
+
+
+@dataclass
+class Document:
+    lines: list[str]
+    tables: list[Table] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+    code_spans: list[tuple[int, str]] = field(default_factory=list)
+
+
+def split_row(line: str) -> list[str]:
+    """Cells of a table row; `|` inside code spans or escaped does not split."""
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    cells, current, in_code = [], [], False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] == "|":
+            current.append("|")
+            i += 2
+            continue
+        if char == "`":
+            in_code = not in_code
+        if char == "|" and not in_code:
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    cells.append("".join(current).strip())
+    return cells
+
+
+def strip_markup(text: str) -> str:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return text.replace("`", "").replace("**", "").replace("__", "").strip()
+
+
+def slug(heading: str, seen: dict[str, int]) -> str:
+    """GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to '-', -1, -2 for repeats."""
+    text = strip_markup(heading).lower()
+    text = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+    count = seen.get(text, 0)
+    seen[text] = count + 1
+    return text if count == 0 else f"{text}-{count}"
+
+
+def parse(text: str) -> Document:
+    lines = text.splitlines()
+    doc = Document(lines)
+    fence: str | None = None
+    seen: dict[str, int] = {}
+    table: Table | None = None
+    for number, line in enumerate(lines, 1):
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence, table = opened.group(1), None
+            continue
+        stripped = line.strip()
+        if table is not None:
+            if stripped.startswith("|") or (stripped.count("|") and stripped):
+                table.rows.append((number, split_row(line)))
+                continue
+            table = None
+        if stripped.startswith("|") and number < len(lines) and _SEPARATOR.match(lines[number]):
+            table = Table(number, split_row(line))
+            doc.tables.append(table)
+            continue
+        if _SEPARATOR.match(line) and doc.tables and doc.tables[-1].line == number - 1:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            doc.anchors.add(slug(heading.group(2), seen))
+        for match in re.finditer(r'<a\s+(?:name|id)="([^"]+)"', line):
+            doc.anchors.add(match.group(1))
+        code_free = line
+        for match in _CODE.finditer(line):
+            doc.code_spans.append((number, match.group(2).strip()))
+            code_free = code_free.replace(match.group(0), " " * len(match.group(0)), 1)
+        for match in _LINK.finditer(code_free):
+            doc.links.append(Link(number, match.group(3), bool(match.group(1))))
+        ref = _REF_DEF.match(code_free)
+        if ref:
+            doc.links.append(Link(number, ref.group(2), False))
+    # A table's separator row was consumed as a row; drop it.
+    for t in doc.tables:
+        t.rows = [(n, cells) for n, cells in t.rows if not _SEPARATOR.match(doc.lines[n - 1])]
+    return doc

@@ -1,0 +1,353 @@
+"""The docs-drift rules. Each reads the repository (walked once) and the parsed docs, and
+returns drifts: where the doc says something, what the repository says, and the fix."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import functools
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote
+
+from deploy_actions.docs import markdown, workflows
+
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache",
+             ".pytest_cache"}
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_PATHLIKE = re.compile(r"^\.?[\w.-]+(?:/[\w.-]+)+/?$")
+_WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
+
+
+@functools.cache
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Git-style globs: `*` and `?` stay within a path segment, `**/` spans folders."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(path: str, patterns: list[str]) -> bool:
+    return any(_glob_regex(p).match(path) for p in patterns)
+
+
+@dataclass
+class Drift:
+    rule: str
+    file: str
+    line: int
+    says: str
+    actual: str
+    fix: str
+    fixed: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Repo:
+    root: Path
+    ignore: list[str] = field(default_factory=list)
+
+    @cached_property
+    def files(self) -> set[str]:
+        found = set()
+        for folder, dirs, names in os.walk(self.root):
+            dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+            rel = os.path.relpath(folder, self.root)
+            for name in names:
+                found.add(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
+        return found
+
+    @cached_property
+    def dirs(self) -> set[str]:
+        found = {""}
+        for path in self.files:
+            parts = path.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                found.add("/".join(parts[:i]))
+        return found
+
+    def exists(self, rel: str) -> bool:
+        rel = rel.strip("/")
+        return rel in self.files or rel in self.dirs
+
+    def glob(self, patterns: list[str]) -> list[str]:
+        return sorted(p for p in self.files if matches(p, patterns))
+
+    def ignored(self, rel: str) -> bool:
+        return matches(rel, self.ignore)
+
+    _docs: dict = field(default_factory=dict)
+
+    def doc(self, rel: str) -> markdown.Document:
+        if rel not in self._docs:
+            self._docs[rel] = markdown.parse((self.root / rel).read_text(encoding="utf-8", errors="replace"))
+        return self._docs[rel]
+
+
+# -- 1. workflow tables ----------------------------------------------------------------------
+def workflow_tables(repo: Repo, docs: list[str], folder: str, exclude: list[str],
+                    wording: dict[str, str]) -> list[Drift]:
+    present = {p.rsplit("/", 1)[-1]: p for p in repo.files
+               if p.startswith(folder.strip("/") + "/") and p.endswith((".yml", ".yaml"))
+               and p.count("/") == folder.strip("/").count("/") + 1}
+    drifts: list[Drift] = []
+    listed: set[str] = set()
+    first_table: tuple[str, int] | None = None
+    for rel in docs:
+        for table in repo.doc(rel).tables:
+            col = next((i for i, h in enumerate(table.header) if "workflow" in markdown.strip_markup(h).lower()), None)
+            if col is None:
+                continue
+            trig = table.column("trigger", "triggers", "when", "on", "event", "events")
+            first_table = first_table or (rel, table.line)
+            for line, cells in table.rows:
+                if col >= len(cells):
+                    continue
+                for name in _WORKFLOW_NAME.findall(cells[col]):
+                    listed.add(name)
+                    if name not in present:
+                        drifts.append(Drift("workflow-table", rel, line, f"lists {name}",
+                                            f"{folder}/{name} does not exist",
+                                            "remove the row or add the workflow"))
+                        continue
+                    if trig is None or trig >= len(cells):
+                        continue
+                    drifts += _trigger_drift(repo, rel, line, name, present[name], cells[trig], wording)
+    if first_table:
+        for name, path in sorted(present.items()):
+            if name not in listed and not any(fnmatch.fnmatch(name, pat) for pat in exclude):
+                drifts.append(Drift("workflow-table", first_table[0], first_table[1], "does not list " + name,
+                                    f"{path} exists", f"add a row for {name} (or exclude it in the contract)"))
+    return drifts
+
+
+def _trigger_drift(repo: Repo, rel: str, line: int, name: str, path: str, cell: str,
+                   wording: dict[str, str]) -> list[Drift]:
+    real = workflows.read(repo.root / path)
+    if real.error:
+        return [Drift("workflow-table", path, real.error_line or 1, f"{name} is documented",
+                      f"{path} is {real.error}", "fix the workflow file")]
+    said = workflows.expected(cell, wording)
+    text = markdown.strip_markup(cell)
+    if not said.events:
+        return [Drift("workflow-table", rel, line, f"trigger {text!r}", f"{name} runs on {_events(real.events)}",
+                      "use the usual wording (PRs, Tag push (`v*`), Manual (`workflow_dispatch`), Push to main, "
+                      "Schedule, Reusable (`workflow_call`)) or map the words in the contract")]
+    drifts = []
+    if said.events != real.events:
+        drifts.append(Drift("workflow-table", rel, line, f"{name}: {text}", f"{name} runs on {_events(real.events)}",
+                            f"write the trigger as the workflow has it ({_events(real.events)})"))
+    for tag in said.tags:
+        if real.tags and tag not in real.tags:
+            drifts.append(Drift("workflow-table", rel, line, f"{name}: tag push `{tag}`",
+                                f"{name} pushes on tags {', '.join(real.tags)}", "make the pattern match"))
+    for branch in said.branches:
+        if real.branches and branch not in real.branches:
+            drifts.append(Drift("workflow-table", rel, line, f"{name}: push to {branch}",
+                                f"{name} pushes on branches {', '.join(real.branches)}", "make the branch match"))
+    return drifts
+
+
+def _events(events: set[str]) -> str:
+    return ", ".join(f"`{e}`" for e in sorted(events)) or "nothing"
+
+
+# -- 2. action reference tables -----------------------------------------------------------------
+def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drift], dict[str, tuple[str, str]]]:
+    """Drifts, and {readme: (old text, new text)} for what --fix/--diff would write."""
+    import yaml
+
+    from deploy_actions.docs.tables import has_markers, refresh
+
+    drifts, changes = [], {}
+    for action in repo.glob(patterns):
+        readme = (Path(action).parent / "README.md").as_posix()
+        if readme not in repo.files:
+            continue
+        old = (repo.root / readme).read_text(encoding="utf-8")
+        if not has_markers(old):
+            continue
+        try:
+            spec = yaml.safe_load((repo.root / action).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            drifts.append(Drift("action-table", action, 1, "", f"not valid YAML: {exc}", "fix the action file"))
+            continue
+        new = refresh(old, spec)
+        if new != old:
+            changes[readme] = (old, new)
+            line = next((n for n, text in enumerate(old.splitlines(), 1)
+                         if text.strip().startswith("<!-- docs-drift:")), 1)
+            drifts.append(Drift("action-table", readme, line, "the inputs/outputs table",
+                                f"{action} declares something else", "run docs-drift --fix", fixed=fix))
+            if fix:
+                (repo.root / readme).write_text(new, encoding="utf-8")
+    return drifts, changes
+
+
+def diff(changes: dict[str, tuple[str, str]]) -> str:
+    return "".join("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}"))
+                   for name, (old, new) in sorted(changes.items()))
+
+
+# -- 3. links and paths -------------------------------------------------------------------------------------
+def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
+    drifts = []
+    for rel in docs:
+        doc = repo.doc(rel)
+        base = Path(rel).parent
+        for link in doc.links:
+            target = link.target
+            if _SCHEME.match(target) or target.startswith("//"):
+                continue
+            path, _, anchor = target.partition("#")
+            path = unquote(path.split("?")[0])
+            kind = "image" if link.image else "link"
+            if not path:
+                if anchor and anchor.lower() not in doc.anchors and anchor not in doc.anchors:
+                    drifts.append(Drift("links", rel, link.line, f"{kind} to #{anchor}", "no such heading here",
+                                        "fix the anchor (GitHub lowercases headings and turns spaces into -)"))
+                continue
+            resolved = os.path.normpath((base / path).as_posix()).replace(os.sep, "/")
+            if path.startswith("/"):
+                resolved = path.strip("/")
+            if repo.ignored(resolved):
+                continue
+            if resolved.startswith("..") or not repo.exists(resolved):
+                drifts.append(Drift("links", rel, link.line, f"{kind} to {target}", f"{resolved} does not exist",
+                                    "fix the path or remove the link"))
+            elif anchor and resolved.endswith(".md") and anchor not in repo.doc(resolved).anchors:
+                drifts.append(Drift("links", rel, link.line, f"link to {target}",
+                                    f"{resolved} has no heading #{anchor}", "fix the anchor"))
+        if not check_paths:
+            continue
+        for line, span in doc.code_spans:
+            if not _PATHLIKE.match(span) or span.startswith(("/", "-")) or repo.ignored(span.rstrip("/")):
+                continue
+            # `owner/action` and `org/image` look like paths too: check what has a file
+            # extension, or starts in a folder this repository has.
+            first, last = span.split("/", 1)[0], span.rstrip("/").rsplit("/", 1)[-1]
+            if "." not in last.lstrip(".") and not repo.exists(first) and not repo.exists((base / first).as_posix()):
+                continue
+            here = os.path.normpath((base / span).as_posix()).replace(os.sep, "/")
+            if not (repo.exists(span) or repo.exists(here)):
+                drifts.append(Drift("paths", rel, line, f"`{span}`", "no such file or folder in the repository",
+                                    "fix the path, or ignore it in the contract (links.ignore)"))
+    return drifts
+
+
+# -- 4. environment variables ---------------------------------------------------------------------------------
+_COMPOSE_VAR = re.compile(r"\$\{?([A-Z_][A-Z0-9_]*)")
+_REF = re.compile(r"\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def used_variables(repo: Repo, sources: list[str]) -> dict[str, str]:
+    """{variable: where it is used} from compose files, .env examples and workflows."""
+    import yaml
+
+    used: dict[str, str] = {}
+    for rel in repo.glob(sources):
+        text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
+        name = rel.rsplit("/", 1)[-1]
+        if name.startswith(".env") or name.endswith(".env"):
+            for line in text.splitlines():
+                match = re.match(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
+                if match:
+                    used.setdefault(match.group(1), rel)
+            continue
+        for match in _COMPOSE_VAR.finditer(text):
+            used.setdefault(match.group(1), rel)
+        for match in _REF.finditer(text):
+            used.setdefault(match.group(1), rel)
+        if "/workflows/" in f"/{rel}":
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue
+            for block in _env_blocks(data):
+                for key in block:
+                    used.setdefault(str(key), rel)
+    return used
+
+
+def _env_blocks(node: object) -> list[dict]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "env" and isinstance(value, dict):
+                found.append(value)
+            else:
+                found += _env_blocks(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _env_blocks(item)
+    return found
+
+
+def env_variables(repo: Repo, doc_rel: str, sources: list[str], documented: bool, used: bool,
+                  ignore: list[str]) -> list[Drift]:
+    doc = repo.doc(doc_rel)
+    table = next((t for t in doc.tables if t.column("variable", "variables", "name", "env", "secret", "key")
+                  is not None), None)
+    if table is None:
+        return [Drift("env", doc_rel, 1, "no table of variables", "the contract names this doc for variables",
+                      "add a table with a Variable column")]
+    col = table.column("variable", "variables", "name", "env", "secret", "key")
+    listed = {}
+    for line, cells in table.rows:
+        if col < len(cells):
+            for name in re.findall(r"[A-Z_][A-Z0-9_]{1,}", markdown.strip_markup(cells[col])):
+                listed.setdefault(name, line)
+    real = {k: v for k, v in used_variables(repo, sources).items() if not any(fnmatch.fnmatch(k, p) for p in ignore)}
+    drifts = []
+    if documented:
+        drifts += [Drift("env", doc_rel, table.line, f"does not document {name}", f"{where} uses {name}",
+                         f"add a row for {name}") for name, where in sorted(real.items()) if name not in listed]
+    if used:
+        drifts += [Drift("env", doc_rel, line, f"documents {name}", "nothing uses it any more", "remove the row")
+                   for name, line in sorted(listed.items()) if name not in real
+                   and not any(fnmatch.fnmatch(name, p) for p in ignore)]
+    return drifts
+
+
+# -- 5. endpoints --------------------------------------------------------------------------------------------
+_ENDPOINT = re.compile(r"^(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+)?(/[\w\-./{}:]*)$")
+
+
+def endpoints(repo: Repo, docs: list[str], openapi: str) -> list[Drift]:
+    import yaml
+
+    spec = yaml.safe_load((repo.root / openapi).read_text(encoding="utf-8")) or {}
+    known = {_template(p) for p in (spec.get("paths") or {})}
+    drifts = []
+    for rel in docs:
+        for line, span in repo.doc(rel).code_spans:
+            match = _ENDPOINT.match(span)
+            if match and _template(match.group(1)) not in known:
+                drifts.append(Drift("endpoints", rel, line, f"names {match.group(1)}", f"{openapi} has no such path",
+                                    "fix the endpoint or the OpenAPI file"))
+    return drifts
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path.rstrip("/") or "/")

@@ -1,0 +1,191 @@
+"""docs-drift on fixture repositories: the seed document's workflow and gate tables next to
+matching and non-matching workflows, action tables, links, paths, variables, endpoints."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import read_outputs
+from deploy_actions.cli import main
+
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "docs" / "seed"
+
+
+@pytest.fixture
+def repo(tmp_path):
+    dest = tmp_path / "repo"
+    shutil.copytree(SEED, dest)
+    return dest
+
+
+def drift(gha_env, capsys, root, *args):
+    code = main(["docs-drift", "--root", str(root), *args], env=gha_env)
+    out = capsys.readouterr().out
+    outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
+    Path(gha_env["GITHUB_OUTPUT"]).unlink(missing_ok=True)
+    return code, out, outputs
+
+
+def report(outputs):
+    return json.loads(outputs["report"])
+
+
+def test_matching_tables_are_clean(gha_env, capsys, repo):
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert code == 0, out
+    assert outputs["drift-count"] == "0" and report(outputs) == []
+
+
+def test_missing_unlisted_and_wrong_trigger(gha_env, capsys, repo):
+    workflows = repo / ".github" / "workflows"
+    (workflows / "deploy-production.yml").unlink()
+    (workflows / "nightly.yml").write_text("on:\n  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n")
+    (workflows / "backend-ci.yml").write_text("on:\n  push:\n    branches: [main]\njobs: {}\n")
+    (workflows / "release-images.yml").write_text("on:\n  push:\n    tags: ['release-*']\njobs: {}\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    found = {(d["line"], d["says"]) for d in report(outputs)}
+    assert code == 1
+    lines = (repo / "README.md").read_text().splitlines()
+
+    def line(text):
+        return next(n for n, t in enumerate(lines, 1) if text in t)
+
+    assert (line("`deploy-production.yml`"), "lists deploy-production.yml") in found
+    assert (line("| Workflow | Trigger"), "does not list nightly.yml") in found
+    assert (line("`backend-ci.yml` | PRs"), "backend-ci.yml: PRs") in found
+    assert (line("| `release-images.yml` | Tag push"), "release-images.yml: tag push `v*`") in found
+    annotation = next(a for a in out.splitlines() if "backend-ci.yml: PRs" in a)
+    assert annotation.startswith("::error title=docs-drift%3A workflow-table,file=") and "runs on `push`" in annotation
+    assert "#### workflow-table" in Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_contract_maps_its_own_trigger_words_and_excludes(gha_env, capsys, repo):
+    (repo / ".github/workflows/nightly.yml").write_text("on:\n  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n")
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text().replace("| `backend-ci.yml` | PRs |", "| `backend-ci.yml` | Every change |"))
+    (repo / ".docs-contract.yml").write_text("version: 1\nworkflows:\n  exclude: [nightly.yml]\n"
+                                             "  triggers: {Every change: pull_request}\n")
+    code, out, _ = drift(gha_env, capsys, repo)
+    assert code == 0, out
+
+
+def test_malformed_workflow_is_an_annotation_not_a_crash(gha_env, capsys, repo):
+    (repo / ".github/workflows/backend-ci.yml").write_text("on: [pull_request\njobs: {}\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert code == 1 and "Traceback" not in out
+    bad = [d for d in report(outputs) if d["file"].endswith("backend-ci.yml")]
+    assert bad and all("not valid YAML" in d["actual"] and d["line"] >= 1 for d in bad)
+
+
+ACTION = """name: hello
+description: says hello
+inputs:
+  who:
+    description: "Who to greet | anyone"
+    required: false
+    default: world
+outputs:
+  said:
+    description: What was said
+    value: x
+runs: {using: composite, steps: []}
+"""
+README = """# hello
+
+Some words the fix must never touch. <!-- docs-drift:inputs --> in prose is not a marker.
+
+<!-- docs-drift:inputs -->
+| Input | Description | Required | Default |
+| --- | --- | --- | --- |
+| `who` | old words | no | `nobody` |
+<!-- /docs-drift:inputs -->
+
+Between the tables.
+
+<!-- docs-drift:outputs -->
+<!-- /docs-drift:outputs -->
+trailing text without a newline"""
+
+
+def test_action_tables_diff_fix_round_trip(gha_env, capsys, repo):
+    (repo / "hello").mkdir()
+    (repo / "hello/action.yml").write_text(ACTION)
+    (repo / "hello/README.md").write_text(README)
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert code == 1 and [d["rule"] for d in report(outputs)] == ["action-table"]
+    assert report(outputs)[0]["line"] == 5  # the marker alone on its line, not the one in prose
+    code = main(["docs-drift", "--root", str(repo), "--diff"], env={})
+    diff = capsys.readouterr().out
+    assert code == 1 and "-| `who` | old words | no | `nobody` |" in diff
+    assert "+| `who` | Who to greet \\| anyone | no | `world` |" in diff
+    assert (repo / "hello/README.md").read_text() == README  # --diff wrote nothing
+    code, out, outputs = drift(gha_env, capsys, repo, "--fix")
+    assert code == 0 and outputs["fixed-count"] == "1" and outputs["drift-count"] == "0"
+    fixed = (repo / "hello/README.md").read_text()
+    section = "<!-- docs-drift:inputs -->\n| Input"
+    assert README.split(section)[0] == fixed.split(section)[0]  # every byte before the section is the same
+    assert fixed.endswith("<!-- /docs-drift:outputs -->\ntrailing text without a newline")
+    assert "| `said` | What was said |" in fixed and "Between the tables." in fixed
+    assert drift(gha_env, capsys, repo)[0] == 0
+
+
+def test_links_anchors_images_and_paths(gha_env, capsys, repo):
+    (repo / "docs").mkdir()
+    (repo / "docs/guide.md").write_text("# Guide\n\n## Set up\n\nBack to [readme](../README.md#service).\n"
+                                        "[setup](#set-up) [gone](#nowhere) [missing](../nope.md)\n"
+                                        "![logo](img/logo.png) [other](../README.md#no-such-heading)\n"
+                                        "Run `scripts/deploy.sh`, see `.github/workflows/backend-ci.yml`, "
+                                        "use `actions/checkout` and `/health`.\n"
+                                        "```\n[not a link](nowhere.md) `fake/path.txt`\n```\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    said = sorted((d["rule"], d["line"], d["says"]) for d in report(outputs))
+    assert said == [("links", 6, "link to #nowhere"), ("links", 6, "link to ../nope.md"),
+                    ("links", 7, "image to img/logo.png"), ("links", 7, "link to ../README.md#no-such-heading"),
+                    ("paths", 8, "`scripts/deploy.sh`")]
+
+
+def test_environment_variables_both_directions(gha_env, capsys, repo):
+    (repo / "docker-compose.yml").write_text("services:\n  app:\n    image: app:${IMAGE_TAG}\n"
+                                             "    environment:\n      DATABASE_URL: ${DATABASE_URL}\n")
+    (repo / ".env.example").write_text("IMAGE_TAG=v0.1.0\nSENTRY_DSN=\n")
+    (repo / ".github/workflows/deploy-stage.yml").write_text(
+        "on:\n  workflow_dispatch: {}\njobs:\n  d:\n    runs-on: x\n    env:\n      DEPLOY_PATH: /opt/app\n"
+        "    steps:\n      - run: echo\n        env:\n          KEY: ${{ secrets.DEPLOY_SSH_KEY }}\n")
+    (repo / "docs").mkdir()
+    (repo / "docs/configuration.md").write_text("# Configuration\n\n| Variable | Meaning |\n| --- | --- |\n"
+                                                "| `IMAGE_TAG` | the release |\n| `DATABASE_URL` | the database |\n"
+                                                "| `DEPLOY_PATH` | folder |\n| `DEPLOY_SSH_KEY` | key |\n"
+                                                "| `KEY` | alias |\n| `OLD_FLAG` | gone |\n")
+    (repo / ".docs-contract.yml").write_text("version: 1\nenv:\n  doc: docs/configuration.md\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    said = sorted((d["line"], d["says"]) for d in report(outputs) if d["rule"] == "env")
+    assert said == [(3, "does not document SENTRY_DSN"), (10, "documents OLD_FLAG")]
+
+
+def test_endpoints_against_openapi(gha_env, capsys, repo):
+    (repo / "openapi.yaml").write_text("openapi: 3.0.0\npaths:\n  /health: {}\n  /items/{item_id}: {}\n")
+    (repo / "API.md").write_text("Check `/health`, `GET /items/{id}` and `/ready`.\n")
+    (repo / ".docs-contract.yml").write_text("version: 1\nendpoints:\n  openapi: openapi.yaml\n  docs: [API.md]\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert [(d["rule"], d["says"]) for d in report(outputs)] == [("endpoints", "names /ready")]
+
+
+@pytest.mark.parametrize("contract,expected", [
+    ("version: 1\nworkflows:\n  exlude: [a.yml]\n", ".docs-contract.yml:3: workflows.exlude: Additional properties"),
+    ("version: 1\ndocs: README.md\n", ".docs-contract.yml:2: docs: 'README.md' is not of type 'array'"),
+    ("version: 1\ndocs: [missing.md]\n", "docs lists 'missing.md', which does not exist"),
+    ("version: 1\nenv:\n  doc: docs/nope.md\n", "env.doc: 'docs/nope.md' does not exist"),
+    ("version: [\n", "not valid YAML"),
+])
+def test_bad_contract(gha_env, capsys, repo, contract, expected):
+    (repo / ".docs-contract.yml").write_text(contract)
+    code, out, _ = drift(gha_env, capsys, repo)
+    errors = [line for line in out.splitlines() if line.startswith("::error")]
+    assert code == 2 and len(errors) == 1 and expected in errors[0], out
+
+
+def test_explicit_contract_that_does_not_exist(gha_env, capsys, repo):
+    code, out, _ = drift(gha_env, capsys, repo, "--contract", "docs/contract.yml")
+    assert code == 2 and "contract: no contract file at" in out
