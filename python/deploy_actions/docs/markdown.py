@@ -12,6 +12,8 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
 _CODE = re.compile(r"(`+)(.+?)\1")
+_SLUG_DROP = re.compile(r"[^\w\- ]")
+_ANCHOR_TAG = re.compile(r'<a\s+(?:name|id)="([^"]+)"')
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -74,14 +76,15 @@ def split_row(line: str) -> list[str]:
 
 
 def strip_markup(text: str) -> str:
+    if "[" not in text and "`" not in text and "*" not in text and "_" not in text:
+        return text.strip()
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     return text.replace("`", "").replace("**", "").replace("__", "").strip()
 
 
 def slug(heading: str, seen: dict[str, int]) -> str:
     """GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to '-', -1, -2 for repeats."""
-    text = strip_markup(heading).lower()
-    text = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+    text = _SLUG_DROP.sub("", strip_markup(heading).lower()).replace(" ", "-")
     count = seen.get(text, 0)
     seen[text] = count + 1
     return text if count == 0 else f"{text}-{count}"
@@ -94,7 +97,8 @@ def parse(text: str) -> Document:
     seen: dict[str, int] = {}
     table: Table | None = None
     for number, line in enumerate(lines, 1):
-        opened = _FENCE.match(line)
+        # Cheap substring tests gate every regex: most lines are plain prose.
+        opened = _FENCE.match(line) if ("```" in line or "~~~" in line) else None
         if fence:
             if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
                 fence = None
@@ -103,31 +107,36 @@ def parse(text: str) -> Document:
             fence, table = opened.group(1), None
             continue
         stripped = line.strip()
+        if not stripped:
+            table = None
+            continue
         if table is not None:
-            if stripped.startswith("|") or (stripped.count("|") and stripped):
+            if "|" in stripped:
                 table.rows.append((number, split_row(line)))
                 continue
             table = None
-        if stripped.startswith("|") and number < len(lines) and _SEPARATOR.match(lines[number]):
+        if "|" in stripped and number < len(lines) and "-" in lines[number] and _SEPARATOR.match(lines[number]):
             table = Table(number, split_row(line))
             doc.tables.append(table)
             continue
-        if _SEPARATOR.match(line) and doc.tables and doc.tables[-1].line == number - 1:
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            doc.anchors.add(slug(heading.group(2), seen))
-        for match in re.finditer(r'<a\s+(?:name|id)="([^"]+)"', line):
-            doc.anchors.add(match.group(1))
+        if stripped[0] == "#":
+            heading = _HEADING.match(line)
+            if heading:
+                doc.anchors.add(slug(heading.group(2), seen))
+        if "<a" in line:
+            doc.anchors.update(m.group(1) for m in _ANCHOR_TAG.finditer(line))
         code_free = line
-        for match in _CODE.finditer(line):
-            doc.code_spans.append((number, match.group(2).strip()))
-            code_free = code_free.replace(match.group(0), " " * len(match.group(0)), 1)
-        for match in _LINK.finditer(code_free):
-            doc.links.append(Link(number, match.group(3), bool(match.group(1))))
-        ref = _REF_DEF.match(code_free)
-        if ref:
-            doc.links.append(Link(number, ref.group(2), False))
+        if "`" in line:
+            for match in _CODE.finditer(line):
+                doc.code_spans.append((number, match.group(2).strip()))
+                code_free = code_free.replace(match.group(0), " " * len(match.group(0)), 1)
+        if "](" in code_free:
+            for match in _LINK.finditer(code_free):
+                doc.links.append(Link(number, match.group(3), bool(match.group(1))))
+        if stripped[0] == "[" and "]:" in code_free:
+            ref = _REF_DEF.match(code_free)
+            if ref:
+                doc.links.append(Link(number, ref.group(2), False))
     # A table's separator row was consumed as a row; drop it.
     for t in doc.tables:
         t.rows = [(n, cells) for n, cells in t.rows if not _SEPARATOR.match(doc.lines[n - 1])]

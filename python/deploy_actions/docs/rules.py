@@ -7,6 +7,7 @@ import difflib
 import fnmatch
 import functools
 import os
+import posixpath
 import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -95,7 +96,7 @@ class Repo:
         return sorted(p for p in self.files if matches(p, patterns))
 
     def ignored(self, rel: str) -> bool:
-        return matches(rel, self.ignore)
+        return bool(self.ignore) and matches(rel, self.ignore)
 
     _docs: dict = field(default_factory=dict)
 
@@ -215,20 +216,23 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
     drifts = []
     for rel in docs:
         doc = repo.doc(rel)
-        base = Path(rel).parent
+        base = posixpath.dirname(rel)
         for link in doc.links:
             target = link.target
             if _SCHEME.match(target) or target.startswith("//"):
                 continue
             path, _, anchor = target.partition("#")
-            path = unquote(path.split("?")[0])
+            if "?" in path:
+                path = path.split("?")[0]
+            if "%" in path:
+                path = unquote(path)
             kind = "image" if link.image else "link"
             if not path:
                 if anchor and anchor.lower() not in doc.anchors and anchor not in doc.anchors:
                     drifts.append(Drift("links", rel, link.line, f"{kind} to #{anchor}", "no such heading here",
                                         "fix the anchor (GitHub lowercases headings and turns spaces into -)"))
                 continue
-            resolved = os.path.normpath((base / path).as_posix()).replace(os.sep, "/")
+            resolved = posixpath.normpath(posixpath.join(base, path))
             if path.startswith("/"):
                 resolved = path.strip("/")
             if repo.ignored(resolved):
@@ -247,9 +251,9 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             # `owner/action` and `org/image` look like paths too: check what has a file
             # extension, or starts in a folder this repository has.
             first, last = span.split("/", 1)[0], span.rstrip("/").rsplit("/", 1)[-1]
-            if "." not in last.lstrip(".") and not repo.exists(first) and not repo.exists((base / first).as_posix()):
+            if "." not in last.lstrip(".") and not repo.exists(first) and not repo.exists(posixpath.join(base, first)):
                 continue
-            here = os.path.normpath((base / span).as_posix()).replace(os.sep, "/")
+            here = posixpath.normpath(posixpath.join(base, span))
             if not (repo.exists(span) or repo.exists(here)):
                 drifts.append(Drift("paths", rel, line, f"`{span}`", "no such file or folder in the repository",
                                     "fix the path, or ignore it in the contract (links.ignore)"))
