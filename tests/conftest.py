@@ -123,3 +123,25 @@ def web_repo(services, tmp_path_factory) -> str:
     from deploy_support import build_web_images
 
     return build_web_images(services, tmp_path_factory)
+
+
+def commit_all(repo: Path, message: str = "change") -> None:
+    """Commit the working tree of a consumer repository made by a test (git init if needed)."""
+    import subprocess
+
+    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
+    if not (repo / ".git").exists():
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", message, "--allow-empty"], cwd=repo, check=True)
+
+
+def run_act(repo: Path, action_repo: Path, event: str, *extra: str, env: dict | None = None, timeout: int = 600):
+    """act on the host (`-P ubuntu-latest=-self-hosted`), `org/deploy-actions@v1` mapped to the
+    clean export of this checkout; extra arguments pass through (-e, --env, -s, -W …)."""
+    import subprocess
+
+    return subprocess.run(
+        [act_binary(), event, "-P", "ubuntu-latest=-self-hosted", "--no-cache-server", *extra,
+         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)

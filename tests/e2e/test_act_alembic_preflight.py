@@ -3,12 +3,11 @@ the local PostgreSQL through `uses: org/deploy-actions/alembic-preflight@v1`, ru
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import act_binary
+from conftest import commit_all, run_act
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alembic"
@@ -48,16 +47,10 @@ def test_pull_request_workflow(tmp_path, action_repo, services):
     shutil.copytree(FIXTURES / "two_heads", repo / "branchy")
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github/workflows/ci.yml").write_text(WORKFLOW)
-    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "service"], cwd=repo, check=True)
+    commit_all(repo, "service")
     env = {**os.environ, "DATABASE_URL": services["DA_POSTGRES_URL"]}
-    proc = subprocess.run(
-        [act_binary(), "pull_request", "-P", "ubuntu-latest=-self-hosted", "--no-cache-server",
-         "-s", "DATABASE_URL", "--env", f"CONSUMER_REPO={repo}",
-         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    proc = run_act(repo, action_repo, "pull_request", "-s", "DATABASE_URL", "--env", f"CONSUMER_REPO={repo}",
+                   env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "result head=a3 passed=true branchy=false heads=b2 b3" in proc.stdout
     assert "alembic-preflight%3A multiple-heads" in proc.stdout

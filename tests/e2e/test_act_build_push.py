@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import act_binary, free_port
+from conftest import commit_all, free_port, run_act
 from deploy_actions.images.registry import Registry
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
@@ -58,18 +58,11 @@ def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
     image = f"{services['DA_REGISTRY']}/e2e-{uuid.uuid4().hex[:8]}/service"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github/workflows/release.yml").write_text(WORKFLOW.format(image=image, port=free_port()))
-    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "service"], cwd=repo, check=True)
+    commit_all(repo, "service")
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"ref": "refs/tags/v0.1.0"}))
-    proc = subprocess.run(
-        [act_binary(), "push", "-e", str(event), "-P", "ubuntu-latest=-self-hosted",
-         "--no-cache-server", "--env", f"CONSUMER_REPO={repo}",
-         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, capture_output=True, text=True, timeout=600)
+    proc = run_act(repo, action_repo, "push", "-e", str(event), "--env", f"CONSUMER_REPO={repo}")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     printed = [line.split("| ", 1)[1] for line in proc.stdout.splitlines() if "| pushed " in line]  # step output
     digest = next(line.removeprefix("pushed digest=") for line in printed if line.startswith("pushed digest="))

@@ -2,12 +2,11 @@
 run by act on a repository whose README tables match its workflows, then one that drifted."""
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import act_binary
+from conftest import commit_all, run_act
 
 pytestmark = pytest.mark.act
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "docs" / "seed"
@@ -30,21 +29,15 @@ jobs:
 
 
 def run_gate(repo: Path, action_repo: Path):
-    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
-    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "change", "--allow-empty"], cwd=repo, check=True)
-    return subprocess.run(
-        [act_binary(), "pull_request", "-W", ".github/workflows/docs-contract.yml", "-P",
-         "ubuntu-latest=-self-hosted", "--no-cache-server", "--env", f"CONSUMER_REPO={repo}",
-         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, capture_output=True, text=True, timeout=300)
+    commit_all(repo)
+    return run_act(repo, action_repo, "pull_request", "-W", ".github/workflows/docs-contract.yml",
+                   "--env", f"CONSUMER_REPO={repo}")
 
 
 def test_docs_gate_passes_then_catches_a_drift(tmp_path, action_repo):
     repo = tmp_path / "service"
     shutil.copytree(SEED, repo)
     (repo / ".github/workflows/docs-contract.yml").write_text(GATE)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     clean = run_gate(repo, action_repo)
     assert clean.returncode == 0, clean.stdout[-3000:]
     assert "result drift-count=0" in clean.stdout

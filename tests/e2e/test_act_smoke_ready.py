@@ -3,31 +3,23 @@
 machine, the reference mapped to a clean export of this checkout."""
 
 import re
-import subprocess
 import textwrap
 
 import pytest
 
-from conftest import act_binary
+from conftest import commit_all, run_act
 from deploy_actions.commands import actions
 
 pytestmark = pytest.mark.act
 
 
 def run_workflow(tmp_path, action_repo, steps: str):
-    act = act_binary()
     repo = tmp_path / "consumer"
     (repo / ".github" / "workflows").mkdir(parents=True)
     workflow = "on: push\npermissions: {}\njobs:\n  smoke:\n    runs-on: ubuntu-latest\n    steps:\n"
     (repo / ".github/workflows/smoke.yml").write_text(workflow + textwrap.indent(textwrap.dedent(steps), " " * 6))
-    git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
-    subprocess.run(git + ["commit", "-qm", "consumer"], cwd=repo, check=True)
-    return subprocess.run(
-        [act, "push", "-P", "ubuntu-latest=-self-hosted", "--no-cache-server",
-         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, capture_output=True, text=True, timeout=300)
+    commit_all(repo, "consumer")
+    return run_act(repo, action_repo, "push")
 
 
 SMOKE_THEN_ECHO = """\

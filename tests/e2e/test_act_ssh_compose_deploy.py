@@ -4,12 +4,11 @@ against the sshd on 127.0.0.2."""
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import act_binary
+from conftest import commit_all, run_act
 from deploy_support import Target
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
@@ -47,11 +46,8 @@ def run_dispatch(repo, action_repo, services, tag):
            "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()}
     event = repo.parent / "dispatch.json"
     event.write_text(json.dumps({"inputs": {"image_tag": tag}}))
-    return subprocess.run(
-        [act_binary(), "workflow_dispatch", "-e", str(event), "--input", f"image_tag={tag}",
-         "-s", "DEPLOY_SSH_KEY", "--var", "DEPLOY_KNOWN_HOSTS", "-P", "ubuntu-latest=-self-hosted",
-         "--no-cache-server", "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    return run_act(repo, action_repo, "workflow_dispatch", "-e", str(event), "--input", f"image_tag={tag}",
+                   "-s", "DEPLOY_SSH_KEY", "--var", "DEPLOY_KNOWN_HOSTS", env=env)
 
 
 def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo, services, web_repo):
@@ -61,10 +57,7 @@ def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo,
         (repo / ".github" / "workflows").mkdir(parents=True)
         (repo / ".github/workflows/deploy.yml").write_text(
             WORKFLOW.format(hosts=target.hosts("127.0.0.2"), path=target.path, port=target.port))
-        git = ["git", "-c", "user.email=t@example.test", "-c", "user.name=t"]
-        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-        subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
-        subprocess.run(git + ["commit", "-qm", "ops"], cwd=repo, check=True)
+        commit_all(repo, "ops")
         good = run_dispatch(repo, action_repo, services, "v1.0.0")
         assert good.returncode == 0, good.stdout[-4000:]
         assert "result deployed=v1.0.0 previous=none" in good.stdout
