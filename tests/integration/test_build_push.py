@@ -236,3 +236,15 @@ def test_dockerfile_errors(tmp_path, gha_env, capsys, repo):
     assert code == 1
     annotation = next(line for line in out.splitlines() if line.startswith("::error title=build-push%3A build failed"))
     assert f"file={syntax / 'Dockerfile'},line=2::" in annotation and "unknown instruction" in annotation.lower()
+
+
+def test_boot_check_refuses_a_port_that_already_answers(tmp_path, gha_env, capsys, repo, start_app):
+    squatter = start_app(ready_after=0)  # a ready server that is not the image
+    port = squatter.server_address[1]
+    env = runner_env(tmp_path, gha_env)
+    code, out, _ = build_push(env, capsys, "--mode", "push", "--image", repo, "--context",
+                              str(service_context(tmp_path, ready=False)), "--ready-url", f"http://127.0.0.1:{port}",
+                              "--run-env", f"PORT={port}")
+    assert code == 1 and f"something already listens on 127.0.0.1:{port}" in out
+    with registry_for(repo) as reg:
+        assert reg.digest(repo.split("/", 1)[1], "v1.2.3") is None

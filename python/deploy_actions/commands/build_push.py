@@ -39,7 +39,8 @@ OPTIONS = (
            "e.g. http://127.0.0.1:8000; nothing is pushed if it fails."),
     Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
-    Option("run-env", "Environment for the booted image and the test command, one KEY=value per line.", secret=True),
+    Option("run-env", "Environment for the booted image and the test command, one KEY=value per line (pass "
+           "secrets as ${{ secrets.NAME }}: GitHub masks them)."),
     Option("test-command", "Command run inside the built image before pushing (exec form, e.g. "
            "`/app/bin/selftest --quick`); a non-zero exit stops the push."),
     Option("source", "promote: the image to promote, by tag or digest, e.g. ghcr.io/org/app:sha-1a2b3c4."),
@@ -147,7 +148,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def secrets(inputs: Inputs) -> list[str]:
-    return [inputs.password, *inputs.run_env.values()] if inputs.password else list(inputs.run_env.values())
+    return [inputs.password] if inputs.password else []
 
 
 def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
@@ -164,6 +165,7 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
                               f"Last output: {' | '.join(output.splitlines()[-5:])}")
         reporter.success(f"test command passed: {inputs.test_command}")
     if inputs.ready_url:
+        _port_is_free(inputs.ready_url)
         booted = engine.boot(client, image_id, inputs.run_env)
         try:
             smoke = smoke_ready.Inputs(url=inputs.ready_url, ready_path="/ready", health_path="/health",
@@ -180,6 +182,20 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
                                   f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed")
         finally:
             booted.stop()
+
+
+def _port_is_free(url: str) -> None:
+    """The boot check must talk to the image it started, not to whatever already listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    with socket.socket(socket.AF_INET6 if ":" in (parts.hostname or "") else socket.AF_INET) as probe:
+        probe.settimeout(1)
+        if probe.connect_ex((parts.hostname or "127.0.0.1", port)) == 0:
+            raise CheckFailed(f"something already listens on {parts.hostname}:{port} before the image was started; "
+                              "stop it or choose another ready-url port (nothing was pushed)")
 
 
 def _registry(inputs: Inputs) -> Registry:

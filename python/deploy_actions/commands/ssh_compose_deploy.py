@@ -43,8 +43,8 @@ OPTIONS = (
            "Compose's own lookup)."),
     Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
     Option("services", "Services to pull and update, comma or newline separated (default: all)."),
-    Option("env", "Extra environment for the compose commands and the migration, one KEY=value per line; masked.",
-           secret=True),
+    Option("env", "Extra environment for the compose commands and the migration, one KEY=value per line (pass "
+           "secrets as ${{ secrets.NAME }}: GitHub masks them)."),
     Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
            "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
     Option("ready-url", "Readiness URL checked after each host is switched; `{host}` is replaced by the host's "
@@ -164,7 +164,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def secrets(inputs: Inputs) -> list[str]:
-    return [v for v in (inputs.passphrase, *inputs.env.values()) if v]
+    return [inputs.passphrase] if inputs.passphrase else []
 
 
 def host_url(template: str, host: Host) -> str:
