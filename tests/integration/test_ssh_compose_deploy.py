@@ -245,3 +245,20 @@ def test_an_exported_tag_variable_cannot_override_the_deploy(target, gha_env, ca
     assert code == 0, out
     assert target.version("127.0.0.2") == "v1.1.0"
     assert json.loads(outputs["hosts"])[0]["state"] == "deployed"
+
+
+def test_orphan_containers_of_the_project_are_not_verified(target, gha_env, capsys):
+    """A container of a service that left the compose file (or another app in the same
+    project) must not make verification fail or show up as what the deploy runs."""
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    folder = target.dirs["127.0.0.2"]
+    compose = (folder / "compose.yml").read_text()
+    (folder / "compose.yml").write_text(compose.replace("  web:", "  old:\n    image: {ref}\n    network_mode: host\n"
+                                                        "    command: ['sleep', '300']\n  web:".format(
+                                                            ref=compose.split("image: ")[1].split("\n")[0])))
+    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0  # `old` now runs
+    (folder / "compose.yml").write_text(compose)  # `old` is an orphan from here on
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"))
+    assert code == 0, out
+    assert set(json.loads(outputs["hosts"])[0]["digests"]) == {"web"}
+    subprocess.run(["docker", "rm", "-f", "host-127-0-0-2-old-1"], capture_output=True)

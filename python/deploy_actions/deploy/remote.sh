@@ -85,8 +85,10 @@ lock() {
   return 0
 }
 
-running() { # "service image-ref image-id" for each running container of the project's services
-  ids=$(compose ps -q $SERVICES 2>/dev/null)
+running() { # "service image-ref image-id" for each running container of the compose file's services
+  # Orphans (services no longer in the compose file) are not what this deploy runs.
+  wanted=${SERVICES:-$(compose config --services 2>/dev/null)}
+  ids=$(compose ps -q $wanted 2>/dev/null)
   [ -n "$ids" ] || return 0
   docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}' $ids
 }
