@@ -64,6 +64,15 @@ def test_root_action_offers_every_command_input_without_defaults():
     assert set(run_step["env"]) == {"INPUT_" + n.upper().replace("-", "_") for n in every}
 
 
+def test_no_expression_in_descriptions():
+    """The runner evaluates `${{` in action metadata; in a description it breaks the action."""
+    for path in [ROOT / "action.yml"] + [ROOT / n / "action.yml" for n in COMMANDS]:
+        action = load(path)
+        for kind in ("inputs", "outputs"):
+            for name, spec in (action.get(kind) or {}).items():
+                assert "${{" not in spec["description"], f"{path}: {kind}.{name}"
+
+
 def test_no_expression_inside_run_and_strict_bash():
     for path in [ROOT / "action.yml"] + [ROOT / n / "action.yml" for n in COMMANDS]:
         run_step = step(load(path))

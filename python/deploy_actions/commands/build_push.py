@@ -40,7 +40,7 @@ OPTIONS = (
     Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
     Option("run-env", "Environment for the booted image and the test command, one KEY=value per line (pass "
-           "secrets as ${{ secrets.NAME }}: GitHub masks them)."),
+           "secrets from the secrets context: GitHub masks them)."),
     Option("test-command", "Command run inside the built image before pushing (exec form, e.g. "
            "`/app/bin/selftest --quick`); a non-zero exit stops the push."),
     Option("source", "promote: the image to promote, by tag or digest, e.g. ghcr.io/org/app:sha-1a2b3c4."),

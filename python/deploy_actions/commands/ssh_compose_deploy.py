@@ -44,7 +44,7 @@ OPTIONS = (
     Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
     Option("services", "Services to pull and update, comma or newline separated (default: all)."),
     Option("env", "Extra environment for the compose commands and the migration, one KEY=value per line (pass "
-           "secrets as ${{ secrets.NAME }}: GitHub masks them)."),
+           "secrets from the secrets context: GitHub masks them)."),
     Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
            "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
     Option("ready-url", "Readiness URL checked after each host is switched; `{host}` is replaced by the host's "
