@@ -13,6 +13,7 @@ MODULES = {
     "build-push": "deploy_actions.commands.build_push",
     "deploy-status": "deploy_actions.commands.deploy_status",
     "docs-drift": "deploy_actions.commands.docs_drift",
+    "pin": "deploy_actions.commands.pin",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
 }

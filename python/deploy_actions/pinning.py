@@ -1,0 +1,93 @@
+"""Pinning `uses: owner/repo[/path]@ref` to full commit SHAs, keeping the human ref as a
+comment (`@<40 hex> # v1.2.3`). A careful line-level edit: only the ref and its comment
+change, every other byte (comments, quotes, CRLF line ends) stays. Pure, except `resolve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+from deploy_actions.images.tags import SEMVER
+
+USES = re.compile(r"^(?P<lead>\s*(?:-\s+)?uses:\s*)(?P<q>['\"]?)(?P<repo>[\w.-]+/[\w.-]+)(?P<path>/[^@\s'\"]*)?"
+                  r"@(?P<ref>[^\s'\"#]+)(?P=q)(?P<tail>[ \t]*(?:#[ \t]*(?P<comment>\S+)[^\r\n]*)?)(?P<eol>\r?\n?)$")
+SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass
+class Use:
+    file: str
+    line: int
+    repo: str
+    ref: str
+    comment: str | None
+
+    @property
+    def pinned(self) -> bool:
+        return bool(SHA.match(self.ref))
+
+
+def find(text: str, file: str) -> list[Use]:
+    uses = []
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        match = USES.match(line)
+        if match:
+            uses.append(Use(file, number, match["repo"], match["ref"], match["comment"]))
+    return uses
+
+
+def rewrite(text: str, changes: dict[int, tuple[str, str]]) -> str:
+    """Apply {line number: (sha, human ref)}; the rest of every line is kept as it was."""
+    lines = text.splitlines(keepends=True)
+    for number, (sha, human) in changes.items():
+        match = USES.match(lines[number - 1])
+        assert match is not None
+        lines[number - 1] = (f"{match['lead']}{match['q']}{match['repo']}{match['path'] or ''}@{sha}{match['q']}"
+                             f" # {human}{match['eol']}")
+    return "".join(lines)
+
+
+def version_key(tag: str) -> tuple[int, int, int]:
+    major, minor, patch, _ = SEMVER.match(tag).groups()  # type: ignore[union-attr]
+    return int(major), int(minor), int(patch)
+
+
+def newest_in_major(tags: dict[str, str], current: str) -> str | None:
+    """The highest non-prerelease vX.Y.Z with current's major, if newer than current."""
+    if not SEMVER.match(current):
+        return None
+    major = version_key(current)[0]
+    candidates = [t for t in tags if SEMVER.match(t) and "-" not in t and version_key(t)[0] == major]
+    best = max(candidates, key=version_key, default=None)
+    return best if best and version_key(best) > version_key(current) else None
+
+
+class Resolver:
+    """`git ls-remote` once per repository; annotated tags are peeled to their commit."""
+
+    def __init__(self, remote: str):
+        self.remote = remote
+        self._refs: dict[str, dict[str, str]] = {}
+
+    def refs(self, repo: str) -> dict[str, str]:
+        if repo not in self._refs:
+            url = self.remote.format(repo=repo, owner=repo.split("/")[0], name=repo.split("/")[1])
+            proc = subprocess.run(["git", "ls-remote", "--tags", "--heads", url], capture_output=True, text=True,
+                                  timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+            refs: dict[str, str] = {}
+            peeled: dict[str, str] = {}
+            for line in proc.stdout.splitlines():
+                sha, _, name = line.partition("\t")
+                short = name.removeprefix("refs/tags/").removeprefix("refs/heads/")
+                if short.endswith("^{}"):
+                    peeled[short[:-3]] = sha
+                elif name.startswith("refs/tags/") or short not in refs:
+                    refs[short] = sha  # a tag wins over a branch of the same name
+            refs.update(peeled)
+            self._refs[repo] = refs if proc.returncode == 0 else {}
+        return self._refs[repo]
+
+    def sha(self, repo: str, ref: str) -> str | None:
+        return self.refs(repo).get(ref)
