@@ -1,7 +1,6 @@
 """deploy-actions pin against local bare git repositories with tags: no network."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -68,7 +67,8 @@ def test_pin_keeps_every_other_byte_then_check_passes(tmp_path, remote, capsys):
     after = (root / ".github/workflows/deploy.yml").read_bytes().decode()
     expected = WORKFLOW.replace("org/deploy-actions/smoke-ready@v1\r\n",
                                 f"org/deploy-actions/smoke-ready@{shas['v1.1.0']} # v1\r\n")
-    expected = expected.replace("'org/deploy-actions@v1.0.0'\r\n", f"'org/deploy-actions@{shas['v1.0.0']}' # v1.0.0\r\n")
+    expected = expected.replace("'org/deploy-actions@v1.0.0'\r\n",
+                                f"'org/deploy-actions@{shas['v1.0.0']}' # v1.0.0\r\n")
     assert after == expected  # annotated v1.1.0 peeled to its commit; CRLF, quotes, comments kept
     assert pin(root, url, "--check") == 0
     assert pin(root, url) == 0 and (root / ".github/workflows/deploy.yml").read_bytes().decode() == expected
