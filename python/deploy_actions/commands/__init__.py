@@ -14,6 +14,7 @@ MODULES = {
     "deploy-status": "deploy_actions.commands.deploy_status",
     "docs-drift": "deploy_actions.commands.docs_drift",
     "pin": "deploy_actions.commands.pin",
+    "release-check": "deploy_actions.commands.release_check",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
 }

@@ -1,0 +1,129 @@
+"""release-check: may this tag be released? The tag is vX.Y.Z[-pre]; pyproject.toml says
+the same version; CHANGELOG.md has its section (the release notes); and the major tag
+(v1) may move to it — never backwards, never to a pre-release. Reads git, writes nothing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy_actions.console import Reporter
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.images.tags import SEMVER, release_version
+from deploy_actions.options import Command, Option
+
+OPTIONS = (
+    Option("tag", "The release tag, vX.Y.Z or vX.Y.Z-pre (in a workflow: the pushed tag's name).", required=True),
+    Option("root", "Repository root (a git checkout with its tags).", default="."),
+    Option("changelog", "The changelog, in Keep a Changelog form.", default="CHANGELOG.md"),
+)
+OUTPUTS = {
+    "version": "The version without the v.",
+    "major": "The major tag, e.g. v1.",
+    "move-major": "`true` when the major tag should move to this release (not for pre-releases or older releases).",
+    "prerelease": "`true` for vX.Y.Z-pre tags.",
+    "notes": "The CHANGELOG section of this version (release notes).",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    tag: str
+    root: Path
+    changelog: Path
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    tag = raw["tag"].strip().removeprefix("refs/tags/")
+    release_version(tag, "tag")
+    root = Path(raw["root"].strip() or ".")
+    if not (root / "pyproject.toml").is_file():
+        raise UsageError(f"no pyproject.toml in {str(root)!r}", input="root")
+    return Inputs(tag, root, root / (raw["changelog"].strip() or "CHANGELOG.md"))
+
+
+def project_version(pyproject: str) -> str | None:
+    """`version` of the [project] table (tomllib is 3.11+; this package supports 3.10)."""
+    section = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", pyproject, re.M | re.S)
+    found = re.search(r"^version\s*=\s*[\"']([^\"']+)[\"']", section.group(1), re.M) if section else None
+    return found.group(1) if found else None
+
+
+def pep440(version: str) -> str:
+    """1.2.3-rc.1 → 1.2.3rc1, as pyproject.toml writes a pre-release."""
+    base, _, pre = version.partition("-")
+    return base + re.sub(r"[.-]", "", pre.replace("alpha", "a").replace("beta", "b"))
+
+
+def key(tag: str) -> tuple:
+    major, minor, patch, pre = SEMVER.match(tag).groups()  # type: ignore[union-attr]
+    return int(major), int(minor), int(patch), pre is None, pre or ""
+
+
+def notes(changelog: str, version: str) -> str | None:
+    match = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n(.*?)(?=^## \[|\Z)", changelog, re.M | re.S)
+    return match.group(1).strip() if match else None
+
+
+def major_points_at(root: Path, major: str) -> str | None:
+    """The newest release tag on the commit the major tag points at (None: no major tag yet)."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "-q", "--verify", f"refs/tags/{major}^{{commit}}")
+    if not commit:
+        return None
+    tags = [t for t in git("tag", "--points-at", commit).split() if SEMVER.match(t)]
+    return max(tags, key=key) if tags else "unknown"
+
+
+def run(inputs: Inputs, reporter: Reporter) -> int:
+    version = inputs.tag[1:]
+    prerelease = "-" in version
+    major = inputs.tag.split(".")[0]
+    problems = []
+    declared = project_version((inputs.root / "pyproject.toml").read_text(encoding="utf-8"))
+    if declared not in (version, pep440(version)):
+        problems.append(f"pyproject.toml says version {declared!r}, the tag says {version!r}")
+    text = inputs.changelog.read_text(encoding="utf-8") if inputs.changelog.is_file() else ""
+    section = notes(text, version)
+    if not section:
+        problems.append(f"{inputs.changelog.name} has no `## [{version}]` section (move the Unreleased entries "
+                        f"under `## [{version}] - <date>`)")
+    current = major_points_at(inputs.root, major)
+    move = not prerelease
+    if move and current and current != "unknown":
+        if key(current) > key(inputs.tag):
+            problems.append(f"{major} points at {current}, newer than {inputs.tag}: a major tag never moves backwards")
+        move = key(current) < key(inputs.tag)
+    for problem in problems:
+        reporter.error(problem, title="release-check")
+    reporter.output("version", version)
+    reporter.output("major", major)
+    reporter.output("move-major", "true" if move and not problems else "false")
+    reporter.output("prerelease", "true" if prerelease else "false")
+    reporter.output("notes", section or "")
+    reporter.result({"ok": not problems, "version": version, "major": major, "move_major": move and not problems,
+                     "prerelease": prerelease, "problems": problems})
+    if problems:
+        return EXIT_CHECK_FAILED
+    where = f"move {major} from {current}" if current else f"create {major}"
+    reporter.success(f"{inputs.tag} can be released" + ("" if prerelease else f"; {where} to it" if move
+                                                          else f"; {major} stays"))
+    return EXIT_OK
+
+
+COMMAND = Command(
+    name="release-check",
+    summary="Check a release tag: semver, pyproject version, CHANGELOG section, major tag never backwards.",
+    description=__doc__ or "",
+    options=OPTIONS,
+    outputs=OUTPUTS,
+    parse=parse_inputs,
+    run=run,
+    action=False,
+)
