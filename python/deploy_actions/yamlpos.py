@@ -58,6 +58,14 @@ def where(data: Any, path: tuple) -> str:
     return "".join(parts).lstrip(".") or "(top level)"
 
 
+def _specific(error):
+    """For a value matching none of several forms (`oneOf`), the error of the form it came
+    closest to: the one that got past the type check, deepest first."""
+    while error.context:
+        error = max(error.context, key=lambda e: (e.validator != "type", len(e.absolute_path)))
+    return error
+
+
 def _path(error: Any) -> tuple:
     """Where an error is: for an unexpected key, the key itself rather than its parent."""
     path = tuple(error.absolute_path)
@@ -87,7 +95,7 @@ def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) 
         raise UsageError(f"{file}: the {what} is empty", input=input_name, file=file, line=1)
     lines = _lines(node)
     validator = jsonschema.Draft202012Validator(schema(schema_name))
-    errors = sorted(validator.iter_errors(data), key=lambda e: (line_for(lines, _path(e)), e.message))
+    errors = sorted(map(_specific, validator.iter_errors(data)), key=lambda e: (line_for(lines, _path(e)), e.message))
     if errors:
         found = [(line_for(lines, _path(e)), where(data, _path(e)), e.message) for e in errors]
         shown = "; ".join(f"{file}:{line}: {path}: {message}" for line, path, message in found[:3])

@@ -189,3 +189,22 @@ def test_bad_contract(gha_env, capsys, repo, contract, expected):
 def test_explicit_contract_that_does_not_exist(gha_env, capsys, repo):
     code, out, _ = drift(gha_env, capsys, repo, "--contract", "docs/contract.yml")
     assert code == 2 and "contract: no contract file at" in out
+
+
+def test_two_workflow_folders_each_checked_against_their_own_doc(gha_env, capsys, repo):
+    examples = repo / "examples-wf"
+    examples.mkdir()
+    (examples / "nightly.yml").write_text("on:\n  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n")
+    (examples / "README.md").write_text("| Workflow | Trigger | Purpose |\n| --- | --- | --- |\n"
+                                        "| `nightly.yml` | Schedule | clean-up |\n")
+    (repo / ".docs-contract.yml").write_text(
+        "version: 1\ndocs: [README.md, examples-wf/README.md]\n"
+        "workflows:\n  - dir: .github/workflows\n  - dir: examples-wf\n    docs: [examples-wf/README.md]\n")
+    code, out, _ = drift(gha_env, capsys, repo)
+    assert code == 0, out
+    (examples / "nightly.yml").rename(examples / "cleanup.yml")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert code == 1
+    said = {(d["file"], d["says"]) for d in report(outputs)}
+    assert said == {("examples-wf/README.md", "lists nightly.yml"),
+                    ("examples-wf/README.md", "does not list cleanup.yml")}

@@ -80,9 +80,10 @@ def check(inputs: Inputs) -> tuple[list, dict]:
         if not any(ch in pattern for ch in "*?[") and pattern not in repo.files:
             raise UsageError(f"docs lists {pattern!r}, which does not exist", input="contract",
                              file=inputs.contract_file or None)
-    wf = contract.get("workflows") or {}
-    drifts = rules.workflow_tables(repo, docs, wf.get("dir", ".github/workflows"), list(wf.get("exclude", [])),
-                                   dict(wf.get("triggers", {})))
+    drifts = []
+    for wf, wf_docs in workflow_sets(repo, contract.get("workflows") or {}, docs):
+        drifts += rules.workflow_tables(repo, wf_docs, wf.get("dir", ".github/workflows"),
+                                        list(wf.get("exclude", [])), dict(wf.get("triggers", {})))
     action_drifts, changes = rules.action_tables(repo, contract.get("actions") or DEFAULT_ACTIONS,
                                                  fix=inputs.fix and not inputs.diff)
     drifts += action_drifts
@@ -97,6 +98,16 @@ def check(inputs: Inputs) -> tuple[list, dict]:
         drifts += rules.endpoints(repo, [d for d in repo.glob(endpoints_cfg.get("docs") or doc_patterns)],
                                   endpoints_cfg["openapi"])
     return drifts, changes
+
+
+def workflow_sets(repo, config: dict | list, docs: list[str]) -> list[tuple[dict, list[str]]]:
+    """Pair each workflow folder with the docs whose tables describe it (a repository may
+    document its own workflows and, elsewhere, examples for consumers); a set without
+    `docs` gets every doc the other sets do not claim."""
+    sets = config if isinstance(config, list) else [config]
+    claimed = {doc for wf in sets if wf.get("docs") for doc in repo.glob(wf["docs"])}
+    return [(wf, [d for d in docs if d in set(repo.glob(wf["docs"]))] if wf.get("docs")
+             else [d for d in docs if d not in claimed]) for wf in sets]
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
