@@ -141,6 +141,8 @@ def run_act(repo: Path, action_repo: Path, event: str, *extra: str, env: dict | 
     clean export of this checkout; extra arguments pass through (-e, --env, -s, -W …)."""
     import subprocess
 
+    # act asks api.nektosact.com for notices unless told not to: tests talk to loopback only.
+    env = {**(os.environ if env is None else env), "ACT_DISABLE_VERSION_CHECK": "1"}
     return subprocess.run(
         [act_binary(), event, "-P", "ubuntu-latest=-self-hosted", "--no-cache-server", *extra,
          "--local-repository", f"org/deploy-actions@v1={action_repo}"],

@@ -13,6 +13,7 @@ MODULES = {
     "build-push": "deploy_actions.commands.build_push",
     "deploy-status": "deploy_actions.commands.deploy_status",
     "docs-drift": "deploy_actions.commands.docs_drift",
+    "local-run": "deploy_actions.commands.local_run",
     "pin": "deploy_actions.commands.pin",
     "release-check": "deploy_actions.commands.release_check",
     "smoke-ready": "deploy_actions.commands.smoke_ready",

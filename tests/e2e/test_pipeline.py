@@ -1,0 +1,160 @@
+"""The whole pipeline on loopback, through `deploy-actions local-run` (act) and the example
+workflows, on a service repository made from examples/notes: release v0.1.0 → stage
+(127.0.0.2) → production (127.0.0.3), the same digest on both; a bad v0.1.1 that passes
+its release checks but is never ready on stage → rolled back to v0.1.0; the docs contract
+passing, then failing once a workflow is renamed without its table row."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, free_port
+from deploy_actions.images.registry import Registry
+
+pytestmark = [pytest.mark.act, pytest.mark.services]
+
+NOTES = ROOT / "examples" / "notes"
+GIT = ["git", "-c", "user.name=dev", "-c", "user.email=dev@example.test"]
+
+
+class Pipeline:
+    def __init__(self, services, tmp: Path):
+        self.services = services
+        suffix = uuid.uuid4().hex[:6]
+        self.name = f"notes-e2e-{suffix}"
+        self.image = f"{services['DA_REGISTRY']}/e2e-{suffix}/notes"
+        self.port = free_port()
+        self.repo = tmp / "notes"
+        self.files = tmp / "env"
+        subprocess.run([str(NOTES / "base" / "build")], check=True, capture_output=True)
+        subprocess.run([str(NOTES / "new-repo"), str(self.repo)], check=True, capture_output=True)
+        subprocess.run([str(NOTES / "local-env"), str(self.files), self.name, self.image, str(self.port)], check=True,
+                       capture_output=True)
+        self.hosts = services["DA_SSH_HOSTS"].split(",")[:2]
+
+    def git(self, *args: str) -> str:
+        return subprocess.run([*GIT, *args], cwd=self.repo, check=True, capture_output=True, text=True).stdout
+
+    def run(self, workflow: str, *args: str, vars_file: str = "ci.vars"):
+        proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(self.repo),
+                               "--workflow", workflow, "--vars-file", str(self.files / vars_file),
+                               "--secrets-file", str(self.files / "secrets"), *args],
+                              capture_output=True, text=True, timeout=900, env={**os.environ, "NO_COLOR": "1"})
+        result = json.loads(proc.stdout) if proc.stdout.strip() else {}
+        return proc.returncode, result, proc.stderr
+
+    def get(self, addr: str, path: str) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(f"http://{addr}:{self.port}{path}", timeout=3) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    def running_image(self, addr: str) -> str:
+        """The image ID the host's notes container runs, as the host itself reports it."""
+        key = Path(self.services["DA_SSH_KEY"]).read_text()
+        proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "deploy-status", "--hosts",
+                               f"{self.services['DA_SSH_USER']}@{addr}:{self.services['DA_SSH_PORT']}",
+                               "--known-hosts", Path(self.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+                               "--deploy-path", f"{self.services['DA_SSH_DEPLOY_ROOT']}/{self.name}"],
+                              capture_output=True, text=True, env={**os.environ, "INPUT_SSH_KEY": key})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        [host] = json.loads(proc.stdout)["hosts"]
+        [running] = [r for r in host["running"] if r["service"] == "notes"]
+        return running["image_id"]
+
+    def down(self):
+        dirs = dict(pair.split("=", 1) for pair in self.services["DA_SSH_HOST_DIRS"].split(","))
+        for addr in self.hosts:
+            folder = Path(dirs[addr]) / self.name
+            project = f"host-{addr.replace('.', '-')}"
+            subprocess.run(["docker", "compose", "-p", project, "-f", str(folder / "compose.yml"), "--env-file",
+                            str(folder / ".env"), "down", "-t", "1"], capture_output=True,
+                           env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+
+
+@pytest.fixture(scope="module")
+def pipeline(services, tmp_path_factory):
+    made = Pipeline(services, tmp_path_factory.mktemp("pipeline"))
+    yield made
+    made.down()
+
+
+def test_release_then_stage_then_production_run_the_same_digest(pipeline):
+    pipeline.git("tag", "v0.1.0")
+    code, result, log = pipeline.run("release-images.yml", "--tag", "v0.1.0")
+    assert code == 0, log[-5000:]
+    assert result["jobs"] == {"release-images/image": "succeeded"}
+    assert "Running upgrade 0001_notes -> 0002_created_at" in log  # the image migrated the CI database itself
+    sha = pipeline.git("rev-parse", "--short=7", "HEAD").strip()
+    with Registry(pipeline.services["DA_REGISTRY"]) as registry:
+        repo = pipeline.image.split("/", 1)[1]
+        digest = registry.digest(repo, "v0.1.0")
+        assert digest and registry.digest(repo, f"sha-{sha}") == digest
+
+    code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.0", vars_file="stage.vars")
+    assert code == 0, log[-5000:]
+    assert "alembic-preflight passed" in log and "$ migrate v0.1.0" in log
+    assert pipeline.get(pipeline.hosts[0], "/ready") == (200, {"ready": True, "revision": "0002_created_at"})
+    assert not _listening(pipeline, 1)  # production untouched so far
+
+    code, result, log = pipeline.run("deploy-production.yml", "--dispatch", "image_tag=v0.1.0",
+                                     vars_file="production.vars")
+    assert code == 0, log[-5000:]
+    for addr in pipeline.hosts:
+        assert pipeline.get(addr, "/version") == (200, {"version": "v0.1.0"})
+    stage_image, production_image = (pipeline.running_image(addr) for addr in pipeline.hosts)
+    assert stage_image == production_image
+    pushed = subprocess.run(["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", stage_image],
+                            capture_output=True, text=True, check=True).stdout
+    assert f"{pipeline.image}@{digest}" in json.loads(pushed)  # what runs is the digest release-images pushed
+
+
+def _listening(pipeline: Pipeline, index: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://{pipeline.hosts[index]}:{pipeline.port}/health", timeout=1)
+        return True
+    except OSError:
+        return False
+
+
+def test_a_release_that_is_never_ready_on_stage_is_rolled_back(pipeline):
+    # v0.1.1 reads its database URL from a new variable. Its release workflow sets it, so
+    # the release checks pass; stage's .env does not: configuration is the only difference.
+    app = pipeline.repo / "app" / "notes.py"
+    app.write_text(app.read_text().replace('URL_VARIABLE = "DATABASE_URL"', 'URL_VARIABLE = "NOTES_DATABASE_URL"'))
+    workflow = pipeline.repo / ".github" / "workflows" / "release-images.yml"
+    text = workflow.read_text()
+    line = next(x for x in text.splitlines() if x.strip().startswith("DATABASE_URL="))
+    workflow.write_text(text.replace(line, line + "\n" + line.replace("DATABASE_URL=", "NOTES_DATABASE_URL=")))
+    pipeline.git("commit", "-qam", "read NOTES_DATABASE_URL")
+    pipeline.git("tag", "v0.1.1")
+    code, _, log = pipeline.run("release-images.yml", "--tag", "v0.1.1")
+    assert code == 0, log[-5000:]
+
+    code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.1", vars_file="stage.vars")
+    assert code == 1
+    assert result["jobs"] == {"deploy-stage/deploy": "failed"}
+    assert "NOTES_DATABASE_URL is not set" in log  # the /ready reason reaches the log
+    assert "rolled-back" in log and "::error title=ssh-compose-deploy failed::" in log
+    assert pipeline.get(pipeline.hosts[0], "/version") == (200, {"version": "v0.1.0"})
+    assert pipeline.get(pipeline.hosts[0], "/ready")[0] == 200
+
+
+def test_docs_contract_passes_then_catches_a_renamed_workflow(pipeline):
+    code, result, log = pipeline.run("docs-contract.yml", "--pr", "1")
+    assert code == 0, log[-4000:]
+    pipeline.git("checkout", "-q", "-b", "rename")
+    pipeline.git("mv", ".github/workflows/deploy-stage.yml", ".github/workflows/deploy-staging.yml")
+    pipeline.git("commit", "-qm", "rename the stage deploy")
+    code, result, log = pipeline.run("docs-contract.yml", "--pr", "2")
+    assert code == 1 and result["jobs"] == {"docs-contract/docs": "failed"}
+    assert "lists deploy-stage.yml" in log and "does not list deploy-staging.yml" in log
