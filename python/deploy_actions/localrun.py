@@ -174,7 +174,8 @@ def act_command(act: str, event: Event, event_file: Path, workflow_file: Path, w
     """act in self-hosted mode: every runner label of the workflow runs on this machine,
     every ref of the library the workflow uses is mapped to the local checkout."""
     argv = [act, event.name, "-W", str(workflow_file), "-e", str(event_file), "--no-cache-server"]
-    for label in workflow.labels or ("ubuntu-latest",):
+    # ubuntu-latest too: reusable workflows' jobs choose their runner themselves.
+    for label in dict.fromkeys([*workflow.labels, "ubuntu-latest"]):
         argv += ["-P", f"{label}=-self-hosted"]
     for ref in workflow.library_refs:
         argv += ["--local-repository", f"{library}@{ref}={library_path}"]
