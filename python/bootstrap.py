@@ -114,8 +114,23 @@ def ensure_venv():
     return venv
 
 
+def remember(python):
+    """Later actions of this job start with the environment's own Python (their step
+    script reads DEPLOY_ACTIONS_RUNTIME) instead of looking python3 up again."""
+    path = os.environ.get("GITHUB_ENV")
+    if IN_ACTIONS and path and os.environ.get("DEPLOY_ACTIONS_RUNTIME") != python:
+        try:
+            with open(path, "a") as fh:
+                fh.write("DEPLOY_ACTIONS_RUNTIME=%s\n" % python)
+        except OSError:
+            pass
+
+
 def main():
-    python = os.environ.get("DEPLOY_ACTIONS_PYTHON") or os.path.join(ensure_venv(), "bin", "python")
+    python = os.environ.get("DEPLOY_ACTIONS_PYTHON")
+    if not python:
+        python = os.path.join(ensure_venv(), "bin", "python")
+        remember(python)
     env = dict(os.environ)
     env["PYTHONPATH"] = HERE + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUTF8"] = "1"

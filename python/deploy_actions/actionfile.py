@@ -18,9 +18,14 @@ HEADER = ("# Generated from python/deploy_actions/commands/ by `python -m deploy
           "# edit the command's options there, not this file.\n")
 
 # No ${{ }} expression inside run: (script injection); inputs arrive through env: only.
+# DEPLOY_ACTIONS_RUNTIME: the environment's Python, put in $GITHUB_ENV by the first action
+# of the job (skips a PATH lookup that may be a slow shim); DEPLOY_ACTIONS_STARTED: for the
+# start-up time in timing reports.
 STEP_SCRIPT = """\
 set -euo pipefail
-py=$(command -v python3 || command -v python || true)
+export DEPLOY_ACTIONS_STARTED="${{EPOCHREALTIME:-}}"
+py=${{DEPLOY_ACTIONS_RUNTIME:-}}
+if [ -z "$py" ] || [ ! -x "$py" ]; then py=$(command -v python3 || command -v python || true); fi
 if [ -z "$py" ]; then
   echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python before this step."
   exit 2

@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 
-from deploy_actions import __version__
+from deploy_actions import __version__, timing
 from deploy_actions.cancel import cancel
 from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
@@ -99,6 +99,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         inputs = command.parse(raw, env)
         for value in command.secrets(inputs):
             reporter.secret(value)
+        timing.started(env)
         return command.run(inputs, reporter)
     except UsageError as exc:
         title = f"{PROG} {command_name}: bad input" if command_name else f"{PROG}: bad input"
@@ -120,6 +121,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
             reporter.detail(traceback.format_exc())
         return EXIT_CHECK_FAILED
+    finally:
+        timing.report(env)
 
 
 def _interrupt(signum, frame) -> None:

@@ -149,6 +149,17 @@ def test_a_release_that_is_never_ready_on_stage_is_rolled_back(pipeline):
     assert pipeline.get(pipeline.hosts[0], "/ready")[0] == 200
 
 
+def test_pull_request_checks_build_the_image_and_run_the_unit_tests(pipeline):
+    code, result, log = pipeline.run("docker-build.yml", "--pr", "4")
+    assert code == 0, log[-4000:]
+    assert result["jobs"] == {"docker-build/build": "succeeded"}
+    assert "✔ built sha256:" in log and "docker push" not in log  # build only
+    # backend-ci's migrations job installs the service's packages from PyPI: not run here.
+    code, result, log = pipeline.run("backend-ci.yml", "--pr", "4", "--job", "test")
+    assert code == 0, log[-4000:]
+    assert "Ran 4 tests" in log and result["jobs"] == {"backend-ci/test": "succeeded"}
+
+
 def test_docs_contract_passes_then_catches_a_renamed_workflow(pipeline):
     code, result, log = pipeline.run("docs-contract.yml", "--pr", "1")
     assert code == 0, log[-4000:]

@@ -39,6 +39,21 @@ def test_cold_then_warm(tmp_path, installer):
     assert warm.returncode == 0 and warm.stdout == "deploy-actions 0.1.0\n"  # nothing installed again
 
 
+def test_the_job_remembers_the_environment_for_its_next_actions(tmp_path):
+    github_env = tmp_path / "github_env"
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path), "GITHUB_ACTIONS": "true", "GITHUB_ENV": str(github_env)}
+    assert bootstrap(env, "--version").returncode == 0
+    [line] = github_env.read_text().splitlines()
+    name, python = line.split("=", 1)
+    assert name == "DEPLOY_ACTIONS_RUNTIME" and python.startswith(str(tmp_path / "deploy-actions" / "venv-"))
+    # The next step starts bootstrap with that Python: same environment, nothing written again.
+    again = subprocess.run([python, BOOTSTRAP, "--version"], capture_output=True, text=True,
+                           env={**os.environ, **env, "DEPLOY_ACTIONS_RUNTIME": python})
+    assert again.returncode == 0 and again.stdout == "deploy-actions 0.1.0\n", again.stderr
+    assert github_env.read_text().splitlines() == [line]
+    assert len(list((tmp_path / "deploy-actions").glob("venv-*/.deploy-actions-ready"))) == 1
+
+
 def test_half_made_venv_from_a_cancelled_job_is_rebuilt(tmp_path):
     env = {"RUNNER_TOOL_CACHE": str(tmp_path)}
     assert bootstrap(env, "--version").returncode == 0

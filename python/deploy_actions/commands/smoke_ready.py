@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from deploy_actions import timing
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from deploy_actions.options import Command, Option
@@ -177,6 +178,7 @@ def verify(inputs: Inputs, reporter: Reporter) -> Verdict:
     checks: list[Check] = []
     last = outcome.last or Response(url=inputs.url + inputs.ready_path, failure="timeout")
     if outcome.ready:
+        timing.add("polling", outcome.slack)
         checks.append(Check.of("ready", "GET", inputs.ready_path, last, None, f"HTTP {last.status}"))
         reporter.success(f"{inputs.ready_path} answered {last.status} after {format_duration(outcome.seconds)} "
                          f"({plural(outcome.attempts, 'attempt')})")

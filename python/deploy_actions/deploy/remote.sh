@@ -138,6 +138,7 @@ switch_to() { # $1 tag, $2 "pull" to pull first (a switch pulled in its own phas
 }
 
 main() {
+  say "@@started $(date +%s.%N 2>/dev/null)" # lets the runner tell SSH set-up from the work
   cd "$DEPLOY_PATH" 2>/dev/null || fail path 3 "deploy path $DEPLOY_PATH does not exist on $(hostname) (or is not accessible)"
   mkdir -p "$(state_dir)" || fail path 3 "cannot write $(state_dir)"
   detect_compose

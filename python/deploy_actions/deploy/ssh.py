@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 
-from deploy_actions import cancel
+from deploy_actions import cancel, timing
 from deploy_actions.deploy.hosts import Host
 from deploy_actions.errors import CheckFailed, UsageError
 
@@ -71,6 +71,18 @@ def remote_command(params: dict[str, str], exports: dict[str, str] | None = None
     lines = [f"{name}={shlex.quote(value)}" for name, value in params.items()]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in (exports or {}).items()]
     return "sh -c " + shlex.quote("\n".join(lines) + "\n" + script())
+
+
+def _record_setup(launched: float, remote_start: str, session: float) -> None:
+    """SSH set-up as the library's own time: from starting ssh to the remote script running
+    (a handshake for a host's first session, a multiplexed channel after that). Host
+    clocks may differ: an implausible value is dropped, not recorded."""
+    try:
+        setup = float(remote_start) - launched
+    except ValueError:
+        return
+    if 0 <= setup <= session:
+        timing.add("ssh", setup)
 
 
 def _fingerprints(lines: str) -> dict[str, str]:
@@ -210,6 +222,7 @@ class SshKit:
         if cancel.cancelled.is_set():
             return Answer(host, 130, "", "cancelled before it started", 0.0)
         self._used.add(host)
+        launched = time.time()
         proc = subprocess.Popen(self.argv(host) + [remote_command(params, exports)], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with _running_lock:
@@ -230,4 +243,6 @@ class SshKit:
         for line in out.splitlines():
             if line.startswith("@@result "):
                 fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+            elif line.startswith("@@started "):
+                _record_setup(launched, line.split(" ", 1)[1], time.monotonic() - started)
         return Answer(host, code, out, err, time.monotonic() - started, fields)

@@ -18,6 +18,7 @@ class Outcome:
     attempts: int
     seconds: float  # from the first poll to the ready answer, or to giving up
     last: Response | None
+    slack: float = 0.0  # the last pause before the ready answer: at most this late noticing it
 
 
 def wait_ready(probe: Callable[[float], Response], *, accept: tuple[int, ...], timeout: float,
@@ -29,6 +30,7 @@ def wait_ready(probe: Callable[[float], Response], *, accept: tuple[int, ...], t
     start = clock()
     deadline = start + timeout
     attempts = 0
+    slept = 0.0
     last: Response | None = None
     for interval in intervals(initial, cap):
         began = clock()
@@ -39,10 +41,11 @@ def wait_ready(probe: Callable[[float], Response], *, accept: tuple[int, ...], t
         attempts += 1
         now = clock()
         if last.failure is None and last.status is not None and status_ok(last.status, accept):
-            return Outcome(True, attempts, now - start, last)
+            return Outcome(True, attempts, now - start, last, slept)
         if on_attempt:
             on_attempt(attempts, last, now - start)
         if deadline - now <= 0:
             break
-        sleep(pause(interval, now - began, deadline - now))
+        slept = pause(interval, now - began, deadline - now)
+        sleep(slept)
     return Outcome(False, attempts, clock() - start, last)
