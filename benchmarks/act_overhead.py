@@ -19,17 +19,10 @@ sys.path.insert(0, str(ROOT / "examples" / "hello"))
 
 from app import App  # noqa: E402
 
+from deploy_actions.commands.local_run import export_tracked  # noqa: E402
+
 STEP = re.compile(r"Success - Main org/deploy-actions/smoke-ready@v1 \[([\d.]+)(ms|s)\]")
 TOOL_CACHE = Path.home() / ".cache" / "act" / "tool_cache" / "deploy-actions"
-
-
-def export(dest: Path) -> None:
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
 
 
 def consumer(dest: Path, url: str) -> None:
@@ -63,7 +56,7 @@ def main(repeats: int = 3) -> dict:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             lib, repo = Path(tmp) / "lib", Path(tmp) / "consumer"
-            export(lib)
+            export_tracked(ROOT, lib)
             consumer(repo, app.url)
             for installer, use_uv in (("uv", True), ("pip", False)):
                 runs = [run(repo, lib, use_uv) for _ in range(repeats)]

@@ -85,17 +85,10 @@ def act_binary() -> str:
 def action_repo(tmp_path_factory) -> Path:
     """The library as a consumer's runner gets it: only the files git tracks (plus new,
     not-ignored ones during development), never .venv or caches."""
-    import shutil
-    import subprocess
+    from deploy_actions.commands.local_run import export_tracked
 
     dest = tmp_path_factory.mktemp("deploy-actions-export")
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
+    export_tracked(ROOT, dest)
     return dest
 
 

@@ -94,7 +94,15 @@ class Target:
         return [line.split("\t") for line in path.read_text().splitlines()] if path.exists() else []
 
     def down(self):
-        for addr in self.addrs:
-            subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f",
-                            str(self.dirs[addr] / "compose.yml"), "--env-file", str(self.dirs[addr] / ".env"),
-                            "down", "-t", "1"], capture_output=True, env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+        compose_down(self.services, self.name, self.addrs)
+
+
+def compose_down(services, name: str, addrs) -> None:
+    """Stop what a test deployed into deploy folder `name` on each host (the host's Compose
+    project holds other folders' services too: only this compose file's go)."""
+    dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
+    for addr in addrs:
+        folder = Path(dirs[addr]) / name
+        subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f", str(folder / "compose.yml"),
+                        "--env-file", str(folder / ".env"), "down", "-t", "1"], capture_output=True,
+                       env={**os.environ, "DEPLOY_HOST_ADDR": addr})

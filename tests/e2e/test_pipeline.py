@@ -18,6 +18,7 @@ import pytest
 
 from conftest import ROOT, free_port
 from deploy_actions.images.registry import Registry
+from deploy_support import compose_down
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -72,13 +73,7 @@ class Pipeline:
         return running["image_id"]
 
     def down(self):
-        dirs = dict(pair.split("=", 1) for pair in self.services["DA_SSH_HOST_DIRS"].split(","))
-        for addr in self.hosts:
-            folder = Path(dirs[addr]) / self.name
-            project = f"host-{addr.replace('.', '-')}"
-            subprocess.run(["docker", "compose", "-p", project, "-f", str(folder / "compose.yml"), "--env-file",
-                            str(folder / ".env"), "down", "-t", "1"], capture_output=True,
-                           env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+        compose_down(self.services, self.name, self.hosts)
 
 
 @pytest.fixture(scope="module")

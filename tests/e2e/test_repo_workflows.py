@@ -9,12 +9,14 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, commit_all, free_port
+from deploy_support import compose_down
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -133,14 +135,7 @@ def test_reusable_workflows_release_and_deploy_a_service(library, services, tmp_
         # The reusable workflow's outputs reach the caller's next job (no tag ran before).
         assert "| deployed=v0.3.0 previous=\n" in log
         addr = services["DA_SSH_HOSTS"].split(",")[0]
-        import urllib.request
-
         with urllib.request.urlopen(f"http://{addr}:{port}/version", timeout=3) as resp:
             assert json.loads(resp.read()) == {"version": "v0.3.0"}
     finally:
-        dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
-        addr = services["DA_SSH_HOSTS"].split(",")[0]
-        folder = Path(dirs[addr]) / name
-        subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f", str(folder / "compose.yml"),
-                        "--env-file", str(folder / ".env"), "down", "-t", "1"], capture_output=True,
-                       env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+        compose_down(services, name, services["DA_SSH_HOSTS"].split(",")[:1])

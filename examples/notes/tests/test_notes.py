@@ -24,7 +24,7 @@ class MigrationHead(unittest.TestCase):
 
 class Readiness(unittest.TestCase):
     def test_not_ready_without_a_database_url(self):
-        self.assertEqual(notes.readiness(None, "x"), (False, "DATABASE_URL is not set"))
+        self.assertEqual(notes.readiness(None, "x"), (False, f"{notes.URL_VARIABLE} is not set"))
 
     def test_not_ready_when_the_database_is_unreachable(self):
         ok, reason = notes.readiness("postgresql://u:p@127.0.0.1:1/db", "x")
