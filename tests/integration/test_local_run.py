@@ -57,7 +57,8 @@ def local_run(repo, *args, env=None):
     (["--workflow", "hello.yml", "--tag", "latest"], "expected a release tag such as v0.1.0"),
     (["--workflow", "hello.yml", "--dispatch", "tag=v1"], "the workflow has no input tag (its inputs: image_tag)"),
     (["--workflow", "hello.yml"], "runs on pushes of tags only: use --tag"),
-    (["--workflow", "hello.yml", "--pr", "3"], "does not run on pull_request"),
+    (["--workflow", "hello.yml", "--pr", "3"], "does not run on pull_request (it runs on push, workflow_dispatch): "
+                                               "use --dispatch image_tag=… or --tag vX.Y.Z"),
     (["--workflow", "hello.yml", "--tag", "v1.0.0", "--pr", "3"], "choose one event"),
     (["--workflow", "hello.yml", "--dispatch", "image_tag=v1", "--act", "/nonexistent/act"], "is not an executable"),
 ])

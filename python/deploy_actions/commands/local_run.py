@@ -156,7 +156,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
             raise UsageError(f"{workflow_file.name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
     if event.name not in workflow.events:
         raise UsageError(f"{workflow_file.name} does not run on {event.name} (it runs on "
-                         f"{', '.join(sorted(workflow.events))})", input="workflow")
+                         f"{', '.join(sorted(workflow.events))}): {suggest(workflow)}", input="workflow")
 
     files = {}
     for key in ("vars-file", "secrets-file"):
@@ -187,6 +187,19 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
                          input="workflow")
     return Inputs(repo, workflow_file, workflow, event, files["vars-file"], files["secrets-file"], raw["job"].strip(),
                   library, library_path or Path("."), find_act(raw["act"].strip()), extra)
+
+
+def suggest(workflow: localrun.Workflow) -> str:
+    """The flag that gives this workflow an event it runs on."""
+    ways = []
+    if "workflow_dispatch" in workflow.events:
+        names = [n for n, spec in workflow.dispatch_inputs.items() if spec.get("required")] or ["NAME"]
+        ways.append("--dispatch " + " ".join(f"{n}=…" for n in names[:1]))
+    if "push" in workflow.events:
+        ways.append("--tag vX.Y.Z")
+    if "pull_request" in workflow.events or "pull_request_target" in workflow.events:
+        ways.append("--pr N")
+    return "use " + " or ".join(ways) if ways else "local-run makes push, tag, workflow_dispatch and PR events"
 
 
 def export_tracked(source: Path, dest: Path) -> None:
