@@ -100,28 +100,54 @@ def default_library_path() -> Path | None:
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
-    import yaml
-
     repo = Path(raw["repo"].strip() or ".").resolve()
     if not (repo / ".git").exists():
         raise UsageError(f"{repo} is not a git repository (act needs one)", input="repo")
-    name = raw["workflow"].strip()
+    library = raw["library"].strip()
+    workflow_file, workflow = read_workflow_file(repo, raw["workflow"].strip(), library)
+    event = choose_event(raw, repo, workflow_file.name, workflow)
+    files = {key: read_values(raw[key].strip(), key) for key in ("vars-file", "secrets-file")}
+    library_path = Path(raw["library-path"]).resolve() if raw["library-path"].strip() else default_library_path()
+    if workflow.library_refs and (library_path is None or not (library_path / "action.yml").is_file()):
+        raise UsageError(f"the workflow uses {library} but no checkout of it was found: give --library-path",
+                         input="library-path")
+    try:
+        extra = shlex.split(raw["act-args"])
+    except ValueError as exc:
+        raise UsageError(f"cannot split: {exc}", input="act-args") from None
+    mapped = {arg.split("=", 1)[0] for arg in extra if "@" in arg and "=" in arg}
+    unmapped = [ref for ref in workflow.fetched if ref not in mapped]
+    if unmapped:
+        raise UsageError(f"{workflow_file.name} uses {', '.join(unmapped)}, which act would download from GitHub: "
+                         "map each to a local copy with --act-args '--local-repository OWNER/REPO@REF=PATH' "
+                         "(actions/checkout of this repository needs no mapping unless it sets ref or repository)",
+                         input="workflow")
+    return Inputs(repo, workflow_file, workflow, event, files["vars-file"], files["secrets-file"], raw["job"].strip(),
+                  library, library_path or Path("."), find_act(raw["act"].strip()), extra)
+
+
+def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, localrun.Workflow]:
+    import yaml
+
     candidates = [repo / ".github" / "workflows" / name, Path(name).resolve(), repo / name]
-    workflow_file = next((p for p in candidates if p.is_file()), None)
-    if workflow_file is None:
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
         present = sorted(p.name for p in (repo / ".github/workflows").glob("*.y*ml"))
         raise UsageError(f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
                          input="workflow")
-    text = workflow_file.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise UsageError(f"{workflow_file}: not valid YAML: {getattr(exc, 'problem', None) or exc}", input="workflow",
-                         file=str(workflow_file), line=mark.line + 1 if mark else None) from None
-    library = raw["library"].strip()
-    workflow = localrun.read_workflow(data, text, library)
+        raise UsageError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}", input="workflow",
+                         file=str(path), line=mark.line + 1 if mark else None) from None
+    return path, localrun.read_workflow(data, text, library)
 
+
+def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localrun.Workflow) -> localrun.Event:
+    """The event from the one flag given (--tag, --dispatch, --pr; none: a branch push),
+    checked against the repository and the workflow's triggers."""
     chosen = [k for k in ("tag", "dispatch", "pr") if raw[k].strip()]
     if len(chosen) > 1:
         raise UsageError(f"choose one event: --{' or --'.join(chosen)}", input=chosen[1])
@@ -140,10 +166,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
             raise UsageError(f"tag {tag} is at {at[:12]} but the working tree is at {head[:12]}: "
                              f"`git checkout {tag}` first (act runs the working tree)", input="tag")
     elif raw["dispatch"].strip():
-        pairs = parse_pairs(raw["dispatch"], "dispatch", key=INPUT_NAME,
-                            example="name=value")
+        pairs = parse_pairs(raw["dispatch"], "dispatch", key=INPUT_NAME, example="name=value")
         if "workflow_dispatch" not in workflow.events:
-            raise UsageError(f"{workflow_file.name} has no workflow_dispatch trigger (it runs on "
+            raise UsageError(f"{name} has no workflow_dispatch trigger (it runs on "
                              f"{', '.join(sorted(workflow.events))})", input="dispatch")
         event = localrun.dispatch(pairs, workflow, branch)
     elif raw["pr"].strip():
@@ -153,40 +178,21 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     else:
         event = localrun.branch_push(branch, head)
         if workflow.tags_only:
-            raise UsageError(f"{workflow_file.name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
+            raise UsageError(f"{name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
     if event.name not in workflow.events:
-        raise UsageError(f"{workflow_file.name} does not run on {event.name} (it runs on "
+        raise UsageError(f"{name} does not run on {event.name} (it runs on "
                          f"{', '.join(sorted(workflow.events))}): {suggest(workflow)}", input="workflow")
+    return event
 
-    files = {}
-    for key in ("vars-file", "secrets-file"):
-        path = raw[key].strip()
-        if not path:
-            files[key] = {}
-            continue
-        try:
-            content = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror}", input=key) from None
-        files[key] = localrun.read_pairs_file(content, Path(path).resolve(), key)
 
-    library_path = Path(raw["library-path"]).resolve() if raw["library-path"].strip() else default_library_path()
-    if workflow.library_refs and (library_path is None or not (library_path / "action.yml").is_file()):
-        raise UsageError(f"the workflow uses {library} but no checkout of it was found: give --library-path",
-                         input="library-path")
+def read_values(path: str, name: str) -> dict[str, str]:
+    if not path:
+        return {}
     try:
-        extra = shlex.split(raw["act-args"])
-    except ValueError as exc:
-        raise UsageError(f"cannot split: {exc}", input="act-args") from None
-    mapped = {arg.split("=", 1)[0] for arg in extra if "@" in arg and "=" in arg}
-    unmapped = [ref for ref in workflow.fetched if ref not in mapped]
-    if unmapped:
-        raise UsageError(f"{workflow_file.name} uses {', '.join(unmapped)}, which act would download from GitHub: "
-                         "map each to a local copy with --act-args '--local-repository OWNER/REPO@REF=PATH' "
-                         "(actions/checkout of this repository needs no mapping unless it sets ref or repository)",
-                         input="workflow")
-    return Inputs(repo, workflow_file, workflow, event, files["vars-file"], files["secrets-file"], raw["job"].strip(),
-                  library, library_path or Path("."), find_act(raw["act"].strip()), extra)
+        content = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}", input=name) from None
+    return localrun.read_pairs_file(content, Path(path).resolve(), name)
 
 
 def suggest(workflow: localrun.Workflow) -> str:
