@@ -13,7 +13,6 @@ from deploy_actions.errors import UsageError
 from deploy_actions.values import ENV_NAME
 
 SEMVER_TAG = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
-_USES = re.compile(r"^\s*(?:-\s*)?uses:\s*['\"]?([^'\"\s#]+)")
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class Workflow:
     tags_only: bool = False  # `push:` filtered to tags: a branch push does not run it
 
 
-def read_workflow(data: object, text: str, library: str) -> Workflow:
+def read_workflow(data: object, library: str) -> Workflow:
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
         raise UsageError("expected a workflow with `on:` and `jobs:`", input="workflow")
     on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as True
@@ -45,43 +44,41 @@ def read_workflow(data: object, text: str, library: str) -> Workflow:
         for label in [runs_on] if isinstance(runs_on, str) else runs_on or []:
             if isinstance(label, str) and "${{" not in label and label not in labels:
                 labels.append(label)
-    refs: list[str] = []
-    for line in text.splitlines():
-        match = _USES.match(line)
-        if not match or "@" not in match.group(1):
-            continue
-        target, ref = match.group(1).rsplit("@", 1)
-        if (target == library or target.startswith(library + "/")) and ref not in refs:
-            refs.append(ref)
     push = on.get("push") if isinstance(on.get("push"), dict) else {}
     tags_only = bool(push.get("tags")) and not push.get("branches") and not push.get("branches-ignore")
-    return Workflow(frozenset(on), {k: v or {} for k, v in dispatch.items()}, tuple(labels), tuple(refs),
-                    tuple(_fetched(data["jobs"], library)), tags_only)
+    library_refs: list[str] = []
+    fetched: list[str] = []
+    for uses, inputs in _uses(data["jobs"]):
+        target, _, ref = uses.partition("@")
+        if target == library or target.startswith(library + "/"):
+            if ref and ref not in library_refs:
+                library_refs.append(ref)
+        elif _downloaded(uses, inputs) and uses not in fetched:
+            fetched.append(uses)
+    return Workflow(frozenset(on), {k: v or {} for k, v in dispatch.items()}, tuple(labels), tuple(library_refs),
+                    tuple(fetched), tags_only)
 
 
-def _fetched(jobs: dict, library: str) -> list[str]:
-    """Remote actions and reusable workflows act would fetch over the network. Not counted:
-    the library (mapped to a checkout), local `./…` paths, `docker://` images, and
-    actions/checkout of this same repository at the event's commit, which act replaces
-    with a copy of the working tree."""
-    found: list[str] = []
-    uses = [job.get("uses") for job in jobs.values() if isinstance(job, dict)]
+def _uses(jobs: dict):
+    """Every `uses:` of the workflow — reusable workflows of jobs, actions of steps — with
+    the `with:` it is given."""
     for job in jobs.values():
-        for step in (job.get("steps") or []) if isinstance(job, dict) else []:
-            if not isinstance(step, dict) or not isinstance(step.get("uses"), str):
-                continue
-            target = step["uses"].split("@", 1)[0]
-            if target.lower() == "actions/checkout" and not {"ref", "repository"} & set(step.get("with") or {}):
-                continue
-            uses.append(step["uses"])
-    for ref in uses:
-        if not isinstance(ref, str) or ref.startswith(("./", "docker://")):
+        if not isinstance(job, dict):
             continue
-        target = ref.split("@", 1)[0]
-        if (target == library or target.startswith(library + "/")) or ref in found:
-            continue
-        found.append(ref)
-    return found
+        if isinstance(job.get("uses"), str):
+            yield job["uses"], job.get("with") or {}
+        for step in job.get("steps") or []:
+            if isinstance(step, dict) and isinstance(step.get("uses"), str):
+                yield step["uses"], step.get("with") or {}
+
+
+def _downloaded(uses: str, inputs: dict) -> bool:
+    """Would act fetch this over the network? Not local `./…` paths, not `docker://`
+    images, and not actions/checkout of this same repository at the event's commit, which
+    act replaces with a copy of the working tree."""
+    if uses.startswith(("./", "docker://")):
+        return False
+    return not (uses.split("@", 1)[0].lower() == "actions/checkout" and not {"ref", "repository"} & set(inputs))
 
 
 @dataclass(frozen=True)

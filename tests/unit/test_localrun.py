@@ -34,7 +34,7 @@ jobs:
 
 
 def facts(text=WORKFLOW):
-    return localrun.read_workflow(yaml.safe_load(text), text, "org/deploy-actions")
+    return localrun.read_workflow(yaml.safe_load(text), "org/deploy-actions")
 
 
 def test_workflow_facts():

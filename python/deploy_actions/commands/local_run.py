@@ -142,7 +142,7 @@ def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, local
         mark = getattr(exc, "problem_mark", None)
         raise UsageError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}", input="workflow",
                          file=str(path), line=mark.line + 1 if mark else None) from None
-    return path, localrun.read_workflow(data, text, library)
+    return path, localrun.read_workflow(data, library)
 
 
 def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localrun.Workflow) -> localrun.Event:
