@@ -37,6 +37,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "examples" / "notes"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from deploy_support import compose_down  # noqa: E402  (the tests' clean-up, the same here)
+
 STEP = re.compile(r"✅  Success - Main (?P<name>.+?) \[(?P<n>[\d.]+)(?P<unit>µs|ms|s)?\]$")
 TIMING = re.compile(r"deploy-actions timing (\{.*\})")
 LIBRARY_STEP = re.compile(r"org/deploy-actions|Preflight the release")
@@ -176,12 +180,7 @@ def by_hand(repo: Path, env: dict) -> float:
 
 def down(env: dict) -> None:
     info = services()
-    dirs = dict(pair.split("=", 1) for pair in info["DA_SSH_HOST_DIRS"].split(","))
-    for addr in info["DA_SSH_HOSTS"].split(",")[:2]:
-        folder = Path(dirs[addr]) / env["name"]
-        subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f", str(folder / "compose.yml"),
-                        "--env-file", str(folder / ".env"), "down", "-t", "1"], capture_output=True,
-                       env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+    compose_down(info, env["name"], info["DA_SSH_HOSTS"].split(",")[:2])
 
 
 def main(repeats: int = 3) -> dict:

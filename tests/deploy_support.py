@@ -2,9 +2,11 @@
 differently (ready, ready later, never ready, not ready on one host) and a deploy folder
 on every test host."""
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -106,3 +108,12 @@ def compose_down(services, name: str, addrs) -> None:
         subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f", str(folder / "compose.yml"),
                         "--env-file", str(folder / ".env"), "down", "-t", "1"], capture_output=True,
                        env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+
+
+def local_run(repo: Path, *args: str, library: Path | None = None, timeout: int = 900):
+    """`deploy-actions --json local-run` on a repository: exit code, the JSON result, act's log."""
+    extra = ["--library-path", str(library)] if library else []
+    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(repo), *extra,
+                           *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "NO_COLOR": "1"})
+    return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT, free_port
 from deploy_actions.images.registry import Registry
-from deploy_support import compose_down
+from deploy_support import compose_down, local_run
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -45,12 +45,8 @@ class Pipeline:
         return subprocess.run([*GIT, *args], cwd=self.repo, check=True, capture_output=True, text=True).stdout
 
     def run(self, workflow: str, *args: str, vars_file: str = "ci.vars"):
-        proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(self.repo),
-                               "--workflow", workflow, "--vars-file", str(self.files / vars_file),
-                               "--secrets-file", str(self.files / "secrets"), *args],
-                              capture_output=True, text=True, timeout=900, env={**os.environ, "NO_COLOR": "1"})
-        result = json.loads(proc.stdout) if proc.stdout.strip() else {}
-        return proc.returncode, result, proc.stderr
+        return local_run(self.repo, "--workflow", workflow, "--vars-file", str(self.files / vars_file),
+                         "--secrets-file", str(self.files / "secrets"), *args)
 
     def get(self, addr: str, path: str) -> tuple[int, dict]:
         try:

@@ -5,10 +5,8 @@ reusable release-image.yml / deploy.yml called from a service repository in a fe
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -16,19 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, commit_all, free_port
-from deploy_support import compose_down
+from deploy_support import compose_down, local_run
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
 GIT = ["git", "-c", "user.name=dev", "-c", "user.email=dev@example.test"]
-
-
-def local_run(repo: Path, *args: str, library: Path | None = None, timeout: int = 900):
-    extra = ["--library-path", str(library)] if library else []
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(repo), *extra,
-                           *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1"})
-    return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr
 
 
 @pytest.fixture(scope="module")
