@@ -117,3 +117,47 @@ def local_run(repo: Path, *args: str, library: Path | None = None, timeout: int 
                            *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "NO_COLOR": "1"})
     return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr
+
+
+class ArgvSampler:
+    """Reads every process's command line (/proc/*/cmdline, what `ps` shows to any user) every
+    few milliseconds while a block runs: the runner's and, the test hosts being local sshd
+    processes, the hosts' too."""
+
+    def __init__(self, *needles: str, every: float = 0.005):
+        self.needles = [n for n in needles if n]
+        self.every = every
+        self.samples = 0
+        self.seen: set[int] = set()
+        self.found: list[str] = []
+
+    def _sample(self) -> None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    argv = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            self.seen.add(int(entry))
+            self.found += [f"{needle!r} in {argv[:200]!r}" for needle in self.needles if needle in argv]
+        self.samples += 1
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+
+        def loop():
+            while not self._stop.is_set():
+                self._sample()
+                self._stop.wait(self.every)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

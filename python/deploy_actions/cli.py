@@ -22,7 +22,21 @@ PROG = "deploy-actions"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse would print usage and exit itself
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
+        raise UsageError(f"{_without_values(message)} (see `{self.prog} --help`)")
+
+
+def _without_values(message: str) -> str:
+    """argparse quotes what it did not understand, values included (`--secrets token=…`):
+    name the options only, never a value that may be a secret."""
+    prefix = "unrecognized arguments: "
+    if message.startswith(prefix):
+        words = message[len(prefix):].split()
+        options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+        others = len(words) - len(options)
+        named = ", ".join(options) + (f" and {others} other value(s)" if others and options else
+                                      f"{others} value(s) without an option" if others else "")
+        return f"unrecognized arguments: {named}"
+    return message
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
@@ -110,7 +124,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         reporter.result({"ok": False, "error": str(exc), "kind": "usage"})
         return EXIT_USAGE
     except CheckFailed as exc:
-        reporter.error(str(exc), title=f"{PROG} {command_name}")
+        title = f"{PROG} {command_name}" if command_name else PROG
+        reporter.error(str(exc), title=title)
+        reporter.summary(f"### ❌ {title} failed\n\n{exc}\n")
+        reporter.result({"ok": False, "error": str(exc), "kind": "check"})
         return EXIT_CHECK_FAILED
     except KeyboardInterrupt:
         reporter.error("interrupted", title=PROG)
@@ -120,6 +137,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                        "(set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)", title=PROG)
         if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
             reporter.detail(traceback.format_exc())
+        reporter.result({"ok": False, "error": f"internal error ({type(exc).__name__})", "kind": "internal"})
         return EXIT_CHECK_FAILED
     finally:
         timing.report(env)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ class Reporter:
         self._overflow: list[str] = []
         self._last_progress = 0.0
         self._progress_shown = False
+        self.result_written = False
 
     # -- secrets -------------------------------------------------------------
     def secret(self, value: str) -> None:
@@ -81,6 +83,27 @@ class Reporter:
 
     def info(self, text: str) -> None:
         self._write(text)
+
+    def foreign(self, text: str) -> None:
+        """Output of something else (a host, a container, alembic): shown as it is, but under
+        GitHub between `::stop-commands::` markers, so a line in it cannot be taken as a
+        workflow command (set an output, add a mask, annotate)."""
+        if text.strip():
+            with self.untrusted():
+                self._write(text.rstrip("\n"))
+
+    @contextlib.contextmanager
+    def untrusted(self) -> Iterator[None]:
+        """Everything written inside is foreign output (see `foreign`)."""
+        if not self.actions:
+            yield
+            return
+        token = secrets.token_hex(16)
+        self._write(f"::stop-commands::{token}")
+        try:
+            yield
+        finally:
+            self._write(f"::{token}::")
 
     def detail(self, text: str) -> None:
         self._write(self._paint(text, "dim"))
@@ -153,8 +176,9 @@ class Reporter:
         gha.append_summary(self.redact(markdown), self.env)
 
     def result(self, document: Any) -> None:
-        """The --json document: the only thing written to stdout in JSON mode."""
-        if self.json_mode:
+        """The --json document: the only thing written to stdout in JSON mode (once)."""
+        if self.json_mode and not self.result_written:
+            self.result_written = True
             self._clear_progress()
             sys.stdout.write(json.dumps(self._redact_tree(document), indent=2) + "\n")
             sys.stdout.flush()

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy_actions import inputfiles
 from deploy_actions.errors import UsageError
 from deploy_actions.values import ENV_NAME
 
@@ -158,10 +159,9 @@ def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
         if value.startswith("@"):
             source = (path.parent / value[1:]).resolve()
             try:
-                value = source.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"{path}:{number}: {key}: cannot read {source}: {exc.strerror}", input=name,
-                                 file=str(path), line=number) from None
+                value = inputfiles.read_text(source, name, what=f"file for {key}")
+            except UsageError as exc:
+                raise UsageError(f"{path}:{number}: {exc.args[0]}", input=name, file=str(path), line=number) from None
         values[key] = value
     return values
 

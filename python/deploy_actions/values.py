@@ -84,10 +84,23 @@ def parse_status_list(raw: str, name: str) -> tuple[int, ...]:
     return tuple(parse_int(item, name, minimum=100, maximum=599) for item in items)
 
 
+def refuse_unsafe_url(url: str, name: str) -> None:
+    """Credentials in a URL would be printed before any mask and handed whole (`user:pass@host`)
+    to the name resolver; control characters would split a request line or a log line.
+    Neither is echoed back."""
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise UsageError("expected a URL without spaces or control characters (a newline or tab was given?)",
+                         input=name)
+    if "@" in urlsplit(url).netloc:
+        raise UsageError("expected a URL without user:password@ (it would be printed and sent to the name "
+                         "resolver); pass credentials as a header (headers input, from secrets)", input=name)
+
+
 def parse_http_url(raw: str, name: str) -> str:
     """An absolute http(s) URL with a host; a trailing slash is dropped so paths join cleanly."""
     url = raw.strip()
     example = "http://127.0.0.1:8000"
+    refuse_unsafe_url(url, name)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -105,7 +118,7 @@ def parse_path(raw: str, name: str, *, allow_none: bool = False) -> str | None:
     path = raw.strip()
     if allow_none and path.lower() in ("none", "off"):
         return None
-    if not path.startswith("/") or any(c.isspace() for c in path):
+    if not path.startswith("/") or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         also = " (or none to turn it off)" if allow_none else ""
         raise UsageError(f"expected a path starting with / such as /ready{also}, got {raw!r}", input=name)
     return path

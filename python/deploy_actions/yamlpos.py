@@ -77,12 +77,36 @@ def _path(error: Any) -> tuple:
     return path
 
 
+def _refuse_aliases(text: str, file: str, input_name: str) -> None:
+    """Anchors and aliases (`*a`) let a few hundred bytes expand to gigabytes (the billion
+    laughs); a spec or contract has no need for them."""
+    import yaml
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1
+            raise UsageError(f"{file}:{line}: YAML aliases (*name) are not accepted here; write the value out",
+                             input=input_name, file=file, line=line)
+
+
+def _message(error: Any) -> str:
+    """The validator's message, without quoting a long value whole: a file given by mistake
+    (a private key, say) parses as one big string and must not be printed back."""
+    text = repr(error.instance)
+    if len(text) > 60 and text in error.message:
+        kind = {str: "a string", dict: "a mapping", list: "a list"}.get(type(error.instance), "a value")
+        size = f" of {len(error.instance):,} characters" if isinstance(error.instance, str) else ""
+        return error.message.replace(text, f"({kind}{size})")
+    return error.message
+
+
 def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) -> tuple[Any, dict[tuple, int]]:
     """Parse and validate; errors (up to three) name file:line and the key path."""
     import jsonschema
     import yaml
 
     try:
+        _refuse_aliases(text, file, input_name)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -97,7 +121,7 @@ def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) 
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = sorted(map(_specific, validator.iter_errors(data)), key=lambda e: (line_for(lines, _path(e)), e.message))
     if errors:
-        found = [(line_for(lines, _path(e)), where(data, _path(e)), e.message) for e in errors]
+        found = [(line_for(lines, _path(e)), where(data, _path(e)), _message(e)) for e in errors]
         shown = "; ".join(f"{file}:{line}: {path}: {message}" for line, path, message in found[:3])
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         raise UsageError(shown + more, input=input_name, file=file, line=found[0][0])

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, read_outputs
 from deploy_actions.cli import main
-from deploy_support import Target
+from deploy_support import ArgvSampler, Target
 
 pytestmark = pytest.mark.services
 
@@ -236,12 +236,17 @@ def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
     assert set(Path("/tmp").glob("deploy-actions-ssh-*")) <= before  # key folder gone
 
 
-def test_an_exported_tag_variable_cannot_override_the_deploy(target, gha_env, capsys):
+def test_the_tag_variable_cannot_be_overridden(target, gha_env, capsys):
     """Real rollbacks have silently done nothing because a profile exported IMAGE_TAG (Compose
-    prefers the shell's value to .env). Here the stale value is exported on the host."""
+    prefers the shell's value to .env): the remote script passes the tag to every compose
+    command explicitly, and `env` may not set it at all."""
     assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
+                          env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"})
+    assert code == 2 and "env: IMAGE_TAG is the tag variable" in out
+    assert target.version("127.0.0.2") == "v1.0.0"
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
-                                env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"})
+                                env={"INPUT_ENV": "OTHER=1"})
     assert code == 0, out
     assert target.version("127.0.0.2") == "v1.1.0"
     assert json.loads(outputs["hosts"])[0]["state"] == "deployed"
@@ -262,3 +267,27 @@ def test_orphan_containers_of_the_project_are_not_verified(target, gha_env, caps
     assert code == 0, out
     assert set(json.loads(outputs["hosts"])[0]["digests"]) == {"web"}
     subprocess.run(["docker", "rm", "-f", "host-127-0-0-2-old-1"], capture_output=True)
+
+
+def test_no_secret_on_any_command_line_during_a_deploy(target, gha_env, capsys, tmp_path, services):
+    """env values, the key and its passphrase travel on stdin or in one process's environment:
+    sampled from every process on the machine (runner and hosts), none shows up in an argv."""
+    key = tmp_path / "id"
+    key.write_text(Path(services["DA_SSH_KEY"]).read_text())
+    key.chmod(0o600)
+    passphrase = "pass-7d1e0c phrase"
+    subprocess.run(["ssh-keygen", "-p", "-q", "-N", passphrase, "-P", "", "-f", str(key)], check=True)
+    token = "env-secret-5f3a9b1c"
+    key_line = key.read_text().splitlines()[2]
+    migrate = f'test "$SECRET_TOKEN" = {token} && echo seen >> {target.path}/token.log'
+    with ArgvSampler(token, passphrase, key_line) as sampler:
+        code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", "--env", f"SECRET_TOKEN={token}\nOTHER=1",
+                              "--migrate-command", migrate, key=key.read_text(),
+                              env={"INPUT_SSH_KEY_PASSPHRASE": passphrase})
+    assert code == 0, out
+    assert sampler.samples > 50 and len(sampler.seen) > 20, (sampler.samples, len(sampler.seen))
+    assert sampler.found == []
+    # the variable did reach the migration (and compose), only through the environment
+    assert (target.dirs["127.0.0.2"] / "token.log").read_text() == "seen\n"
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    assert token not in shown and passphrase not in shown

@@ -8,7 +8,7 @@ import pytest
 
 from deploy_actions.cli import main
 from deploy_actions.deploy.hosts import parse_hosts
-from deploy_actions.deploy.ssh import remote_command
+from deploy_actions.deploy.ssh import REMOTE_COMMAND, remote_script
 
 KNOWN = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--image-tag": "v1.0.0",
@@ -28,6 +28,16 @@ BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--imag
     ({"--max-parallel": "0"}, "max-parallel: expected a number ≥ 1"),
     ({"--ready-from": "moon"}, "ready-from: expected runner or host"),
     ({"--host-key-fingerprint": "md5:aa"}, "host-key-fingerprint: expected SHA256:"),
+    ({"--hosts": "u@-f-"}, "hosts: expected user@host"),
+    ({"--hosts": "u@-oProxyCommand=x"}, "hosts: expected user@host"),
+    ({"--env-file": "/etc/environment"}, "env-file: '/etc/environment' must be a path inside deploy-path"),
+    ({"--compose-files": "compose.yml,/tmp/x.yml"}, "compose-files: '/tmp/x.yml' must be a path inside deploy-path"),
+    ({"--services": "web,-api"}, "services: '-api' may only use"),
+    ({"--env": "PATH=/tmp/evil"}, "env: PATH changes which programs the deploy runs"),
+    ({"--env": "LD_PRELOAD=/tmp/evil.so"}, "env: LD_PRELOAD changes which programs"),
+    ({"--env": "IMAGE_TAG=v9.9.9"}, "env: IMAGE_TAG is the tag variable"),
+    ({"--ready-url": "http://u:secret-pw@127.0.0.1:8000/ready"}, "ready-url: expected a URL without user:password@"),
+    ({"--ready-url": "http://127.0.0.1:8000/ready\nhttp://x"}, "ready-url: expected a URL without spaces or control"),
 ])
 def test_bad_input(gha_env, capsys, change, expected):
     args = {**BASE, **change}
@@ -57,11 +67,49 @@ def test_a_key_that_is_not_a_key_is_bad_input_and_never_printed(gha_env, capsys)
 
 def test_remote_values_are_quoted_not_evaluated(tmp_path):
     marker = tmp_path / "pwned"
-    command = remote_command({"ACTION": "nothing", "MIGRATE_COMMAND": f"$(touch {marker})",
-                              "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '"})
-    proc = subprocess.run(shlex.split(command), capture_output=True, text=True)
+    script = remote_script({"ACTION": "nothing", "MIGRATE_COMMAND": f"$(touch {marker})",
+                            "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '"}, {"X": f"'$(touch {marker})"})
+    proc = subprocess.run(shlex.split(REMOTE_COMMAND), input=script, capture_output=True, text=True)
     assert not marker.exists()
     assert proc.returncode == 3 and "does not exist" in proc.stderr
+
+
+def test_the_host_command_line_carries_no_value():
+    assert REMOTE_COMMAND == "sh -s"
+
+
+FAKE_DOCKER = """#!/bin/sh
+# stands in for docker: `compose version` answers, every other call is logged with its
+# arguments and the variables the test looks for
+[ "$1 $2" = "compose version" ] && exit 0
+printf 'argv: %s\\n' "$*" >>"$LOG"
+printf 'env: SECRET_TOKEN=%s IMAGE_TAG=%s\\n' "$SECRET_TOKEN" "$IMAGE_TAG" >>"$LOG"
+"""
+
+
+def test_user_env_reaches_compose_but_cannot_change_the_script(tmp_path):
+    """`env` used to be exported over the script's own parameters: SERVICES=api made
+    prepare pull only `api`, ACTION=switch would have switched. Now only compose sees it."""
+    bin_dir, deploy = tmp_path / "bin", tmp_path / "srv"
+    bin_dir.mkdir()
+    deploy.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "log"
+    params = {"ACTION": "prepare", "DEPLOY_PATH": str(deploy), "TAG": "v1.2.3", "TAG_VAR": "IMAGE_TAG",
+              "ENV_FILE": ".env", "PROJECT": "", "FILES": "", "SERVICES": "", "DEPLOY_ID": "v1.2.3-abc",
+              "COMMIT": "", "ACTOR": "", "LOCK_TIMEOUT": "5", "READY_URL": "", "READY_TIMEOUT": "5",
+              "MIGRATE_COMMAND": "", "REASON": ""}
+    exports = {"SERVICES": "api worker", "ACTION": "switch", "DEPLOY_PATH": "/", "TAG": "v6.6.6",
+               "SECRET_TOKEN": "s3cr3t value"}
+    proc = subprocess.run(["sh", "-s"], input=remote_script(params, exports), capture_output=True, text=True,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)})
+    assert proc.returncode == 0, proc.stderr
+    assert "@@result ok=true" in proc.stdout
+    logged = log.read_text()
+    assert "argv: compose pull -q\n" in logged  # no services from env, no other action
+    assert "env: SECRET_TOKEN=s3cr3t value IMAGE_TAG=v1.2.3" in logged
+    assert not (deploy / ".env").exists()  # prepare changes nothing; a `switch` would have written the tag
 
 
 def test_hosts_parsing():

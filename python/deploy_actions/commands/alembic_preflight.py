@@ -112,8 +112,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if not cwd.is_dir():
         raise UsageError(f"{str(cwd)!r} is not a folder", input="working-directory")
     url = raw["database-url"].strip()
-    if url and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise UsageError("expected a postgresql:// URL", input="database-url")
+    if url:
+        from deploy_actions.migrations.database import check_url
+
+        check_url(url, "database-url")
     if mode == "post-deploy" and not url:
         raise UsageError("is required in post-deploy mode: the database to check", input="database-url")
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", raw["url-env"].strip()):
@@ -193,7 +195,7 @@ class Preflight:
             if self.inputs.check_models:
                 with self.reporter.group("alembic check"):
                     result = self.alembic.run("check", url=url)
-                    self.reporter.info(result.output.strip())
+                    self.reporter.foreign(result.output.strip())
                 self.steps.append(("models match migrations", result.ok, "" if result.ok else result.tail(3)))
                 if not result.ok:
                     self.problem("model-drift", f"models differ from the migrations: {result.tail(3)}",
@@ -204,7 +206,7 @@ class Preflight:
     def _upgrade(self, url: str, target: str, step: str) -> bool:
         with self.reporter.group(f"alembic upgrade {target}"):
             result = self.alembic.run("upgrade", target, url=url)
-            self.reporter.info(result.output.strip())
+            self.reporter.foreign(result.output.strip())
         failing = (result.failing_revision() or self._next_after(url)) if not result.ok else None
         self.steps.append((step, result.ok, "" if result.ok else f"failed at {failing or '?'}"))
         if not result.ok:

@@ -158,8 +158,7 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
     if inputs.test_command:
         with reporter.group(f"test command in the image: {inputs.test_command}"):
             code, output = engine.run_test(client, image_id, inputs.test_command, inputs.run_env)
-            for line in output.splitlines()[-200:]:
-                reporter.info(line)
+            reporter.foreign("\n".join(output.splitlines()[-200:]))
         if code != 0:
             raise CheckFailed(f"the test command exited {code} inside the image; nothing was pushed. "
                               f"Last output: {' | '.join(output.splitlines()[-5:])}")
@@ -177,7 +176,7 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
                 logs = booted.logs()
                 if logs.strip():
                     with reporter.group("logs of the booted image"):
-                        reporter.info(logs)
+                        reporter.foreign(logs)
                 raise CheckFailed("the built image did not pass the boot check "
                                   f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed")
         finally:
@@ -209,9 +208,10 @@ def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
     local = f"{inputs.image.name}:{inputs.tags.tags[0]}"
     with reporter.group(f"docker build {inputs.context} → {local}"):
         try:
-            image_id = engine.build(client, context=inputs.context, dockerfile=inputs.dockerfile, tag=local,
-                                    build_args=inputs.build_args, labels=inputs.labels, target=inputs.target,
-                                    log=reporter.info)
+            with reporter.untrusted():
+                image_id = engine.build(client, context=inputs.context, dockerfile=inputs.dockerfile, tag=local,
+                                        build_args=inputs.build_args, labels=inputs.labels, target=inputs.target,
+                                        log=reporter.info)
         except engine.BuildFailure as failure:
             where = f" at `{failure.step}`" if failure.step else ""
             tail = f". Last lines: {' | '.join(failure.tail[-5:])}" if failure.tail else ""

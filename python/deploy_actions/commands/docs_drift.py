@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy_actions import gha, yamlpos
+from deploy_actions import gha, inputfiles, yamlpos
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from deploy_actions.options import Command, Option
@@ -53,7 +53,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     path = root / name
     contract: dict = {}
     if path.is_file():
-        contract, _ = yamlpos.load(path.read_text(encoding="utf-8"), str(path), "contract",
+        contract, _ = yamlpos.load(inputfiles.read_text(path, "contract", what="contract"), str(path), "contract",
                                    "docs-contract.schema.json", what="contract")
     elif raw["contract"].strip() not in ("", ".docs-contract.yml"):
         raise UsageError(f"no contract file at {str(path)!r}", input="contract")

@@ -5,6 +5,7 @@ to its previous tag when one of them fails. Host keys are always verified."""
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -18,7 +19,16 @@ from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from deploy_actions.images.reference import TAG
 from deploy_actions.images.tags import is_release
 from deploy_actions.options import Command, Option
-from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_int, parse_list, parse_pairs, plural
+from deploy_actions.values import (
+    ENV_NAME,
+    parse_bool,
+    parse_duration,
+    parse_int,
+    parse_list,
+    parse_pairs,
+    plural,
+    refuse_unsafe_url,
+)
 
 OPTIONS = (
     Option("hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).",
@@ -43,8 +53,9 @@ OPTIONS = (
            "Compose's own lookup)."),
     Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
     Option("services", "Services to pull and update, comma or newline separated (default: all)."),
-    Option("env", "Extra environment for the compose commands and the migration, one KEY=value per line (pass "
-           "secrets from the secrets context: GitHub masks them)."),
+    Option("env", "Extra environment for the compose commands and the migration only, one KEY=value per line "
+           "(pass secrets from the secrets context: GitHub masks them). Sent on the SSH session's standard input, "
+           "never on a command line; PATH, IFS, LD_* and the tag variable are refused."),
     Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
            "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
     Option("ready-url", "Readiness URL checked after each host is switched; `{host}` is replaced by the host's "
@@ -128,6 +139,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if ready_from not in ("runner", "host"):
         raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
     ready_url = raw["ready-url"].strip()
+    if ready_url:
+        refuse_unsafe_url(ready_url, "ready-url")
     if ready_url and (not ready_url.startswith(("http://", "https://")) or any(c in ready_url for c in " '\"`$;\\")):
         raise UsageError(f"expected an http(s) URL with an optional {{host}}, got {ready_url!r}", input="ready-url")
     spec = raw["smoke-spec"].strip() or None
@@ -150,7 +163,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         env_file=safe_names([raw["env-file"].strip() or ".env"], "env-file", relative_paths=True)[0],
         compose_files=tuple(safe_names(parse_list(raw["compose-files"]), "compose-files", relative_paths=True)),
         project=project, services=tuple(safe_names(parse_list(raw["services"]), "services")),
-        env=parse_pairs(raw["env"], "env", key=ENV_NAME, secret=True), migrate=raw["migrate-command"].strip(),
+        env=user_env(raw["env"], tag_variable), migrate=raw["migrate-command"].strip(),
         ready_url=ready_url, ready_from=ready_from,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
         smoke_calls=calls, smoke_spec=spec,
@@ -161,6 +174,22 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
         commit=env.get("GITHUB_SHA", ""), actor=env.get("GITHUB_ACTOR") or env.get("USER", ""))
+
+
+# Names the shell or the dynamic loader act on: set by a user, they would change which
+# programs the deploy runs rather than what the service sees.
+_RESERVED = re.compile(r"^(PATH|IFS|ENV|BASH_ENV|CDPATH|PS4|LD_[A-Z_]*)$")
+
+
+def user_env(raw: str, tag_variable: str) -> dict[str, str]:
+    env = parse_pairs(raw, "env", key=ENV_NAME, secret=True)
+    for name in env:
+        if name == tag_variable:
+            raise UsageError(f"{name} is the tag variable: the deploy sets it from image-tag", input="env")
+        if _RESERVED.match(name):
+            raise UsageError(f"{name} changes which programs the deploy runs on the host; it cannot be set here",
+                             input="env")
+    return env
 
 
 def secrets(inputs: Inputs) -> list[str]:
@@ -230,8 +259,7 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     for state in outcome.hosts:
         if state.logs:
             with reporter.group(f"{state.host}: {state.state} ({state.seconds:.1f}s)"):
-                for line in state.logs:
-                    reporter.info(line)
+                reporter.foreign("\n".join(state.logs))
     hosts_doc = [s.as_dict() for s in outcome.hosts]
     first_previous = outcome.hosts[0].previous if outcome.hosts else ""
     reporter.output("deployed-tag", "" if outcome.failure else inputs.tag)

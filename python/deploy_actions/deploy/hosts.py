@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from deploy_actions.errors import UsageError
 
 _HOST_LINE = re.compile(r"^(?P<user>[a-z_][a-z0-9_.-]*)@"
-                        r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d+))?$")
+                        r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(?P<port>\d+))?$")
 # Paths and names that reach the host: letters, digits and . _ - / only. Shell
 # metacharacters are refused outright (and every value is still quoted).
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
@@ -70,9 +70,11 @@ def safe_path(text: str, input_name: str) -> str:
 
 
 def safe_names(items: list[str], input_name: str, *, relative_paths: bool = False) -> list[str]:
-    pattern = re.compile(r"^[A-Za-z0-9._/-]+$") if relative_paths else SAFE_NAME
+    pattern = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9._/-]*$") if relative_paths else SAFE_NAME
     for item in items:
-        if not pattern.match(item) or (relative_paths and ".." in item.split("/")):
-            raise UsageError(f"{item!r} may only use letters, digits and . _ -" + (" /" if relative_paths else ""),
-                             input=input_name)
+        if relative_paths and (item.startswith("/") or ".." in item.split("/")):
+            raise UsageError(f"{item!r} must be a path inside deploy-path (relative, without ..)", input=input_name)
+        if not pattern.match(item):
+            raise UsageError(f"{item!r} may only use letters, digits and . _ -" + (" /" if relative_paths else "")
+                             + " and may not start with -", input=input_name)
     return items

@@ -1,7 +1,10 @@
-# deploy-actions remote script (POSIX sh). It reaches the host as the argument of `sh -c`,
-# after assignments of its parameters (each shell-quoted by the runner), so nothing the
-# user typed is ever evaluated. Everything runs inside main(), called on the last line:
-# a script cut short in transit runs nothing at all.
+# deploy-actions remote script (POSIX sh). It reaches the host on the standard input of
+# `sh -s` (never in an argv: `ps` shows those to every user), after assignments of its
+# parameters and a user_env function holding the user's variables (each value shell-quoted
+# by the runner), so nothing the user typed is ever evaluated. user_env runs only in the
+# subshells of the compose and migration commands: the user's variables cannot change the
+# script's own. Everything runs inside main(), called on the last line with stdin closed:
+# a script cut short in transit runs nothing at all, and no command can read the script.
 #
 # Parameters: ACTION DEPLOY_PATH TAG TAG_VAR ENV_FILE PROJECT FILES SERVICES DEPLOY_ID
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
@@ -13,11 +16,15 @@ fail() { result "ok=false step=$1 code=$2"; say "error: $3" >&2; exit "$2"; }
 
 state_dir() { printf '%s/.deploy-actions' "$DEPLOY_PATH"; }
 
+with_user_env() { # run "$@" with the user's variables, in a subshell that ends with it
+  ( user_env; exec "$@" )
+}
+
 compose() {
   # $COMPOSE is "docker compose" or "docker-compose"; the tag is exported explicitly so a
-  # variable exported by a profile (or kept by sudo) cannot override the .env file.
-  set -- $COMPOSE_FLAGS "$@"
-  env "$TAG_VAR=$RUN_TAG" $COMPOSE "$@"
+  # variable exported by a profile (or kept by sudo, or given in env) cannot override it.
+  set -- env "$TAG_VAR=$RUN_TAG" $COMPOSE $COMPOSE_FLAGS "$@"
+  with_user_env "$@"
 }
 
 detect_compose() {
@@ -150,8 +157,8 @@ main() {
       result "ok=true previous=$PREVIOUS compose=$(echo "$COMPOSE" | tr ' ' '-')" ;;
     migrate)
       lock
-      RUN_TAG="$TAG"; export "$TAG_VAR=$TAG"
-      sh -c "$MIGRATE_COMMAND" || { record migrate "$TAG" "$PREVIOUS" failed; fail migrate 7 "migration command failed"; }
+      RUN_TAG="$TAG"
+      with_user_env env "$TAG_VAR=$TAG" sh -c "$MIGRATE_COMMAND" || { record migrate "$TAG" "$PREVIOUS" failed; fail migrate 7 "migration command failed"; }
       record migrate "$TAG" "$PREVIOUS" ok
       result "ok=true" ;;
     switch)
@@ -194,4 +201,4 @@ main() {
   esac
 }
 
-main
+main </dev/null

@@ -66,11 +66,20 @@ def script() -> str:
     return resources.files("deploy_actions.deploy").joinpath("remote.sh").read_text("utf-8")
 
 
-def remote_command(params: dict[str, str], exports: dict[str, str] | None = None) -> str:
-    """`sh -c '<assignments + script>'`: every value single-quoted, never interpolated."""
+REMOTE_COMMAND = "sh -s"  # the only thing on the host's command line: the script comes on stdin
+
+
+def remote_script(params: dict[str, str], exports: dict[str, str] | None = None) -> str:
+    """What `sh -s` reads on the host: the parameters, the user's variables, the script.
+    Every value is single-quoted, never interpolated, and travels on the SSH session's
+    standard input — never in an argv, which `ps` shows to every user on both machines.
+    The user's variables live in `user_env`, called only in the subshells that run the
+    compose and migration commands, so they cannot change the script's own parameters."""
     lines = [f"{name}={shlex.quote(value)}" for name, value in params.items()]
-    lines += [f"export {name}={shlex.quote(value)}" for name, value in (exports or {}).items()]
-    return "sh -c " + shlex.quote("\n".join(lines) + "\n" + script())
+    lines.append("user_env() {")
+    lines += [f"  export {name}={shlex.quote(value)}" for name, value in (exports or {}).items()]
+    lines.append("  :\n}")
+    return "\n".join(lines) + "\n" + script()
 
 
 def _record_setup(launched: float, remote_start: str, session: float) -> None:
@@ -150,6 +159,14 @@ class SshKit:
     def __enter__(self) -> SshKit:
         sweep_orphans()
         self.dir = tempfile.mkdtemp(prefix=PREFIX)  # 0700
+        try:
+            self._set_up()
+        except BaseException:  # a refused key leaves nothing behind either
+            self.__exit__()
+            raise
+        return self
+
+    def _set_up(self) -> None:
         with open(os.path.join(self.dir, "owner"), "w") as fh:
             fh.write(f"{os.getpid()}\n")
         self.key = os.path.join(self.dir, "id")
@@ -157,9 +174,9 @@ class SshKit:
         fd = os.open(self.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(self.key_text)
-        if self.passphrase:  # decrypt our private copy, so no agent or askpass is needed
-            proc = subprocess.run(["ssh-keygen", "-p", "-q", "-P", self.passphrase, "-N", "", "-f", self.key],
-                                  capture_output=True, text=True)
+        if self.passphrase:  # decrypt our private copy, so no agent is needed later
+            proc = subprocess.run(["ssh-keygen", "-p", "-q", "-N", "", "-f", self.key], env=self._askpass_env(),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise UsageError("could not decrypt the SSH key with this passphrase", input="ssh-key-passphrase")
         check = subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", self.key], capture_output=True, text=True)
@@ -169,10 +186,20 @@ class SshKit:
             raise UsageError(f"the SSH key cannot be used: {hint}", input="ssh-key")
         with open(self.known_hosts, "w", encoding="utf-8") as fh:
             fh.write(self.known_hosts_text.strip() + "\n" if self.known_hosts_text.strip() else "")
-        return self
+
+    def _askpass_env(self) -> dict[str, str]:
+        """The passphrase reaches ssh-keygen through an askpass helper that prints it from
+        its own environment: never an argv (`-P` would show it in `ps`), never a file."""
+        helper = os.path.join(self.dir, "askpass")
+        fd = os.open(helper, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
+        with os.fdopen(fd, "w") as fh:
+            fh.write('#!/bin/sh\nprintf \'%s\\n\' "$DEPLOY_ACTIONS_KEY_PASSPHRASE"\n')
+        # REQUIRE=force for OpenSSH ≥ 8.4; older ones use askpass when DISPLAY is set and stdin is no tty.
+        return {**os.environ, "SSH_ASKPASS": helper, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
+                "DEPLOY_ACTIONS_KEY_PASSPHRASE": self.passphrase}
 
     def __exit__(self, *exc: object) -> None:
-        if self.dir:
+        if self.dir and os.path.isdir(self.dir):
             for host in self._used:  # close the shared connections before their sockets go
                 subprocess.run(self.argv(host)[:-1] + ["-O", "exit", host.target], capture_output=True, timeout=10)
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -184,7 +211,7 @@ class SshKit:
             return
         lines = []
         for host in hosts + ([self.jump] if self.jump else []):
-            scan = subprocess.run(["ssh-keyscan", "-T", str(int(self.connect_timeout)), "-p", str(host.port),
+            scan = subprocess.run(["ssh-keyscan", "-T", str(int(self.connect_timeout)), "-p", str(host.port), "--",
                                    host.host.strip("[]")], capture_output=True, text=True)
             matching = _fingerprints(scan.stdout).get(self.fingerprint)
             if not matching:
@@ -223,12 +250,12 @@ class SshKit:
             return Answer(host, 130, "", "cancelled before it started", 0.0)
         self._used.add(host)
         launched = time.time()
-        proc = subprocess.Popen(self.argv(host) + [remote_command(params, exports)], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(self.argv(host) + [REMOTE_COMMAND], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with _running_lock:
             _running.add(proc)
         try:
-            out, err = proc.communicate(timeout=max(timeout, 1))
+            out, err = proc.communicate(remote_script(params, exports), timeout=max(timeout, 1))
             code = proc.returncode
         except subprocess.TimeoutExpired:
             proc.kill()

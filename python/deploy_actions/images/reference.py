@@ -38,6 +38,10 @@ class Ref:
         return Ref(self.registry, self.repository, tag, None)
 
 
+_REGISTRY = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                       r"|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?$")
+
+
 def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
     raw = text.strip()
     if not raw:
@@ -47,6 +51,10 @@ def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
     first, _, remainder = rest.partition("/")
     if remainder and ("." in first or ":" in first or first == "localhost"):
         registry, path = first, remainder
+        match = _REGISTRY.match(registry)
+        if not match or (match.group("port") and not 0 < int(match.group("port")) < 65536):
+            raise UsageError(f"{registry!r} is not a registry host (name[:port] or [IPv6][:port])",
+                             input=input_name)
     else:
         registry, path = DEFAULT_REGISTRY, rest
     tag = None

@@ -59,7 +59,7 @@ class Manifest:
 
 
 def _loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
     if name == "localhost":
         return True
     try:
@@ -148,15 +148,19 @@ class Registry:
 
     def request(self, method: str, path: str, *, scope: str, headers: dict[str, str] | None = None,
                 **kwargs: Any) -> httpx.Response:
-        url = path if path.startswith("http") else self._base() + path
+        base = self._base()
+        url = path if path.startswith("http") else base + path
         sent = dict(headers or {})
-        if scope in self._token:
+        # Credentials go to the registry's own origin only: an upload Location may point at
+        # another host (storage, a CDN) or at plain HTTP.
+        own = httpx.URL(url).copy_with(path="/", query=None) == httpx.URL(base + "/")
+        if own and scope in self._token:
             sent["Authorization"] = f"Bearer {self._token[scope]}"
-        else:
+        elif own:
             sent.update(self._basic_header)
         try:
             response = self._send(method, url, sent, kwargs)
-            if response.status_code == 401:
+            if response.status_code == 401 and own:
                 sent.update(self._authorise(response, scope))
                 response = self._send(method, url, sent, kwargs)
                 if response.status_code == 401:

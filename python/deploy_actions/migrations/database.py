@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -23,9 +23,35 @@ def redact(url: str) -> str:
     return url
 
 
+# Connection parameters that, given in the query, win over the URL's own parts in both
+# libpq (psycopg) and SQLAlchemy: `…/postgres?dbname=production` connects to production.
+# A throwaway database URL must mean the throwaway database, so these are refused.
+_OVERRIDING = {"dbname", "host", "hostaddr", "port", "service", "servicefile", "user"}
+
+
+def check_url(url: str, input_name: str) -> str:
+    """A postgresql:// URL whose database and server are named by its own parts only."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as exc:
+        raise UsageError(f"is not a usable URL ({exc})", input=input_name) from None
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise UsageError("expected a postgresql:// URL", input=input_name)
+    overriding = sorted({key for key, _ in query} & _OVERRIDING)
+    if overriding:
+        raise UsageError(f"the query parameter {', '.join(overriding)} would override the URL's own server or "
+                         "database (the throwaway database could become a real one): put the server in the host "
+                         "part (a socket folder percent-encoded, e.g. postgresql://user@%2Fvar%2Frun%2Fpostgresql/"
+                         ") and leave the database to the path", input=input_name)
+    return url
+
+
 def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    """The same server and options, database `name`: rebuilt from the parsed parts."""
+    parts = urlsplit(check_url(url, "database-url"))
+    return urlunsplit(parts._replace(path="/" + quote(name, safe=""), fragment=""))
 
 
 def _where(url: str) -> str:
@@ -64,7 +90,13 @@ def throwaway(url: str, input_name: str = "database-url") -> Iterator[str]:
             raise CheckFailed(f"user {user!r} may not create databases on {_where(url)}: grant it "
                               f"(ALTER ROLE {user} CREATEDB) or point database-url at a server where it may") from None
     try:
-        yield with_database(url, name)
+        target = with_database(url, name)
+        with connect(target, input_name) as conn:  # the URL alembic gets must reach the throwaway itself
+            reached = conn.execute("SELECT current_database()").fetchone()[0]
+        if reached != name:
+            raise CheckFailed(f"the throwaway database URL reached database {reached!r}, not {name!r}: refused "
+                              "before alembic ran")
+        yield target
     finally:
         with connect(url, input_name) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx itself becomes the answer
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+class _SameOriginSecrets(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but the caller's own headers (tokens, cookies: secrets) go only to
+    the origin they were given for — not to another host or port, and not from HTTPS to HTTP."""
+
+    def __init__(self, secret_headers: set[str]):
+        self.secret_headers = {name.lower() for name in secret_headers}
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != _origin(req.full_url):
+            for name in list(new.headers):
+                if name.lower() in self.secret_headers | {"authorization", "cookie", "proxy-authorization"}:
+                    del new.headers[name]
+        return new
+
+
 def classify(exc: BaseException) -> tuple[str, str]:
     """Map a transport exception to (kind, short message)."""
     wrapped = isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError)
@@ -77,6 +99,26 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return CONNECTION, text
 
 
+class _Trickle(Exception):
+    """A body still arriving at the deadline (each read within the socket timeout)."""
+
+
+def _read_until(resp: Any, deadline: float) -> bytes:
+    """The body, at most MAX_BODY bytes, read by chunks so that a server trickling it in
+    cannot hold the check past its deadline (the socket timeout is per read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_BODY:
+        if time.monotonic() > deadline:
+            raise _Trickle
+        chunk = resp.read1(min(65536, MAX_BODY - size)) if hasattr(resp, "read1") else resp.read(MAX_BODY - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 class Client:
     def __init__(self, *, headers: dict[str, str] | None = None, verify: bool = True,
                  ca_bundle: str | None = None, follow_redirects: bool = True):
@@ -86,8 +128,7 @@ class Client:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         handlers: list[Any] = [urllib.request.HTTPSHandler(context=context)]
-        if not follow_redirects:
-            handlers.append(_NoRedirect())
+        handlers.append(_SameOriginSecrets(set(headers or {})) if follow_redirects else _NoRedirect())
         self._opener = urllib.request.build_opener(*handlers)
 
     def request(self, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
@@ -101,17 +142,21 @@ class Client:
         start = time.monotonic()
         answer = Response(url=url)
         try:
-            with self._opener.open(request, timeout=max(timeout, 0.001)) as resp:
-                answer.status = resp.status
-                answer.headers = dict(resp.headers.items())
-                answer.body = resp.read(MAX_BODY)
-        except urllib.error.HTTPError as exc:  # an HTTP answer, just not 2xx
-            answer.status = exc.code
-            answer.headers = dict(exc.headers.items()) if exc.headers else {}
             try:
-                answer.body = exc.read(MAX_BODY)
-            except Exception:  # noqa: BLE001 - the status is what matters
-                answer.body = b""
+                with self._opener.open(request, timeout=max(timeout, 0.001)) as resp:
+                    answer.status = resp.status
+                    answer.headers = dict(resp.headers.items())
+                    answer.body = _read_until(resp, start + timeout)
+            except urllib.error.HTTPError as exc:  # an HTTP answer, just not 2xx
+                answer.status = exc.code
+                answer.headers = dict(exc.headers.items()) if exc.headers else {}
+                try:
+                    answer.body = _read_until(exc, start + timeout)
+                except (OSError, http.client.HTTPException):  # the status is what matters
+                    answer.body = b""
+        except _Trickle:
+            answer.status, answer.failure = None, TIMEOUT
+            answer.error = "the answer was still arriving when the request timeout ran out"
         except (OSError, http.client.HTTPException, ValueError) as exc:
             answer.failure, answer.error = classify(exc)
         answer.seconds = time.monotonic() - start

@@ -79,9 +79,6 @@ def parse(text: str, file: str) -> list[Call]:
 
 
 def load(path: str) -> list[Call]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read the smoke spec {path!r}: {exc.strerror}", input=INPUT) from None
-    return parse(text, path)
+    from deploy_actions import inputfiles
+
+    return parse(inputfiles.read_text(path, INPUT, what="smoke spec"), path)

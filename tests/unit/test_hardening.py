@@ -1,0 +1,148 @@
+"""The security review's findings on pure logic: each test failed before its fix."""
+
+import io
+import os
+
+import httpx
+import pytest
+
+from deploy_actions import inputfiles, yamlpos
+from deploy_actions.cli import main
+from deploy_actions.console import Reporter
+from deploy_actions.errors import UsageError
+from deploy_actions.images.reference import parse_ref
+from deploy_actions.images.registry import Registry
+from deploy_actions.migrations.database import check_url, with_database
+
+
+# -- alembic-preflight's throwaway database -------------------------------------------------
+@pytest.mark.parametrize("url", [
+    "postgresql://u:p@127.0.0.1/postgres?dbname=production",
+    "postgresql://u:p@127.0.0.1/postgres?sslmode=disable&host=10.0.0.9",
+    "postgresql://u:p@127.0.0.1/postgres?service=prod",
+    "postgresql://u:p@127.0.0.1/postgres?port=6432",
+])
+def test_query_parameters_that_override_the_database_are_refused(url):
+    with pytest.raises(UsageError, match="database-url: the query parameter") as caught:
+        check_url(url, "database-url")
+    assert ":p@" not in str(caught.value)
+
+
+def test_the_throwaway_url_is_rebuilt_from_parts():
+    url = "postgresql+psycopg://u:p%40ss@127.0.0.1:5433/app?sslmode=require#frag"
+    assert with_database(url, "preflight_ab12") == \
+        "postgresql+psycopg://u:p%40ss@127.0.0.1:5433/preflight_ab12?sslmode=require"
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("postgresql://u:secret-pw@127.0.0.1:99999/db", "database-url: is not a usable URL"),
+    ("mysql://u:secret-pw@127.0.0.1/db", "database-url: expected a postgresql:// URL"),
+])
+def test_bad_database_urls_are_usage_errors_without_the_password(url, expected, gha_env, capsys):
+    code = main(["alembic-preflight", "--database-url", url], env=gha_env)
+    out = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("::add-mask::"))
+    assert code == 2 and expected in out and "secret-pw" not in out
+
+
+# -- usage errors never echo values -----------------------------------------------------------
+def test_an_unknown_flag_is_named_without_its_value(gha_env, capsys):
+    code = main(["smoke-ready", "--url", "http://127.0.0.1:1", "--secrets", "token=hunter2-secret",
+                 "--tokn=other-secret"], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 2 and "--secrets" in out and "--tokn" in out
+    assert "hunter2" not in out and "other-secret" not in out
+
+
+@pytest.mark.parametrize("url", ["http://user:pa55word@127.0.0.1:8000", "http://127.0.0.1:8000/\n/x",
+                                 "http://127.0.0.1:80\t00"])
+def test_smoke_urls_with_credentials_or_control_characters_are_refused(url, gha_env, capsys):
+    code = main(["smoke-ready", "--url", url], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 2 and "url: expected a URL without" in out and "pa55word" not in out
+
+
+def test_control_characters_in_a_path_are_refused(gha_env, capsys):
+    code = main(["smoke-ready", "--url", "http://127.0.0.1:1", "--ready-path", "/ready\x00x"], env=gha_env)
+    assert code == 2 and "ready-path: expected a path" in capsys.readouterr().out
+
+
+# -- files named in inputs ---------------------------------------------------------------------
+def test_input_files_must_be_small_regular_utf8_files(tmp_path):
+    for path, expected in [("/dev/zero", "not a regular file"), (str(tmp_path), "not a regular file"),
+                           (str(tmp_path / "missing"), "cannot read")]:
+        with pytest.raises(UsageError, match=expected):
+            inputfiles.read_text(path, "spec")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="not a regular file"):
+        inputfiles.read_text(fifo, "spec")  # no writer: a blocking open would hang here
+    big = tmp_path / "big.yml"
+    big.write_bytes(b"#" * (inputfiles.LIMIT + 1))
+    with pytest.raises(UsageError, match="at most"):
+        inputfiles.read_text(big, "spec")
+    binary = tmp_path / "bin.yml"
+    binary.write_bytes(b"calls:\xff\xfe")
+    with pytest.raises(UsageError, match="not UTF-8 text"):
+        inputfiles.read_text(binary, "spec")
+
+
+def test_yaml_aliases_are_refused_before_expansion():
+    bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    assert len(bomb) < 600
+    with pytest.raises(UsageError, match=r"spec\.yml:2: YAML aliases"):
+        yamlpos.load(bomb, "spec.yml", "spec", "smoke-spec.schema.json", what="smoke spec")
+
+
+def test_a_private_key_given_as_a_spec_is_not_printed_back():
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" * 8 + \
+        "\n-----END OPENSSH PRIVATE KEY-----\n"
+    with pytest.raises(UsageError) as caught:
+        yamlpos.load(key, "id_ed25519", "spec", "smoke-spec.schema.json", what="smoke spec")
+    assert "b3BlbnNzaC1rZXkt" not in str(caught.value) and "a string of" in str(caught.value)
+
+
+# -- the registry -------------------------------------------------------------------------------
+def test_credentials_stay_with_the_registry_origin():
+    seen = []
+
+    def handler(request):
+        seen.append((str(request.url), request.headers.get("Authorization")))
+        if request.url.host == "storage.example":
+            return httpx.Response(201)
+        if "Authorization" not in request.headers:
+            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+        if request.method == "POST":
+            return httpx.Response(202, headers={"Location": "http://storage.example/upload/1"})
+        return httpx.Response(200, content=b"blob")
+
+    with Registry("reg.example", username="u", password="p", transport=httpx.MockTransport(handler)) as reg:
+        reg.copy_blob("org/app", "sha256:" + "a" * 64, "org/src")
+    upload = [auth for url, auth in seen if url.startswith("http://storage.example/")]
+    assert upload == [None]
+    assert any(auth and auth.startswith("Basic ") for url, auth in seen if "reg.example" in url)
+
+
+@pytest.mark.parametrize("text", ["reg..example/app", "-reg.example/app", "reg.example:99999/app",
+                                  "reg_example.com/app"])
+def test_registry_hosts_are_validated(text):
+    with pytest.raises(UsageError, match="is not a registry host"):
+        parse_ref(text, "image")
+
+
+def test_ipv6_and_ports_are_registry_hosts():
+    assert parse_ref("[::1]:5000/app:v1", "image").registry == "[::1]:5000"
+    assert parse_ref("localhost:5000/app", "image").registry == "localhost:5000"
+
+
+# -- foreign output -----------------------------------------------------------------------------
+def test_foreign_output_cannot_issue_workflow_commands():
+    out = io.StringIO()
+    reporter = Reporter(stream=out, env={"GITHUB_ACTIONS": "true"})
+    reporter.foreign("::set-output name=x::1\n::add-mask::y")
+    lines = out.getvalue().splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert len(token) == 32 and lines[1:] == ["::set-output name=x::1", "::add-mask::y", f"::{token}::"]
+    plain = io.StringIO()
+    Reporter(stream=plain, env={}).foreign("line\n")
+    assert plain.getvalue() == "line\n"
