@@ -40,7 +40,7 @@ def deploy(services: dict, target: Target, tag: str, parallel: int) -> float:
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(),
                            "--deploy-path", target.path, "--image-tag", tag, "--max-parallel", str(parallel),
-                           "--ready-url", f"http://{{host}}:{target.port}/ready"],
+                           "--strategy", "recreate", "--ready-url", f"http://{{host}}:{target.port}/ready"],
                           env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-3000:])

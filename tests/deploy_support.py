@@ -11,7 +11,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from conftest import free_port
+from conftest import free_port, read_outputs
+from deploy_actions.cli import main
 
 START = """#!/bin/sh
 # v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s.
@@ -22,7 +23,22 @@ trap 'kill $!; exit 0' TERM INT  # stop promptly, as a service should (PID 1 ign
 wait
 """
 IMAGES = {"v1.0.0": {"ready": True}, "v1.1.0": {"ready": True}, "v1.2.0": {"ready": False, "ready-later": True},
-          "v2.0.0-rc.1": {"ready": False}, "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"}}
+          "v2.0.0-rc.1": {"ready": False}, "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"},
+          "v4.0.0-rc.1": {"ready": True, "proxy-fails": True}}
+# CGI endpoints of every tag: /cgi-bin/slow answers after 2 s; /cgi-bin/check answers 500
+# when reached through a proxy (X-Forwarded-For) in a tag marked proxy-fails — a release
+# that passes on its own and fails only once users reach it.
+SLOW = """#!/bin/sh
+sleep 2
+printf 'Content-Type: text/plain\r\n\r\nslow %s' "$(cat /www/version)"
+"""
+CHECK = """#!/bin/sh
+if [ -f /www/proxy-fails ] && [ -n "$HTTP_X_FORWARDED_FOR" ]; then
+  printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nbroken behind a proxy'
+else
+  printf 'Content-Type: text/plain\r\n\r\nok'
+fi
+"""
 COMPOSE = """services:
   web:
     image: {repo}:${{IMAGE_TAG}}
@@ -31,6 +47,8 @@ COMPOSE = """services:
       BIND: ${{DEPLOY_HOST_ADDR}}:${{WEB_PORT}}
       HOST_ADDR: ${{DEPLOY_HOST_ADDR}}
 """
+# The same service for blue-green: each copy listens on the port the deploy gives it.
+COMPOSE_BLUE_GREEN = COMPOSE.replace("${{WEB_PORT}}", "${{APP_PORT}}")
 
 
 def build_web_images(services, tmp_path_factory) -> str:
@@ -50,6 +68,12 @@ def build_web_images(services, tmp_path_factory) -> str:
             (ctx / "www" / "ready-later").write_text("")
         if spec.get("fail-on"):
             (ctx / "www" / "fail-on").write_text(spec["fail-on"])
+        if spec.get("proxy-fails"):
+            (ctx / "www" / "proxy-fails").write_text("")
+        (ctx / "www" / "cgi-bin").mkdir()
+        for name, text in (("slow", SLOW), ("check", CHECK)):
+            (ctx / "www" / "cgi-bin" / name).write_text(text)
+            (ctx / "www" / "cgi-bin" / name).chmod(0o755)
         (ctx / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
                                         'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
                                         'COPY www /www\nCOPY start /start\nCMD ["/start"]\n')
@@ -61,17 +85,18 @@ def build_web_images(services, tmp_path_factory) -> str:
 class Target:
     """One deploy folder on every host, like /opt/backend on real servers."""
 
-    def __init__(self, services, repo, addrs=None):
+    def __init__(self, services, repo, addrs=None, compose=COMPOSE):
         self.services = services
         self.name = f"t-{uuid.uuid4().hex[:8]}"
         self.path = f"{services['DA_SSH_DEPLOY_ROOT']}/{self.name}"
         self.port = free_port()
+        self.upstream_ports = (free_port(), free_port())
         dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
         self.addrs = addrs or services["DA_SSH_HOSTS"].split(",")[:2]
         self.dirs = {addr: Path(dirs[addr]) / self.name for addr in self.addrs}
         for folder in self.dirs.values():
             folder.mkdir()
-            (folder / "compose.yml").write_text(COMPOSE.format(repo=repo))
+            (folder / "compose.yml").write_text(compose.format(repo=repo))
             (folder / ".env").write_text(f"# written by hand\nWEB_PORT={self.port}\nIMAGE_TAG=none\n")
             shutil.chown(folder, services["DA_SSH_USER"], services["DA_SSH_USER"])
             for child in folder.iterdir():
@@ -97,6 +122,28 @@ class Target:
 
     def down(self):
         compose_down(self.services, self.name, self.addrs)
+        blue_green_down(self.addrs)
+
+    def blue_green_args(self, *extra: str) -> list[str]:
+        """ssh-compose-deploy inputs for blue-green on the test hosts: the proxy serves users on
+        {host}:port (the port the recreate tests' service uses), the copies on two other ports."""
+        return ["--strategy", "blue-green", "--proxy-listen", f"{{host}}:{self.port}",
+                "--upstream-host", "{host}", "--upstream-ports", ",".join(map(str, self.upstream_ports)),
+                "--proxy-image", self.services["DA_PROXY_IMAGE"], "--drain-timeout", "10s", *extra]
+
+
+def blue_green_down(addrs) -> None:
+    """Remove the blue and green copies and the proxy (and its config volume) of each test
+    host (named after the host's Compose project, host-127-0-0-2, …)."""
+    for addr in addrs:
+        base = f"host-{addr.replace('.', '-')}"
+        ids = []
+        for project in ("blue", "green"):
+            ids += subprocess.run(["docker", "ps", "-aq", "--filter",
+                                   f"label=com.docker.compose.project={base}-{project}"],
+                                  capture_output=True, text=True).stdout.split()
+        subprocess.run(["docker", "rm", "-f", *sorted(set(ids)), f"{base}-proxy"], capture_output=True)
+        subprocess.run(["docker", "volume", "rm", "-f", f"{base}-proxy-config"], capture_output=True)
 
 
 def compose_down(services, name: str, addrs) -> None:
@@ -161,3 +208,91 @@ class ArgvSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class LoadClient:
+    """Users: requests to `url` at about `rate` a second from a few threads, each answer
+    recorded (time, HTTP status or the error, body). Bounded: it stops by itself after
+    `limit` seconds. Loopback only."""
+
+    def __init__(self, url: str, rate: float = 120, threads: int = 4, limit: float = 120):
+        self.url, self.rate, self.threads, self.limit = url, rate, threads, limit
+        self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
+        self.latencies: list[tuple[float, float]] = []  # (started, seconds)
+
+    def _worker(self, stop, offset: float) -> None:
+        import http.client
+        import time
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        period = self.threads / self.rate
+        nxt = time.monotonic() + offset
+        end = time.monotonic() + self.limit
+        while not stop.is_set() and time.monotonic() < end:
+            started = time.monotonic()
+            try:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+                conn.request("GET", parts.path or "/")
+                resp = conn.getresponse()
+                answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))
+                conn.close()
+            except OSError as exc:
+                answer = (started, type(exc).__name__, "")
+            self.answers.append(answer)
+            self.latencies.append((started, time.monotonic() - started))
+            nxt += period
+            stop.wait(max(0.0, nxt - time.monotonic()))
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._worker, args=(self._stop, i / self.rate), daemon=True)
+                         for i in range(self.threads)]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    @property
+    def failed(self) -> list:
+        return [a for a in self.answers if a[1] != 200]
+
+    def bodies(self) -> list[str]:
+        """The bodies in the order the requests started, consecutive repeats collapsed."""
+        seen: list[str] = []
+        for _, _, body in sorted(self.answers):
+            if not seen or seen[-1] != body:
+                seen.append(body)
+        return seen
+
+    def seconds(self) -> float:
+        return max(a[0] for a in self.answers) - min(a[0] for a in self.answers) if self.answers else 0.0
+
+
+def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, known_hosts=None):
+    services = target.services
+    run_env = {**gha_env, "INPUT_SSH_KEY": key if key is not None else Path(services["DA_SSH_KEY"]).read_text(),
+               **(env or {})}
+    known = known_hosts if known_hosts is not None else Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()
+    # Recreate unless the test says otherwise (a later --strategy wins).
+    argv = ["ssh-compose-deploy", "--strategy", "recreate", "--hosts", hosts or target.hosts(),
+            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag", "--known-hosts", known,
+            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-timeout", "8s", *args]
+    if known == "":
+        argv.remove("--known-hosts")
+        argv.remove("")
+    code = main(argv, env=run_env)
+    out = capsys.readouterr().out
+    outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
+    Path(gha_env["GITHUB_OUTPUT"]).unlink(missing_ok=True)
+    return code, out, outputs
+
+
+def states(outputs):
+    return {h["host"].split("@")[1].split(":")[0]: h["state"] for h in json.loads(outputs["hosts"])}

@@ -32,6 +32,7 @@ jobs:
           known-hosts: ${{{{ vars.DEPLOY_KNOWN_HOSTS }}}}
           deploy-path: {path}
           image-tag: ${{{{ inputs.image_tag }}}}
+          strategy: recreate
           ready-url: http://{{host}}:{port}/ready
           ready-timeout: 3s
       - env:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT, free_port
 from deploy_actions.images.registry import Registry
-from deploy_support import compose_down, local_run
+from deploy_support import LoadClient, blue_green_down, compose_down, local_run
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -70,6 +70,7 @@ class Pipeline:
 
     def down(self):
         compose_down(self.services, self.name, self.hosts)
+        blue_green_down(self.hosts)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def _listening(pipeline: Pipeline, index: int) -> bool:
         return False
 
 
-def test_a_release_that_is_never_ready_on_stage_is_rolled_back(pipeline):
+def test_a_release_that_is_never_ready_on_stage_never_serves(pipeline):
     # v0.1.1 reads its database URL from a new variable. Its release workflow sets it, so
     # the release checks pass; stage's .env does not: configuration is the only difference.
     app = pipeline.repo / "app" / "notes.py"
@@ -131,11 +132,17 @@ def test_a_release_that_is_never_ready_on_stage_is_rolled_back(pipeline):
     code, _, log = pipeline.run("release-images.yml", "--tag", "v0.1.1")
     assert code == 0, log[-5000:]
 
-    code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.1", vars_file="stage.vars")
+    # Users polling stage all through the deploy: blue-green gates v0.1.1 on its own /ready,
+    # so not one request fails and none reaches it.
+    with LoadClient(f"http://{pipeline.hosts[0]}:{pipeline.port}/version", rate=50, threads=2) as users:
+        code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.1",
+                                         vars_file="stage.vars")
     assert code == 1
     assert result["jobs"] == {"deploy-stage/deploy": "failed"}
     assert "NOTES_DATABASE_URL is not set" in log  # the /ready reason reaches the log
-    assert "rolled-back" in log and "::error title=ssh-compose-deploy failed::" in log
+    assert "rejected" in log and "::error title=ssh-compose-deploy failed::" in log
+    assert len(users.answers) > 50 and users.failed == []
+    assert {json.loads(body)["version"] for _, _, body in users.answers} == {"v0.1.0"}
     assert pipeline.get(pipeline.hosts[0], "/version") == (200, {"version": "v0.1.0"})
     assert pipeline.get(pipeline.hosts[0], "/ready")[0] == 200
 

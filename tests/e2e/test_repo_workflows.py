@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, commit_all, free_port
-from deploy_support import compose_down, local_run
+from deploy_support import blue_green_down, compose_down, local_run
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -83,7 +83,9 @@ jobs:
     uses: org/deploy-actions/.github/workflows/deploy.yml@v1
     with: {image_tag: "${{ inputs.image_tag }}", environment: stage, hosts: "${{ vars.DEPLOY_HOSTS }}",
            known-hosts: "${{ vars.DEPLOY_KNOWN_HOSTS }}", deploy-path: "${{ vars.DEPLOY_PATH }}",
-           ready-url: "${{ vars.READY_URL }}", smoke-spec: smoke.yml,
+           ready-url: "${{ vars.READY_URL }}", smoke-spec: smoke.yml, proxy-listen: "${{ vars.PROXY_LISTEN }}",
+           upstream-host: "${{ vars.UPSTREAM_HOST }}", upstream-ports: "${{ vars.UPSTREAM_PORTS }}",
+           proxy-image: "${{ vars.PROXY_IMAGE }}",
            migrate-command: docker compose run --rm --no-deps notes alembic upgrade head}
     secrets: {ssh-key: "${{ secrets.DEPLOY_SSH_KEY }}"}
   report:
@@ -129,3 +131,4 @@ def test_reusable_workflows_release_and_deploy_a_service(library, services, tmp_
             assert json.loads(resp.read()) == {"version": "v0.3.0"}
     finally:
         compose_down(services, name, services["DA_SSH_HOSTS"].split(",")[:1])
+        blue_green_down(services["DA_SSH_HOSTS"].split(",")[:1])

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_outputs
+from conftest import ROOT
 from deploy_actions.cli import main
-from deploy_support import ArgvSampler, Target
+from deploy_support import ArgvSampler, Target, deploy, states
 
 pytestmark = pytest.mark.services
 
@@ -23,28 +23,6 @@ def target(services, web_repo):
     made = Target(services, web_repo)
     yield made
     made.down()
-
-
-def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, known_hosts=None):
-    services = target.services
-    run_env = {**gha_env, "INPUT_SSH_KEY": key if key is not None else Path(services["DA_SSH_KEY"]).read_text(),
-               **(env or {})}
-    known = known_hosts if known_hosts is not None else Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()
-    argv = ["ssh-compose-deploy", "--hosts", hosts or target.hosts(), "--deploy-path", target.path,
-            "--image-tag", tag, "--require-release-tag", "--known-hosts", known,
-            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-timeout", "8s", *args]
-    if known == "":
-        argv.remove("--known-hosts")
-        argv.remove("")
-    code = main(argv, env=run_env)
-    out = capsys.readouterr().out
-    outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
-    Path(gha_env["GITHUB_OUTPUT"]).unlink(missing_ok=True)
-    return code, out, outputs
-
-
-def states(outputs):
-    return {h["host"].split("@")[1].split(":")[0]: h["state"] for h in json.loads(outputs["hosts"])}
 
 
 def test_happy_path_on_one_host(target, gha_env, capsys):
@@ -159,7 +137,7 @@ def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(target.services["DA_SSH_KEY"]).read_text())
     argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts("127.0.0.2"),
-            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag",
+            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag", "--strategy", "recreate",
             "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
             "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-from", "host", *timeout_args, *args]
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -208,7 +186,7 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0")
     assert code == 0, out
     deployed = {h["host"]: h["digests"]["web"] for h in json.loads(outputs["hosts"])}
-    code = main(["--json", "deploy-status", "--hosts", target.hosts(), "--deploy-path", target.path,
+    code = main(["--json", "deploy-status", "--strategy", "recreate", "--hosts", target.hosts(), "--deploy-path", target.path,
                  "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text()],
                 env={"INPUT_SSH_KEY": Path(target.services["DA_SSH_KEY"]).read_text(), "PATH": os.environ["PATH"]})
     doc = json.loads(capsys.readouterr().out)

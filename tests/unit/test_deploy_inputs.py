@@ -12,7 +12,7 @@ from deploy_actions.deploy.ssh import REMOTE_COMMAND, remote_script
 
 KNOWN = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--image-tag": "v1.0.0",
-        "--known-hosts": KNOWN}
+        "--known-hosts": KNOWN, "--ready-url": "http://{host}:8080/ready"}
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -38,6 +38,17 @@ BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--imag
     ({"--env": "IMAGE_TAG=v9.9.9"}, "env: IMAGE_TAG is the tag variable"),
     ({"--ready-url": "http://u:secret-pw@127.0.0.1:8000/ready"}, "ready-url: expected a URL without user:password@"),
     ({"--ready-url": "http://127.0.0.1:8000/ready\nhttp://x"}, "ready-url: expected a URL without spaces or control"),
+    ({"--strategy": "rolling"}, "strategy: expected blue-green or recreate, got 'rolling'"),
+    ({"--ready-url": ""}, "ready-url: is required with strategy: blue-green"),
+    ({"--proxy-listen": "80"}, "proxy-listen: expected [address]:port"),
+    ({"--proxy-listen": ":99999"}, "proxy-listen: expected [address]:port"),
+    ({"--upstream-ports": "8001"}, "upstream-ports: expected two ports"),
+    ({"--upstream-ports": "8001,8001"}, "upstream-ports: the blue port, the green port and the proxy's port"),
+    ({"--upstream-ports": "8001,8080", "--proxy-listen": ":8080"}, "upstream-ports: the blue port, the green"),
+    ({"--port-variable": "IMAGE_TAG"}, "port-variable: expected a variable name other than tag-variable"),
+    ({"--upstream-host": "a;b"}, "upstream-host: expected an address"),
+    ({"--proxy-image": "Caddy $(x)"}, "proxy-image: expected an image reference"),
+    ({"--drain-timeout": "soon"}, "drain-timeout: expected a duration"),
 ])
 def test_bad_input(gha_env, capsys, change, expected):
     args = {**BASE, **change}

@@ -115,3 +115,64 @@ def test_parallel_rollout_runs_hosts_concurrently():
 
     outcome = Rollout(plan(H1, H2, H3, max_parallel=3), run).run()
     assert outcome.failure is None
+
+
+# -- blue-green ---------------------------------------------------------------------------
+def bg_plan(*hosts, **kw):
+    return plan(*hosts, blue_green=True, **kw)
+
+
+class FakeBlueGreen(FakeHosts):
+    def __call__(self, host, params, timeout):
+        answer = super().__call__(host, params, timeout)
+        if answer.ok and params["ACTION"] == "stage":
+            answer.fields.update(colour="green", port="8002")
+        return answer
+
+
+def test_blue_green_phases_gate_before_switch_and_finish_everywhere_last():
+    fake, gated = FakeBlueGreen(), []
+    outcome = Rollout(bg_plan(H1, H2, migrate=True), fake, check=lambda h: (True, ""),
+                      gate=lambda h, port: (gated.append((str(h.host), port, len(fake.calls))) or (True, ""))).run()
+    assert outcome.failure is None
+    per_host = [a for h, a, _ in fake.calls if h == "10.0.0.1"]
+    assert per_host == ["prepare", "migrate", "stage", "switch", "finish"]
+    # the gate ran after the stage and before the switch of that host
+    assert gated[0][:2] == ("10.0.0.1", 8002) and fake.calls[gated[0][2] - 1][1] == "stage"
+    actions = [a for _, a, _ in fake.calls]
+    assert min(i for i, a in enumerate(actions) if a == "finish") > max(i for i, a in enumerate(actions)
+                                                                          if a == "switch")
+
+
+def test_blue_green_gate_failure_discards_the_copy_and_switches_nothing():
+    fake = FakeBlueGreen()
+    outcome = Rollout(bg_plan(H1, H2), fake, check=lambda h: (True, ""),
+                      gate=lambda h, port: (False, "/ready answered 503")).run()
+    assert "failed at gate" in outcome.failure and "503" in outcome.failure
+    assert [a for _, a, _ in fake.calls] == ["prepare", "prepare", "stage", "discard"]
+    assert [s.state for s in outcome.hosts] == ["rejected", "not-switched"]
+    assert not outcome.rolled_back
+
+
+def test_blue_green_later_host_failing_switches_the_first_back():
+    fake = FakeBlueGreen()
+    outcome = Rollout(bg_plan(H1, H2), fake, check=lambda h: (True, ""),
+                      gate=lambda h, port: (h != H2, "not ready")).run()
+    assert [s.state for s in outcome.hosts] == ["rolled-back", "rejected"]
+    assert ("10.0.0.1", "switchback", "v1.0.0") in fake.calls
+    assert "finish" not in {a for _, a, _ in fake.calls}
+
+
+def test_blue_green_public_check_failing_switches_back():
+    fake = FakeBlueGreen()
+    checks = iter([(False, "smoke call failed"), (True, "")])  # the new tag fails, the old one passes again
+    outcome = Rollout(bg_plan(H1), fake, check=lambda h: next(checks), gate=lambda h, port: (True, "")).run()
+    assert outcome.hosts[0].state == "rolled-back" and outcome.hosts[0].step == "ready"
+    assert "through the proxy: smoke call failed" in outcome.failure
+    assert [a for _, a, _ in fake.calls] == ["prepare", "stage", "switch", "switchback"]
+
+
+def test_blue_green_bad_compose_file_is_a_usage_failure():
+    fake = FakeBlueGreen(fail={(H1, "prepare"): {"ok": "false", "step": "config"}})
+    outcome = Rollout(bg_plan(H1), fake).run()
+    assert outcome.usage and "nothing was switched" in outcome.failure

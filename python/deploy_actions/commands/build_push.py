@@ -152,8 +152,8 @@ def secrets(inputs: Inputs) -> list[str]:
 
 
 def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
-    from deploy_actions.commands import smoke_ready
     from deploy_actions.images import engine
+    from deploy_actions.smoke.verify import Readiness, verify
 
     if inputs.test_command:
         with reporter.group(f"test command in the image: {inputs.test_command}"):
@@ -167,11 +167,9 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
         _port_is_free(inputs.ready_url)
         booted = engine.boot(client, image_id, inputs.run_env)
         try:
-            smoke = smoke_ready.Inputs(url=inputs.ready_url, ready_path="/ready", health_path="/health",
-                                       expected_status=(200,), timeout=inputs.ready_timeout, request_timeout=10,
-                                       interval=0.1, max_interval=0.2, calls=inputs.smoke_calls,
-                                       spec_path=inputs.smoke_spec)
-            verdict = smoke_ready.verify(smoke, reporter)
+            smoke = Readiness(url=inputs.ready_url, health_path="/health", timeout=inputs.ready_timeout,
+                              calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
+            verdict = verify(smoke, reporter)
             if not verdict.ok:
                 logs = booted.logs()
                 if logs.strip():

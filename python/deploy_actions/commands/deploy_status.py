@@ -15,7 +15,8 @@ from deploy_actions.options import Command
 
 SHARED = ("hosts", "ssh-key", "ssh-key-passphrase", "known-hosts", "host-key-fingerprint",
           "insecure-skip-host-key-check", "jump-host", "deploy-path", "tag-variable", "env-file", "compose-files",
-          "project-name", "services", "connect-timeout", "command-timeout")
+          "project-name", "services", "connect-timeout", "command-timeout", "strategy", "upstream-ports",
+          "port-variable")
 OPTIONS = tuple(o for o in deploy.OPTIONS if o.name in SHARED)
 HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
 
@@ -28,13 +29,19 @@ class Inputs:
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     filled = {o.name: o.default for o in deploy.OPTIONS} | dict(raw)
     filled["image-tag"], filled["require-release-tag"] = "status", "false"
-    return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ))
+    return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ, status=True))
 
 
 def parse_status(out: str) -> dict:
-    running, history, section = [], [], None
+    running, history, section, copies = [], [], None, {}
     for line in out.splitlines():
-        if line in ("@@running", "@@history"):
+        if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 proxy=true
+            fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+            for role in ("live", "standby"):
+                colour, _, tag = fields.get(role, "").partition(":")
+                copies[role] = {"colour": colour, "tag": tag} if colour else None
+            copies["proxy_running"] = fields.get("proxy") == "true"
+        elif line in ("@@running", "@@history"):
             section = line[2:]
         elif line.startswith("@@result"):
             section = None
@@ -43,7 +50,11 @@ def parse_status(out: str) -> dict:
             running.append({"service": service, "image": ref, "image_id": image})
         elif section == "history" and line.strip():
             history.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
-    return {"running": running, "history": history}
+    return {"running": running, "history": history, **({"blue_green": copies} if copies else {})}
+
+
+def _copy(copy: dict | None) -> str:
+    return f"{copy['colour']} ({copy['tag']})" if copy else "none"
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
@@ -66,6 +77,11 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             hosts.append(entry)
     for entry in hosts:
         with reporter.group(f"{entry['host']}: {entry['tag'] or '(no tag)'}"):
+            copies = entry.get("blue_green")
+            if copies:
+                live, standby = copies.get("live"), copies.get("standby")
+                reporter.info(f"  live copy: {_copy(live)}; standby: {_copy(standby)}; proxy "
+                              f"{'running' if copies['proxy_running'] else 'NOT running'}")
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")
             for row in entry["history"][-5:]:

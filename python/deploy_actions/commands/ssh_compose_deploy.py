@@ -8,14 +8,14 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from deploy_actions.images.reference import TAG
 from deploy_actions.images.tags import is_release
 from deploy_actions.options import Command, Option
@@ -43,6 +43,20 @@ OPTIONS = (
            "for production).", default="false", switch=True),
     Option("jump-host", "Bastion to connect through, `user@host[:port]`; checked with the same key and known-hosts."),
     Option("deploy-path", "Folder on the hosts holding the compose file and .env, e.g. /opt/backend.", required=True),
+    Option("strategy", "`blue-green`: start the new release beside the live one, gate it on /ready and the smoke "
+           "spec, then switch a proxy (Caddy) to it — no request dropped, a bad release never serves. `recreate`: "
+           "replace the containers in place (for services that cannot run two copies).", default="blue-green"),
+    Option("proxy-listen", "blue-green: where the proxy serves users, `[address]:port`; `{host}` is replaced by the "
+           "host's address.", default=":80"),
+    Option("upstream-ports", "blue-green: the two ports the blue and the green copy listen on (the compose file "
+           "uses port-variable for it).", default="8001,8002"),
+    Option("port-variable", "blue-green: variable the compose file uses for the copy's port, e.g. "
+           "`PORT: ${APP_PORT}` or `ports: [\"127.0.0.1:${APP_PORT}:8000\"]`.", default="APP_PORT"),
+    Option("upstream-host", "blue-green: address the proxy reaches the copies at (it runs on the host network); "
+           "`{host}` is replaced by the host's address.", default="127.0.0.1"),
+    Option("proxy-image", "blue-green: the Caddy image run as the proxy on each host.", default="caddy:2"),
+    Option("drain-timeout", "blue-green: how long requests in flight to the old copy may take to finish after the "
+           "switch.", default="30s"),
     Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
     Option("require-release-tag", "Refuse tags that are not vX.Y.Z[-pre].", default="true", switch=True),
     Option("tag-variable", "Variable the compose file uses for the tag (`image: …:${IMAGE_TAG}`); written to the "
@@ -91,6 +105,13 @@ class Inputs:
     insecure: bool
     jump: Host | None
     deploy_path: str
+    strategy: str
+    proxy_listen: str
+    upstream_ports: tuple[int, int]
+    port_variable: str
+    upstream_host: str
+    proxy_image: str
+    drain: float
     tag: str
     tag_variable: str
     env_file: str
@@ -114,7 +135,43 @@ class Inputs:
     actor: str
 
 
-def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+_LISTEN = re.compile(r"^(\{host\}|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$")
+_ADDRESS = re.compile(r"^(\{host\}|[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")
+STRATEGIES = ("blue-green", "recreate")
+
+
+def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
+    strategy = raw["strategy"].strip()
+    if strategy not in STRATEGIES:
+        raise UsageError(f"expected blue-green or recreate, got {strategy!r}", input="strategy")
+    listen = raw["proxy-listen"].strip()
+    match = _LISTEN.match(listen)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise UsageError(f"expected [address]:port such as :80 or {{host}}:8080, got {listen!r}", input="proxy-listen")
+    ports = parse_list(raw["upstream-ports"])
+    if len(ports) != 2:
+        raise UsageError(f"expected two ports, for the blue and the green copy (e.g. 8001,8002), got {len(ports)}",
+                         input="upstream-ports")
+    blue, green = (parse_int(p, "upstream-ports", minimum=1, maximum=65535) for p in ports)
+    if blue == green or str(blue) == match.group(2) or str(green) == match.group(2):
+        raise UsageError("the blue port, the green port and the proxy's port must all differ", input="upstream-ports")
+    port_variable = raw["port-variable"].strip()
+    if not ENV_NAME.match(port_variable) or port_variable == tag_variable:
+        raise UsageError(f"expected a variable name other than tag-variable, got {port_variable!r}",
+                         input="port-variable")
+    upstream = raw["upstream-host"].strip()
+    if not _ADDRESS.match(upstream):
+        raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
+    image = raw["proxy-image"].strip()
+    if not _IMAGE.match(image):
+        raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
+    return {"strategy": strategy, "proxy_listen": listen, "upstream_ports": (blue, green),
+            "port_variable": port_variable, "upstream_host": upstream, "proxy_image": image,
+            "drain": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0)}
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
     env = env if env is not None else os.environ
     hosts = tuple(parse_hosts(raw["hosts"]))
     insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
@@ -155,7 +212,11 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     project = raw["project-name"].strip()
     if project:
         safe_names([project], "project-name")
-    return Inputs(
+    blue_green = _blue_green(raw, tag_variable)
+    if blue_green["strategy"] == "blue-green" and not ready_url and not status:
+        raise UsageError("is required with strategy: blue-green — traffic is switched only after the new copy "
+                         "passes it (e.g. http://{host}/ready, through the proxy)", input="ready-url")
+    return Inputs(**blue_green,
         hosts=hosts, key=raw["ssh-key"], passphrase=raw["ssh-key-passphrase"], known_hosts=raw["known-hosts"],
         fingerprint=fingerprint, insecure=insecure,
         jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
@@ -206,25 +267,40 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
             "SERVICES": " ".join(inputs.services), "DEPLOY_ID": f"{inputs.tag}-{uuid.uuid4().hex[:8]}",
             "COMMIT": inputs.commit, "ACTOR": inputs.actor, "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
             "READY_URL": "", "READY_TIMEOUT": str(int(inputs.ready_timeout)), "MIGRATE_COMMAND": inputs.migrate,
-            "REASON": ""}
+            "REASON": "", "STRATEGY": inputs.strategy, "PROXY_IMAGE": inputs.proxy_image,
+            "PORTS": " ".join(map(str, inputs.upstream_ports)), "PORT_VAR": inputs.port_variable,
+            "DRAIN": str(int(inputs.drain)), "READY_PATH": _path_of(inputs.ready_url) if inputs.ready_url else ""}
 
 
-def _runner_check(inputs: Inputs, reporter: Reporter):
-    from deploy_actions.commands import smoke_ready
+def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
+    """The parameters that differ per host: addresses with `{host}` in them."""
+    extra = {"PROXY_LISTEN": host_url(inputs.proxy_listen, host), "UPSTREAM": host_url(inputs.upstream_host, host)}
+    if inputs.ready_url and inputs.ready_from == "host":
+        extra["READY_URL"] = host_url(inputs.ready_url, host)
+    return extra
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
+    """/ready (then the smoke spec) at `base(host)` + ready-url's path, from the runner."""
+    from deploy_actions.smoke.verify import Readiness, verify
 
     def check(host: Host) -> tuple[bool, str]:
-        parts = urlsplit(host_url(inputs.ready_url, host))
-        ready_path = parts.path or "/"
-        if parts.query:
-            ready_path += f"?{parts.query}"
-        smoke = smoke_ready.Inputs(url=f"{parts.scheme}://{parts.netloc}", ready_path=ready_path, health_path=None,
-                                   expected_status=(200,), timeout=inputs.ready_timeout, request_timeout=10,
-                                   interval=0.1, max_interval=0.5, calls=inputs.smoke_calls,
-                                   spec_path=inputs.smoke_spec)
-        verdict = smoke_ready.verify(smoke, reporter)
+        readiness = Readiness(url=base(host), ready_path=_path_of(inputs.ready_url), timeout=inputs.ready_timeout,
+                              calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
+        verdict = verify(readiness, reporter)
         return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
     return check
+
+
+def _public(inputs: Inputs, host: Host) -> str:
+    parts = urlsplit(host_url(inputs.ready_url, host))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
@@ -241,21 +317,30 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
                 fingerprint=inputs.fingerprint, insecure=inputs.insecure, connect_timeout=inputs.connect_timeout,
                 jump=inputs.jump) as kit:
         kit.pin(hosts)
-        check = None
+        check = gate = None
         if inputs.ready_url and inputs.ready_from == "runner":
-            check = _runner_check(inputs, reporter)
+            check = _checker(inputs, reporter, lambda host: _public(inputs, host))
 
-        def run_on(host: Host, host_params: dict, timeout: float):
-            if inputs.ready_url and inputs.ready_from == "host":
-                host_params = {**host_params, "READY_URL": host_url(inputs.ready_url, host)}
-            return kit.run(host, host_params, exports=inputs.env, timeout=timeout)
+            def gate(host: Host, port: int) -> tuple[bool, str]:
+                """The new copy itself, before any user reaches it: through a port forwarded
+                over the host's SSH connection to where the proxy will reach it."""
+                try:
+                    with kit.forward(host, host_url(inputs.upstream_host, host), port) as local:
+                        return _checker(inputs, reporter, lambda _: f"http://127.0.0.1:{local}")(host)
+                except OSError as exc:
+                    return False, f"could not reach the new copy through SSH: {exc}"
+
+        def run_on(host: Host, params: dict, timeout: float):
+            return kit.run(host, {**params, **host_params(inputs, host)}, exports=inputs.env, timeout=timeout)
 
         plan = Plan(hosts=hosts, tag=inputs.tag, params=params, migrate=bool(inputs.migrate),
+                    blue_green=inputs.strategy == "blue-green",
                     max_parallel=inputs.max_parallel, fail_fast=inputs.fail_fast,
                     command_timeout=inputs.command_timeout, deadline=started + inputs.timeout)
-        reporter.info(f"ssh-compose-deploy {inputs.tag} to {plural(len(hosts), 'host')} ({inputs.deploy_path}), "
+        reporter.info(f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
+                      f"({inputs.deploy_path}), "
                       f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}")
-        outcome = Rollout(plan, run_on, check, say=reporter.info).run()
+        outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
     for state in outcome.hosts:
         if state.logs:
             with reporter.group(f"{state.host}: {state.state} ({state.seconds:.1f}s)"):
@@ -274,6 +359,9 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     summary += gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
     reporter.summary(summary)
     reporter.result({"ok": not outcome.failure, "tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc})
+    if outcome.failure and outcome.usage:
+        reporter.error(outcome.failure, title="ssh-compose-deploy: bad input")
+        return EXIT_USAGE
     if outcome.failure:
         reporter.error(outcome.failure, title="ssh-compose-deploy failed")
         return EXIT_CHECK_FAILED

@@ -8,6 +8,7 @@
 #
 # Parameters: ACTION DEPLOY_PATH TAG TAG_VAR ENV_FILE PROJECT FILES SERVICES DEPLOY_ID
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
+#   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
 # Every result ends with one line: @@result key=value ... (values without spaces).
 
 say() { printf '%s\n' "$*"; }
@@ -23,7 +24,7 @@ with_user_env() { # run "$@" with the user's variables, in a subshell that ends 
 compose() {
   # $COMPOSE is "docker compose" or "docker-compose"; the tag is exported explicitly so a
   # variable exported by a profile (or kept by sudo, or given in env) cannot override it.
-  set -- env "$TAG_VAR=$RUN_TAG" $COMPOSE $COMPOSE_FLAGS "$@"
+  set -- env "$TAG_VAR=$RUN_TAG" ${RUN_PORT:+"$PORT_VAR=$RUN_PORT"} $COMPOSE $COMPOSE_FLAGS "$@"
   with_user_env "$@"
 }
 
@@ -35,9 +36,9 @@ detect_compose() {
   elif command -v docker-compose >/dev/null 2>&1; then COMPOSE="docker-compose"
   else fail compose 4 "neither 'docker compose' (v2) nor 'docker-compose' (v1) is installed on $(hostname)"; fi
   rm -f "$(state_dir)"/compose.* 2>/dev/null; printf '%s\n' "$COMPOSE" >"$cache"
-  COMPOSE_FLAGS=""
-  [ -n "$PROJECT" ] && COMPOSE_FLAGS="-p $PROJECT"
-  for f in $FILES; do COMPOSE_FLAGS="$COMPOSE_FLAGS -f $f"; done
+  FILE_FLAGS=""
+  for f in $FILES; do FILE_FLAGS="$FILE_FLAGS -f $f"; done
+  COMPOSE_FLAGS="${PROJECT:+-p $PROJECT}$FILE_FLAGS"
 }
 
 current_tag() {
@@ -144,11 +145,214 @@ switch_to() { # $1 tag, $2 "pull" to pull first (a switch pulled in its own phas
   return 0
 }
 
+# -- blue-green --------------------------------------------------------------------------
+# Two Compose projects, <base>-blue and <base>-green, each the whole app on its own port
+# (PORT_VAR), and one Caddy container, <base>-proxy, that users reach. Caddy's config (its
+# only state) lives in a volume, so a restarted proxy or host serves the live copy again; a
+# reload is atomic and lets in-flight requests finish within DRAIN seconds.
+bg_init() {
+  name=${PROJECT:-${COMPOSE_PROJECT_NAME:-$(basename "$DEPLOY_PATH")}}
+  BASE=$(printf '%s' "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_-' '-')
+  PROXY="$BASE-proxy"
+  set -- $PORTS; BLUE_PORT=$1; GREEN_PORT=$2
+  LIVE=""; LIVE_TAG=""; STANDBY=""; STANDBY_TAG=""
+  [ -f "$(state_dir)/live" ] && read -r LIVE LIVE_TAG <"$(state_dir)/live"
+  [ -f "$(state_dir)/standby" ] && read -r STANDBY STANDBY_TAG <"$(state_dir)/standby"
+  return 0
+}
+
+other() { [ "$1" = blue ] && echo green || echo blue; }
+port_of() { [ "$1" = blue ] && echo "$BLUE_PORT" || echo "$GREEN_PORT"; }
+
+use_colour() { # compose commands from here on act on copy $1 running tag $2
+  COMPOSE_FLAGS="-p $BASE-$1$FILE_FLAGS"; RUN_TAG="$2"; RUN_PORT=$(port_of "$1")
+}
+
+has_copy() { # containers (running or stopped) of copy $1 exist
+  [ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$BASE-$1" 2>/dev/null)" ]
+}
+
+check_blue_green() { # the compose file can run as two copies side by side; else fail with file:line
+  first=""
+  for f in ${FILES:-compose.yaml compose.yml docker-compose.yaml docker-compose.yml}; do
+    [ -f "$f" ] || continue
+    first=${first:-$f}
+    line=$(grep -n '^[[:space:]]*container_name:' "$f" | head -n 1 | cut -d: -f1)
+    [ -n "$line" ] && fail config 2 "$DEPLOY_PATH/$f:$line: container_name fixes one name for every copy; remove it (blue-green runs the service twice, as projects $BASE-blue and $BASE-green)"
+    [ -n "$FILES" ] || break
+  done
+  # The two copies' resolved configs (less the project name) must differ: by the port.
+  use_colour blue "$TAG"; a=$(compose config 2>&1) || fail config 2 "compose config failed: $(printf '%s' "$a" | tail -n 1)"
+  use_colour green "$TAG"; b=$(compose config 2>/dev/null)
+  a=$(printf '%s\n' "$a" | grep -v '^name:'); b=$(printf '%s\n' "$b" | grep -v '^name:')
+  [ "$a" != "$b" ] || fail config 2 "$DEPLOY_PATH/$first: nothing in the compose file uses \${$PORT_VAR}; the service must listen on it (e.g. environment: PORT: \${$PORT_VAR}, or ports: - 127.0.0.1:\${$PORT_VAR}:8000) so blue and green can run side by side"
+  return 0
+}
+
+proxy_config() { # Caddy's JSON config sending every request to port $1
+  printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"%s:%s"}]}]}]}}}}}\n' \
+    "$DRAIN" "$PROXY_LISTEN" "$UPSTREAM" "$1"
+}
+
+proxy_state() { # true (running), false (stopped) or missing
+  docker inspect -f '{{.State.Running}}' "$PROXY" >"$(state_dir)/proxy.$$" 2>/dev/null || echo missing >"$(state_dir)/proxy.$$"
+  cat "$(state_dir)/proxy.$$"; rm -f "$(state_dir)/proxy.$$"
+}
+
+proxy_prepare() { # the image is there (pulled if needed) and, for a new proxy, the port is free
+  docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || docker pull -q "$PROXY_IMAGE" >/dev/null 2>&1 \
+    || fail proxy-image 2 "proxy image $PROXY_IMAGE is not on $(hostname) and could not be pulled (set proxy-image)"
+  if [ "$(proxy_state)" = missing ] && command -v ss >/dev/null 2>&1; then
+    port=${PROXY_LISTEN##*:}; host=${PROXY_LISTEN%:*}
+    if ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" 'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'; then
+      fail proxy-port 2 "port $port (proxy-listen $PROXY_LISTEN) is already taken on $(hostname) by another program"
+    fi
+  fi
+  return 0
+}
+
+proxy_wait() { # until Caddy answers on its admin socket
+  i=0
+  until docker exec "$PROXY" test -S /config/admin.sock 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || return 1; sleep 0.1
+  done
+}
+
+now_ms() { # milliseconds (whole seconds where date has no %N)
+  t=$(date +%s%3N 2>/dev/null)
+  case "$t" in ""|*[!0-9]*) echo $(( $(date +%s) * 1000 )) ;; *) echo "$t" ;; esac
+}
+
+proxy_point() { # send users to port $1: atomically, in-flight requests drain
+  since=$(now_ms)
+  case "$(proxy_state)" in
+    true)
+      proxy_config "$1" | docker exec -i "$PROXY" sh -c 'cat >/config/caddy.json.next && mv /config/caddy.json.next /config/caddy.json' \
+        && docker exec "$PROXY" caddy reload --config /config/caddy.json >/dev/null 2>"$(state_dir)/proxy.err.$$" \
+        || { say "proxy reload failed: $(tail -n 1 "$(state_dir)/proxy.err.$$" 2>/dev/null)"; rm -f "$(state_dir)/proxy.err.$$"; return 1; }
+      rm -f "$(state_dir)/proxy.err.$$" ;;
+    false) # stopped (a host restart without the restart policy): update its config, start it
+      proxy_config "$1" | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
+        -c 'cat >/config/caddy.json' && docker start "$PROXY" >/dev/null && proxy_wait || return 1 ;;
+    *)
+      docker volume create "$PROXY-config" >/dev/null || return 1
+      proxy_config "$1" | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
+        -c 'cat >/config/caddy.json' || return 1
+      docker run -d --name "$PROXY" --network host --restart unless-stopped -v "$PROXY-config:/config" \
+        --label "org.deploy-actions.deploy-path=$DEPLOY_PATH" "$PROXY_IMAGE" \
+        caddy run --config /config/caddy.json >/dev/null && proxy_wait || return 1 ;;
+  esac
+  say "proxy $PROXY: users now reach $UPSTREAM:$1 (switched in $(( $(now_ms) - since ))ms)"
+}
+
+connections_to() { # established TCP connections to port $1 on this host (the proxy's, to a copy)
+  hex=$(printf '%04X' "$1")
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null \
+    | awk -v p=":$hex" '$4 == "01" && substr($3, length($3) - 4) == p {n++} END {print n + 0}'
+}
+
+drain() { # after a switch away from copy $1: until the proxy holds no connection to it, at most DRAIN s
+  port=$(port_of "$1"); waited=0
+  while [ "$(connections_to "$port")" -gt 0 ] && [ "$waited" -lt $((DRAIN * 5)) ]; do
+    sleep 0.2; waited=$((waited + 1))
+  done
+  [ "$waited" -eq 0 ] || say "drained copy $1 in $((waited / 5)).$((waited % 5 * 2))s"
+}
+
+remember() { # live and standby copies: "colour tag" lines
+  printf '%s %s\n' "$1" "$2" >"$(state_dir)/live"
+  if [ -n "$3" ]; then printf '%s %s\n' "$3" "$4" >"$(state_dir)/standby"; else rm -f "$(state_dir)/standby"; fi
+}
+
+bg_ready() { # host-side readiness of copy $1 (with ready-from: host)
+  [ -n "$READY_PATH" ] && [ -n "$READY_URL" ] || return 0
+  saved=$READY_URL; READY_URL="http://$UPSTREAM:$(port_of "$1")$READY_PATH"
+  wait_ready; rc=$?; READY_URL=$saved; return $rc
+}
+
+bg_action() {
+  bg_init
+  case "$ACTION" in
+    prepare)
+      [ -w . ] || fail path 3 "deploy path $DEPLOY_PATH is not writable by $(id -un)"
+      check_blue_green
+      proxy_prepare
+      NEW=$(other "${LIVE:-green}")
+      if [ "$STANDBY" = "$NEW" ] && [ "$STANDBY_TAG" = "$TAG" ] && has_copy "$NEW"; then
+        say "standby copy $NEW already holds $TAG: no pull"
+      else
+        use_colour "$NEW" "$TAG"; compose pull -q $SERVICES || fail pull 6 "docker compose pull of $TAG failed"
+      fi
+      result "ok=true previous=$LIVE_TAG compose=$(echo "$COMPOSE" | tr ' ' '-')" ;;
+    stage) # the new copy beside the live one; no user reaches it yet
+      lock
+      NEW=$(other "${LIVE:-green}")
+      record started "$TAG" "$LIVE_TAG" "in-progress-$NEW"
+      use_colour "$NEW" "$TAG"
+      step=""
+      compose up -d --remove-orphans $SERVICES || step=up
+      [ -n "$step" ] || verify_running "$TAG" || step=verify
+      [ -n "$step" ] || bg_ready "$NEW" || step=ready
+      if [ -n "$step" ]; then
+        compose down -t 5 >/dev/null 2>&1
+        record deploy "$TAG" "$LIVE_TAG" "rejected-$step"
+        result "ok=false step=$step state=rejected previous=$LIVE_TAG"; exit 8
+      fi
+      result "ok=true colour=$NEW port=$(port_of "$NEW") previous=$LIVE_TAG digests=$DIGESTS" ;;
+    discard) # the gate failed: remove the new copy; the proxy never pointed at it
+      lock
+      NEW=$(other "${LIVE:-green}")
+      use_colour "$NEW" "$TAG"; compose down -t 5 >/dev/null 2>&1
+      record deploy "$TAG" "$LIVE_TAG" "rejected-$REASON"
+      result "ok=true" ;;
+    switch)
+      lock
+      NEW=$(other "${LIVE:-green}")
+      has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to switch to"
+      proxy_point "$(port_of "$NEW")" || { result "ok=false step=proxy state=on-previous previous=$LIVE_TAG"; exit 8; }
+      remember "$NEW" "$TAG" "$LIVE" "$LIVE_TAG"
+      write_tag "$TAG"
+      record switch "$TAG" "$LIVE_TAG" ok
+      result "ok=true previous=$LIVE_TAG" ;;
+    switchback) # after a failed public check (here or on another host): the old copy is still running
+      lock
+      if [ -z "$STANDBY" ] || ! has_copy "$STANDBY"; then
+        result "ok=false step=switchback state=new-tag-no-previous"; exit 8
+      fi
+      use_colour "$STANDBY" "$STANDBY_TAG"; compose start $SERVICES >/dev/null 2>&1
+      proxy_point "$(port_of "$STANDBY")" || { result "ok=false step=proxy state=rollback-failed-at-proxy"; exit 8; }
+      failed=$LIVE; failed_tag=$LIVE_TAG
+      remember "$STANDBY" "$STANDBY_TAG" "" ""
+      write_tag "$STANDBY_TAG"
+      drain "$failed"
+      use_colour "$failed" "$failed_tag"; compose down -t 10 >/dev/null 2>&1
+      record rollback "$STANDBY_TAG" "$failed_tag" "ok-$REASON"
+      result "ok=true previous=$failed_tag" ;;
+    finish) # every host is live on the new tag: stop the old copy, keep it for a fast rollback
+      lock
+      if [ -n "$STANDBY" ]; then
+        drain "$STANDBY"
+        use_colour "$STANDBY" "$STANDBY_TAG"; compose stop -t 10 $SERVICES >/dev/null 2>&1
+      fi
+      record deploy "$LIVE_TAG" "$STANDBY_TAG" ok
+      result "ok=true" ;;
+    status)
+      say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG proxy=$(proxy_state)"
+      say "@@running"
+      if [ -n "$LIVE" ]; then use_colour "$LIVE" "$LIVE_TAG"; running; fi
+      if [ -n "$STANDBY" ]; then use_colour "$STANDBY" "$STANDBY_TAG"; running; fi
+      say "@@history"; tail -n 20 "$(state_dir)/history" 2>/dev/null
+      result "ok=true current=$LIVE_TAG" ;;
+    *) fail action 2 "unknown blue-green action $ACTION" ;;
+  esac
+}
+
 main() {
   say "@@started $(date +%s.%N 2>/dev/null)" # lets the runner tell SSH set-up from the work
   cd "$DEPLOY_PATH" 2>/dev/null || fail path 3 "deploy path $DEPLOY_PATH does not exist on $(hostname) (or is not accessible)"
   mkdir -p "$(state_dir)" || fail path 3 "cannot write $(state_dir)"
   detect_compose
+  if [ "$STRATEGY" = blue-green ]; then bg_action; return; fi
   PREVIOUS=$(current_tag)
   case "$ACTION" in
     prepare) # checks, then pull: nothing that runs changes

@@ -6,6 +6,11 @@ runner and the readiness check as functions, so every rule here is unit-tested w
 2. run the migration once, on the first host, before any host is switched;
 3. switch hosts (serially, or `max_parallel` at a time), each checked for readiness; a host
    that fails is rolled back, and then every host already switched is rolled back too.
+
+Blue-green, per host: `stage` the new copy beside the live one, `gate` it (ready + smoke on
+the copy itself, before any user reaches it; `discard` it when it fails), `switch` the proxy,
+check through the public URL (`switchback` when it fails); once every host is live, `finish`
+stops the old copies, kept for a rollback that is only a switch.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from deploy_actions.deploy.ssh import Answer
 
 Runner = Callable[[Host, dict, float], Answer]
 ReadyCheck = Callable[[Host], tuple[bool, str]]
+Gate = Callable[[Host, int], tuple[bool, str]]  # host, the new copy's port
 
 # What a host was left on, as reported per host.
-UNTOUCHED, DEPLOYED, ROLLED_BACK, ROLLBACK_FAILED, NOT_ROLLED_BACK, SKIPPED, UNKNOWN = (
-    "untouched", "deployed", "rolled-back", "rollback-failed", "new-tag-no-previous", "not-switched", "unknown")
+UNTOUCHED, DEPLOYED, ROLLED_BACK, ROLLBACK_FAILED, NOT_ROLLED_BACK, SKIPPED, UNKNOWN, REJECTED = (
+    "untouched", "deployed", "rolled-back", "rollback-failed", "new-tag-no-previous", "not-switched", "unknown",
+    "rejected")  # rejected: blue-green's new copy failed its gate and never received a request
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Plan:
     tag: str
     params: dict[str, str]  # the remote script's parameters shared by every host
     migrate: bool = False
+    blue_green: bool = False
     max_parallel: int = 1
     fail_fast: bool = True
     command_timeout: float = 600
@@ -69,11 +77,17 @@ class Outcome:
     def rolled_back(self) -> bool:
         return any(h.state in (ROLLED_BACK, ROLLBACK_FAILED) for h in self.hosts)
 
+    @property
+    def usage(self) -> bool:
+        """The failure is the caller's input (a compose file unusable for blue-green, the
+        proxy port taken, no proxy image): exit 2, and nothing changed anywhere."""
+        return any(h.step in ("config", "proxy-port", "proxy-image") for h in self.hosts)
+
 
 class Rollout:
     def __init__(self, plan: Plan, run: Runner, check: ReadyCheck | None = None,
-                 say: Callable[[str], None] = lambda text: None):
-        self.plan, self._run, self.check, self.say = plan, run, check, say
+                 say: Callable[[str], None] = lambda text: None, gate: Gate | None = None):
+        self.plan, self._run, self.check, self.say, self.gate = plan, run, check, say, gate
         self.states = {h: HostState(h) for h in plan.hosts}
         self._lock = threading.Lock()
 
@@ -99,6 +113,8 @@ class Rollout:
             if answer.ok:
                 self.states[answer.host].previous = answer.fields.get("previous", "")
         failed = next((a for a in answers if not a.ok), None)
+        if failed:
+            self.states[failed.host].step = failed.fields.get("step", "")
         return f"{action} on {failed.host}: {failed.problem()}" if failed else None
 
     def _switch(self, host: Host, stop: threading.Event) -> None:
@@ -134,7 +150,52 @@ class Rollout:
         if self.plan.fail_fast:
             stop.set()
 
+    def _fail(self, state: HostState, step: str, message: str, stop: threading.Event, new_state: str) -> None:
+        state.step, state.message, state.state = step, message, new_state
+        if self.plan.fail_fast:
+            stop.set()
+
+    def _switch_blue_green(self, host: Host, stop: threading.Event) -> None:
+        state = self.states[host]
+        if stop.is_set():
+            state.state = SKIPPED
+            return
+        self.say(f"{host}: starting {self.plan.tag} beside the live copy")
+        staged = self._call(host, "stage", TAG=self.plan.tag)
+        if not staged.ok:
+            rejected = staged.fields.get("state") == "rejected"
+            self._fail(state, staged.fields.get("step", "ssh"), staged.problem(), stop, REJECTED if rejected
+                       else UNKNOWN)
+            return
+        state.digests = staged.fields.get("digests", "")
+        if self.gate:
+            ready, why = self.gate(host, int(staged.fields.get("port", "0")))
+            if not ready:
+                self._call(host, "discard", TAG=self.plan.tag, REASON="gate")
+                self._fail(state, "gate", f"the new copy failed before any switch: {why}", stop, REJECTED)
+                return
+        self.say(f"{host}: switching the proxy to {self.plan.tag} ({staged.fields.get('colour', '?')})")
+        switched = self._call(host, "switch", TAG=self.plan.tag)
+        if not switched.ok:
+            self._call(host, "discard", TAG=self.plan.tag, REASON="switch")
+            self._fail(state, switched.fields.get("step", "switch"), switched.problem(), stop,
+                       REJECTED if switched.fields else UNKNOWN)
+            return
+        state.state = DEPLOYED
+        if self.check:
+            ready, why = self.check(host)
+            if not ready:
+                state.step, state.message = "ready", f"through the proxy: {why}"
+                self._roll_back(state, reason="not-ready")
+                if self.plan.fail_fast:
+                    stop.set()
+                return
+        self.say(f"{host}: users reach {self.plan.tag}")
+
     def _roll_back(self, state: HostState, reason: str) -> None:
+        if self.plan.blue_green:
+            self._switch_back(state, reason)
+            return
         if not state.previous:
             state.state = NOT_ROLLED_BACK
             return
@@ -151,6 +212,32 @@ class Rollout:
                 state.state = ROLLBACK_FAILED
                 state.message = "; ".join(filter(None, [state.message, f"not ready after rollback: {why}"]))
 
+    def _finish(self) -> None:
+        """Every host is live on the new tag: stop the old copies (kept for a fast rollback).
+        A host where that fails still serves the new tag; it is said, not failed."""
+        with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
+            answers = list(pool.map(lambda h: self._call(h, "finish", TAG=self.plan.tag), self.plan.hosts))
+        for answer in answers:
+            if not answer.ok:
+                self.say(f"{answer.host}: the old copy was not stopped ({answer.problem()}); it still runs beside "
+                         "the live one")
+
+    def _switch_back(self, state: HostState, reason: str) -> None:
+        """Blue-green: the proxy back to the old copy, which is still running (no pull)."""
+        if not state.previous:
+            state.state = NOT_ROLLED_BACK
+            return
+        self.say(f"{state.host}: switching back to {state.previous} ({reason})")
+        answer = self._call(state.host, "switchback", TAG=state.previous, REASON=reason)
+        state.state = ROLLED_BACK if answer.ok else ROLLBACK_FAILED
+        if not answer.ok:
+            state.message = "; ".join(filter(None, [state.message, f"switch back failed: {answer.problem()}"]))
+        elif self.check:
+            ready, why = self.check(state.host)
+            if not ready:
+                state.state = ROLLBACK_FAILED
+                state.message = "; ".join(filter(None, [state.message, f"not ready after switching back: {why}"]))
+
     def run(self) -> Outcome:
         hosts = self.plan.hosts
         failure = self._everywhere("prepare")
@@ -162,10 +249,13 @@ class Rollout:
                 return Outcome(list(self.states.values()),
                                f"migration on {hosts[0]} failed: {answer.problem()} (nothing was switched)")
         stop = threading.Event()
+        switch = self._switch_blue_green if self.plan.blue_green else self._switch
         with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
-            list(pool.map(lambda h: self._switch(h, stop), hosts))
+            list(pool.map(lambda h: switch(h, stop), hosts))
         failed = [s for s in self.states.values() if s.step]
         if not failed:
+            if self.plan.blue_green:
+                self._finish()
             return Outcome(list(self.states.values()))
         for state in self.states.values():
             if state.state == DEPLOYED and not state.step:

@@ -5,14 +5,17 @@ failure or cancellation (the CLI turns SIGTERM into an exception so `with` block
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -38,7 +41,7 @@ class Answer:
         """The reason in one line: an SSH-level failure named, else the script's own error."""
         if self.code == 255 or (self.code != 0 and not self.fields):
             return describe_ssh_failure(self.err) or f"ssh exited {self.code}: {last_line(self.err)}"
-        return last_line(self.err) or last_line(self.out) or f"exit {self.code}"
+        return (last_line(self.err) or last_line(self.out) or f"exit {self.code}").removeprefix("error: ")
 
 
 def last_line(text: str) -> str:
@@ -242,6 +245,26 @@ class SshKit:
             proxy = ["ssh", *self.options(multiplex=False), "-p", str(self.jump.port), "-W", "%h:%p", self.jump.target]
             argv += ["-o", "ProxyCommand=" + " ".join(shlex.quote(a) for a in proxy)]
         return argv + [host.target]
+
+    @contextlib.contextmanager
+    def forward(self, host: Host, address: str, port: int) -> Iterator[int]:
+        """A local port forwarded to `address:port` as the host sees it, over the host's shared
+        connection (no new handshake); cancelled on exit. Raises OSError when ssh refuses."""
+        with socket.socket() as probe:  # a free local port (the race until ssh binds it is harmless here)
+            probe.bind(("127.0.0.1", 0))
+            local = probe.getsockname()[1]
+        spec = f"127.0.0.1:{local}:{address}:{port}"
+        control = self.argv(host)[:-1]
+        self._used.add(host)
+        proc = subprocess.run([*control, "-O", "forward", "-L", spec, host.target], capture_output=True, text=True,
+                              timeout=self.connect_timeout + 10)
+        if proc.returncode != 0:
+            raise OSError(last_line(proc.stderr) or f"ssh -O forward exited {proc.returncode}")
+        try:
+            yield local
+        finally:
+            subprocess.run([*control, "-O", "cancel", "-L", spec, host.target], capture_output=True,
+                           timeout=self.connect_timeout + 10)
 
     def run(self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None,
             timeout: float = 600) -> Answer:

@@ -1,0 +1,213 @@
+"""ssh-compose-deploy's blue-green strategy on the two sshd hosts, the real engine and a real
+Caddy proxy per host: users (a client at over 100 requests a second) never see a failed
+request, a release that is not ready never answers a user, rollback is a switch."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from deploy_support import COMPOSE_BLUE_GREEN, LoadClient, Target, deploy, states
+
+pytestmark = pytest.mark.services
+
+ONE = "127.0.0.2"
+
+
+@pytest.fixture
+def target(services, web_repo):
+    made = Target(services, web_repo, compose=COMPOSE_BLUE_GREEN)
+    yield made
+    made.down()
+
+
+def bg(target, gha_env, capsys, tag, *args, hosts=None, **kwargs):
+    return deploy(target, gha_env, capsys, tag, *target.blue_green_args(*args),
+                  hosts=hosts if hosts is not None else target.hosts(ONE), **kwargs)
+
+
+def users(target, addr=ONE, path="/version"):
+    return LoadClient(f"http://{addr}:{target.port}{path}")
+
+
+def proxy(addr=ONE) -> str:
+    return f"host-{addr.replace('.', '-')}-proxy"
+
+
+def test_good_release_under_load_drops_nothing_and_changes_version_once(target, gha_env, capsys):
+    code, out, outputs = bg(target, gha_env, capsys, "v1.0.0")
+    assert code == 0, out
+    assert target.version(ONE) == "v1.0.0"
+    with users(target) as load:
+        time.sleep(0.5)
+        code, out, outputs = bg(target, gha_env, capsys, "v1.1.0")
+        time.sleep(0.5)
+    assert code == 0, out
+    assert load.rate * load.seconds() * 0.6 < len(load.answers), "the client did not keep its rate"
+    assert len(load.answers) / load.seconds() >= 100
+    assert load.failed == []
+    assert load.bodies() == ["v1.0.0", "v1.1.0"]
+    host = json.loads(outputs["hosts"])[0]
+    assert host["state"] == "deployed" and host["previous"] == "v1.0.0"
+    # the old copy is stopped but kept: a rollback needs no pull
+    stopped = subprocess.run(["docker", "ps", "-a", "--filter", "status=exited", "--filter",
+                              "label=com.docker.compose.project=host-127-0-0-2-blue", "--format", "{{.Image}}"],
+                             capture_output=True, text=True).stdout.split()
+    assert stopped and stopped[0].endswith(":v1.0.0")
+
+
+def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, capsys):
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    with users(target) as load:
+        code, out, outputs = bg(target, gha_env, capsys, "v2.0.0-rc.1")
+    assert code == 1
+    assert load.failed == [] and len(load.answers) > 100
+    assert set(load.bodies()) == {"v1.0.0"}
+    assert "/ready did not answer 200" in out and "the new copy failed before any switch" in out
+    assert states(outputs) == {ONE: "rejected"}
+    assert target.version(ONE) == "v1.0.0"
+    assert [row[1:5] for row in target.history(ONE)][-1] == ["deploy", "v2.0.0-rc.1", "v1.0.0", "rejected-gate"]
+    # the new copy is gone, the live one untouched
+    green = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=host-127-0-0-2-green"],
+                           capture_output=True, text=True).stdout.split()
+    assert green == []
+
+
+def test_a_long_request_in_flight_during_the_switch_completes(target, gha_env, capsys):
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    import threading
+    import urllib.request
+
+    answer = {}
+
+    def slow():
+        with urllib.request.urlopen(f"http://{ONE}:{target.port}/cgi-bin/slow", timeout=20) as resp:
+            answer["status"], answer["body"] = resp.status, resp.read().decode()
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    code, out, _ = bg(target, gha_env, capsys, "v1.1.0")
+    thread.join()
+    assert code == 0, out
+    assert answer == {"status": 200, "body": "slow v1.0.0"}  # served to the end by the old copy
+    assert target.version(ONE) == "v1.1.0"
+
+
+def test_smoke_failing_only_through_the_proxy_switches_back(target, gha_env, capsys, tmp_path):
+    spec = tmp_path / "smoke.yml"
+    spec.write_text("calls:\n  - name: check\n    path: /cgi-bin/check\n    expect:\n      status: 200\n")
+    assert bg(target, gha_env, capsys, "v1.0.0", "--smoke-spec", str(spec))[0] == 0
+    with users(target) as load:
+        code, out, outputs = bg(target, gha_env, capsys, "v4.0.0-rc.1", "--smoke-spec", str(spec))
+    assert code == 1
+    assert "through the proxy" in out
+    assert states(outputs) == {ONE: "rolled-back"}
+    assert load.failed == []
+    assert target.version(ONE) == "v1.0.0"
+    assert [row[1] for row in target.history(ONE)][-2:] == ["switch", "rollback"]
+
+
+def test_second_host_failing_leaves_both_on_the_old_release(target, gha_env, capsys):
+    both = target.hosts()
+    assert bg(target, gha_env, capsys, "v1.0.0", hosts=both)[0] == 0
+    code, out, outputs = bg(target, gha_env, capsys, "v3.0.0-rc.1", hosts=both)
+    assert code == 1
+    assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "rejected"}
+    assert {a: target.version(a) for a in target.addrs} == {"127.0.0.2": "v1.0.0", "127.0.0.3": "v1.0.0"}
+
+
+def test_proxy_restart_keeps_serving_the_live_copy_and_the_next_deploy_works(target, gha_env, capsys):
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    subprocess.run(["docker", "restart", "-t", "1", proxy()], check=True, capture_output=True)
+    deadline = time.monotonic() + 10
+    while target.version(ONE).startswith("down") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.version(ONE) == "v1.1.0"  # its config survived the restart
+    subprocess.run(["docker", "stop", "-t", "1", proxy()], check=True, capture_output=True)
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0")  # a stopped proxy is started again
+    assert code == 0, out
+    assert target.version(ONE) == "v1.0.0"
+
+
+def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    with users(target) as load:
+        code, out, outputs = bg(target, gha_env, capsys, "v1.0.0")
+    assert code == 0, out
+    assert "standby copy blue already holds v1.0.0: no pull" in out
+    assert load.failed == [] and load.bodies() == ["v1.1.0", "v1.0.0"]
+
+
+def test_deploy_status_shows_live_and_standby(target, gha_env, capsys, services):
+    from deploy_actions.cli import main
+
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    code = main(["--json", "deploy-status", "--strategy", "blue-green", "--hosts", target.hosts(ONE),
+                 "--deploy-path", target.path, "--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()],
+                env={**gha_env, "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()})
+    out = capsys.readouterr().out
+    assert code == 0, out
+    host = json.loads(out)["hosts"][0]
+    assert host["tag"] == "v1.1.0"
+    assert host["blue_green"]["live"] == {"colour": "green", "tag": "v1.1.0"}
+    assert host["blue_green"]["standby"] == {"colour": "blue", "tag": "v1.0.0"}
+    assert host["blue_green"]["proxy_running"] is True
+    assert [r["image"].rsplit(":", 1)[1] for r in host["running"]] == ["v1.1.0"]
+    assert host["running"][0]["image_id"].startswith("sha256:")
+
+
+def test_compose_file_unusable_for_blue_green_is_refused_before_any_change(target, gha_env, capsys):
+    folder = target.dirs[ONE]
+    text = (folder / "compose.yml").read_text()
+    (folder / "compose.yml").write_text(text.replace("    network_mode: host\n",
+                                                     "    network_mode: host\n    container_name: web\n"))
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0")
+    assert code == 2
+    assert f"{target.path}/compose.yml:5: container_name" in out and "::error" in out
+    (folder / "compose.yml").write_text(text.replace("${APP_PORT}", "${WEB_PORT}"))
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0")
+    assert code == 2 and f"{target.path}/compose.yml: nothing in the compose file uses ${{APP_PORT}}" in out, out
+    assert target.history(ONE) == []
+    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
+
+
+def test_a_proxy_port_already_taken_is_refused(target, gha_env, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind((ONE, target.port))
+        taken.listen()
+        code, out, _ = bg(target, gha_env, capsys, "v1.0.0")
+    assert code == 2 and f"port {target.port}" in out and "already taken" in out, out
+    assert target.history(ONE) == []
+
+
+def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, capsys, services, tmp_path):
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    env_file = tmp_path / "env"
+    env_file.write_text("")
+    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(ONE),
+            "--deploy-path", target.path, "--image-tag", "v1.2.0", "--known-hosts",
+            Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(), "--ready-url", f"http://{{host}}:{target.port}/ready",
+            *target.blue_green_args()]
+    with users(target) as load:
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python"),
+                                     "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()})
+        time.sleep(2)  # v1.2.0 takes 3 s to get ready: the deploy is waiting at its gate
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0]
+    assert proc.returncode != 0, out
+    assert load.failed == [] and set(load.bodies()) == {"v1.0.0"}
+    assert target.version(ONE) == "v1.0.0"
+    code, out, _ = bg(target, gha_env, capsys, "v1.1.0")  # and the next deploy works
+    assert code == 0, out
