@@ -43,11 +43,13 @@ def test_good_release_under_load_drops_nothing_and_changes_version_once(target, 
     code, out, outputs = bg(target, gha_env, capsys, "v1.0.0")
     assert code == 0, out
     assert target.version(ONE) == "v1.0.0"
+    migrate = f'echo "migrated to $IMAGE_TAG" >> {target.path}/migrations.log'
     with users(target) as load:
         time.sleep(0.5)
-        code, out, outputs = bg(target, gha_env, capsys, "v1.1.0")
+        code, out, outputs = bg(target, gha_env, capsys, "v1.1.0", "--migrate-command", migrate)
         time.sleep(0.5)
     assert code == 0, out
+    assert (target.dirs[ONE] / "migrations.log").read_text() == "migrated to v1.1.0\n"  # once, before the switch
     assert load.rate * load.seconds() * 0.6 < len(load.answers), "the client did not keep its rate"
     assert len(load.answers) / load.seconds() >= 100
     assert load.failed == []
@@ -144,6 +146,29 @@ def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):
     assert code == 0, out
     assert "standby copy blue already holds v1.0.0: no pull" in out
     assert load.failed == [] and load.bodies() == ["v1.1.0", "v1.0.0"]
+
+
+def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
+    """The folder's lock is held for a whole blue-green deploy (stage, gate, switch, check,
+    finish): a second deploy waits for all of it, then runs."""
+    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(ONE),
+            "--deploy-path", target.path, "--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+            "--ready-url", f"http://{{host}}:{target.port}/ready", *target.blue_green_args()]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python"),
+           "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()}
+    first = subprocess.Popen([*argv, "--image-tag", "v1.2.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, env=env)  # ready only after 3 s: a long gate
+    time.sleep(1.0)
+    second = subprocess.Popen([*argv, "--image-tag", "v1.1.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=env)
+    out_first, out_second = first.communicate(timeout=120)[0], second.communicate(timeout=120)[0]
+    assert first.returncode == 0, out_first
+    assert second.returncode == 0, out_second
+    assert "waiting for deploy v1.2.0-" in out_second and "lock acquired after" in out_second
+    assert target.version(ONE) == "v1.1.0"
+    rows = [row[1:3] for row in target.history(ONE)]
+    assert rows.index(["deploy", "v1.2.0"]) < rows.index(["started", "v1.1.0"])  # one after the other
 
 
 def test_deploy_status_shows_live_and_standby(target, gha_env, capsys, services):

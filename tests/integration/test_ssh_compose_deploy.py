@@ -186,7 +186,8 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0")
     assert code == 0, out
     deployed = {h["host"]: h["digests"]["web"] for h in json.loads(outputs["hosts"])}
-    code = main(["--json", "deploy-status", "--strategy", "recreate", "--hosts", target.hosts(), "--deploy-path", target.path,
+    code = main(["--json", "deploy-status", "--strategy", "recreate", "--hosts", target.hosts(),
+                 "--deploy-path", target.path,
                  "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text()],
                 env={"INPUT_SSH_KEY": Path(target.services["DA_SSH_KEY"]).read_text(), "PATH": os.environ["PATH"]})
     doc = json.loads(capsys.readouterr().out)

@@ -4,6 +4,7 @@ to its previous tag when one of them fails. Host keys are always verified."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -72,8 +73,9 @@ OPTIONS = (
            "never on a command line; PATH, IFS, LD_* and the tag variable are refused."),
     Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
            "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
-    Option("ready-url", "Readiness URL checked after each host is switched; `{host}` is replaced by the host's "
-           "address, e.g. http://{host}:8000/ready."),
+    Option("ready-url", "Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
+           "replaced by the host's address, e.g. http://{host}/ready. With blue-green (where it is required) its path "
+           "is checked on the new copy itself first, before any user reaches it."),
     Option("ready-from", "Check ready-url from the `runner` (smoke-ready, with smoke-spec) or from the `host` "
            "itself over SSH (curl or wget there; for services bound to the host's loopback).", default="runner"),
     Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
@@ -89,7 +91,8 @@ OPTIONS = (
 OUTPUTS = {
     "deployed-tag": "The tag now running on every host (empty when the deploy failed).",
     "previous-tag": "The tag the first host ran before this deploy.",
-    "hosts": "JSON list, per host: host, ok, state (deployed, rolled-back, rollback-failed, not-switched, …), "
+    "hosts": "JSON list, per host: host, ok, state (deployed, rejected, rolled-back, rollback-failed, not-switched, "
+             "…), "
              "previous, failed_step, message, seconds, digests (service → image ID).",
     "rolled-back": "`true` when any host was rolled back.",
 }
@@ -304,7 +307,7 @@ def _public(inputs: Inputs, host: Host) -> str:
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
-    from deploy_actions.deploy.rollout import Plan, Rollout
+    from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
     from deploy_actions.deploy.ssh import SshKit
 
     if inputs.insecure:
@@ -340,7 +343,20 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         reporter.info(f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
                       f"({inputs.deploy_path}), "
                       f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}")
-        outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
+        with contextlib.ExitStack() as held:
+            # One deploy per folder at a time, for the whole deploy (its sessions, and the
+            # runner-side checks between them): each host's lock is held by a session that
+            # stays open until the end. Taken in one order, so two deploys cannot deadlock.
+            refused = None
+            for host in sorted(hosts, key=str):
+                refused = held.enter_context(kit.hold(host, {**params, **host_params(inputs, host)}, reporter.info))
+                if refused:
+                    break
+            if refused:
+                outcome = Outcome([HostState(h) for h in hosts],
+                                  f"{refused.host}: {refused.problem()} (nothing was changed)")
+            else:
+                outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
     for state in outcome.hosts:
         if state.logs:
             with reporter.group(f"{state.host}: {state.state} ({state.seconds:.1f}s)"):

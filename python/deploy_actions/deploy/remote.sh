@@ -66,6 +66,8 @@ alive() { kill -0 "$1" 2>/dev/null || [ -d "/proc/$1" ]; }
 
 lock() {
   dir="$(state_dir)/lock"
+  # Held for this whole deploy by its `hold` session: every other session of it goes ahead.
+  ours && return 0
   waited=0
   while ! mkdir "$dir" 2>/dev/null; do
     owner=$(cat "$dir/pid" 2>/dev/null || echo "")
@@ -91,6 +93,23 @@ lock() {
   trap 'exit 143' TERM
   [ "$waited" -gt 0 ] && say "lock acquired after ${waited}s"
   return 0
+}
+
+hold() { # the folder's lock for the whole deploy, across its sessions: held while this session
+  # lives. The runner ends it when the deploy is over; if the runner dies, the connection
+  # drops, the next heartbeat fails (SIGPIPE) and the lock goes with this shell.
+  lock
+  # Still ours when this session ends: no `release` came, the runner died or was cancelled.
+  trap 'if ours; then record interrupted "$TAG" "" "interrupted-runner-gone"; rm -rf "$LOCKED"; fi' EXIT
+  trap 'exit 141' PIPE
+  while :; do say "@@held" || exit 0; sleep 1; done
+}
+
+ours() { [ "$(cat "$(state_dir)/lock/deploy" 2>/dev/null)" = "$DEPLOY_ID" ]; }
+
+release() { # the deploy is over (whatever its result): free the folder now, before its hold session ends
+  if ours; then rm -rf "$(state_dir)/lock"; fi
+  result "ok=true"
 }
 
 running() { # "service image-ref image-id" for each running container of the compose file's services
@@ -352,7 +371,7 @@ main() {
   cd "$DEPLOY_PATH" 2>/dev/null || fail path 3 "deploy path $DEPLOY_PATH does not exist on $(hostname) (or is not accessible)"
   mkdir -p "$(state_dir)" || fail path 3 "cannot write $(state_dir)"
   detect_compose
-  if [ "$STRATEGY" = blue-green ]; then bg_action; return; fi
+  case "$ACTION" in hold) hold ;; release) release; return ;; migrate) ;; *) [ "$STRATEGY" != blue-green ] || { bg_action; return; } ;; esac
   PREVIOUS=$(current_tag)
   case "$ACTION" in
     prepare) # checks, then pull: nothing that runs changes

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -265,6 +265,43 @@ class SshKit:
         finally:
             subprocess.run([*control, "-O", "cancel", "-L", spec, host.target], capture_output=True,
                            timeout=self.connect_timeout + 10)
+
+    @contextlib.contextmanager
+    def hold(self, host: Host, params: dict[str, str], say: Callable[[str], None]) -> Iterator[Answer | None]:
+        """The deploy folder's lock on `host` for as long as the block runs: a session that
+        takes it and stays open (the remote sessions of this deploy pass it; any other deploy
+        waits). Yields None when held, else the refusal. Ended — and the lock released — on
+        exit, or by the host when this runner dies and the connection drops."""
+        self._used.add(host)
+        proc = subprocess.Popen(self.argv(host) + [REMOTE_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        with _running_lock:
+            _running.add(proc)
+        try:
+            assert proc.stdin and proc.stdout and proc.stderr
+            proc.stdin.write(remote_script({**params, "ACTION": "hold"}))
+            proc.stdin.close()
+            out = []
+            for line in proc.stdout:
+                if line.startswith("@@held"):
+                    threading.Thread(target=proc.stdout.read, daemon=True).start()  # heartbeats, drained
+                    break
+                out.append(line)
+                if not line.startswith("@@"):
+                    say(f"{host}: {line.rstrip()}")
+            else:
+                code = proc.wait()
+                fields = next((dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+                               for line in out if line.startswith("@@result ")), {})
+                yield Answer(host, code or 1, "".join(out), proc.stderr.read(), 0.0, fields)
+                return
+            yield None
+            self.run(host, {**params, "ACTION": "release"}, timeout=self.connect_timeout + 10)
+        finally:
+            with _running_lock:
+                _running.discard(proc)
+            proc.kill()
+            proc.wait()
 
     def run(self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None,
             timeout: float = 600) -> Answer:
