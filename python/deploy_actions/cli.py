@@ -4,6 +4,7 @@ Turns every user mistake into one clear line and exit 2, a failed check into exi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -132,6 +133,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except KeyboardInterrupt:
         reporter.error("interrupted", title=PROG)
         return 130
+    except BrokenPipeError:  # `deploy-actions … | head`: the reader left; say nothing more
+        _quiet_stdout()
+        return EXIT_CHECK_FAILED
     except Exception as exc:  # a bug in deploy-actions, not the user's mistake
         reporter.error(f"internal error ({type(exc).__name__}: {exc}); please report it with the log "
                        "(set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)", title=PROG)
@@ -141,6 +145,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_CHECK_FAILED
     finally:
         timing.report(env)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _interrupt(signum, frame) -> None:

@@ -42,6 +42,9 @@ def parse_int(raw: str, name: str, *, minimum: int | None = None, maximum: int |
     return value
 
 
+MAX_DURATION = 7 * 86400  # longer than any CI job may run; beyond it timers overflow
+
+
 def parse_duration(raw: str, name: str, *, minimum: float = 0.0) -> float:
     """Seconds from `90`, `1.5s`, `250ms`, `2m`, `1m30s`. A bare number means seconds,
     as in most CI timeout settings."""
@@ -53,6 +56,8 @@ def parse_duration(raw: str, name: str, *, minimum: float = 0.0) -> float:
         seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
     if seconds is None:
         raise UsageError(f"expected a duration such as 30s, 250ms, 2m or 1m30s, got {raw!r}", input=name)
+    if seconds > MAX_DURATION:
+        raise UsageError(f"expected a duration of at most {MAX_DURATION // 86400} days, got {raw!r}", input=name)
     if seconds < minimum:
         floor = format_duration(minimum) if minimum else "0"
         raise UsageError(f"expected a duration of at least {floor}, got {raw!r}", input=name)

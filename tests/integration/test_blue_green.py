@@ -216,6 +216,14 @@ def test_a_proxy_port_already_taken_is_refused(target, gha_env, capsys):
     assert target.history(ONE) == []
 
 
+def test_a_missing_proxy_image_is_refused(target, gha_env, capsys, services):
+    missing = f"{services['DA_REGISTRY']}/nothing-here/caddy:2"  # the loopback registry: nothing leaves the machine
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0", "--proxy-image", missing)
+    assert code == 2 and f"proxy image {missing} is not on" in out and "(set proxy-image)" in out, out
+    assert target.history(ONE) == []
+    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
+
+
 def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, capsys, services, tmp_path):
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
     env_file = tmp_path / "env"

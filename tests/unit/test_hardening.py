@@ -146,3 +146,31 @@ def test_foreign_output_cannot_issue_workflow_commands():
     plain = io.StringIO()
     Reporter(stream=plain, env={}).foreign("line\n")
     assert plain.getvalue() == "line\n"
+
+
+# -- bad inputs that used to end in "internal error" ---------------------------------------------
+@pytest.mark.parametrize("argv,expected", [
+    (["smoke-ready", "--url", "http://127.0.0.1:1", "--timeout", "9" * 400 + "s"],
+     "timeout: expected a duration of at most"),
+    (["smoke-ready", "--url", "http://127.0.0.1:1", "--ca-bundle", "/etc/hostname"],
+     "ca-bundle: '/etc/hostname' holds no PEM"),
+    (["alembic-preflight", "--alembic-command", "alembic 'x"], "alembic-command: cannot split it into words"),
+    (["alembic-preflight", "--sql-path", "/"], "sql-path: '/' is a folder"),
+    (["pin", "--remote", "https://example.invalid/{repo}/{0}"], "remote: only {repo}, {owner} and {name}"),
+    (["pin", "--remote", "https://example.invalid/{repo}/{x}"], "remote: only {repo}, {owner} and {name}"),
+])
+def test_bad_input_is_a_clear_usage_error(argv, expected, gha_env, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if argv[0] == "alembic-preflight":
+        (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    code = main(argv, env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 2 and expected in out, out
+    assert "internal error" not in out
+
+
+def test_a_pull_request_number_is_ascii_digits():
+    from deploy_actions.localrun import pull_request
+
+    with pytest.raises(UsageError, match="pr: expected a pull request number"):
+        pull_request("²", "b", "a" * 40, "main", "b" * 40)

@@ -126,6 +126,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         raise UsageError("round-trip, check-models and from-revision need database-url (a server to make a "
                          "throwaway database on)", input="database-url")
     squawk = parse_bool(raw["squawk"], "squawk")
+    if raw["sql-path"].strip() and Path(raw["sql-path"].strip()).is_dir():
+        raise UsageError(f"{raw['sql-path'].strip()!r} is a folder: give a file to write the SQL to (e.g. "
+                         "upgrade.sql)", input="sql-path")
     if squawk and not raw["sql-path"].strip():
         raise UsageError("squawk lints the offline SQL: set sql-path too", input="squawk")
     if squawk and not shutil.which("squawk"):

@@ -38,6 +38,11 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         raise UsageError(f"{str(root)!r} is not a folder", input="root")
     if "{repo}" not in raw["remote"] and "{owner}" not in raw["remote"]:
         raise UsageError("expected a URL template with {repo}, e.g. https://github.com/{repo}.git", input="remote")
+    try:
+        raw["remote"].format(repo="o/n", owner="o", name="n")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(f"only {{repo}}, {{owner}} and {{name}} may be used in the template ({type(exc).__name__}: "
+                         f"{exc})", input="remote") from None
     check, update = parse_bool(raw["check"], "check"), parse_bool(raw["update"], "update")
     if check and update:
         raise UsageError("--check writes nothing; use it without --update", input="check")

@@ -65,6 +65,14 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     ca_bundle = raw["ca-bundle"].strip() or None
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise UsageError(f"expected a readable PEM file, but {ca_bundle!r} does not exist", input="ca-bundle")
+    if ca_bundle:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=ca_bundle)
+        except (ssl.SSLError, ValueError, OSError):
+            raise UsageError(f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                             input="ca-bundle") from None
     spec_path = raw["spec"].strip() or None
     return Readiness(
         url=parse_http_url(raw["url"], "url"),

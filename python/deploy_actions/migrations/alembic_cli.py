@@ -50,7 +50,10 @@ class Alembic:
 
     @classmethod
     def of(cls, command: str, cwd: Path, config: str, url_env: str, timeout: float) -> Alembic:
-        argv = shlex.split(command)
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise UsageError(f"cannot split it into words ({exc}): check the quotes", input="alembic-command") from None
         if not argv:
             raise UsageError("expected a command such as `alembic` or `uv run alembic`", input="alembic-command")
         return cls(argv, cwd, config, url_env, timeout)
