@@ -208,8 +208,9 @@ check_blue_green() { # the compose file can run as two copies side by side; else
   return 0
 }
 
-proxy_config() { # Caddy's JSON config sending every request to port $1
-  printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"%s:%s"}]}]}]}}}}}\n' \
+proxy_config() { # Caddy's JSON config sending every request to port $1. Idle upstream connections
+  # close after 2 s, so that after a switch only requests in flight keep the old copy busy (drain).
+  printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","transport":{"protocol":"http","keep_alive":{"idle_timeout":"2s"}},"upstreams":[{"dial":"%s:%s"}]}]}]}}}}}\n' \
     "$DRAIN" "$PROXY_LISTEN" "$UPSTREAM" "$1"
 }
 
