@@ -19,18 +19,28 @@ HEADER = ("# Generated from python/deploy_actions/commands/ by `python -m deploy
 
 # No ${{ }} expression inside run: (script injection); inputs arrive through env: only.
 # DEPLOY_ACTIONS_RUNTIME: the environment's Python, put in $GITHUB_ENV by the first action
-# of the job (skips a PATH lookup that may be a slow shim); DEPLOY_ACTIONS_STARTED: for the
-# start-up time in timing reports.
+# of the job. When it is an environment made from this version's lock (its copy of the lock
+# is identical), the CLI starts in it directly: one interpreter start, no bootstrap.
+# Anything else falls back to the bootstrap, with one warning. DEPLOY_ACTIONS_STARTED: for
+# the start-up time in timing reports.
 STEP_SCRIPT = """\
 set -euo pipefail
 export DEPLOY_ACTIONS_STARTED="${{EPOCHREALTIME:-}}"
-py=${{DEPLOY_ACTIONS_RUNTIME:-}}
-if [ -z "$py" ] || [ ! -x "$py" ]; then py=$(command -v python3 || command -v python || true); fi
+lib="${{GITHUB_ACTION_PATH}}/{python}"
+rt=${{DEPLOY_ACTIONS_RUNTIME:-}}
+if [ -n "$rt" ]; then
+  if [ -x "$rt" ] && cmp -s "${{rt%/bin/python}}/requirements.lock" "$lib/requirements.lock"; then
+    export PYTHONPATH="$lib${{PYTHONPATH:+:$PYTHONPATH}}" PYTHONUTF8=1 PYTHONNOUSERSITE=1
+    exec "$rt" -m deploy_actions {command}
+  fi
+  echo "::warning title=deploy-actions::DEPLOY_ACTIONS_RUNTIME ($rt) is not usable here; using the bootstrap"
+fi
+py=$(command -v python3 || command -v python || true)
 if [ -z "$py" ]; then
   echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python before this step."
   exit 2
 fi
-exec "$py" "${{GITHUB_ACTION_PATH}}/{bootstrap}" {command}
+exec "$py" "$lib/bootstrap.py" {command}
 """
 
 
@@ -57,11 +67,11 @@ def _outputs(outputs: dict[str, str]) -> list[str]:
     return lines
 
 
-def _runs(options: Sequence[Option], bootstrap: str, command: str) -> list[str]:
+def _runs(options: Sequence[Option], python: str, command: str) -> list[str]:
     lines = ["runs:", "  using: composite", "  steps:", "    - id: run", "      shell: bash", "      env:"]
     lines += [f"        {opt.env}: ${{{{ inputs.{opt.name} }}}}" for opt in options]
     lines.append("      run: |")
-    script = STEP_SCRIPT.format(bootstrap=bootstrap, command=command).rstrip(" \n")
+    script = STEP_SCRIPT.format(python=python, command=command).rstrip(" \n")
     lines += [f"        {line}".rstrip() for line in script.splitlines()]
     return lines
 
@@ -71,7 +81,7 @@ def render_command(command: Command) -> str:
     lines = [f"name: {_q('deploy-actions ' + command.name)}", f"description: {_q(command.summary)}",
              "author: deploy-actions", "branding:", f"  icon: {icon}", f"  color: {colour}"]
     lines += _inputs(command.options, with_defaults=True) + _outputs(dict(command.outputs))
-    lines += _runs(command.options, "../python/bootstrap.py", command.name)
+    lines += _runs(command.options, "../python", command.name)
     return HEADER + "\n".join(lines) + "\n"
 
 
@@ -105,7 +115,7 @@ def render_root() -> str:
              "author: deploy-actions", "branding:", "  icon: package", "  color: blue"]
     options = root_options()
     lines += _inputs(options, with_defaults=False) + _outputs(outputs)
-    lines += _runs([o for o in options if o.name != "command"] + [options[0]], "python/bootstrap.py", "")
+    lines += _runs([o for o in options if o.name != "command"] + [options[0]], "python", "")
     return HEADER + "\n".join(lines) + "\n"
 
 

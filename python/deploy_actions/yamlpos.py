@@ -100,9 +100,10 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse and validate; errors (up to three) name file:line and the key path."""
-    import jsonschema
+def load(text: str, file: str, input_name: str, schema_name: str, *, what: str,
+         validate: bool = True) -> tuple[Any, dict[tuple, int]]:
+    """Parse and validate (unless the caller knows this text passed already); errors (up to
+    three) name file:line and the key path."""
     import yaml
 
     try:
@@ -118,6 +119,10 @@ def load(text: str, file: str, input_name: str, schema_name: str, *, what: str) 
     if node is None:
         raise UsageError(f"{file}: the {what} is empty", input=input_name, file=file, line=1)
     lines = _lines(node)
+    if not validate:
+        return data, lines
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = sorted(map(_specific, validator.iter_errors(data)), key=lambda e: (line_for(lines, _path(e)), e.message))
     if errors:

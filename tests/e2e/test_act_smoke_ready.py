@@ -68,3 +68,30 @@ def test_root_action_with_an_unknown_command_is_a_usage_error(tmp_path, action_r
     assert proc.returncode != 0
     assert f"command: expected one of {', '.join(actions())}, got 'ship-it'" in proc.stdout
     assert "exitcode '2'" in proc.stdout or "exit status 2" in proc.stdout
+
+
+def test_cold_then_warm_in_one_job_without_uv(start_app, tmp_path, action_repo):
+    """A hosted runner has no uv: the first action installs with the interpreter's own pip
+    (uv from its lock, then the environment) and the second starts the CLI directly."""
+    import os
+
+    app = start_app(ready_after=0.2)
+    steps = steps_for("org/deploy-actions/smoke-ready@v1", url=app.url, timeout="30s")
+    second = steps_for("org/deploy-actions/smoke-ready@v1", url=app.url, timeout="30s")
+    steps += second.replace("id: smoke", "id: again").replace("steps.smoke.", "steps.again.")
+    path = os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not os.path.exists(os.path.join(d, "uv")))
+    repo = tmp_path / "consumer"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    workflow = "on: push\npermissions: {}\njobs:\n  smoke:\n    runs-on: ubuntu-latest\n    steps:\n"
+    (repo / ".github/workflows/smoke.yml").write_text(workflow + textwrap.indent(textwrap.dedent(steps), " " * 6))
+    commit_all(repo, "consumer")
+    # act's host mode keeps the tool cache under its action cache path: a fresh one, a fresh runner.
+    proc = run_act(repo, action_repo, "push", "--action-cache-path", str(tmp_path / "act"),
+                   env={**os.environ, "PATH": path})
+    cache = tmp_path / "act" / "tool_cache"
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert proc.stdout.count("with uv (installed with pip)") == 1, proc.stdout[-4000:]
+    assert len(re.findall(r"outputs ready=true attempts=\d+", proc.stdout)) == 2
+    assert list(cache.glob("deploy-actions/uv-*/bin/uv"))
+    assert list(cache.glob("deploy-actions/venv-*/requirements.lock"))
+    assert not re.search(r"DEPLOY_ACTIONS_RUNTIME \(/[^)]*\) is not usable", proc.stdout)  # the direct start

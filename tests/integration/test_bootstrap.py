@@ -2,6 +2,7 @@
 from the hash-locked requirements, made once and reused, with pip or uv."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,19 +21,26 @@ def bootstrap(env_extra, *args):
     return subprocess.run([sys.executable, BOOTSTRAP, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
-@pytest.mark.parametrize("installer", ["pip", "uv"])
+def without_uv_on_path() -> str:
+    return os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not os.path.exists(os.path.join(d, "uv")))
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv", "uv (installed with pip)"])
 def test_cold_then_warm(tmp_path, installer):
     if installer == "uv" and not shutil.which("uv"):
         pytest.fail("uv is a dev dependency and should be on PATH")
     env = {"RUNNER_TOOL_CACHE": str(tmp_path), "GITHUB_ACTIONS": "true"}
     if installer == "pip":
         env["DEPLOY_ACTIONS_NO_UV"] = "1"
+    if installer == "uv (installed with pip)":  # a hosted runner: no uv, the interpreter's own pip
+        env["PATH"] = without_uv_on_path()
     cold = bootstrap(env, "--version")
     assert cold.returncode == 0, cold.stdout + cold.stderr
     lines = cold.stdout.splitlines()
     assert lines[0] == "::group::deploy-actions: installing dependencies (first use on this runner)"
-    assert f"with {installer}" in lines[1] or installer == "pip"
+    assert lines[1].endswith(f" with {installer}"), lines
     assert lines[-1] == "deploy-actions 0.1.0"
+    assert bool(list((tmp_path / "deploy-actions").glob("uv-*/bin/uv"))) == (installer == "uv (installed with pip)")
     venvs = list((tmp_path / "deploy-actions").glob("venv-*/.deploy-actions-ready"))
     assert len(venvs) == 1
     warm = bootstrap(env, "--version")
@@ -52,6 +60,29 @@ def test_the_job_remembers_the_environment_for_its_next_actions(tmp_path):
     assert again.returncode == 0 and again.stdout == "deploy-actions 0.1.0\n", again.stderr
     assert github_env.read_text().splitlines() == [line]
     assert len(list((tmp_path / "deploy-actions").glob("venv-*/.deploy-actions-ready"))) == 1
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_a_tampered_lock_refuses_to_install(tmp_path, installer):
+    """The hashes are the lock: one changed hash and nothing is installed."""
+    python = tmp_path / "python"
+    shutil.copytree(ROOT / "python", python, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    lock = python / "requirements.lock"
+    text = lock.read_text()
+    start = text.index("pyyaml==")
+    end = text.index("\n", text.index("# via", start)) if "# via" in text[start:] else len(text)
+    flip = str.maketrans("0123456789abcdef", "123456789abcdef0")  # every digest off by one digit
+    block = re.sub(r"sha256:([0-9a-f])", lambda m: "sha256:" + m.group(1).translate(flip), text[start:end])
+    lock.write_text(text[:start] + block + text[end:])
+    tampered = lock.read_text()
+    assert tampered != text
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path / "cache"), "DEPLOY_ACTIONS_NO_UV": "1" if installer == "pip" else ""}
+    proc = subprocess.run([sys.executable, str(python / "bootstrap.py"), "--version"], capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))},
+                               **env}, timeout=600)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "could not create the deploy-actions environment" in proc.stdout + proc.stderr
+    assert not list((tmp_path / "cache").glob("deploy-actions/venv-*/.deploy-actions-ready"))
 
 
 def test_half_made_venv_from_a_cancelled_job_is_rebuilt(tmp_path):
@@ -79,3 +110,36 @@ def test_too_old_python_gets_one_clear_line():
 def test_windows_runner_is_refused():
     proc = bootstrap({"RUNNER_OS": "Windows"}, "--version")
     assert proc.returncode == 2 and "Windows runners are not supported" in proc.stderr
+
+
+def step_script(action: str) -> str:
+    import yaml
+
+    return yaml.safe_load((ROOT / action / "action.yml").read_text())["runs"]["steps"][0]["run"]
+
+
+def run_step(action: str, env: dict) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_"))}
+    return subprocess.run(["/bin/bash", "-c", step_script(action)], capture_output=True, text=True, timeout=300,
+                          env={**base, "GITHUB_ACTION_PATH": str(ROOT / action), "INPUT_URL": "http://127.0.0.1:9",
+                               "INPUT_TIMEOUT": "100ms", "INPUT_HEALTH_PATH": "none", **env})
+
+
+def test_a_known_runtime_starts_the_cli_directly_and_any_other_falls_back_with_one_warning(tmp_path):
+    github_env = tmp_path / "github_env"
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path), "GITHUB_ACTIONS": "true", "GITHUB_ENV": str(github_env)}
+    assert bootstrap(env, "--version").returncode == 0
+    runtime = github_env.read_text().strip().split("=", 1)[1]
+    # No python3 on PATH at all: only the direct start can run the step (cmp is all it needs).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "cmp").symlink_to(shutil.which("cmp"))
+    direct = run_step("smoke-ready", {**env, "PATH": str(bin_dir), "DEPLOY_ACTIONS_RUNTIME": runtime})
+    assert direct.returncode == 1, direct.stdout + direct.stderr
+    assert "connection-refused" in direct.stdout and "::warning" not in direct.stdout
+    for stale in ("/nonexistent/bin/python", sys.executable):  # deleted; a Python without this environment
+        fallback = run_step("smoke-ready", {**env, "DEPLOY_ACTIONS_RUNTIME": stale})
+        assert fallback.returncode == 1, fallback.stdout + fallback.stderr
+        warnings = [line for line in fallback.stdout.splitlines() if line.startswith("::warning")]
+        assert len(warnings) == 1 and f"DEPLOY_ACTIONS_RUNTIME ({stale}) is not usable here" in warnings[0]
+        assert "connection-refused" in fallback.stdout  # the step still ran, through the bootstrap

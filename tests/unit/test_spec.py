@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import ROOT
 from deploy_actions.errors import UsageError
 from deploy_actions.smoke import spec
 
@@ -74,3 +75,29 @@ def test_empty_and_bad_latency_and_bad_schema():
 def test_missing_file(tmp_path):
     with pytest.raises(UsageError, match="cannot read the smoke spec"):
         spec.load(str(tmp_path / "nope.yml"))
+
+
+def test_a_spec_validated_once_skips_jsonschema_in_the_next_step(tmp_path):
+    """Each step is its own process; the second one to load the same spec in the same
+    environment does not import jsonschema. An invalid spec is never remembered."""
+    import subprocess
+    import sys
+    import uuid
+
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the cache lives beside a virtualenv")
+    spec = tmp_path / "smoke.yml"
+    spec.write_text(f"# {uuid.uuid4()}\ncalls:\n  - name: list\n    path: /items\n"
+                    "    expect: {status: 200, schema: {type: array}}\n")
+    probe = ("import sys; from deploy_actions.smoke import spec; calls = spec.load(sys.argv[1]); "
+             "print(len(calls), 'jsonschema' in sys.modules)")
+    env = {"PYTHONPATH": str(ROOT / "python"), "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-c", probe, str(spec)], capture_output=True, text=True, env=env)
+    second = subprocess.run([sys.executable, "-c", probe, str(spec)], capture_output=True, text=True, env=env)
+    assert first.stdout.split() == ["1", "True"], first.stderr
+    assert second.stdout.split() == ["1", "False"], second.stderr
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"# {uuid.uuid4()}\ncalls: 3\n")
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", probe, str(bad)], capture_output=True, text=True, env=env)
+        assert "is not of type 'array'" in proc.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy_actions import yamlpos
+from deploy_actions import validated, yamlpos
 from deploy_actions.errors import UsageError
 from deploy_actions.smoke.expect import split_path
 from deploy_actions.values import parse_duration
@@ -30,12 +30,14 @@ class Call:
     max_latency: float | None = None
 
 
-def parse(text: str, file: str) -> list[Call]:
-    # jsonschema is imported only here: start-up without a spec stays fast.
-    import jsonschema
+SCHEMA = "smoke-spec.schema.json"
 
+
+def parse(text: str, file: str) -> list[Call]:
+    # jsonschema is imported only to validate a spec not seen before in this environment.
+    known = validated.seen(SCHEMA, text)
     try:
-        data, lines = yamlpos.load(text, file, INPUT, "smoke-spec.schema.json", what="spec")
+        data, lines = yamlpos.load(text, file, INPUT, SCHEMA, what="spec", validate=not known)
     except UsageError as exc:
         exc.hint = "The smoke spec format is described in smoke-ready/README.md."
         raise
@@ -60,7 +62,9 @@ def parse(text: str, file: str) -> list[Call]:
                 line = yamlpos.line_for(lines, ("calls", index, "expect", "json", json_path))
                 raise UsageError(f"{where}.expect.json: {exc} (write paths like items[0].id)",
                                  input=INPUT, file=file, line=line) from None
-        if "schema" in expect:
+        if "schema" in expect and not known:
+            import jsonschema
+
             try:
                 jsonschema.Draft202012Validator.check_schema(expect["schema"])
             except jsonschema.SchemaError as exc:
@@ -75,6 +79,7 @@ def parse(text: str, file: str) -> list[Call]:
             statuses=(status,) if isinstance(status, int) else tuple(status),
             json_values=dict(expect.get("json", {})), schema=expect.get("schema"),
             max_latency=max_latency))
+    validated.remember(SCHEMA, text)
     return calls
 
 
