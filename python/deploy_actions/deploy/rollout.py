@@ -193,24 +193,25 @@ class Rollout:
         self.say(f"{host}: users reach {self.plan.tag}")
 
     def _roll_back(self, state: HostState, reason: str) -> None:
-        if self.plan.blue_green:
-            self._switch_back(state, reason)
-            return
+        """Back to the previous tag, then re-checked the way the new one was. Recreate
+        redeploys it; blue-green switches the proxy back to the old copy, still running."""
         if not state.previous:
             state.state = NOT_ROLLED_BACK
             return
-        self.say(f"{state.host}: rolling back to {state.previous} ({reason})")
-        answer = self._call(state.host, "rollback", TAG=state.previous, REASON=reason)
+        action, doing, done = (("switchback", "switching back", "switch back") if self.plan.blue_green
+                               else ("rollback", "rolling back", "rollback"))
+        self.say(f"{state.host}: {doing} to {state.previous} ({reason})")
+        answer = self._call(state.host, action, TAG=state.previous, REASON=reason)
         state.state = ROLLED_BACK if answer.ok else ROLLBACK_FAILED
         if not answer.ok:
-            state.message = "; ".join(filter(None, [state.message, f"rollback failed: {answer.problem()}"]))
+            state.message = "; ".join(filter(None, [state.message, f"{done} failed: {answer.problem()}"]))
             return
         state.digests = answer.fields.get("digests", state.digests)
-        if self.check:  # re-check the previous tag the way the new one was checked
+        if self.check:
             ready, why = self.check(state.host)
             if not ready:
                 state.state = ROLLBACK_FAILED
-                state.message = "; ".join(filter(None, [state.message, f"not ready after rollback: {why}"]))
+                state.message = "; ".join(filter(None, [state.message, f"not ready after {done}: {why}"]))
 
     def _finish(self) -> None:
         """Every host is live on the new tag: stop the old copies (kept for a fast rollback).
@@ -221,22 +222,6 @@ class Rollout:
             if not answer.ok:
                 self.say(f"{answer.host}: the old copy was not stopped ({answer.problem()}); it still runs beside "
                          "the live one")
-
-    def _switch_back(self, state: HostState, reason: str) -> None:
-        """Blue-green: the proxy back to the old copy, which is still running (no pull)."""
-        if not state.previous:
-            state.state = NOT_ROLLED_BACK
-            return
-        self.say(f"{state.host}: switching back to {state.previous} ({reason})")
-        answer = self._call(state.host, "switchback", TAG=state.previous, REASON=reason)
-        state.state = ROLLED_BACK if answer.ok else ROLLBACK_FAILED
-        if not answer.ok:
-            state.message = "; ".join(filter(None, [state.message, f"switch back failed: {answer.problem()}"]))
-        elif self.check:
-            ready, why = self.check(state.host)
-            if not ready:
-                state.state = ROLLBACK_FAILED
-                state.message = "; ".join(filter(None, [state.message, f"not ready after switching back: {why}"]))
 
     def run(self) -> Outcome:
         hosts = self.plan.hosts
