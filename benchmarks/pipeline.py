@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "examples" / "notes"
 sys.path.insert(0, str(ROOT / "tests"))
 
-from deploy_support import compose_down  # noqa: E402  (the tests' clean-up, the same here)
+from deploy_support import blue_green_down, compose_down  # noqa: E402  (the tests' clean-up, the same here)
 
 STEP = re.compile(r"✅  Success - Main (?P<name>.+?) \[(?P<n>[\d.]+)(?P<unit>µs|ms|s)?\]$")
 TIMING = re.compile(r"deploy-actions timing (\{.*\})")
@@ -168,7 +168,9 @@ def by_hand(repo: Path, env: dict) -> float:
            "alembic", "upgrade", "head")
         sh("psql", "-q", info["DA_POSTGRES_URL"], "-c", f"DROP DATABASE {scratch}")
         folder = f"{info['DA_SSH_DEPLOY_ROOT']}/{env['name']}"
-        remote = (f"cd {folder} && sed -i '/^IMAGE_TAG=/d' .env && echo IMAGE_TAG=v0.1.0 >> .env && "
+        # By hand, the service replaced in place on the public port (what recreate does).
+        remote = (f"cd {folder} && export APP_PORT={env['port']} && sed -i '/^IMAGE_TAG=/d' .env && "
+                  "echo IMAGE_TAG=v0.1.0 >> .env && "
                   "docker compose pull -q && docker compose run --rm --no-deps notes alembic upgrade head && "
                   "docker compose up -d")
         sh("ssh", "-i", key, "-p", info["DA_SSH_PORT"], "-o", f"UserKnownHostsFile={known}", "-o",
@@ -181,6 +183,7 @@ def by_hand(repo: Path, env: dict) -> float:
 def down(env: dict) -> None:
     info = services()
     compose_down(info, env["name"], info["DA_SSH_HOSTS"].split(",")[:2])
+    blue_green_down(info["DA_SSH_HOSTS"].split(",")[:2])
 
 
 def main(repeats: int = 3) -> dict:

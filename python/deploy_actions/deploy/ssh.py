@@ -273,6 +273,7 @@ class SshKit:
         waits). Yields None when held, else the refusal. Ended — and the lock released — on
         exit, or by the host when this runner dies and the connection drops."""
         self._used.add(host)
+        started, launched = time.monotonic(), time.time()
         proc = subprocess.Popen(self.argv(host) + [REMOTE_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         with _running_lock:
@@ -283,6 +284,8 @@ class SshKit:
             proc.stdin.close()
             out = []
             for line in proc.stdout:
+                if line.startswith("@@started "):  # the host's first session: the SSH handshake
+                    _record_setup(launched, line.split(" ", 1)[1], time.monotonic() - started)
                 if line.startswith("@@held"):
                     threading.Thread(target=proc.stdout.read, daemon=True).start()  # heartbeats, drained
                     break
