@@ -7,7 +7,7 @@ second action in the same job, or a later job on a self-hosted runner, pays only
 interpreter start-up (and the step scripts then skip this file altogether).
 
 Installing: uv when it is on PATH. Otherwise this interpreter's pip installs uv itself —
-hash-locked in uv.lock, into the tool cache, no venv, no resolver — and uv does the rest:
+hash-locked in bootstrap-uv.lock, into the tool cache, no venv, no resolver — and uv does the rest:
 about 4 s cold here, against 11 s for venv + ensurepip + pip. Without a usable pip, or when
 no uv wheel fits this machine, pip installs the lock itself.
 
@@ -45,7 +45,7 @@ import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCK = os.path.join(HERE, "requirements.lock")
-UV_LOCK = os.path.join(HERE, "uv.lock")
+UV_LOCK = os.path.join(HERE, "bootstrap-uv.lock")
 PIP_INSTALL = ["install", "--quiet", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                "--require-hashes", "--no-deps", "-r", LOCK]  # the lock is complete: nothing to resolve
 READY = ".deploy-actions-ready"
@@ -95,7 +95,7 @@ def outer_pip():
 
 
 def pip_installed_uv(root):
-    """uv from uv.lock (every wheel's hash), put in the tool cache by this interpreter's pip;
+    """uv from bootstrap-uv.lock (every wheel's hash), put in the tool cache by this interpreter's pip;
     None when that is not possible here (the caller falls back to pip)."""
     with open(UV_LOCK, "rb") as fh:
         folder = os.path.join(root, "uv-" + hashlib.sha256(fh.read()).hexdigest()[:12])

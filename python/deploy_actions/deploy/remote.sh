@@ -215,8 +215,8 @@ proxy_config() { # Caddy's JSON config sending every request to port $1. Idle up
 }
 
 proxy_state() { # true (running), false (stopped) or missing
-  docker inspect -f '{{.State.Running}}' "$PROXY" >"$(state_dir)/proxy.$$" 2>/dev/null || echo missing >"$(state_dir)/proxy.$$"
-  cat "$(state_dir)/proxy.$$"; rm -f "$(state_dir)/proxy.$$"
+  state=$(docker inspect -f '{{.State.Running}}' "$PROXY" 2>/dev/null) || state=missing
+  printf '%s\n' "$state"
 }
 
 proxy_prepare() { # the image is there (pulled if needed) and, for a new proxy, the port is free
