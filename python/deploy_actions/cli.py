@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 
-from deploy_actions import __version__, timing
+from deploy_actions import __version__, gha, timing
 from deploy_actions.cancel import cancel
 from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     early, _ = pre.parse_known_args(argv)
     reporter = Reporter(json_mode=early.json, colour=early.color, env=env)
     command_name = None
+    code, render = EXIT_CHECK_FAILED, True  # render: write the --json document (not for --help)
     try:
         if not argv and env.get("INPUT_COMMAND") is not None:
             argv = _root_entry(env, reporter)
@@ -101,10 +102,13 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help / --version
-            return int(exc.code or 0)
+            code, render = int(exc.code or 0), False
+            return code
         if not args.command:
             parser.print_help(sys.stderr)
-            return EXIT_USAGE
+            code = EXIT_USAGE
+            reporter.result({"error": "no command given", "kind": "usage"})
+            return code
         command = load(args.command)
         command_name = command.name
         raw = resolve(command.options, args, env)
@@ -115,36 +119,49 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         for value in command.secrets(inputs):
             reporter.secret(value)
         timing.started(env)
-        return command.run(inputs, reporter)
+        code = command.run(inputs, reporter)
+        return code
     except UsageError as exc:
         title = f"{PROG} {command_name}: bad input" if command_name else f"{PROG}: bad input"
         reporter.error(str(exc), title=title, file=exc.file, line=exc.line)
         if exc.hint:
             reporter.detail(exc.hint)
         reporter.summary(f"### ❌ {title}\n\n{exc}\n" + (f"\n{exc.hint}\n" if exc.hint else ""))
-        reporter.result({"ok": False, "error": str(exc), "kind": "usage"})
-        return EXIT_USAGE
+        reporter.result({"error": str(exc), "kind": "usage"})
+        code = EXIT_USAGE
+        return code
     except CheckFailed as exc:
         title = f"{PROG} {command_name}" if command_name else PROG
         reporter.error(str(exc), title=title)
         reporter.summary(f"### ❌ {title} failed\n\n{exc}\n")
-        reporter.result({"ok": False, "error": str(exc), "kind": "check"})
-        return EXIT_CHECK_FAILED
+        reporter.result({"error": str(exc), "kind": "check"})
+        code = EXIT_CHECK_FAILED
+        return code
     except KeyboardInterrupt:
         reporter.error("interrupted", title=PROG)
-        return 130
+        reporter.result({"error": "interrupted", "kind": "cancelled"})
+        code = 130
+        return code
     except BrokenPipeError:  # `deploy-actions … | head`: the reader left; say nothing more
         _quiet_stdout()
+        render = False
         return EXIT_CHECK_FAILED
     except Exception as exc:  # a bug in deploy-actions, not the user's mistake
-        reporter.error(f"internal error ({type(exc).__name__}: {exc}); please report it with the log "
-                       "(set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)", title=PROG)
+        what = f"internal error ({type(exc).__name__}: {exc})"
+        reporter.error(f"{what}; please report it with the log (set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for "
+                       "the traceback)", title=PROG)
         if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
             reporter.detail(traceback.format_exc())
-        reporter.result({"ok": False, "error": f"internal error ({type(exc).__name__})", "kind": "internal"})
-        return EXIT_CHECK_FAILED
+        reporter.summary(f"### ❌ {PROG} {command_name or ''}: internal error\n\n{gha.md_cell(what)}\n\n"
+                         "Please report it with the log (re-run with debug logging for the traceback).\n")
+        reporter.result({"error": f"internal error ({type(exc).__name__})", "kind": "internal"})
+        code = EXIT_CHECK_FAILED
+        return code
     finally:
         timing.report(env)
+        if render:
+            with contextlib.suppress(BrokenPipeError):
+                reporter.finish(code == 0)
 
 
 def _quiet_stdout() -> None:

@@ -42,7 +42,7 @@ class Reporter:
         self._overflow: list[str] = []
         self._last_progress = 0.0
         self._progress_shown = False
-        self.result_written = False
+        self.document: dict[str, Any] = {}
 
     # -- secrets -------------------------------------------------------------
     def secret(self, value: str) -> None:
@@ -174,10 +174,16 @@ class Reporter:
             self._overflow = []
         gha.append_summary(self.redact(markdown), self.env)
 
-    def result(self, document: Any) -> None:
-        """The --json document: the only thing written to stdout in JSON mode (once)."""
-        if self.json_mode and not self.result_written:
-            self.result_written = True
+    def result(self, document: dict[str, Any]) -> None:
+        """What the command found, for the --json document (written once, by `finish`)."""
+        self.document = dict(document)
+
+    def finish(self, ok: bool) -> None:
+        """The --json document: the only thing written to stdout in JSON mode, for every
+        outcome — success, a failed check, bad input, an internal error — with `ok` first and
+        always matching the exit code."""
+        if self.json_mode:
             self._clear_progress()
+            document = {"ok": ok, **{k: v for k, v in self.document.items() if k != "ok"}}
             sys.stdout.write(json.dumps(self._redact_tree(document), indent=2) + "\n")
             sys.stdout.flush()

@@ -114,8 +114,9 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     from deploy_actions.docs import rules
 
     drifts, changes = check(inputs)
-    if inputs.diff:
-        print(rules.diff(changes), end="")
+    diff_text = rules.diff(changes) if inputs.diff else ""
+    if inputs.diff and not reporter.json_mode:
+        print(diff_text, end="")
     fixed = [d for d in drifts if d.fixed]
     left = [d for d in drifts if not d.fixed]
     for drift in left:
@@ -134,7 +135,8 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     icon = "❌" if left else "✅"
     head = f"### {icon} docs-drift: {len(left)} drift(s)" + (f", {len(fixed)} fixed" if fixed else "")
     reporter.summary(head + "\n\n" + ("\n".join(sections) if sections else "The docs match the repository.\n"))
-    reporter.result({"drift_count": len(left), "fixed_count": len(fixed), "report": report})
+    reporter.result({"drift_count": len(left), "fixed_count": len(fixed), "report": report,
+                     **({"diff": diff_text} if inputs.diff else {})})
     if left:
         reporter.info(f"docs-drift: {len(left)} drift(s)" + (f" ({len(fixed)} fixed)" if fixed else ""))
         return EXIT_CHECK_FAILED
