@@ -12,8 +12,7 @@ from pathlib import Path
 from deploy_actions import inputfiles
 from deploy_actions.errors import UsageError
 from deploy_actions.values import ENV_NAME
-
-SEMVER_TAG = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+from deploy_actions.versions import is_release
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class Event:
 
 
 def tag_push(tag: str, sha: str) -> Event:
-    if not SEMVER_TAG.match(tag):
+    if not is_release(tag):
         raise UsageError(f"expected a release tag such as v0.1.0, got {tag!r}", input="tag")
     return Event("push", {"ref": f"refs/tags/{tag}", "ref_name": tag, "after": sha, "head_commit": {"id": sha}},
                  describe=f"tag push {tag}")

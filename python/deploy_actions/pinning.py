@@ -9,7 +9,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from deploy_actions.images.tags import SEMVER
+from deploy_actions.versions import SEMVER, is_prerelease, is_release, version_key
 
 USES = re.compile(r"^(?P<lead>\s*(?:-\s+)?uses:\s*)(?P<q>['\"]?)(?P<repo>[\w.-]+/[\w.-]+)(?P<path>/[^@\s'\"]*)?"
                   r"@(?P<ref>[^\s'\"#]+)(?P=q)(?P<tail>[ \t]*(?:#[ \t]*(?P<comment>\S+)[^\r\n]*)?)(?P<eol>\r?\n?)$")
@@ -49,17 +49,12 @@ def rewrite(text: str, changes: dict[int, tuple[str, str]]) -> str:
     return "".join(lines)
 
 
-def version_key(tag: str) -> tuple[int, int, int]:
-    major, minor, patch, _ = SEMVER.match(tag).groups()  # type: ignore[union-attr]
-    return int(major), int(minor), int(patch)
-
-
 def newest_in_major(tags: dict[str, str], current: str) -> str | None:
     """The highest non-prerelease vX.Y.Z with current's major, if newer than current."""
     if not SEMVER.match(current):
         return None
     major = version_key(current)[0]
-    candidates = [t for t in tags if SEMVER.match(t) and "-" not in t and version_key(t)[0] == major]
+    candidates = [t for t in tags if is_release(t) and not is_prerelease(t) and version_key(t)[0] == major]
     best = max(candidates, key=version_key, default=None)
     return best if best and version_key(best) > version_key(current) else None
 

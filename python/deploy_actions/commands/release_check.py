@@ -12,8 +12,8 @@ from pathlib import Path
 
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
-from deploy_actions.images.tags import SEMVER, release_version
 from deploy_actions.options import Command, Option
+from deploy_actions.versions import SEMVER, is_prerelease, release_version
 
 OPTIONS = (
     Option("tag", "The release tag, vX.Y.Z or vX.Y.Z-pre (in a workflow: the pushed tag's name).", required=True),
@@ -83,7 +83,7 @@ def major_points_at(root: Path, major: str) -> str | None:
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
     version = inputs.tag[1:]
-    prerelease = "-" in version
+    prerelease = is_prerelease(version)
     major = inputs.tag.split(".")[0]
     problems = []
     declared = project_version((inputs.root / "pyproject.toml").read_text(encoding="utf-8"))

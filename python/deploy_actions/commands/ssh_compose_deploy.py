@@ -18,7 +18,6 @@ from deploy_actions.console import Reporter
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from deploy_actions.images.reference import TAG
-from deploy_actions.images.tags import is_release
 from deploy_actions.options import Command, Option
 from deploy_actions.values import (
     ENV_NAME,
@@ -30,6 +29,7 @@ from deploy_actions.values import (
     plural,
     refuse_unsafe_url,
 )
+from deploy_actions.versions import is_release
 
 OPTIONS = (
     Option("hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).",

@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
 from deploy_actions.values import LABEL_KEY, parse_pairs
+from deploy_actions.versions import SEMVER, is_release, release_version
 
-SEMVER = re.compile(
-    r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$")
 ALIASES = ("minor", "major", "latest")
 
 
@@ -35,22 +33,10 @@ class Tags:
     immutable: frozenset[str] = field(default_factory=frozenset)
 
 
-def is_release(version: str) -> bool:
-    return bool(SEMVER.match(version))
-
-
 def sanitise(name: str) -> str:
     """A branch name as a valid tag: invalid characters become '-', at most 128."""
     tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).lstrip(".-")[:128]
     return tag or "branch"
-
-
-def release_version(text: str, input_name: str) -> str:
-    if "+" in text:
-        raise UsageError(f"{text!r} has build metadata (+…), which an image tag cannot carry", input=input_name)
-    if not is_release(text):
-        raise UsageError(f"expected a release version like v1.2.3 or v1.2.3-rc.1, got {text!r}", input=input_name)
-    return text
 
 
 def compute(ctx: GitContext, *, version: str = "", aliases: tuple[str, ...] = (), extra: tuple[str, ...] = (),

@@ -1,0 +1,25 @@
+"""One rule for what a release is, used by tags, pinning, release checks, local runs and
+deploys (local-run used to accept v01.2.3 through a second, looser pattern)."""
+
+import pytest
+
+from deploy_actions import localrun
+from deploy_actions.errors import UsageError
+from deploy_actions.versions import is_prerelease, is_release, version_key
+
+
+@pytest.mark.parametrize("tag,release", [("v1.2.3", True), ("v0.1.0-rc.1", True), ("v10.20.30", True),
+                                         ("v01.2.3", False), ("v1.02.3", False), ("v1.2", False), ("1.2.3", False),
+                                         ("v1.2.3+build.5", False), ("v1.2.3-", False), ("v1.2.3-01", False)])
+def test_one_rule_everywhere(tag, release):
+    assert is_release(tag) is release
+    if release:
+        assert localrun.tag_push(tag, "a" * 40).payload["ref"] == f"refs/tags/{tag}"
+    else:
+        with pytest.raises(UsageError, match="expected a release tag"):
+            localrun.tag_push(tag, "a" * 40)
+
+
+def test_prerelease_and_order():
+    assert is_prerelease("v1.0.0-rc.1") and not is_prerelease("v1.0.0") and not is_prerelease("v1-0")
+    assert sorted(["v1.10.0", "v1.9.3", "v1.9.10"], key=version_key) == ["v1.9.3", "v1.9.10", "v1.10.0"]
