@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploy_actions import gha
-from deploy_actions.commands import ssh_compose_deploy as deploy
 from deploy_actions.console import Reporter
+from deploy_actions.deploy import settings as deploy
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK
 from deploy_actions.options import Command
 
@@ -18,7 +18,6 @@ SHARED = ("hosts", "ssh-key", "ssh-key-passphrase", "known-hosts", "host-key-fin
           "project-name", "services", "connect-timeout", "command-timeout", "strategy", "upstream-ports",
           "port-variable")
 OPTIONS = tuple(o for o in deploy.OPTIONS if o.name in SHARED)
-HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
 
 
 @dataclass(frozen=True)
@@ -32,50 +31,17 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ, status=True))
 
 
-def parse_status(out: str) -> dict:
-    running, history, section, copies = [], [], None, {}
-    for line in out.splitlines():
-        if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 proxy=true
-            fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
-            for role in ("live", "standby"):
-                colour, _, tag = fields.get(role, "").partition(":")
-                copies[role] = {"colour": colour, "tag": tag} if colour else None
-            copies["proxy_running"] = fields.get("proxy") == "true"
-        elif line in ("@@running", "@@history"):
-            section = line[2:]
-        elif line.startswith("@@result"):
-            section = None
-        elif section == "running" and line.strip():
-            service, ref, image = (line.split() + ["", "", ""])[:3]
-            running.append({"service": service, "image": ref, "image_id": image})
-        elif section == "history" and line.strip():
-            history.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
-    return {"running": running, "history": history, **({"blue_green": copies} if copies else {})}
-
-
 def _copy(copy: dict | None) -> str:
     return f"{copy['colour']} ({copy['tag']})" if copy else "none"
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
-    from deploy_actions.deploy.ssh import SshKit
+    from deploy_actions.deploy.status import fetch
 
-    spec = inputs.deploy
-    params = {**deploy.remote_params(spec), "ACTION": "status"}
-    hosts = []
-    with SshKit(key=spec.key, passphrase=spec.passphrase, known_hosts=spec.known_hosts,
-                fingerprint=spec.fingerprint, insecure=spec.insecure, connect_timeout=spec.connect_timeout,
-                jump=spec.jump) as kit:
-        kit.pin(list(spec.hosts))
-        for host in spec.hosts:
-            answer = kit.run(host, params, timeout=spec.command_timeout)
-            entry = {"host": str(host), "ok": answer.ok, "tag": answer.fields.get("current", ""),
-                     **parse_status(answer.out)}
-            if not answer.ok:
-                entry["error"] = answer.problem()
-                reporter.error(f"{host}: {entry['error']}", title="deploy-status")
-            hosts.append(entry)
+    hosts = fetch(inputs.deploy)
     for entry in hosts:
+        if not entry["ok"]:
+            reporter.error(f"{entry['host']}: {entry['error']}", title="deploy-status")
         with reporter.group(f"{entry['host']}: {entry['tag'] or '(no tag)'}"):
             copies = entry.get("blue_green")
             if copies:

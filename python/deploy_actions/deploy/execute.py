@@ -1,0 +1,88 @@
+"""An ssh-compose-deploy, run: reach the hosts, hold each deploy folder's lock for the whole
+deploy, gate and check readiness from the runner, and roll out (deploy/rollout.py). Returns
+the outcome; the command renders it."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from deploy_actions.console import Reporter
+from deploy_actions.deploy.hosts import Host
+from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
+from deploy_actions.deploy.settings import Inputs, host_params, host_url, ready_path, remote_params
+from deploy_actions.deploy.ssh import SshKit
+from deploy_actions.values import plural
+
+
+def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
+    """/ready (then the smoke spec) at `base(host)` + ready-url's path, from the runner."""
+    from deploy_actions.smoke.verify import Readiness, verify
+
+    def check(host: Host) -> tuple[bool, str]:
+        readiness = Readiness(url=base(host), ready_path=ready_path(inputs.ready_url), timeout=inputs.ready_timeout,
+                              calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
+        verdict = verify(readiness, reporter)
+        return verdict.ok, verdict.diagnosis or "a smoke call failed"
+
+    return check
+
+
+def _public(inputs: Inputs, host: Host) -> str:
+    parts = urlsplit(host_url(inputs.ready_url, host))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
+    """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
+    for the whole deploy, the runner-side gate and checks, the rollout."""
+    if inputs.insecure:
+        reporter.warning("host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
+                         "impersonate the hosts and receive the deploy", title="ssh-compose-deploy")
+    started = time.monotonic()
+    params = remote_params(inputs)
+    hosts = list(inputs.hosts)
+    with SshKit(key=inputs.key, passphrase=inputs.passphrase, known_hosts=inputs.known_hosts,
+                fingerprint=inputs.fingerprint, insecure=inputs.insecure, connect_timeout=inputs.connect_timeout,
+                jump=inputs.jump) as kit:
+        kit.pin(hosts)
+        check = gate = None
+        if inputs.ready_url and inputs.ready_from == "runner":
+            check = _checker(inputs, reporter, lambda host: _public(inputs, host))
+
+            def gate(host: Host, port: int) -> tuple[bool, str]:
+                """The new copy itself, before any user reaches it: through a port forwarded
+                over the host's SSH connection to where the proxy will reach it."""
+                try:
+                    with kit.forward(host, host_url(inputs.upstream_host, host), port) as local:
+                        return _checker(inputs, reporter, lambda _: f"http://127.0.0.1:{local}")(host)
+                except OSError as exc:
+                    return False, f"could not reach the new copy through SSH: {exc}"
+
+        def run_on(host: Host, params: dict, timeout: float):
+            return kit.run(host, {**params, **host_params(inputs, host)}, exports=inputs.env, timeout=timeout)
+
+        plan = Plan(hosts=hosts, tag=inputs.tag, params=params, migrate=bool(inputs.migrate),
+                    blue_green=inputs.strategy == "blue-green",
+                    max_parallel=inputs.max_parallel, fail_fast=inputs.fail_fast,
+                    command_timeout=inputs.command_timeout, deadline=started + inputs.timeout)
+        reporter.info(f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
+                      f"({inputs.deploy_path}), "
+                      f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}")
+        with contextlib.ExitStack() as held:
+            # One deploy per folder at a time, for the whole deploy (its sessions, and the
+            # runner-side checks between them): each host's lock is held by a session that
+            # stays open until the end. Taken in one order, so two deploys cannot deadlock.
+            refused = None
+            for host in sorted(hosts, key=str):
+                refused = held.enter_context(kit.hold(host, {**params, **host_params(inputs, host)}, reporter.info))
+                if refused:
+                    break
+            if refused:
+                outcome = Outcome([HostState(h) for h in hosts],
+                                  f"{refused.host}: {refused.problem()} (nothing was changed)")
+            else:
+                outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
+    return outcome

@@ -1,0 +1,48 @@
+"""What each host runs now, as its deploy folder says: the tag, the running containers'
+image IDs, the deploy history and, with blue-green, the live and standby copies."""
+
+from __future__ import annotations
+
+from deploy_actions.deploy.settings import Inputs, remote_params
+from deploy_actions.deploy.ssh import SshKit
+
+HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
+
+
+def parse_status(out: str) -> dict:
+    running, history, section, copies = [], [], None, {}
+    for line in out.splitlines():
+        if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 proxy=true
+            fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+            for role in ("live", "standby"):
+                colour, _, tag = fields.get(role, "").partition(":")
+                copies[role] = {"colour": colour, "tag": tag} if colour else None
+            copies["proxy_running"] = fields.get("proxy") == "true"
+        elif line in ("@@running", "@@history"):
+            section = line[2:]
+        elif line.startswith("@@result"):
+            section = None
+        elif section == "running" and line.strip():
+            service, ref, image = (line.split() + ["", "", ""])[:3]
+            running.append({"service": service, "image": ref, "image_id": image})
+        elif section == "history" and line.strip():
+            history.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
+    return {"running": running, "history": history, **({"blue_green": copies} if copies else {})}
+
+
+def fetch(spec: Inputs) -> list[dict]:
+    """Each host's tag, running containers, history and (blue-green) copies, read-only."""
+    params = {**remote_params(spec), "ACTION": "status"}
+    hosts = []
+    with SshKit(key=spec.key, passphrase=spec.passphrase, known_hosts=spec.known_hosts,
+                fingerprint=spec.fingerprint, insecure=spec.insecure, connect_timeout=spec.connect_timeout,
+                jump=spec.jump) as kit:
+        kit.pin(list(spec.hosts))
+        for host in spec.hosts:
+            answer = kit.run(host, params, timeout=spec.command_timeout)
+            entry = {"host": str(host), "ok": answer.ok, "tag": answer.fields.get("current", ""),
+                     **parse_status(answer.out)}
+            if not answer.ok:
+                entry["error"] = answer.problem()
+            hosts.append(entry)
+    return hosts
