@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy_actions.commands import actions
-from deploy_actions.options import Command, Option
+from deploy_actions.options import Command, Option, with_stand_ins
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = ("# Generated from python/deploy_actions/commands/ by `python -m deploy_actions.actionfile --write`;\n"
@@ -52,6 +52,8 @@ def _inputs(options: Sequence[Option], with_defaults: bool) -> list[str]:
     lines = ["inputs:"]
     for opt in options:
         lines += [f"  {opt.name}:", f"    description: {_q(opt.help)}", f"    required: {str(opt.required).lower()}"]
+        if opt.deprecation:
+            lines.append(f"    deprecationMessage: {_q(opt.deprecation)}")
         if opt.action_default:
             lines.append(f"    default: {_q(opt.action_default)}")
         elif with_defaults and opt.default:
@@ -80,8 +82,9 @@ def render_command(command: Command) -> str:
     icon, colour = command.branding
     lines = [f"name: {_q('deploy-actions ' + command.name)}", f"description: {_q(command.summary)}",
              "author: deploy-actions", "branding:", f"  icon: {icon}", f"  color: {colour}"]
-    lines += _inputs(command.options, with_defaults=True) + _outputs(dict(command.outputs))
-    lines += _runs(command.options, "../python", command.name)
+    options = with_stand_ins(command.options)
+    lines += _inputs(options, with_defaults=True) + _outputs(dict(command.outputs))
+    lines += _runs(options, "../python", command.name)
     return HEADER + "\n".join(lines) + "\n"
 
 
@@ -91,16 +94,17 @@ def root_options() -> list[Option]:
     Runner expressions (`${{ github.token }}`) are the exception: only the runner can supply them."""
     merged: dict[str, list[tuple[str, Option]]] = {}
     for command in actions().values():
-        for opt in command.options:
+        for opt in with_stand_ins(command.options):
             merged.setdefault(opt.name, []).append((command.name, opt))
     options = [Option("command", f"Which action to run: one of {', '.join(actions())}.", required=True)]
     for name, uses in merged.items():
         # An input several commands share gets each command's own description and default.
-        text = " ".join(f"[{command}] {opt.help}" + (f" Default: {opt.default}." if opt.default else "")
+        text = " ".join(f"[{command}] {opt.help}" + (f" Default: `{opt.default}`." if opt.default else "")
                         for command, opt in uses)
         first = uses[0][1]
         options.append(Option(name, text, secret=any(o.secret for _, o in uses), switch=first.switch,
-                              action_default=first.action_default))
+                              action_default=first.action_default,
+                              deprecation=first.deprecation if all(o.deprecation for _, o in uses) else ""))
     return options
 
 

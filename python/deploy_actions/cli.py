@@ -16,7 +16,7 @@ from deploy_actions.cancel import cancel
 from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
-from deploy_actions.options import add_arguments, resolve
+from deploy_actions.options import add_arguments, resolve, with_stand_ins
 
 PROG = "deploy-actions"
 
@@ -76,8 +76,8 @@ def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     commands = actions()
     if name not in commands:
         raise UsageError(f"expected one of {', '.join(commands)}, got {name!r}", input="command")
-    known = {o.env for o in commands[name].options} | {"INPUT_COMMAND"}
-    every = {o.env: o.name for c in commands.values() for o in c.options if not o.action_default}
+    known = {o.env for o in with_stand_ins(commands[name].options)} | {"INPUT_COMMAND"}
+    every = {o.env: o.name for c in commands.values() for o in with_stand_ins(c.options) if not o.action_default}
     for var, value in sorted(env.items()):
         if var.startswith("INPUT_") and var not in known and value.strip() and var in every:
             reporter.warning(f"input `{every[var]}` is not used by command `{name}` and was ignored",
@@ -111,7 +111,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return code
         command = load(args.command)
         command_name = command.name
-        raw = resolve(command.options, args, env)
+        notices: list[str] = []
+        raw = resolve(command.options, args, env, notices)
+        for notice in notices:
+            reporter.warning(notice, title=f"{PROG} {command.name}")
         for opt in command.options:
             if opt.secret and raw[opt.name]:
                 reporter.secret(raw[opt.name])

@@ -24,6 +24,15 @@ class Option:
     metavar: str | None = None
     # A default only the action.yml has: an expression the runner evaluates (`${{ github.token }}`).
     action_default: str = ""
+    renamed_from: str = ""  # the input's older name: still read, with a deprecation warning
+    deprecation: str = ""  # on the older name's stand-in: action.yml's deprecationMessage
+
+    def stand_in(self) -> Option | None:
+        """The older name as an input of its own, for action.yml (the runner warns on use)."""
+        if not self.renamed_from:
+            return None
+        return Option(self.renamed_from, f"Deprecated: the former name of `{self.name}`.", switch=self.switch,
+                      secret=self.secret, deprecation=f"`{self.renamed_from}` is now `{self.name}`; use `{self.name}`.")
 
     @property
     def env(self) -> str:
@@ -51,8 +60,17 @@ class Command:
     secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
 
 
+def with_stand_ins(options: Sequence[Option]) -> list[Option]:
+    """The options, then the older names of renamed ones."""
+    return [*options, *(old for opt in options if (old := opt.stand_in()))]
+
+
 def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
     for opt in options:
+        if opt.renamed_from:  # still accepted, not advertised
+            kind: dict[str, Any] = {"action": argparse.BooleanOptionalAction} if opt.switch else {}
+            parser.add_argument(f"--{opt.renamed_from}", dest=f"{opt.dest}__old", default=None,
+                                help=argparse.SUPPRESS, **kind)
         env_note = f" [env: {opt.env}]"
         default_note = f" (default: {opt.default})" if opt.default and not opt.switch else ""
         required_note = " (required)" if opt.required else ""
@@ -65,20 +83,29 @@ def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) ->
                                 metavar=opt.metavar or opt.name.upper().replace("-", "_"))
 
 
-def resolve(options: Sequence[Option], args: argparse.Namespace | None,
-            env: Mapping[str, str]) -> dict[str, str]:
-    """The raw string of every input, from flag, environment or default. Required inputs
-    are enforced here because the runner does not enforce `required: true`
-    for composite actions (actions/runner#1070)."""
+def _given(opt: Option, dest: str, env_name: str, args: argparse.Namespace | None,
+           env: Mapping[str, str]) -> str:
+    value = getattr(args, dest, None) if args is not None else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if value is not None else env.get(env_name, "")
+
+
+def resolve(options: Sequence[Option], args: argparse.Namespace | None, env: Mapping[str, str],
+            notices: list[str] | None = None) -> dict[str, str]:
+    """The raw string of every input, from flag, environment or default (an older name of a
+    renamed input counts too, with a notice). Required inputs are enforced here because the
+    runner does not enforce `required: true` for composite actions (actions/runner#1070)."""
     raw: dict[str, str] = {}
     for opt in options:
-        value = getattr(args, opt.dest, None) if args is not None else None
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        if value is None:
-            value = env.get(opt.env, "")
-            if not value.strip():
-                value = opt.default
+        value = _given(opt, opt.dest, opt.env, args, env)
+        old = opt.stand_in()
+        if not value.strip() and old:
+            value = _given(opt, f"{opt.dest}__old", old.env, args, env)
+            if value.strip() and notices is not None:
+                notices.append(f"input `{old.name}` is deprecated: it is now `{opt.name}`")
+        if not value.strip():
+            value = opt.default
         if opt.required and not value.strip():
             raise UsageError(f"is required: pass --{opt.name} or set {opt.env} (in a workflow: `with: {opt.name}: …`)",
                              input=opt.name)

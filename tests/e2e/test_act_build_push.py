@@ -31,7 +31,7 @@ jobs:
           mode: push
           image: {image}
           aliases: major,latest
-          ready-url: http://127.0.0.1:{port}
+          ready-url: http://127.0.0.1:{port}/ready
           run-env: PORT={port}
       - env:
           DIGEST: ${{{{ steps.image.outputs.digest }}}}

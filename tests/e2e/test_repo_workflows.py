@@ -71,7 +71,7 @@ jobs:
     permissions: {contents: read, packages: write}
     uses: org/deploy-actions/.github/workflows/release-image.yml@v1
     with: {image: "${{ vars.IMAGE }}", build-args: "VERSION=${{ github.ref_name }}", test-command: alembic upgrade head,
-           run-env: "BIND=127.0.0.1:18000", ready-url: "http://127.0.0.1:18000", smoke-spec: smoke.yml}
+           run-env: "BIND=127.0.0.1:18000", ready-url: "http://127.0.0.1:18000/ready", smoke-spec: smoke.yml}
     secrets: {run-env-secrets: "DATABASE_URL=${{ vars.CI_DATABASE_URL }}"}
 """,
     "deploy.yml": """\

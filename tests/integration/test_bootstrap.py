@@ -92,7 +92,7 @@ def test_half_made_venv_from_a_cancelled_job_is_rebuilt(tmp_path):
     (venv / ".deploy-actions-ready").unlink()
     shutil.rmtree(next(venv.glob("lib/python*/site-packages/yaml")))
     again = bootstrap(env, "smoke-ready", "--url", "http://127.0.0.1:9", "--timeout", "100ms",
-                      "--health-path", "none", "--spec", str(ROOT / "examples/hello/smoke.yml"))
+                      "--health-path", "none", "--smoke-spec", str(ROOT / "examples/hello/smoke.yml"))
     assert again.returncode == 1, again.stdout + again.stderr  # ran (and the service is absent), yaml imported
     assert "connection-refused" in again.stdout
 

@@ -77,7 +77,7 @@ def test_push_release_with_aliases_and_boot_check(tmp_path, gha_env, capsys, rep
     port = free_port()
     code, out, outputs = build_push(env, capsys, "--mode", "push", "--image", repo, "--aliases", "minor,major,latest",
                                     "--context", str(service_context(tmp_path)),
-                                    "--ready-url", f"http://127.0.0.1:{port}", "--run-env", f"PORT={port}")
+                                    "--ready-url", f"http://127.0.0.1:{port}/ready", "--run-env", f"PORT={port}")
     assert code == 0, out
     digest = outputs["digest"]
     tags = ["v1.2.3", "v1.2", "v1", "latest", "sha-1111111"]
@@ -106,7 +106,7 @@ def test_failed_check_before_push_pushes_nothing(tmp_path, gha_env, capsys, repo
     port = free_port()
     args = ["--mode", "push", "--image", repo, "--run-env", f"PORT={port}"]
     if failure == "not-ready":
-        args += ["--context", str(service_context(tmp_path, ready=False)), "--ready-url", f"http://127.0.0.1:{port}",
+        args += ["--context", str(service_context(tmp_path, ready=False)), "--ready-url", f"http://127.0.0.1:{port}/ready",
                  "--ready-timeout", "2s"]
     else:
         args += ["--context", str(service_context(tmp_path)), "--test-command", "sh -c 'echo checking; exit 3'"]
@@ -243,7 +243,7 @@ def test_boot_check_refuses_a_port_that_already_answers(tmp_path, gha_env, capsy
     port = squatter.server_address[1]
     env = runner_env(tmp_path, gha_env)
     code, out, _ = build_push(env, capsys, "--mode", "push", "--image", repo, "--context",
-                              str(service_context(tmp_path, ready=False)), "--ready-url", f"http://127.0.0.1:{port}",
+                              str(service_context(tmp_path, ready=False)), "--ready-url", f"http://127.0.0.1:{port}/ready",
                               "--run-env", f"PORT={port}")
     assert code == 1 and f"something already listens on 127.0.0.1:{port}" in out
     with registry_for(repo) as reg:

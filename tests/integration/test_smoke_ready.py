@@ -25,7 +25,7 @@ def smoke(env, capsys, *args, url):
 
 def test_not_ready_at_first_then_ready_runs_the_spec(start_app, gha_env, capsys, tmp_path):
     app = start_app(ready_after=0.6)
-    code, out, outputs = smoke(gha_env, capsys, "--spec", SPEC, "--timeout", "10s", url=app.url)
+    code, out, outputs = smoke(gha_env, capsys, "--smoke-spec", SPEC, "--timeout", "10s", url=app.url)
     assert code == 0, out
     assert outputs["ready"] == "true"
     assert int(outputs["attempts"]) >= 3
@@ -71,7 +71,7 @@ def test_never_ready_reports_last_answer_and_diagnosis(start_app, gha_env, capsy
 
 def test_ready_but_a_smoke_call_fails_points_at_the_spec_line(start_app, gha_env, capsys):
     app = start_app(ready_after=0, broken_items=True)
-    code, out, outputs = smoke(gha_env, capsys, "--spec", SPEC, "--timeout", "10s", url=app.url)
+    code, out, outputs = smoke(gha_env, capsys, "--smoke-spec", SPEC, "--timeout", "10s", url=app.url)
     assert code == 1
     assert outputs["ready"] == "true"
     errors = [line for line in out.splitlines() if line.startswith("::error")]
@@ -99,7 +99,7 @@ def test_secret_headers_are_sent_but_never_shown(start_app, gha_env, capsys, tmp
     spec = tmp_path / "auth.yml"
     spec.write_text("calls:\n  - name: whoami\n    path: /api/whoami\n    expect: {json: {user: nobody}}\n")
     env = {**gha_env, "INPUT_HEADERS": "Authorization: Bearer s3cret-token-value"}
-    code, out, outputs = smoke(env, capsys, "--spec", str(spec), url=app.url)
+    code, out, outputs = smoke(env, capsys, "--smoke-spec", str(spec), url=app.url)
     assert code == 1  # authorised (200) but the body check fails on purpose
     assert "::add-mask::Bearer s3cret-token-value" in out.splitlines()[:2]
     whoami = json.loads(outputs["results"])["checks"][-1]
@@ -146,7 +146,7 @@ def test_cli_for_a_person_and_for_a_machine(start_app):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PYTHONPATH"] = str(ROOT / "python")
     base = [sys.executable, "-m", "deploy_actions"]
-    person = subprocess.run(base + ["smoke-ready", "--url", app.url, "--spec", SPEC], env=env,
+    person = subprocess.run(base + ["smoke-ready", "--url", app.url, "--smoke-spec", SPEC], env=env,
                             capture_output=True, text=True, timeout=60)
     assert person.returncode == 0, person.stdout + person.stderr
     assert "::" not in person.stdout and "\033[" not in person.stdout  # not a terminal: no colour

@@ -13,6 +13,7 @@ import yaml
 from conftest import ROOT
 from deploy_actions import actionfile
 from deploy_actions.commands import actions
+from deploy_actions.options import with_stand_ins
 
 COMMANDS = actions()
 
@@ -34,13 +35,14 @@ def test_command_action_maps_every_input_and_declares_every_output(name):
     command = COMMANDS[name]
     action = load(ROOT / name / "action.yml")
     run_step = step(action)
-    assert set(action["inputs"]) == {o.name for o in command.options}
-    for opt in command.options:
+    assert set(action["inputs"]) == {o.name for o in with_stand_ins(command.options)}
+    for opt in with_stand_ins(command.options):
         declared = action["inputs"][opt.name]
         assert run_step["env"][opt.env] == f"${{{{ inputs.{opt.name} }}}}"
         assert declared.get("default", "") == (opt.action_default or opt.default), opt.name
         assert declared["required"] is opt.required
         assert declared["description"].strip()
+        assert declared.get("deprecationMessage", "") == opt.deprecation  # renamed inputs: the old name warns
     assert set(action["outputs"]) == set(command.outputs)
     for output in command.outputs:
         assert action["outputs"][output]["value"] == f"${{{{ steps.{run_step['id']}.outputs.{output} }}}}"
@@ -57,7 +59,7 @@ def test_outputs_the_command_sets_are_declared(name):
 def test_root_action_offers_every_command_input_without_defaults():
     action = load(ROOT / "action.yml")
     run_step = step(action)
-    every = {o.name for c in COMMANDS.values() for o in c.options} | {"command"}
+    every = {o.name for c in COMMANDS.values() for o in with_stand_ins(c.options)} | {"command"}
     assert set(action["inputs"]) == every
     expressions = {o.name for c in COMMANDS.values() for o in c.options if o.action_default}
     assert all("default" not in spec for name, spec in action["inputs"].items() if name not in expressions)
@@ -104,3 +106,17 @@ def test_layout_has_every_action_folder_and_no_symlinks():
     # An action that is not delivered yet has no action.yml that could pretend to work.
     for name in ACTION_FOLDERS:
         assert (ROOT / name / "action.yml").exists() == (name in COMMANDS)
+
+
+def test_a_renamed_input_still_works_under_its_old_name_with_a_warning(gha_env, capsys, tmp_path):
+    from deploy_actions.cli import main
+
+    spec = tmp_path / "smoke.yml"
+    spec.write_text("calls: 3\n")  # refused by the spec's own check: shows which input was read
+    for argv, env in ((["--spec", str(spec)], {}), ([], {"INPUT_SPEC": str(spec)})):
+        code = main(["smoke-ready", "--url", "http://127.0.0.1:9", *argv], env={**gha_env, **env})
+        out = capsys.readouterr().out
+        assert code == 2 and "smoke-spec: " in out, out
+        assert "::warning title=deploy-actions smoke-ready::input `spec` is deprecated: it is now `smoke-spec`" in out
+    code = main(["smoke-ready", "--url", "http://127.0.0.1:9", "--smoke-spec", str(spec)], env=gha_env)
+    assert code == 2 and "deprecated" not in capsys.readouterr().out

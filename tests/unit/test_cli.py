@@ -62,9 +62,9 @@ def test_secret_header_in_bad_input_is_masked_first(gha_env, capsys):
 def test_bad_spec_annotates_the_spec_line(gha_env, capsys, tmp_path):
     spec = tmp_path / "smoke.yml"
     spec.write_text("calls:\n  - name: a\n    path: /x\n    expect: {status: 99}\n")
-    code, out = run(["smoke-ready", "--url", "http://127.0.0.1:1", "--spec", str(spec)], gha_env, capsys)
+    code, out = run(["smoke-ready", "--url", "http://127.0.0.1:1", "--smoke-spec", str(spec)], gha_env, capsys)
     assert code == 2
-    assert f"file={str(spec).replace(':', '%3A')},line=4::spec: {spec}:4: calls[0] ('a').expect.status" in out
+    assert f"file={str(spec).replace(':', '%3A')},line=4::smoke-spec: {spec}:4: calls[0] ('a').expect.status" in out
 
 
 def test_help_and_version_exit_0(capsys):

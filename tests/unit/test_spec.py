@@ -42,7 +42,7 @@ def error_of(text: str) -> UsageError:
 
 def test_not_yaml_names_file_and_line():
     err = error_of("calls:\n  - name: [unclosed\n")
-    assert err.input == "spec" and err.file == "smoke.yml" and err.line == 3
+    assert err.input == "smoke-spec" and err.file == "smoke.yml" and err.line == 3
     assert "not valid YAML" in str(err)
 
 

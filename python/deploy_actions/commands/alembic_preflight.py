@@ -44,7 +44,7 @@ OPTIONS = (
            "sql-path.", default="false", switch=True),
     Option("entrypoint", "The deploy entrypoint or script that runs migrations; checked for `upgrade heads` "
            "vs `upgrade head`."),
-    Option("timeout", "Longest any single alembic command may take.", default="10m"),
+    Option("command-timeout", "Longest any single alembic command may take.", default="10m"),
 )
 OUTPUTS = {
     "heads": "Head revisions, one per line.",
@@ -116,7 +116,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
                   check_models=check_models, changed_since=raw["changed-since"].strip(),
                   severities=_severities(raw["severity"]), allowed=_allowed(raw["allow"]),
                   sql_path=raw["sql-path"].strip(), squawk=squawk, entrypoint=raw["entrypoint"].strip(),
-                  timeout=parse_duration(raw["timeout"], "timeout", minimum=1))
+                  timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1))
 
 
 def _post_deploy(inputs: Inputs, reporter: Reporter) -> int:

@@ -16,7 +16,7 @@ from deploy_actions.images import tags as tag_rules
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.options import Command, Option
-from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_http_url, parse_list, parse_pairs
+from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_list, parse_pairs, parse_ready_url
 
 MODES = ("build", "push", "promote")
 
@@ -35,8 +35,8 @@ OPTIONS = (
     Option("aliases", "Moving tags for a non-prerelease version: any of minor (v1.2), major (v1), latest."),
     Option("sha-source", "On pull requests, the `sha-` tag uses the PR `head` commit or the `merge` commit.",
            default="head"),
-    Option("ready-url", "Boot the built image (host network) before pushing and wait for its /ready at this URL, "
-           "e.g. http://127.0.0.1:8000; nothing is pushed if it fails."),
+    Option("ready-url", "Boot the built image (host network) before pushing and wait until this readiness URL "
+           "answers 200, e.g. http://127.0.0.1:8000/ready; nothing is pushed if it fails."),
     Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
     Option("run-env", "Environment for the booted image and the test command, one KEY=value per line (pass "
@@ -73,7 +73,7 @@ class Inputs:
     build_args: dict[str, str]
     labels: dict[str, str]
     tags: tag_rules.Tags
-    ready_url: str | None
+    ready_url: tuple[str, str] | None  # (base URL, readiness path)
     ready_timeout: float
     smoke_calls: tuple = ()
     smoke_spec: str | None = None
@@ -125,7 +125,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         if source.registry != image.registry:
             raise UsageError(f"promote works within one registry: source is on {source.registry}, image on "
                              f"{image.registry}", input="source")
-    ready_url = parse_http_url(raw["ready-url"], "ready-url") if raw["ready-url"].strip() else None
+    ready_url = parse_ready_url(raw["ready-url"], "ready-url") if raw["ready-url"].strip() else None
     spec = raw["smoke-spec"].strip() or None
     calls = ()
     if spec:
@@ -164,10 +164,11 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
                               f"Last output: {' | '.join(output.splitlines()[-5:])}")
         reporter.success(f"test command passed: {inputs.test_command}")
     if inputs.ready_url:
-        _port_is_free(inputs.ready_url)
+        base, ready_path = inputs.ready_url
+        _port_is_free(base)
         booted = engine.boot(client, image_id, inputs.run_env)
         try:
-            smoke = Readiness(url=inputs.ready_url, health_path="/health", timeout=inputs.ready_timeout,
+            smoke = Readiness(url=base, ready_path=ready_path, health_path="/health", timeout=inputs.ready_timeout,
                               calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
             verdict = verify(smoke, reporter)
             if not verdict.ok:

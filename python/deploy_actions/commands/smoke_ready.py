@@ -44,7 +44,8 @@ OPTIONS = (
     Option("ca-bundle", "Path to a PEM file of CA certificates to trust for https URLs."),
     Option("follow-redirects", "Follow 3xx redirects; when false a redirect is the answer.",
            default="true", switch=True),
-    Option("spec", "Path to a smoke spec (YAML) of calls to run once ready; see smoke-ready/README.md."),
+    Option("smoke-spec", "Path to a smoke spec (YAML) of calls to run once ready; see smoke-ready/README.md.",
+           renamed_from="spec"),
 )
 
 OUTPUTS = {
@@ -73,7 +74,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         except (ssl.SSLError, ValueError, OSError):
             raise UsageError(f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
                              input="ca-bundle") from None
-    spec_path = raw["spec"].strip() or None
+    spec_path = raw["smoke-spec"].strip() or None
     return Readiness(
         url=parse_http_url(raw["url"], "url"),
         ready_path=parse_path(raw["ready-path"], "ready-path"),  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from deploy_actions.errors import UsageError
 from deploy_actions.smoke.expect import split_path
 from deploy_actions.values import parse_duration
 
-INPUT = "spec"
+INPUT = "smoke-spec"
 
 
 @dataclass(frozen=True)
