@@ -174,3 +174,27 @@ def test_a_pull_request_number_is_ascii_digits():
 
     with pytest.raises(UsageError, match="pr: expected a pull request number"):
         pull_request("²", "b", "a" * 40, "main", "b" * 40)
+
+
+def test_binary_files_and_option_like_refs_are_usage_errors(gha_env, capsys, tmp_path, monkeypatch):
+    import os
+    import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "alembic.ini").write_bytes(os.urandom(64) + b"\xff\xfe")
+    code = main(["alembic-preflight"], env=gha_env)
+    assert code == 2 and "alembic.ini is not UTF-8 text" in capsys.readouterr().out
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "entry.sh").write_bytes(b"\xff\xfe\x00binary")
+    code = main(["alembic-preflight", "--entrypoint", "entry.sh"], env=gha_env)
+    assert code == 2 and "entrypoint: the entrypoint 'entry.sh' is not UTF-8 text" in capsys.readouterr().out
+    subprocess.run(["git", "init", "-q"], check=True)
+    code = main(["alembic-preflight"], env={**gha_env, "INPUT_CHANGED_SINCE": f"--output={tmp_path / 'written'}"})
+    assert code == 2 and "changed-since: expected a git ref" in capsys.readouterr().out
+    assert not (tmp_path / "written").exists()
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "x.yml").write_bytes(b"\xff\xfe\x00binary")
+    code = main(["local-run", "--repo", str(tmp_path), "--workflow", "x.yml"], env=gha_env)
+    assert code == 2 and "workflow: the workflow" in capsys.readouterr().out

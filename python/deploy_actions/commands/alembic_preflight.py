@@ -102,6 +102,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if (round_trip or check_models or raw["from-revision"].strip()) and not url:
         raise UsageError("round-trip, check-models and from-revision need database-url (a server to make a "
                          "throwaway database on)", input="database-url")
+    if raw["changed-since"].strip().startswith("-"):
+        raise UsageError(f"expected a git ref such as origin/main, got {raw['changed-since'].strip()!r}",
+                         input="changed-since")
     squawk = parse_bool(raw["squawk"], "squawk")
     if raw["sql-path"].strip() and Path(raw["sql-path"].strip()).is_dir():
         raise UsageError(f"{raw['sql-path'].strip()!r} is a folder: give a file to write the SQL to (e.g. "

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions import localrun
+from deploy_actions import inputfiles, localrun
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
 from deploy_actions.options import Command, Option
@@ -135,7 +135,7 @@ def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, local
         present = sorted(p.name for p in (repo / ".github/workflows").glob("*.y*ml"))
         raise UsageError(f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
                          input="workflow")
-    text = path.read_text(encoding="utf-8")
+    text = inputfiles.read_text(path, "workflow", what="workflow")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -188,10 +188,7 @@ def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localr
 def read_values(path: str, name: str) -> dict[str, str]:
     if not path:
         return {}
-    try:
-        content = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}", input=name) from None
+    content = inputfiles.read_text(path, name, what="file")
     return localrun.read_pairs_file(content, Path(path).resolve(), name)
 
 

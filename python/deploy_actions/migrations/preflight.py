@@ -38,7 +38,8 @@ class Inputs:
 
 
 def _changed_files(cwd: Path, ref: str) -> set[Path]:
-    proc = subprocess.run(["git", "diff", "--name-only", f"{ref}...HEAD"], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(["git", "diff", "--name-only", "--end-of-options", f"{ref}...HEAD"], cwd=cwd,
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise UsageError(f"git cannot compare with {ref!r}: {proc.stderr.strip().splitlines()[-1:]}",
                          input="changed-since")
@@ -53,10 +54,9 @@ def _graph_findings(graph: graph_rules.Graph) -> list[risks.Finding]:
 
 
 def _entrypoint_findings(path: str) -> list[risks.Finding]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path!r}: {exc.strerror}", input="entrypoint") from None
+    from deploy_actions import inputfiles
+
+    lines = inputfiles.read_text(path, "entrypoint", what="entrypoint").splitlines()
     found = []
     for number, line in enumerate(lines, 1):
         if re.search(r"\bupgrade\s+heads\b", line):

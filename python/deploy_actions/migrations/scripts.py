@@ -37,6 +37,8 @@ def script_location(config: Path, input_name: str = "config") -> list[Path]:
         location = parser.get("alembic", "script_location")
     except (configparser.Error, KeyError):
         raise UsageError(f"{config} has no [alembic] script_location", input=input_name) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{config} is not UTF-8 text: is it the alembic.ini?", input=input_name) from None
     base = Path(location) if os.path.isabs(location) else config.parent / location
     if ":" in location and not os.path.exists(base):
         raise UsageError(f"script_location {location!r} is a package resource; give a folder path", input=input_name)
