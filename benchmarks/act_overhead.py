@@ -33,9 +33,13 @@ def consumer(dest: Path, url: str) -> None:
     (dest / ".github/workflows").mkdir(parents=True)
     step = f"      - uses: org/deploy-actions/smoke-ready@v1\n        with: {{url: '{url}'}}\n"
     (dest / ".github/workflows/bench.yml").write_text(
-        "on: push\npermissions: {}\njobs:\n  bench:\n    runs-on: ubuntu-latest\n    steps:\n" + step + step)
-    for argv in (["init", "-q"], ["add", "-A"], ["-c", "user.email=b@example.test", "-c", "user.name=b",
-                                                   "commit", "-qm", "bench"]):
+        "on: push\npermissions: {}\njobs:\n  bench:\n    runs-on: ubuntu-latest\n    steps:\n" + step + step
+    )
+    for argv in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.email=b@example.test", "-c", "user.name=b", "commit", "-qm", "bench"],
+    ):
         subprocess.run(["git", *argv], cwd=dest, check=True)
 
 
@@ -45,13 +49,31 @@ def run(repo: Path, lib: Path, installer: str) -> tuple[float, float]:
     if installer != "uv":  # hide uv: a hosted runner has none
         path = os.pathsep.join(p for p in path.split(os.pathsep) if not (Path(p) / "uv").exists())
     fresh = tempfile.mkdtemp(prefix="bench-caches-")
-    env = {**os.environ, "PATH": path, "ACT_DISABLE_VERSION_CHECK": "1",  # no notices fetch: loopback only
-           "PIP_NO_CACHE_DIR": "1", "UV_CACHE_DIR": fresh}
+    env = {
+        **os.environ,
+        "PATH": path,
+        "ACT_DISABLE_VERSION_CHECK": "1",  # no notices fetch: loopback only
+        "PIP_NO_CACHE_DIR": "1",
+        "UV_CACHE_DIR": fresh,
+    }
     if installer == "pip":
         env["DEPLOY_ACTIONS_NO_UV"] = "1"
-    proc = subprocess.run([shutil.which("act") or "act", "push", "-P", "ubuntu-latest=-self-hosted",
-                           "--no-cache-server", "--local-repository", f"org/deploy-actions@v1={lib}"],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            shutil.which("act") or "act",
+            "push",
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--no-cache-server",
+            "--local-repository",
+            f"org/deploy-actions@v1={lib}",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     times = [float(n) / (1000 if unit == "ms" else 1) for n, unit in STEP.findall(proc.stdout)]
     shutil.rmtree(fresh, ignore_errors=True)
     if proc.returncode != 0 or len(times) != 2:

@@ -32,13 +32,32 @@ class Dirs:
 
 def deploy(services: dict, target: Target, tag: str, *extra: str) -> tuple[int, str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
-               INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text())
+    env.update(
+        PYTHONPATH=str(ROOT / "python"),
+        INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
+        INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+    )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "ssh-compose-deploy",
-                           "--hosts", target.hosts(target.addrs[0]), "--deploy-path", target.path, "--image-tag", tag,
-                           "--ready-url", f"http://{{host}}:{target.port}/ready", *extra],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deploy_actions",
+            "ssh-compose-deploy",
+            "--hosts",
+            target.hosts(target.addrs[0]),
+            "--deploy-path",
+            target.path,
+            "--image-tag",
+            tag,
+            "--ready-url",
+            f"http://{{host}}:{target.port}/ready",
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - started
 
 
@@ -60,10 +79,16 @@ def under_load(services: dict, target: Target, strategy_args: list[str]) -> dict
     steady = [s for t, s in load.latencies if t < began]
     during = [s for t, s in load.latencies if began <= t <= ended]
     switched = re.findall(r"switched in (\d+)ms", out)
-    return {"requests": len(load.answers), "failed": len(load.failed),
-            "rate": round(len(load.answers) / load.seconds(), 1), "deploy_s": round(seconds, 2),
-            "p99_steady_ms": round(p99(steady) * 1000, 1), "p99_deploy_ms": round(p99(during) * 1000, 1),
-            "versions": load.bodies(), "switch_ms": int(switched[-1]) if switched else None}
+    return {
+        "requests": len(load.answers),
+        "failed": len(load.failed),
+        "rate": round(len(load.answers) / load.seconds(), 1),
+        "deploy_s": round(seconds, 2),
+        "p99_steady_ms": round(p99(steady) * 1000, 1),
+        "p99_deploy_ms": round(p99(during) * 1000, 1),
+        "versions": load.bodies(),
+        "switch_ms": int(switched[-1]) if switched else None,
+    }
 
 
 def rollbacks(services: dict, target: Target, args: list[str], spec: Path) -> dict:
@@ -80,8 +105,12 @@ def rollbacks(services: dict, target: Target, args: list[str], spec: Path) -> di
     with LoadClient(url, rate=RATE, threads=8) as load:
         code, out, seconds = deploy(services, target, "v1.0.0", *args)
     assert code == 0 and "no pull" in out, out[-3000:]
-    return {"switch_back_ms": back[-1], "failed_during_switch_back": failed_back,
-            "redeploy_previous_s": round(seconds, 2), "failed_during_redeploy": len(load.failed)}
+    return {
+        "switch_back_ms": back[-1],
+        "failed_during_switch_back": failed_back,
+        "redeploy_previous_s": round(seconds, 2),
+        "failed_during_redeploy": len(load.failed),
+    }
 
 
 def main() -> None:

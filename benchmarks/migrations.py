@@ -41,13 +41,20 @@ def generate(folder: Path) -> None:
     (folder / "models.py").write_text("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n")
     for i in range(1, COUNT + 1):
         down = f'"r{i - 1:04d}"' if i > 1 else "None"
-        body = (f'    op.create_table("t{i:04d}", sa.Column("id", sa.Integer, primary_key=True))\n' if i % 10 == 1
-                else f'    op.add_column("t{(i - 1) // 10 * 10 + 1:04d}", sa.Column("c{i:04d}", sa.String(20)))\n')
-        undo = (f'    op.drop_table("t{i:04d}")\n' if i % 10 == 1
-                else f'    op.drop_column("t{(i - 1) // 10 * 10 + 1:04d}", "c{i:04d}")\n')
+        body = (
+            f'    op.create_table("t{i:04d}", sa.Column("id", sa.Integer, primary_key=True))\n'
+            if i % 10 == 1
+            else f'    op.add_column("t{(i - 1) // 10 * 10 + 1:04d}", sa.Column("c{i:04d}", sa.String(20)))\n'
+        )
+        undo = (
+            f'    op.drop_table("t{i:04d}")\n'
+            if i % 10 == 1
+            else f'    op.drop_column("t{(i - 1) // 10 * 10 + 1:04d}", "c{i:04d}")\n'
+        )
         (folder / "migrations" / "versions" / f"{i:04d}_r{i:04d}.py").write_text(
             f'"""revision {i}"""\nimport sqlalchemy as sa\nfrom alembic import op\n\nrevision = "r{i:04d}"\n'
-            f"down_revision = {down}\n\n\ndef upgrade():\n{body}\n\ndef downgrade():\n{undo}")
+            f"down_revision = {down}\n\n\ndef upgrade():\n{body}\n\ndef downgrade():\n{undo}"
+        )
 
 
 def main() -> dict:
@@ -65,8 +72,21 @@ def main() -> dict:
         analysis = time.perf_counter() - started
         assert g.head == f"r{COUNT:04d}" and len(findings) == 0
         started = time.perf_counter()
-        ours = subprocess.run([sys.executable, "-m", "deploy_actions", "alembic-preflight", "--working-directory",
-                               str(project), "--database-url", server], env=env, capture_output=True, text=True)
+        ours = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deploy_actions",
+                "alembic-preflight",
+                "--working-directory",
+                str(project),
+                "--database-url",
+                server,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         ours_s = time.perf_counter() - started
         if ours.returncode != 0:
             raise SystemExit(ours.stdout[-2000:])
@@ -74,13 +94,22 @@ def main() -> dict:
             # pytest-alembic's own single-head and upgrade tests, through its runner API (its
             # pytest plugin does not load under the pytest 9 used here).
             started = time.perf_counter()
-            theirs = subprocess.run([sys.executable, "-c", THEIRS], cwd=project, env={**env, "DATABASE_URL": url},
-                                    capture_output=True, text=True)
+            theirs = subprocess.run(
+                [sys.executable, "-c", THEIRS],
+                cwd=project,
+                env={**env, "DATABASE_URL": url},
+                capture_output=True,
+                text=True,
+            )
             theirs_s = time.perf_counter() - started
         if theirs.returncode != 0:
             raise SystemExit(theirs.stdout[-2000:] + theirs.stderr[-2000:])
-    return {"revisions": COUNT, "graph_and_risks_s": round(analysis, 3), "preflight_full_s": round(ours_s, 2),
-            "pytest_alembic_s": round(theirs_s, 2)}
+    return {
+        "revisions": COUNT,
+        "graph_and_risks_s": round(analysis, 3),
+        "preflight_full_s": round(ours_s, 2),
+        "pytest_alembic_s": round(theirs_s, 2),
+    }
 
 
 if __name__ == "__main__":

@@ -74,17 +74,27 @@ def own_time(log: str) -> dict[str, float]:
 
 def environment(tmp: Path, label: str, port: int) -> dict:
     suffix = uuid.uuid4().hex[:6]
-    env = {"name": f"bench-{label}-{suffix}", "image": f"{services()['DA_REGISTRY']}/bench-{suffix}/notes",
-           "files": tmp / f"env-{label}", "port": port}
-    subprocess.run([str(NOTES / "local-env"), str(env["files"]), env["name"], env["image"], str(port)], check=True,
-                   capture_output=True)
+    env = {
+        "name": f"bench-{label}-{suffix}",
+        "image": f"{services()['DA_REGISTRY']}/bench-{suffix}/notes",
+        "files": tmp / f"env-{label}",
+        "port": port,
+    }
+    subprocess.run(
+        [str(NOTES / "local-env"), str(env["files"]), env["name"], env["image"], str(port)],
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
 def plain_python_path(tmp: Path) -> str:
     """PATH with the interpreter itself as python3 first, no shim in between."""
-    real = os.path.realpath(subprocess.run(["python3", "-c", "import sys; print(sys.executable)"], check=True,
-                                           capture_output=True, text=True).stdout.strip())
+    real = os.path.realpath(
+        subprocess.run(
+            ["python3", "-c", "import sys; print(sys.executable)"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
     folder = tmp / "plain-python"
     folder.mkdir(exist_ok=True)
     if not (folder / "python3").exists():
@@ -93,17 +103,35 @@ def plain_python_path(tmp: Path) -> str:
 
 
 def by_library(repo: Path, env: dict, path: str) -> tuple[float, float, dict[str, float]]:
-    runs = [("release-images.yml", ["--tag", "v0.1.0"], "ci.vars"),
-            ("deploy-stage.yml", ["--dispatch", "image_tag=v0.1.0"], "stage.vars"),
-            ("deploy-production.yml", ["--dispatch", "image_tag=v0.1.0"], "production.vars")]
+    runs = [
+        ("release-images.yml", ["--tag", "v0.1.0"], "ci.vars"),
+        ("deploy-stage.yml", ["--dispatch", "image_tag=v0.1.0"], "stage.vars"),
+        ("deploy-production.yml", ["--dispatch", "image_tag=v0.1.0"], "production.vars"),
+    ]
     wall = steps = 0.0
     own: dict[str, float] = {}
     for workflow, event, variables in runs:
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "deploy_actions", "local-run", "--repo", str(repo), "--workflow",
-                               workflow, *event, "--vars-file", str(env["files"] / variables), "--secrets-file",
-                               str(env["files"] / "secrets")], capture_output=True, text=True,
-                              env={**os.environ, "PATH": path, "DEPLOY_ACTIONS_TIMING": "1"})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deploy_actions",
+                "local-run",
+                "--repo",
+                str(repo),
+                "--workflow",
+                workflow,
+                *event,
+                "--vars-file",
+                str(env["files"] / variables),
+                "--secrets-file",
+                str(env["files"] / "secrets"),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": path, "DEPLOY_ACTIONS_TIMING": "1"},
+        )
         wall += time.monotonic() - started
         if proc.returncode != 0:
             raise SystemExit(f"{workflow} failed:\n{proc.stdout[-4000:]}")
@@ -147,10 +175,31 @@ def by_hand(repo: Path, env: dict) -> float:
     started = time.monotonic()
     # release: build, migrate the CI database, boot, /ready + smoke, push both tags
     sh("docker", "build", "-q", "-t", f"{image}:v0.1.0", "--build-arg", "VERSION=v0.1.0", str(repo))
-    sh("docker", "run", "--rm", "--network", "host", "-e", f"DATABASE_URL={ci_db}", f"{image}:v0.1.0", "alembic",
-       "upgrade", "head")
-    cid = sh("docker", "run", "-d", "--network", "host", "-e", f"DATABASE_URL={ci_db}", "-e", "BIND=127.0.0.1:18000",
-             f"{image}:v0.1.0").strip()
+    sh(
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "-e",
+        f"DATABASE_URL={ci_db}",
+        f"{image}:v0.1.0",
+        "alembic",
+        "upgrade",
+        "head",
+    )
+    cid = sh(
+        "docker",
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "-e",
+        f"DATABASE_URL={ci_db}",
+        "-e",
+        "BIND=127.0.0.1:18000",
+        f"{image}:v0.1.0",
+    ).strip()
     try:
         wait_ready("http://127.0.0.1:18000/ready")
         smoke("http://127.0.0.1:18000")
@@ -164,17 +213,43 @@ def by_hand(repo: Path, env: dict) -> float:
     for addr in info["DA_SSH_HOSTS"].split(",")[:2]:
         scratch = f"bench_{uuid.uuid4().hex[:8]}"
         sh("psql", "-q", info["DA_POSTGRES_URL"], "-c", f"CREATE DATABASE {scratch}")
-        sh("docker", "run", "--rm", "--network", "host", "-e", f"DATABASE_URL={server}/{scratch}", f"{image}:v0.1.0",
-           "alembic", "upgrade", "head")
+        sh(
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "-e",
+            f"DATABASE_URL={server}/{scratch}",
+            f"{image}:v0.1.0",
+            "alembic",
+            "upgrade",
+            "head",
+        )
         sh("psql", "-q", info["DA_POSTGRES_URL"], "-c", f"DROP DATABASE {scratch}")
         folder = f"{info['DA_SSH_DEPLOY_ROOT']}/{env['name']}"
         # By hand, the service replaced in place on the public port (what recreate does).
-        remote = (f"cd {folder} && export APP_PORT={env['port']} && sed -i '/^IMAGE_TAG=/d' .env && "
-                  "echo IMAGE_TAG=v0.1.0 >> .env && "
-                  "docker compose pull -q && docker compose run --rm --no-deps notes alembic upgrade head && "
-                  "docker compose up -d")
-        sh("ssh", "-i", key, "-p", info["DA_SSH_PORT"], "-o", f"UserKnownHostsFile={known}", "-o",
-           "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"{info['DA_SSH_USER']}@{addr}", remote)
+        remote = (
+            f"cd {folder} && export APP_PORT={env['port']} && sed -i '/^IMAGE_TAG=/d' .env && "
+            "echo IMAGE_TAG=v0.1.0 >> .env && "
+            "docker compose pull -q && docker compose run --rm --no-deps notes alembic upgrade head && "
+            "docker compose up -d"
+        )
+        sh(
+            "ssh",
+            "-i",
+            key,
+            "-p",
+            info["DA_SSH_PORT"],
+            "-o",
+            f"UserKnownHostsFile={known}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            f"{info['DA_SSH_USER']}@{addr}",
+            remote,
+        )
         wait_ready(f"http://{addr}:{env['port']}/ready")
         smoke(f"http://{addr}:{env['port']}")
     return time.monotonic() - started
@@ -206,12 +281,23 @@ def main(repeats: int = 3) -> dict:
                 down(hand_env)
                 down(lib_env)
             library = sum(own.values())
-            row = {"wall_s": wall, "steps_s": steps, "act_s": wall - steps, "by_hand_s": hand,
-                   "library_s": library, "startup_s": own.get("startup", 0.0), "ssh_s": own.get("ssh", 0.0),
-                   "polling_s": own.get("polling", 0.0), "extra_over_hand_s": steps - hand}
-            print(f"  {variant} python3: wall {wall:.1f}s = act {wall - steps:.1f}s + action steps {steps:.1f}s; "
-                  f"library's own {library:.2f}s ({100 * library / wall:.0f}%: start-up {row['startup_s']:.2f}s, "
-                  f"ssh {row['ssh_s']:.2f}s, polling {row['polling_s']:.2f}s); by hand {hand:.1f}s", file=sys.stderr)
+            row = {
+                "wall_s": wall,
+                "steps_s": steps,
+                "act_s": wall - steps,
+                "by_hand_s": hand,
+                "library_s": library,
+                "startup_s": own.get("startup", 0.0),
+                "ssh_s": own.get("ssh", 0.0),
+                "polling_s": own.get("polling", 0.0),
+                "extra_over_hand_s": steps - hand,
+            }
+            print(
+                f"  {variant} python3: wall {wall:.1f}s = act {wall - steps:.1f}s + action steps {steps:.1f}s; "
+                f"library's own {library:.2f}s ({100 * library / wall:.0f}%: start-up {row['startup_s']:.2f}s, "
+                f"ssh {row['ssh_s']:.2f}s, polling {row['polling_s']:.2f}s); by hand {hand:.1f}s",
+                file=sys.stderr,
+            )
             results[variant].append(row)
     summary = {}
     for variant, rows in results.items():

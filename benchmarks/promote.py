@@ -57,10 +57,16 @@ def main() -> dict:
     docker("push", f"{REGISTRY}/{baseline}:v1")
     baseline_s = time.perf_counter() - started
     docker("rmi", f"{REGISTRY}/{source}:v1", f"{REGISTRY}/{baseline}:v1")
-    return {"layers_mb": round(layer_bytes / 1e6), "promote_s": round(promote_s, 3),
-            "promote_bytes_sent": promote_bytes, "manifest_bytes": len(manifest.body),
-            "baseline_s": round(baseline_s, 2), "baseline_bytes_pulled": layer_bytes,
-            "speedup": round(baseline_s / promote_s, 1), "blobs_mounted": result.mounted}
+    return {
+        "layers_mb": round(layer_bytes / 1e6),
+        "promote_s": round(promote_s, 3),
+        "promote_bytes_sent": promote_bytes,
+        "manifest_bytes": len(manifest.body),
+        "baseline_s": round(baseline_s, 2),
+        "baseline_bytes_pulled": layer_bytes,
+        "speedup": round(baseline_s / promote_s, 1),
+        "blobs_mounted": result.mounted,
+    }
 
 
 if __name__ == "__main__":

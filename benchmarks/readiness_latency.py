@@ -34,8 +34,11 @@ def one_run(rng: random.Random) -> tuple[float, int]:
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
         env = {k: v for k, v in env.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-        proc = subprocess.Popen([sys.executable, "-m", "deploy_actions", "smoke-ready", "--url", app.url,
-                                 "--timeout", "60s"], env=env, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "deploy_actions", "smoke-ready", "--url", app.url, "--timeout", "60s"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 5.0))
         flipped = time.monotonic()
         app.set_ready()
@@ -57,12 +60,15 @@ def main(runs: int = 30, seed: int = 7) -> dict:
         latency, peak = one_run(rng)
         latencies.append(latency)
         peaks.append(peak)
-        print(f"  run {i + 1:2}/{runs}: {latency * 1000:6.1f} ms after the flip, peak {peak} req/s",
-              file=sys.stderr)
+        print(f"  run {i + 1:2}/{runs}: {latency * 1000:6.1f} ms after the flip, peak {peak} req/s", file=sys.stderr)
     latencies.sort()
-    return {"runs": runs, "median_ms": round(statistics.median(latencies) * 1000, 1),
-            "p90_ms": round(latencies[int(0.9 * (runs - 1))] * 1000, 1),
-            "max_ms": round(latencies[-1] * 1000, 1), "peak_requests_per_second": max(peaks)}
+    return {
+        "runs": runs,
+        "median_ms": round(statistics.median(latencies) * 1000, 1),
+        "p90_ms": round(latencies[int(0.9 * (runs - 1))] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "peak_requests_per_second": max(peaks),
+    }
 
 
 if __name__ == "__main__":

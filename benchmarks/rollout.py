@@ -35,13 +35,35 @@ def cpu_busy() -> float:
 
 def deploy(services: dict, target: Target, tag: str, parallel: int) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
-               INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text())
+    env.update(
+        PYTHONPATH=str(ROOT / "python"),
+        INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
+        INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+    )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(),
-                           "--deploy-path", target.path, "--image-tag", tag, "--max-parallel", str(parallel),
-                           "--strategy", "recreate", "--ready-url", f"http://{{host}}:{target.port}/ready"],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deploy_actions",
+            "ssh-compose-deploy",
+            "--hosts",
+            target.hosts(),
+            "--deploy-path",
+            target.path,
+            "--image-tag",
+            tag,
+            "--max-parallel",
+            str(parallel),
+            "--strategy",
+            "recreate",
+            "--ready-url",
+            f"http://{{host}}:{target.port}/ready",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-3000:])
     return time.perf_counter() - started
@@ -50,11 +72,28 @@ def deploy(services: dict, target: Target, tag: str, parallel: int) -> float:
 def by_hand(services: dict, target: Target, tag: str) -> float:
     """What a person would run: ssh in, set the tag, pull, up -d, then poll /ready."""
     addr = target.addrs[0]
-    ssh = ["ssh", "-p", services["DA_SSH_PORT"], "-i", services["DA_SSH_KEY"], "-o", "BatchMode=yes",
-           "-o", f"UserKnownHostsFile={services['DA_SSH_KNOWN_HOSTS']}", f"{services['DA_SSH_USER']}@{addr}"]
+    ssh = [
+        "ssh",
+        "-p",
+        services["DA_SSH_PORT"],
+        "-i",
+        services["DA_SSH_KEY"],
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={services['DA_SSH_KNOWN_HOSTS']}",
+        f"{services['DA_SSH_USER']}@{addr}",
+    ]
     started = time.perf_counter()
-    subprocess.run(ssh + [f"cd {target.path} && sed -i 's/^IMAGE_TAG=.*/IMAGE_TAG={tag}/' .env && "
-                          "docker compose pull -q && docker compose up -d"], check=True, capture_output=True)
+    subprocess.run(
+        ssh
+        + [
+            f"cd {target.path} && sed -i 's/^IMAGE_TAG=.*/IMAGE_TAG={tag}/' .env && "
+            "docker compose pull -q && docker compose up -d"
+        ],
+        check=True,
+        capture_output=True,
+    )
     while True:
         try:
             with urllib.request.urlopen(f"http://{addr}:{target.port}/ready", timeout=2):

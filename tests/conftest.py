@@ -35,8 +35,12 @@ def free_port() -> int:
 @pytest.fixture
 def gha_env(tmp_path):
     """A GitHub Actions step environment whose file commands land in tmp_path."""
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "output"),
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "PATH": os.environ.get("PATH", "")}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "PATH": os.environ.get("PATH", ""),
+    }
     return env
 
 
@@ -104,11 +108,10 @@ def busybox_image(services) -> str:
         shutil.copy("/bin/busybox", Path(context) / "busybox")
         (Path(context) / "Dockerfile").write_text(
             'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-            'CMD ["/bin/sh"]\n')
+            'CMD ["/bin/sh"]\n'
+        )
         subprocess.run(["docker", "build", "-q", "-t", tag, context], check=True, capture_output=True)
     return tag
-
-
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +140,19 @@ def run_act(repo: Path, action_repo: Path, event: str, *extra: str, env: dict | 
     # act asks api.nektosact.com for notices unless told not to: tests talk to loopback only.
     env = {**(os.environ if env is None else env), "ACT_DISABLE_VERSION_CHECK": "1"}
     return subprocess.run(
-        [act_binary(), event, "-P", "ubuntu-latest=-self-hosted", "--no-cache-server", *extra,
-         "--local-repository", f"org/deploy-actions@v1={action_repo}"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
+        [
+            act_binary(),
+            event,
+            "-P",
+            "ubuntu-latest=-self-hosted",
+            "--no-cache-server",
+            *extra,
+            "--local-repository",
+            f"org/deploy-actions@v1={action_repo}",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -22,9 +22,14 @@ httpd -f -p "$BIND" -h /www &
 trap 'kill $!; exit 0' TERM INT  # stop promptly, as a service should (PID 1 ignores TERM otherwise)
 wait
 """
-IMAGES = {"v1.0.0": {"ready": True}, "v1.1.0": {"ready": True}, "v1.2.0": {"ready": False, "ready-later": True},
-          "v2.0.0-rc.1": {"ready": False}, "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"},
-          "v4.0.0-rc.1": {"ready": True, "proxy-fails": True}}
+IMAGES = {
+    "v1.0.0": {"ready": True},
+    "v1.1.0": {"ready": True},
+    "v1.2.0": {"ready": False, "ready-later": True},
+    "v2.0.0-rc.1": {"ready": False},
+    "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"},
+    "v4.0.0-rc.1": {"ready": True, "proxy-fails": True},
+}
 # CGI endpoints of every tag: /cgi-bin/slow answers after 2 s; /cgi-bin/check answers 500
 # when reached through a proxy (X-Forwarded-For) in a tag marked proxy-fails — a release
 # that passes on its own and fails only once users reach it.
@@ -74,9 +79,11 @@ def build_web_images(services, tmp_path_factory) -> str:
         for name, text in (("slow", SLOW), ("check", CHECK)):
             (ctx / "www" / "cgi-bin" / name).write_text(text)
             (ctx / "www" / "cgi-bin" / name).chmod(0o755)
-        (ctx / "Dockerfile").write_text('FROM scratch\nCOPY busybox /bin/busybox\n'
-                                        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-                                        'COPY www /www\nCOPY start /start\nCMD ["/start"]\n')
+        (ctx / "Dockerfile").write_text(
+            "FROM scratch\nCOPY busybox /bin/busybox\n"
+            'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+            'COPY www /www\nCOPY start /start\nCMD ["/start"]\n'
+        )
         subprocess.run(["docker", "build", "-q", "-t", f"{repo}:{tag}", str(ctx)], check=True, capture_output=True)
         subprocess.run(["docker", "push", "-q", f"{repo}:{tag}"], check=True, capture_output=True)
     return repo
@@ -103,8 +110,9 @@ class Target:
                 shutil.chown(child, services["DA_SSH_USER"], services["DA_SSH_USER"])
 
     def hosts(self, *addrs):
-        return "\n".join(f"{self.services['DA_SSH_USER']}@{a}:{self.services['DA_SSH_PORT']}"
-                         for a in (addrs or self.addrs))
+        return "\n".join(
+            f"{self.services['DA_SSH_USER']}@{a}:{self.services['DA_SSH_PORT']}" for a in (addrs or self.addrs)
+        )
 
     def version(self, addr) -> str:
         try:
@@ -127,9 +135,21 @@ class Target:
     def blue_green_args(self, *extra: str) -> list[str]:
         """ssh-compose-deploy inputs for blue-green on the test hosts: the proxy serves users on
         {host}:port (the port the recreate tests' service uses), the copies on two other ports."""
-        return ["--strategy", "blue-green", "--proxy-listen", f"{{host}}:{self.port}",
-                "--upstream-host", "{host}", "--upstream-ports", ",".join(map(str, self.upstream_ports)),
-                "--proxy-image", self.services["DA_PROXY_IMAGE"], "--drain-timeout", "10s", *extra]
+        return [
+            "--strategy",
+            "blue-green",
+            "--proxy-listen",
+            f"{{host}}:{self.port}",
+            "--upstream-host",
+            "{host}",
+            "--upstream-ports",
+            ",".join(map(str, self.upstream_ports)),
+            "--proxy-image",
+            self.services["DA_PROXY_IMAGE"],
+            "--drain-timeout",
+            "10s",
+            *extra,
+        ]
 
 
 def blue_green_down(addrs) -> None:
@@ -139,9 +159,11 @@ def blue_green_down(addrs) -> None:
         base = f"host-{addr.replace('.', '-')}"
         ids = []
         for project in ("blue", "green"):
-            ids += subprocess.run(["docker", "ps", "-aq", "--filter",
-                                   f"label=com.docker.compose.project={base}-{project}"],
-                                  capture_output=True, text=True).stdout.split()
+            ids += subprocess.run(
+                ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={base}-{project}"],
+                capture_output=True,
+                text=True,
+            ).stdout.split()
         subprocess.run(["docker", "rm", "-f", *sorted(set(ids)), f"{base}-proxy"], capture_output=True)
         subprocess.run(["docker", "volume", "rm", "-f", f"{base}-proxy-config"], capture_output=True)
 
@@ -152,17 +174,35 @@ def compose_down(services, name: str, addrs) -> None:
     dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
     for addr in addrs:
         folder = Path(dirs[addr]) / name
-        subprocess.run(["docker", "compose", "-p", f"host-{addr.replace('.', '-')}", "-f", str(folder / "compose.yml"),
-                        "--env-file", str(folder / ".env"), "down", "-t", "1"], capture_output=True,
-                       env={**os.environ, "DEPLOY_HOST_ADDR": addr})
+        subprocess.run(
+            [
+                "docker",
+                "compose",
+                "-p",
+                f"host-{addr.replace('.', '-')}",
+                "-f",
+                str(folder / "compose.yml"),
+                "--env-file",
+                str(folder / ".env"),
+                "down",
+                "-t",
+                "1",
+            ],
+            capture_output=True,
+            env={**os.environ, "DEPLOY_HOST_ADDR": addr},
+        )
 
 
 def local_run(repo: Path, *args: str, library: Path | None = None, timeout: int = 900):
     """`deploy-actions --json local-run` on a repository: exit code, the JSON result, act's log."""
     extra = ["--library-path", str(library)] if library else []
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(repo), *extra,
-                           *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(repo), *extra, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr
 
 
@@ -248,8 +288,10 @@ class LoadClient:
         import threading
 
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._worker, args=(self._stop, i / self.rate), daemon=True)
-                         for i in range(self.threads)]
+        self._threads = [
+            threading.Thread(target=self._worker, args=(self._stop, i / self.rate), daemon=True)
+            for i in range(self.threads)
+        ]
         for thread in self._threads:
             thread.start()
         return self
@@ -277,13 +319,32 @@ class LoadClient:
 
 def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, known_hosts=None):
     services = target.services
-    run_env = {**gha_env, "INPUT_SSH_KEY": key if key is not None else Path(services["DA_SSH_KEY"]).read_text(),
-               **(env or {})}
+    run_env = {
+        **gha_env,
+        "INPUT_SSH_KEY": key if key is not None else Path(services["DA_SSH_KEY"]).read_text(),
+        **(env or {}),
+    }
     known = known_hosts if known_hosts is not None else Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()
     # Recreate unless the test says otherwise (a later --strategy wins).
-    argv = ["ssh-compose-deploy", "--strategy", "recreate", "--hosts", hosts or target.hosts(),
-            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag", "--known-hosts", known,
-            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-timeout", "8s", *args]
+    argv = [
+        "ssh-compose-deploy",
+        "--strategy",
+        "recreate",
+        "--hosts",
+        hosts or target.hosts(),
+        "--deploy-path",
+        target.path,
+        "--image-tag",
+        tag,
+        "--require-release-tag",
+        "--known-hosts",
+        known,
+        "--ready-url",
+        f"http://{{host}}:{target.port}/ready",
+        "--ready-timeout",
+        "8s",
+        *args,
+    ]
     if known == "":
         argv.remove("--known-hosts")
         argv.remove("")

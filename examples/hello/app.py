@@ -18,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class App(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int = 0, *, ready_after: float | None = 0.0, broken_items: bool = False,
-                 host: str = "127.0.0.1"):
+    def __init__(
+        self, port: int = 0, *, ready_after: float | None = 0.0, broken_items: bool = False, host: str = "127.0.0.1"
+    ):
         super().__init__((host, port), Handler)
         self.started = time.monotonic()
         self.ready_at = None if ready_after is None else self.started + ready_after

@@ -14,8 +14,10 @@ from deploy_actions.commands import actions
 from deploy_actions.options import Command, Option, with_stand_ins
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADER = ("# Generated from python/deploy_actions/commands/ by `python -m deploy_actions.actionfile --write`;\n"
-          "# edit the command's options there, not this file.\n")
+HEADER = (
+    "# Generated from python/deploy_actions/commands/ by `python -m deploy_actions.actionfile --write`;\n"
+    "# edit the command's options there, not this file.\n"
+)
 
 # No ${{ }} expression inside run: (script injection); inputs arrive through env: only.
 # DEPLOY_ACTIONS_RUNTIME: the environment's Python, put in $GITHUB_ENV by the first action
@@ -64,8 +66,7 @@ def _inputs(options: Sequence[Option], with_defaults: bool) -> list[str]:
 def _outputs(outputs: dict[str, str]) -> list[str]:
     lines = ["outputs:"] if outputs else []
     for name, text in outputs.items():
-        lines += [f"  {name}:", f"    description: {_q(text)}",
-                  f"    value: ${{{{ steps.run.outputs.{name} }}}}"]
+        lines += [f"  {name}:", f"    description: {_q(text)}", f"    value: ${{{{ steps.run.outputs.{name} }}}}"]
     return lines
 
 
@@ -80,8 +81,14 @@ def _runs(options: Sequence[Option], python: str, command: str) -> list[str]:
 
 def render_command(command: Command) -> str:
     icon, colour = command.branding
-    lines = [f"name: {_q('deploy-actions ' + command.name)}", f"description: {_q(command.summary)}",
-             "author: deploy-actions", "branding:", f"  icon: {icon}", f"  color: {colour}"]
+    lines = [
+        f"name: {_q('deploy-actions ' + command.name)}",
+        f"description: {_q(command.summary)}",
+        "author: deploy-actions",
+        "branding:",
+        f"  icon: {icon}",
+        f"  color: {colour}",
+    ]
     options = with_stand_ins(command.options)
     lines += _inputs(options, with_defaults=True) + _outputs(dict(command.outputs))
     lines += _runs(options, "../python", command.name)
@@ -99,12 +106,20 @@ def root_options() -> list[Option]:
     options = [Option("command", f"Which action to run: one of {', '.join(actions())}.", required=True)]
     for name, uses in merged.items():
         # An input several commands share gets each command's own description and default.
-        text = " ".join(f"[{command}] {opt.help}" + (f" Default: `{opt.default}`." if opt.default else "")
-                        for command, opt in uses)
+        text = " ".join(
+            f"[{command}] {opt.help}" + (f" Default: `{opt.default}`." if opt.default else "") for command, opt in uses
+        )
         first = uses[0][1]
-        options.append(Option(name, text, secret=any(o.secret for _, o in uses), switch=first.switch,
-                              action_default=first.action_default,
-                              deprecation=first.deprecation if all(o.deprecation for _, o in uses) else ""))
+        options.append(
+            Option(
+                name,
+                text,
+                secret=any(o.secret for _, o in uses),
+                switch=first.switch,
+                action_default=first.action_default,
+                deprecation=first.deprecation if all(o.deprecation for _, o in uses) else "",
+            )
+        )
     return options
 
 
@@ -113,10 +128,18 @@ def render_root() -> str:
     for command in actions().values():
         for name, text in command.outputs.items():
             outputs.setdefault(name, f"[{command.name}] {text}")
-    lines = [f"name: {_q('deploy-actions')}",
-             "description: " + _q("Run any deploy-actions command (build-push, ssh-compose-deploy, smoke-ready, "
-                                  "alembic-preflight, docs-drift) by name; see each action's README."),
-             "author: deploy-actions", "branding:", "  icon: package", "  color: blue"]
+    lines = [
+        f"name: {_q('deploy-actions')}",
+        "description: "
+        + _q(
+            "Run any deploy-actions command (build-push, ssh-compose-deploy, smoke-ready, "
+            "alembic-preflight, docs-drift) by name; see each action's README."
+        ),
+        "author: deploy-actions",
+        "branding:",
+        "  icon: package",
+        "  color: blue",
+    ]
     options = root_options()
     lines += _inputs(options, with_defaults=False) + _outputs(outputs)
     lines += _runs([o for o in options if o.name != "command"] + [options[0]], "python", "")

@@ -31,11 +31,16 @@ def _without_values(message: str) -> str:
     name the options only, never a value that may be a secret."""
     prefix = "unrecognized arguments: "
     if message.startswith(prefix):
-        words = message[len(prefix):].split()
+        words = message[len(prefix) :].split()
         options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
         others = len(words) - len(options)
-        named = ", ".join(options) + (f" and {others} other value(s)" if others and options else
-                                      f"{others} value(s) without an option" if others else "")
+        named = ", ".join(options) + (
+            f" and {others} other value(s)"
+            if others and options
+            else f"{others} value(s) without an option"
+            if others
+            else ""
+        )
         return f"unrecognized arguments: {named}"
     return message
 
@@ -45,10 +50,17 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     commands get a bare entry so argparse still knows their names."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document with the result on stdout")
-    common.add_argument("--color", action=argparse.BooleanOptionalAction, default=None,
-                        help="colour the output (default: when stdout is a terminal and NO_COLOR is unset)")
-    parser = _Parser(prog=PROG, parents=[common],
-                     description="One artifact, one smoke check: build, ship and verify Dockerised services.")
+    common.add_argument(
+        "--color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="colour the output (default: when stdout is a terminal and NO_COLOR is unset)",
+    )
+    parser = _Parser(
+        prog=PROG,
+        parents=[common],
+        description="One artifact, one smoke check: build, ship and verify Dockerised services.",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in MODULES:
@@ -56,9 +68,13 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, add_help=False)
             continue
         command = load(name)
-        p = sub.add_parser(name, parents=[common], help=command.summary,
-                           description=command.description or command.summary,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            parents=[common],
+            help=command.summary,
+            description=command.description or command.summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         add_arguments(p, command.options)
     return parser
 
@@ -80,8 +96,9 @@ def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     every = {o.env: o.name for c in commands.values() for o in with_stand_ins(c.options) if not o.action_default}
     for var, value in sorted(env.items()):
         if var.startswith("INPUT_") and var not in known and value.strip() and var in every:
-            reporter.warning(f"input `{every[var]}` is not used by command `{name}` and was ignored",
-                             title="deploy-actions")
+            reporter.warning(
+                f"input `{every[var]}` is not used by command `{name}` and was ignored", title="deploy-actions"
+            )
     return [name]
 
 
@@ -151,12 +168,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_CHECK_FAILED
     except Exception as exc:  # a bug in deploy-actions, not the user's mistake
         what = f"internal error ({type(exc).__name__}: {exc})"
-        reporter.error(f"{what}; please report it with the log (set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for "
-                       "the traceback)", title=PROG)
+        reporter.error(
+            f"{what}; please report it with the log (set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)",
+            title=PROG,
+        )
         if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
             reporter.detail(traceback.format_exc())
-        reporter.summary(f"### ❌ {PROG} {command_name or ''}: internal error\n\n{gha.md_cell(what)}\n\n"
-                         "Please report it with the log (re-run with debug logging for the traceback).\n")
+        reporter.summary(
+            f"### ❌ {PROG} {command_name or ''}: internal error\n\n{gha.md_cell(what)}\n\n"
+            "Please report it with the log (re-run with debug logging for the traceback).\n"
+        )
         reporter.result({"error": f"internal error ({type(exc).__name__})", "kind": "internal"})
         code = EXIT_CHECK_FAILED
         return code

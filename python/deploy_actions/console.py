@@ -24,9 +24,15 @@ _COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2"
 
 
 class Reporter:
-    def __init__(self, *, json_mode: bool = False, colour: bool | None = None,
-                 stream: IO[str] | None = None, env: dict[str, str] | None = None,
-                 progress_every: float | None = None):
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        colour: bool | None = None,
+        stream: IO[str] | None = None,
+        env: dict[str, str] | None = None,
+        progress_every: float | None = None,
+    ):
         self.env = dict(os.environ if env is None else env)
         self.actions = gha.in_actions(self.env)
         self.json_mode = json_mode
@@ -110,8 +116,9 @@ class Reporter:
     def success(self, text: str) -> None:
         self._write(self._paint("✔ ", "green") + text)
 
-    def problem(self, level: str, text: str, *, title: str | None = None,
-                file: str | None = None, line: int | None = None) -> None:
+    def problem(
+        self, level: str, text: str, *, title: str | None = None, file: str | None = None, line: int | None = None
+    ) -> None:
         """An error or warning: an annotation under GitHub (up to the display limit), else a
         coloured line. `file`/`line` point the annotation at the source of the problem."""
         text, title = self.redact(text), self.redact(title) if title else None

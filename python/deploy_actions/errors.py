@@ -11,8 +11,15 @@ class UsageError(Exception):
     """The caller's input is wrong (exit 2). `input` names the offending input so
     the message can say which one to fix; the message must never carry a secret."""
 
-    def __init__(self, message: str, *, input: str | None = None, file: str | None = None,
-                 line: int | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        input: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ):
         super().__init__(message)
         self.input = input
         self.file = file

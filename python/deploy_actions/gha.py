@@ -48,8 +48,16 @@ def mask(secret: str, stream: IO[str] | None = None) -> None:
             issue("add-mask", line, stream)
 
 
-def annotate(level: str, message: str, *, title: str | None = None, file: str | None = None,
-             line: int | None = None, col: int | None = None, stream: IO[str] | None = None) -> None:
+def annotate(
+    level: str,
+    message: str,
+    *,
+    title: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    col: int | None = None,
+    stream: IO[str] | None = None,
+) -> None:
     if level not in ("error", "warning", "notice"):
         raise ValueError(level)
     issue(level, message, stream, title=title, file=file, line=line, col=col)
@@ -102,7 +110,6 @@ def md_cell(value: Any) -> str:
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(md_cell(h) for h in headers) + " |",
-             "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines = ["| " + " | ".join(md_cell(h) for h in headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"

@@ -24,13 +24,15 @@ def read_text(path: str | os.PathLike, input_name: str, *, what: str = "file", l
         raise UsageError(f"the {what} {shown!r} is not a regular file", input=input_name)
     with os.fdopen(fd, "rb") as fh:
         if info.st_size > limit:
-            raise UsageError(f"the {what} {shown!r} is {info.st_size:,} bytes; at most {limit:,} are read",
-                             input=input_name)
+            raise UsageError(
+                f"the {what} {shown!r} is {info.st_size:,} bytes; at most {limit:,} are read", input=input_name
+            )
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise UsageError(f"the {what} {shown!r} is over {limit:,} bytes", input=input_name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"the {what} {shown!r} is not UTF-8 text (byte {exc.start}); is it the right file?",
-                         input=input_name) from None
+        raise UsageError(
+            f"the {what} {shown!r} is not UTF-8 text (byte {exc.start}); is it the right file?", input=input_name
+        ) from None

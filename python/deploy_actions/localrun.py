@@ -55,8 +55,14 @@ def read_workflow(data: object, library: str) -> Workflow:
                 library_refs.append(ref)
         elif _downloaded(uses, inputs) and uses not in fetched:
             fetched.append(uses)
-    return Workflow(frozenset(on), {k: v or {} for k, v in dispatch.items()}, tuple(labels), tuple(library_refs),
-                    tuple(fetched), tags_only)
+    return Workflow(
+        frozenset(on),
+        {k: v or {} for k, v in dispatch.items()},
+        tuple(labels),
+        tuple(library_refs),
+        tuple(fetched),
+        tags_only,
+    )
 
 
 def _uses(jobs: dict):
@@ -92,13 +98,17 @@ class Event:
 def tag_push(tag: str, sha: str) -> Event:
     if not is_release(tag):
         raise UsageError(f"expected a release tag such as v0.1.0, got {tag!r}", input="tag")
-    return Event("push", {"ref": f"refs/tags/{tag}", "ref_name": tag, "after": sha, "head_commit": {"id": sha}},
-                 describe=f"tag push {tag}")
+    return Event(
+        "push",
+        {"ref": f"refs/tags/{tag}", "ref_name": tag, "after": sha, "head_commit": {"id": sha}},
+        describe=f"tag push {tag}",
+    )
 
 
 def branch_push(branch: str, sha: str) -> Event:
-    return Event("push", {"ref": f"refs/heads/{branch}", "after": sha, "head_commit": {"id": sha}},
-                 describe=f"push to {branch}")
+    return Event(
+        "push", {"ref": f"refs/heads/{branch}", "after": sha, "head_commit": {"id": sha}}, describe=f"push to {branch}"
+    )
 
 
 def dispatch(pairs: dict[str, str], workflow: Workflow, branch: str) -> Event:
@@ -115,26 +125,40 @@ def dispatch(pairs: dict[str, str], workflow: Workflow, branch: str) -> Event:
         if spec.get("type") == "boolean" and isinstance(spec.get("default"), bool) and name not in pairs:
             value = str(spec["default"]).lower()
         if spec.get("required") and value == "":
-            raise UsageError(f"the workflow requires input {name!r} ({spec.get('description', 'no description')}): "
-                             f"add --dispatch {name}=…", input="dispatch")
+            raise UsageError(
+                f"the workflow requires input {name!r} ({spec.get('description', 'no description')}): "
+                f"add --dispatch {name}=…",
+                input="dispatch",
+            )
         if spec.get("type") == "choice" and value and value not in [str(o) for o in spec.get("options", [])]:
-            raise UsageError(f"{name} must be one of {', '.join(map(str, spec['options']))}, got {value!r}",
-                             input="dispatch")
+            raise UsageError(
+                f"{name} must be one of {', '.join(map(str, spec['options']))}, got {value!r}", input="dispatch"
+            )
         if spec.get("type") == "boolean" and value not in ("", "true", "false"):
             raise UsageError(f"{name} is a boolean: true or false, got {value!r}", input="dispatch")
         inputs[name] = value
     args = tuple(arg for name, value in inputs.items() for arg in ("--input", f"{name}={value}"))
     shown = ", ".join(f"{k}={v}" for k, v in inputs.items())
-    return Event("workflow_dispatch", {"inputs": inputs, "ref": f"refs/heads/{branch}"}, args,
-                 describe=f"workflow_dispatch ({shown})" if shown else "workflow_dispatch")
+    return Event(
+        "workflow_dispatch",
+        {"inputs": inputs, "ref": f"refs/heads/{branch}"},
+        args,
+        describe=f"workflow_dispatch ({shown})" if shown else "workflow_dispatch",
+    )
 
 
 def pull_request(number: str, branch: str, head_sha: str, base: str, base_sha: str) -> Event:
     if not (number.isascii() and number.isdigit()) or int(number) < 1:
         raise UsageError(f"expected a pull request number such as 7, got {number!r}", input="pr")
-    payload = {"action": "synchronize", "number": int(number),
-               "pull_request": {"number": int(number), "head": {"ref": branch, "sha": head_sha},
-                                "base": {"ref": base, "sha": base_sha}}}
+    payload = {
+        "action": "synchronize",
+        "number": int(number),
+        "pull_request": {
+            "number": int(number),
+            "head": {"ref": branch, "sha": head_sha},
+            "base": {"ref": base, "sha": base_sha},
+        },
+    }
     return Event("pull_request", payload, describe=f"pull request #{number} ({branch} → {base})")
 
 
@@ -150,8 +174,9 @@ def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
         key, sep, value = stripped.partition("=")
         key = key.strip().removeprefix("export ").strip()
         if not sep or not ENV_NAME.match(key):
-            raise UsageError(f"{path}:{number}: expected NAME=value or NAME=@file", input=name, file=str(path),
-                             line=number)
+            raise UsageError(
+                f"{path}:{number}: expected NAME=value or NAME=@file", input=name, file=str(path), line=number
+            )
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -165,8 +190,19 @@ def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
     return values
 
 
-def act_command(act: str, event: Event, event_file: Path, workflow_file: Path, workflow: Workflow, library: str,
-                library_path: Path, secrets: list[str], variables: list[str], job: str, extra: list[str]) -> list[str]:
+def act_command(
+    act: str,
+    event: Event,
+    event_file: Path,
+    workflow_file: Path,
+    workflow: Workflow,
+    library: str,
+    library_path: Path,
+    secrets: list[str],
+    variables: list[str],
+    job: str,
+    extra: list[str],
+) -> list[str]:
     """act in self-hosted mode: every runner label of the workflow runs on this machine,
     every ref of the library the workflow uses is mapped to the local checkout."""
     argv = [act, event.name, "-W", str(workflow_file), "-e", str(event_file), "--no-cache-server"]

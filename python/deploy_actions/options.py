@@ -31,8 +31,13 @@ class Option:
         """The older name as an input of its own, for action.yml (the runner warns on use)."""
         if not self.renamed_from:
             return None
-        return Option(self.renamed_from, f"Deprecated: the former name of `{self.name}`.", switch=self.switch,
-                      secret=self.secret, deprecation=f"`{self.renamed_from}` is now `{self.name}`; use `{self.name}`.")
+        return Option(
+            self.renamed_from,
+            f"Deprecated: the former name of `{self.name}`.",
+            switch=self.switch,
+            secret=self.secret,
+            deprecation=f"`{self.renamed_from}` is now `{self.name}`; use `{self.name}`.",
+        )
 
     @property
     def env(self) -> str:
@@ -69,30 +74,37 @@ def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) ->
     for opt in options:
         if opt.renamed_from:  # still accepted, not advertised
             kind: dict[str, Any] = {"action": argparse.BooleanOptionalAction} if opt.switch else {}
-            parser.add_argument(f"--{opt.renamed_from}", dest=f"{opt.dest}__old", default=None,
-                                help=argparse.SUPPRESS, **kind)
+            parser.add_argument(
+                f"--{opt.renamed_from}", dest=f"{opt.dest}__old", default=None, help=argparse.SUPPRESS, **kind
+            )
         env_note = f" [env: {opt.env}]"
         default_note = f" (default: {opt.default})" if opt.default and not opt.switch else ""
         required_note = " (required)" if opt.required else ""
         text = (opt.help + required_note + default_note + env_note).replace("%", "%%")
         if opt.switch:
-            parser.add_argument(f"--{opt.name}", dest=opt.dest, action=argparse.BooleanOptionalAction,
-                                default=None, help=text)
+            parser.add_argument(
+                f"--{opt.name}", dest=opt.dest, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
         else:
-            parser.add_argument(f"--{opt.name}", dest=opt.dest, default=None, help=text,
-                                metavar=opt.metavar or opt.name.upper().replace("-", "_"))
+            parser.add_argument(
+                f"--{opt.name}",
+                dest=opt.dest,
+                default=None,
+                help=text,
+                metavar=opt.metavar or opt.name.upper().replace("-", "_"),
+            )
 
 
-def _given(opt: Option, dest: str, env_name: str, args: argparse.Namespace | None,
-           env: Mapping[str, str]) -> str:
+def _given(opt: Option, dest: str, env_name: str, args: argparse.Namespace | None, env: Mapping[str, str]) -> str:
     value = getattr(args, dest, None) if args is not None else None
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if value is not None else env.get(env_name, "")
 
 
-def resolve(options: Sequence[Option], args: argparse.Namespace | None, env: Mapping[str, str],
-            notices: list[str] | None = None) -> dict[str, str]:
+def resolve(
+    options: Sequence[Option], args: argparse.Namespace | None, env: Mapping[str, str], notices: list[str] | None = None
+) -> dict[str, str]:
     """The raw string of every input, from flag, environment or default (an older name of a
     renamed input counts too, with a notice). Required inputs are enforced here because the
     runner does not enforce `required: true` for composite actions (actions/runner#1070)."""
@@ -107,7 +119,9 @@ def resolve(options: Sequence[Option], args: argparse.Namespace | None, env: Map
         if not value.strip():
             value = opt.default
         if opt.required and not value.strip():
-            raise UsageError(f"is required: pass --{opt.name} or set {opt.env} (in a workflow: `with: {opt.name}: …`)",
-                             input=opt.name)
+            raise UsageError(
+                f"is required: pass --{opt.name} or set {opt.env} (in a workflow: `with: {opt.name}: …`)",
+                input=opt.name,
+            )
         raw[opt.name] = value
     return raw

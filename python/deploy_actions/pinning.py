@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from deploy_actions.versions import SEMVER, is_prerelease, is_release, version_key
 
-USES = re.compile(r"^(?P<lead>\s*(?:-\s+)?uses:\s*)(?P<q>['\"]?)(?P<repo>[\w.-]+/[\w.-]+)(?P<path>/[^@\s'\"]*)?"
-                  r"@(?P<ref>[^\s'\"#]+)(?P=q)(?P<tail>[ \t]*(?:#[ \t]*(?P<comment>\S+)[^\r\n]*)?)(?P<eol>\r?\n?)$")
+USES = re.compile(
+    r"^(?P<lead>\s*(?:-\s+)?uses:\s*)(?P<q>['\"]?)(?P<repo>[\w.-]+/[\w.-]+)(?P<path>/[^@\s'\"]*)?"
+    r"@(?P<ref>[^\s'\"#]+)(?P=q)(?P<tail>[ \t]*(?:#[ \t]*(?P<comment>\S+)[^\r\n]*)?)(?P<eol>\r?\n?)$"
+)
 SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -44,8 +46,9 @@ def rewrite(text: str, changes: dict[int, tuple[str, str]]) -> str:
     for number, (sha, human) in changes.items():
         match = USES.match(lines[number - 1])
         assert match is not None
-        lines[number - 1] = (f"{match['lead']}{match['q']}{match['repo']}{match['path'] or ''}@{sha}{match['q']}"
-                             f" # {human}{match['eol']}")
+        lines[number - 1] = (
+            f"{match['lead']}{match['q']}{match['repo']}{match['path'] or ''}@{sha}{match['q']} # {human}{match['eol']}"
+        )
     return "".join(lines)
 
 
@@ -69,8 +72,13 @@ class Resolver:
     def refs(self, repo: str) -> dict[str, str]:
         if repo not in self._refs:
             url = self.remote.format(repo=repo, owner=repo.split("/")[0], name=repo.split("/")[1])
-            proc = subprocess.run(["git", "ls-remote", "--tags", "--heads", url], capture_output=True, text=True,
-                                  timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+            proc = subprocess.run(
+                ["git", "ls-remote", "--tags", "--heads", url],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
             refs: dict[str, str] = {}
             peeled: dict[str, str] = {}
             for line in proc.stdout.splitlines():

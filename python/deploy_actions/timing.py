@@ -31,5 +31,8 @@ def started(env: Mapping[str, str], now: float | None = None) -> None:
 
 def report(env: Mapping[str, str], stream: IO[str] | None = None) -> None:
     if env.get("DEPLOY_ACTIONS_TIMING") and _totals:
-        print(PREFIX + json.dumps({k: round(v, 4) for k, v in sorted(_totals.items())}),
-              file=stream or sys.stderr, flush=True)
+        print(
+            PREFIX + json.dumps({k: round(v, 4) for k, v in sorted(_totals.items())}),
+            file=stream or sys.stderr,
+            flush=True,
+        )

@@ -94,11 +94,15 @@ def refuse_unsafe_url(url: str, name: str) -> None:
     to the name resolver; control characters would split a request line or a log line.
     Neither is echoed back."""
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
-        raise UsageError("expected a URL without spaces or control characters (a newline or tab was given?)",
-                         input=name)
+        raise UsageError(
+            "expected a URL without spaces or control characters (a newline or tab was given?)", input=name
+        )
     if "@" in urlsplit(url).netloc:
-        raise UsageError("expected a URL without user:password@ (it would be printed and sent to the name "
-                         "resolver); pass credentials as a header (headers input, from secrets)", input=name)
+        raise UsageError(
+            "expected a URL without user:password@ (it would be printed and sent to the name "
+            "resolver); pass credentials as a header (headers input, from secrets)",
+            input=name,
+        )
 
 
 def parse_http_url(raw: str, name: str) -> str:
@@ -124,8 +128,9 @@ def parse_ready_url(raw: str, name: str) -> tuple[str, str]:
     refuse_unsafe_url(url, name)
     parts = urlsplit(url)
     if not parts.path.strip("/"):
-        raise UsageError(f"expected the full readiness URL such as http://127.0.0.1:8000/ready, got {url!r} (no "
-                         "path)", input=name)
+        raise UsageError(
+            f"expected the full readiness URL such as http://127.0.0.1:8000/ready, got {url!r} (no path)", input=name
+        )
     base = parse_http_url(f"{parts.scheme}://{parts.netloc}", name)
     return base, parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -146,8 +151,16 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LABEL_KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 
 
-def parse_pairs(raw: str, name: str, *, key: re.Pattern[str], separator: str = "=", example: str = "KEY=value",
-                hint: str = "", secret: bool = False) -> dict[str, str]:
+def parse_pairs(
+    raw: str,
+    name: str,
+    *,
+    key: re.Pattern[str],
+    separator: str = "=",
+    example: str = "KEY=value",
+    hint: str = "",
+    secret: bool = False,
+) -> dict[str, str]:
     """One `key<separator>value` per line, blank lines skipped. A secret input's error cites
     the line number only, never the line."""
     pairs: dict[str, str] = {}

@@ -85,8 +85,12 @@ def _refuse_aliases(text: str, file: str, input_name: str) -> None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             line = event.start_mark.line + 1
-            raise UsageError(f"{file}:{line}: YAML aliases (*name) are not accepted here; write the value out",
-                             input=input_name, file=file, line=line)
+            raise UsageError(
+                f"{file}:{line}: YAML aliases (*name) are not accepted here; write the value out",
+                input=input_name,
+                file=file,
+                line=line,
+            )
 
 
 def _message(error: Any) -> str:
@@ -100,8 +104,9 @@ def _message(error: Any) -> str:
     return error.message
 
 
-def load(text: str, file: str, input_name: str, schema_name: str, *, what: str,
-         validate: bool = True) -> tuple[Any, dict[tuple, int]]:
+def load(
+    text: str, file: str, input_name: str, schema_name: str, *, what: str, validate: bool = True
+) -> tuple[Any, dict[tuple, int]]:
     """Parse and validate (unless the caller knows this text passed already); errors (up to
     three) name file:line and the key path."""
     import yaml
@@ -114,8 +119,12 @@ def load(text: str, file: str, input_name: str, schema_name: str, *, what: str,
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise UsageError(f"{file}: not valid YAML: {problem}" + (f" (line {line})" if line else ""),
-                         input=input_name, file=file, line=line) from None
+        raise UsageError(
+            f"{file}: not valid YAML: {problem}" + (f" (line {line})" if line else ""),
+            input=input_name,
+            file=file,
+            line=line,
+        ) from None
     if node is None:
         raise UsageError(f"{file}: the {what} is empty", input=input_name, file=file, line=1)
     lines = _lines(node)

@@ -49,8 +49,7 @@ def test_pull_request_workflow(tmp_path, action_repo, services):
     (repo / ".github/workflows/ci.yml").write_text(WORKFLOW)
     commit_all(repo, "service")
     env = {**os.environ, "DATABASE_URL": services["DA_POSTGRES_URL"]}
-    proc = run_act(repo, action_repo, "pull_request", "-s", "DATABASE_URL", "--env", f"CONSUMER_REPO={repo}",
-                   env=env)
+    proc = run_act(repo, action_repo, "pull_request", "-s", "DATABASE_URL", "--env", f"CONSUMER_REPO={repo}", env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "result head=a3 passed=true branchy=false heads=b2 b3" in proc.stdout
     assert "alembic-preflight%3A multiple-heads" in proc.stdout

@@ -48,13 +48,15 @@ def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
     (repo / "www" / "ready").write_text("ok\n")
     (repo / "www" / "health").write_text("ok\n")
     shutil.copy("/bin/busybox", repo / "busybox")
-    (repo / "Dockerfile").write_text(textwrap.dedent("""\
+    (repo / "Dockerfile").write_text(
+        textwrap.dedent("""\
         FROM scratch
         COPY busybox /bin/busybox
         RUN ["/bin/busybox", "--install", "-s", "/bin"]
         COPY www /www
         CMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT:-8080} -h /www"]
-        """))
+        """)
+    )
     image = f"{services['DA_REGISTRY']}/e2e-{uuid.uuid4().hex[:8]}/service"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github/workflows/release.yml").write_text(WORKFLOW.format(image=image, port=free_port()))

@@ -30,8 +30,9 @@ jobs:
 
 def run_gate(repo: Path, action_repo: Path):
     commit_all(repo)
-    return run_act(repo, action_repo, "pull_request", "-W", ".github/workflows/docs-contract.yml",
-                   "--env", f"CONSUMER_REPO={repo}")
+    return run_act(
+        repo, action_repo, "pull_request", "-W", ".github/workflows/docs-contract.yml", "--env", f"CONSUMER_REPO={repo}"
+    )
 
 
 def test_docs_gate_passes_then_catches_a_drift(tmp_path, action_repo):

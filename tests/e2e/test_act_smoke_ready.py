@@ -39,8 +39,9 @@ def steps_for(uses, **inputs):
     return SMOKE_THEN_ECHO.format(uses=uses, with_=with_)
 
 
-@pytest.mark.parametrize("uses,extra", [("org/deploy-actions/smoke-ready@v1", {}),
-                                        ("org/deploy-actions@v1", {"command": "smoke-ready"})])
+@pytest.mark.parametrize(
+    "uses,extra", [("org/deploy-actions/smoke-ready@v1", {}), ("org/deploy-actions@v1", {"command": "smoke-ready"})]
+)
 def test_ready_service_passes_and_outputs_reach_the_next_step(start_app, tmp_path, action_repo, uses, extra):
     app = start_app(ready_after=0.5)
     proc = run_workflow(tmp_path, action_repo, steps_for(uses, url=app.url, timeout="30s", **extra))
@@ -50,8 +51,9 @@ def test_ready_service_passes_and_outputs_reach_the_next_step(start_app, tmp_pat
     assert any(path == "/ready" for _, _, path in app.requests)
 
 
-@pytest.mark.parametrize("uses,extra", [("org/deploy-actions/smoke-ready@v1", {}),
-                                        ("org/deploy-actions@v1", {"command": "smoke-ready"})])
+@pytest.mark.parametrize(
+    "uses,extra", [("org/deploy-actions/smoke-ready@v1", {}), ("org/deploy-actions@v1", {"command": "smoke-ready"})]
+)
 def test_never_ready_service_fails_the_job_with_an_annotation(start_app, tmp_path, action_repo, uses, extra):
     app = start_app(ready_after=None)
     proc = run_workflow(tmp_path, action_repo, steps_for(uses, url=app.url, timeout="1s", **extra))
@@ -63,8 +65,9 @@ def test_never_ready_service_fails_the_job_with_an_annotation(start_app, tmp_pat
 
 
 def test_root_action_with_an_unknown_command_is_a_usage_error(tmp_path, action_repo):
-    proc = run_workflow(tmp_path, action_repo, steps_for("org/deploy-actions@v1", command="ship-it",
-                                                         url="http://127.0.0.1:9"))
+    proc = run_workflow(
+        tmp_path, action_repo, steps_for("org/deploy-actions@v1", command="ship-it", url="http://127.0.0.1:9")
+    )
     assert proc.returncode != 0
     assert f"command: expected one of {', '.join(actions())}, got 'ship-it'" in proc.stdout
     assert "exitcode '2'" in proc.stdout or "exit status 2" in proc.stdout
@@ -86,8 +89,9 @@ def test_cold_then_warm_in_one_job_without_uv(start_app, tmp_path, action_repo):
     (repo / ".github/workflows/smoke.yml").write_text(workflow + textwrap.indent(textwrap.dedent(steps), " " * 6))
     commit_all(repo, "consumer")
     # act's host mode keeps the tool cache under its action cache path: a fresh one, a fresh runner.
-    proc = run_act(repo, action_repo, "push", "--action-cache-path", str(tmp_path / "act"),
-                   env={**os.environ, "PATH": path})
+    proc = run_act(
+        repo, action_repo, "push", "--action-cache-path", str(tmp_path / "act"), env={**os.environ, "PATH": path}
+    )
     cache = tmp_path / "act" / "tool_cache"
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert proc.stdout.count("with uv (installed with pip)") == 1, proc.stdout[-4000:]

@@ -43,12 +43,27 @@ jobs:
 
 
 def run_dispatch(repo, action_repo, services, tag):
-    env = {**os.environ, "DEPLOY_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
-           "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()}
+    env = {
+        **os.environ,
+        "DEPLOY_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
+        "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+    }
     event = repo.parent / "dispatch.json"
     event.write_text(json.dumps({"inputs": {"image_tag": tag}}))
-    return run_act(repo, action_repo, "workflow_dispatch", "-e", str(event), "--input", f"image_tag={tag}",
-                   "-s", "DEPLOY_SSH_KEY", "--var", "DEPLOY_KNOWN_HOSTS", env=env)
+    return run_act(
+        repo,
+        action_repo,
+        "workflow_dispatch",
+        "-e",
+        str(event),
+        "--input",
+        f"image_tag={tag}",
+        "-s",
+        "DEPLOY_SSH_KEY",
+        "--var",
+        "DEPLOY_KNOWN_HOSTS",
+        env=env,
+    )
 
 
 def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo, services, web_repo):
@@ -57,7 +72,8 @@ def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo,
         repo = tmp_path / "ops"
         (repo / ".github" / "workflows").mkdir(parents=True)
         (repo / ".github/workflows/deploy.yml").write_text(
-            WORKFLOW.format(hosts=target.hosts("127.0.0.2"), path=target.path, port=target.port))
+            WORKFLOW.format(hosts=target.hosts("127.0.0.2"), path=target.path, port=target.port)
+        )
         commit_all(repo, "ops")
         good = run_dispatch(repo, action_repo, services, "v1.0.0")
         assert good.returncode == 0, good.stdout[-4000:]

@@ -37,16 +37,27 @@ class Pipeline:
         self.files = tmp / "env"
         subprocess.run([str(NOTES / "base" / "build")], check=True, capture_output=True)
         subprocess.run([str(NOTES / "new-repo"), str(self.repo)], check=True, capture_output=True)
-        subprocess.run([str(NOTES / "local-env"), str(self.files), self.name, self.image, str(self.port)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(NOTES / "local-env"), str(self.files), self.name, self.image, str(self.port)],
+            check=True,
+            capture_output=True,
+        )
         self.hosts = services["DA_SSH_HOSTS"].split(",")[:2]
 
     def git(self, *args: str) -> str:
         return subprocess.run([*GIT, *args], cwd=self.repo, check=True, capture_output=True, text=True).stdout
 
     def run(self, workflow: str, *args: str, vars_file: str = "ci.vars"):
-        return local_run(self.repo, "--workflow", workflow, "--vars-file", str(self.files / vars_file),
-                         "--secrets-file", str(self.files / "secrets"), *args)
+        return local_run(
+            self.repo,
+            "--workflow",
+            workflow,
+            "--vars-file",
+            str(self.files / vars_file),
+            "--secrets-file",
+            str(self.files / "secrets"),
+            *args,
+        )
 
     def get(self, addr: str, path: str) -> tuple[int, dict]:
         try:
@@ -58,11 +69,24 @@ class Pipeline:
     def running_image(self, addr: str) -> str:
         """The image ID the host's notes container runs, as the host itself reports it."""
         key = Path(self.services["DA_SSH_KEY"]).read_text()
-        proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "deploy-status", "--hosts",
-                               f"{self.services['DA_SSH_USER']}@{addr}:{self.services['DA_SSH_PORT']}",
-                               "--known-hosts", Path(self.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-                               "--deploy-path", f"{self.services['DA_SSH_DEPLOY_ROOT']}/{self.name}"],
-                              capture_output=True, text=True, env={**os.environ, "INPUT_SSH_KEY": key})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deploy_actions",
+                "--json",
+                "deploy-status",
+                "--hosts",
+                f"{self.services['DA_SSH_USER']}@{addr}:{self.services['DA_SSH_PORT']}",
+                "--known-hosts",
+                Path(self.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+                "--deploy-path",
+                f"{self.services['DA_SSH_DEPLOY_ROOT']}/{self.name}",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "INPUT_SSH_KEY": key},
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         [host] = json.loads(proc.stdout)["hosts"]
         [running] = [r for r in host["running"] if r["service"] == "notes"]
@@ -98,15 +122,20 @@ def test_release_then_stage_then_production_run_the_same_digest(pipeline):
     assert pipeline.get(pipeline.hosts[0], "/ready") == (200, {"ready": True, "revision": "0002_created_at"})
     assert not _listening(pipeline, 1)  # production untouched so far
 
-    code, result, log = pipeline.run("deploy-production.yml", "--dispatch", "image_tag=v0.1.0",
-                                     vars_file="production.vars")
+    code, result, log = pipeline.run(
+        "deploy-production.yml", "--dispatch", "image_tag=v0.1.0", vars_file="production.vars"
+    )
     assert code == 0, log[-5000:]
     for addr in pipeline.hosts:
         assert pipeline.get(addr, "/version") == (200, {"version": "v0.1.0"})
     stage_image, production_image = (pipeline.running_image(addr) for addr in pipeline.hosts)
     assert stage_image == production_image
-    pushed = subprocess.run(["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", stage_image],
-                            capture_output=True, text=True, check=True).stdout
+    pushed = subprocess.run(
+        ["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", stage_image],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"{pipeline.image}@{digest}" in json.loads(pushed)  # what runs is the digest release-images pushed
 
 
@@ -135,8 +164,7 @@ def test_a_release_that_is_never_ready_on_stage_never_serves(pipeline):
     # Users polling stage all through the deploy: blue-green gates v0.1.1 on its own /ready,
     # so not one request fails and none reaches it.
     with LoadClient(f"http://{pipeline.hosts[0]}:{pipeline.port}/version", rate=50, threads=2) as users:
-        code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.1",
-                                         vars_file="stage.vars")
+        code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.1.1", vars_file="stage.vars")
     assert code == 1
     assert result["jobs"] == {"deploy-stage/deploy": "failed"}
     assert "NOTES_DATABASE_URL is not set" in log  # the /ready reason reaches the log

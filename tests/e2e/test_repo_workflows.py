@@ -34,8 +34,14 @@ def test_ci_uses_every_action_from_the_checkout(library, services):
     code, result, log = local_run(library, "--workflow", "ci.yml", "--job", "actions", "--pr", "1")
     assert code == 0, log[-6000:]
     assert result["jobs"] == {"ci/actions": "succeeded"}
-    for step in ("alembic-preflight (", "build-push (", "ssh-compose-deploy (", "smoke-ready (", "The root action",
-                 "docs-drift on this repository"):
+    for step in (
+        "alembic-preflight (",
+        "build-push (",
+        "ssh-compose-deploy (",
+        "smoke-ready (",
+        "The root action",
+        "docs-drift on this repository",
+    ):
         assert "✅  Success - Main " + step in log, step
     assert "alembic-preflight passed" in log and "is live on 1 host" in log
     key_line = Path(services["DA_SSH_KEY"]).read_text().splitlines()[1]
@@ -114,15 +120,25 @@ def test_reusable_workflows_release_and_deploy_a_service(library, services, tmp_
     subprocess.run([*GIT, "commit", "-qam", "call the reusable workflows"], cwd=repo, check=True)
     subprocess.run(["git", "tag", "v0.3.0"], cwd=repo, check=True)
     try:
-        code, result, log = local_run(repo, "--workflow", "release.yml", "--tag", "v0.3.0", "--vars-file",
-                                      str(files / "ci.vars"), library=library)
+        code, result, log = local_run(
+            repo, "--workflow", "release.yml", "--tag", "v0.3.0", "--vars-file", str(files / "ci.vars"), library=library
+        )
         assert code == 0, log[-6000:]
         assert result["jobs"] and set(result["jobs"].values()) == {"succeeded"}
         assert "pushed " + image in log
 
-        code, result, log = local_run(repo, "--workflow", "deploy.yml", "--dispatch", "image_tag=v0.3.0",
-                                      "--vars-file", str(files / "stage.vars"),
-                                      "--secrets-file", str(files / "secrets"), library=library)
+        code, result, log = local_run(
+            repo,
+            "--workflow",
+            "deploy.yml",
+            "--dispatch",
+            "image_tag=v0.3.0",
+            "--vars-file",
+            str(files / "stage.vars"),
+            "--secrets-file",
+            str(files / "secrets"),
+            library=library,
+        )
         assert code == 0, log[-6000:]
         # The reusable workflow's outputs reach the caller's next job (no tag ran before).
         assert "| deployed=v0.3.0 previous=\n" in log

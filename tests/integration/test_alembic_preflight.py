@@ -46,16 +46,16 @@ def run(gha_env, capsys, project, *args, url=None):
 def test_clean_chain_passes_everything(gha_env, capsys, pg, tmp_path):
     before = preflight_databases(pg)
     sql = tmp_path / "upgrade.sql"
-    code, out, outputs = run(gha_env, capsys, "linear", "--round-trip", "--check-models", "--sql-path", str(sql),
-                             url=pg)
+    code, out, outputs = run(
+        gha_env, capsys, "linear", "--round-trip", "--check-models", "--sql-path", str(sql), url=pg
+    )
     assert code == 0, out
     assert outputs["head"] == "a3" and outputs["heads"] == "a3" and outputs["passed"] == "true"
     assert json.loads(outputs["findings"]) == [] and outputs["sql-path"] == str(sql)
     text = sql.read_text()
     assert "CREATE TABLE users" in text and "CREATE INDEX ix_users_email" in text and "INFO" not in text
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
-    for step in ("one head, complete graph", "upgrade to head", "models match migrations", "round trip",
-                 "offline SQL"):
+    for step in ("one head, complete graph", "upgrade to head", "models match migrations", "round trip", "offline SQL"):
         assert f"| {step} | ✅ |" in summary
     assert preflight_databases(pg) == before  # every throwaway database dropped
     assert "::add-mask::" in out and urlsplit(pg).password not in unmasked(out)
@@ -73,13 +73,22 @@ def test_risky_migrations_are_annotated_and_accepted_ones_summarised(gha_env, ca
     assert code == 1
     findings = json.loads(outputs["findings"])
     assert {f["rule"] for f in findings if f["severity"] == "error" and not f["accepted"]} == {
-        "drop-column", "alter-type", "not-null-without-default", "raw-sql-destructive"}
+        "drop-column",
+        "alter-type",
+        "not-null-without-default",
+        "raw-sql-destructive",
+    }
     annotation = next(line for line in out.splitlines() if "drop-column" in line and line.startswith("::error"))
     assert "002_r2.py,line=12::" in annotation
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "accepted: bio moved to profiles" in summary
-    code, out, _ = run(gha_env, capsys, "risky", "--severity", "drop-column=warning\nalter-type=off\n"
-                       "not-null-without-default=warning\nraw-sql-destructive=warning")
+    code, out, _ = run(
+        gha_env,
+        capsys,
+        "risky",
+        "--severity",
+        "drop-column=warning\nalter-type=off\nnot-null-without-default=warning\nraw-sql-destructive=warning",
+    )
     assert code == 0, out
 
 
@@ -90,8 +99,9 @@ def test_failing_migration_leaves_nothing_and_the_throwaway_database_is_gone(gha
     assert "failed at revision f2" in out and 'relation "no_such_table" does not exist' in out
     assert preflight_databases(pg) == before
     # The same rehearsal by hand, looking inside before the database is dropped.
-    alembic = Alembic.of(str(Path(shutil.which("alembic"))), FIXTURES / "fails_halfway", "alembic.ini",
-                         "DATABASE_URL", 120)
+    alembic = Alembic.of(
+        str(Path(shutil.which("alembic"))), FIXTURES / "fails_halfway", "alembic.ini", "DATABASE_URL", 120
+    )
     with database.throwaway(pg) as url:
         name = urlsplit(url).path.lstrip("/")
         assert not alembic.run("upgrade", "head", url=url).ok
@@ -150,13 +160,16 @@ def test_user_without_createdb_is_told_what_to_grant(gha_env, capsys, pg):
             conn.execute(f"DROP ROLE {role}")
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--working-directory", "/nonexistent"], "working-directory: '/nonexistent' is not a folder"),
-    (["--config", "missing.ini"], "config: no alembic.ini at"),
-    (["--mode", "post-deploy"], "database-url: is required in post-deploy mode"),
-    (["--round-trip"], "database-url: round-trip, check-models and from-revision need database-url"),
-    (["--severity", "drop-everything=error"], "severity: line 1: expected `rule=error|warning|off`"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--working-directory", "/nonexistent"], "working-directory: '/nonexistent' is not a folder"),
+        (["--config", "missing.ini"], "config: no alembic.ini at"),
+        (["--mode", "post-deploy"], "database-url: is required in post-deploy mode"),
+        (["--round-trip"], "database-url: round-trip, check-models and from-revision need database-url"),
+        (["--severity", "drop-everything=error"], "severity: line 1: expected `rule=error|warning|off`"),
+    ],
+)
 def test_bad_input(gha_env, capsys, args, expected):
     code, out, _ = run(gha_env, capsys, "linear", *args)
     errors = [line for line in out.splitlines() if line.startswith("::error")]
@@ -178,12 +191,16 @@ def test_changed_since_limits_the_risk_analysis(gha_env, capsys, tmp_path):
     subprocess.run(git + ["commit", "-qm", "base"], cwd=project, check=True)
     subprocess.run(git + ["tag", "base"], cwd=project, check=True)
     new = project / "migrations" / "versions" / "003_r3.py"
-    new.write_text('"""r3"""\nfrom alembic import op\n\nrevision = "r3"\ndown_revision = "r2"\n\n\n'
-                   'def upgrade():\n    op.drop_table("users")\n\n\ndef downgrade():\n    pass\n')
+    new.write_text(
+        '"""r3"""\nfrom alembic import op\n\nrevision = "r3"\ndown_revision = "r2"\n\n\n'
+        'def upgrade():\n    op.drop_table("users")\n\n\ndef downgrade():\n    pass\n'
+    )
     subprocess.run(git + ["add", "-A"], cwd=project, check=True)
     subprocess.run(git + ["commit", "-qm", "r3"], cwd=project, check=True)
-    code = main(["alembic-preflight", "--working-directory", str(project), "--changed-since", "base"],
-                env={**gha_env, "PATH": os.environ["PATH"]})
+    code = main(
+        ["alembic-preflight", "--working-directory", str(project), "--changed-since", "base"],
+        env={**gha_env, "PATH": os.environ["PATH"]},
+    )
     out = capsys.readouterr().out
     findings = json.loads(read_outputs(Path(gha_env["GITHUB_OUTPUT"]))["findings"])
     assert code == 1 and {f["revision"] for f in findings} == {"r3"} and findings[0]["rule"] == "drop-table", out
@@ -191,9 +208,16 @@ def test_changed_since_limits_the_risk_analysis(gha_env, capsys, tmp_path):
 
 def test_squawk_lints_the_offline_sql(gha_env, capsys, tmp_path):
     sql = tmp_path / "up.sql"
-    code, out, outputs = run(gha_env, capsys, "risky", "--sql-path", str(sql), "--squawk",
-                             "--severity", "drop-column=off\nalter-type=off\nnot-null-without-default=off\n"
-                             "raw-sql-destructive=off")
+    code, out, outputs = run(
+        gha_env,
+        capsys,
+        "risky",
+        "--sql-path",
+        str(sql),
+        "--squawk",
+        "--severity",
+        "drop-column=off\nalter-type=off\nnot-null-without-default=off\nraw-sql-destructive=off",
+    )
     assert code == 0, out
     squawked = [f for f in json.loads(outputs["findings"]) if f["rule"].startswith("squawk:")]
     assert any(f["rule"] == "squawk:ban-drop-column" for f in squawked)

@@ -27,8 +27,15 @@ def target(services, web_repo):
 
 
 def bg(target, gha_env, capsys, tag, *args, hosts=None, **kwargs):
-    return deploy(target, gha_env, capsys, tag, *target.blue_green_args(*args),
-                  hosts=hosts if hosts is not None else target.hosts(ONE), **kwargs)
+    return deploy(
+        target,
+        gha_env,
+        capsys,
+        tag,
+        *target.blue_green_args(*args),
+        hosts=hosts if hosts is not None else target.hosts(ONE),
+        **kwargs,
+    )
 
 
 def users(target, addr=ONE, path="/version"):
@@ -57,9 +64,21 @@ def test_good_release_under_load_drops_nothing_and_changes_version_once(target, 
     host = json.loads(outputs["hosts"])[0]
     assert host["state"] == "deployed" and host["previous"] == "v1.0.0"
     # the old copy is stopped but kept: a rollback needs no pull
-    stopped = subprocess.run(["docker", "ps", "-a", "--filter", "status=exited", "--filter",
-                              "label=com.docker.compose.project=host-127-0-0-2-blue", "--format", "{{.Image}}"],
-                             capture_output=True, text=True).stdout.split()
+    stopped = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            "status=exited",
+            "--filter",
+            "label=com.docker.compose.project=host-127-0-0-2-blue",
+            "--format",
+            "{{.Image}}",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert stopped and stopped[0].endswith(":v1.0.0")
 
 
@@ -75,8 +94,11 @@ def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, caps
     assert target.version(ONE) == "v1.0.0"
     assert [row[1:5] for row in target.history(ONE)][-1] == ["deploy", "v2.0.0-rc.1", "v1.0.0", "rejected-gate"]
     # the new copy is gone, the live one untouched
-    green = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=host-127-0-0-2-green"],
-                           capture_output=True, text=True).stdout.split()
+    green = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=host-127-0-0-2-green"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert green == []
 
 
@@ -152,16 +174,33 @@ def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
     """The folder's lock is held for a whole blue-green deploy (stage, gate, switch, check,
     finish): a second deploy waits for all of it, then runs."""
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(ONE),
-            "--deploy-path", target.path, "--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-            "--ready-url", f"http://{{host}}:{target.port}/ready", *target.blue_green_args()]
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python"),
-           "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()}
-    first = subprocess.Popen([*argv, "--image-tag", "v1.2.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, env=env)  # ready only after 3 s: a long gate
+    argv = [
+        sys.executable,
+        "-m",
+        "deploy_actions",
+        "ssh-compose-deploy",
+        "--hosts",
+        target.hosts(ONE),
+        "--deploy-path",
+        target.path,
+        "--known-hosts",
+        Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        "--ready-url",
+        f"http://{{host}}:{target.port}/ready",
+        *target.blue_green_args(),
+    ]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT / "python"),
+        "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
+    }
+    first = subprocess.Popen(
+        [*argv, "--image-tag", "v1.2.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )  # ready only after 3 s: a long gate
     time.sleep(1.0)
-    second = subprocess.Popen([*argv, "--image-tag", "v1.1.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, env=env)
+    second = subprocess.Popen(
+        [*argv, "--image-tag", "v1.1.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     out_first, out_second = first.communicate(timeout=120)[0], second.communicate(timeout=120)[0]
     assert first.returncode == 0, out_first
     assert second.returncode == 0, out_second
@@ -176,9 +215,21 @@ def test_deploy_status_shows_live_and_standby(target, gha_env, capsys, services)
 
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
     assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
-    code = main(["--json", "deploy-status", "--strategy", "blue-green", "--hosts", target.hosts(ONE),
-                 "--deploy-path", target.path, "--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()],
-                env={**gha_env, "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()})
+    code = main(
+        [
+            "--json",
+            "deploy-status",
+            "--strategy",
+            "blue-green",
+            "--hosts",
+            target.hosts(ONE),
+            "--deploy-path",
+            target.path,
+            "--known-hosts",
+            Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        ],
+        env={**gha_env, "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()},
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     host = json.loads(out)["hosts"][0]
@@ -193,8 +244,9 @@ def test_deploy_status_shows_live_and_standby(target, gha_env, capsys, services)
 def test_compose_file_unusable_for_blue_green_is_refused_before_any_change(target, gha_env, capsys):
     folder = target.dirs[ONE]
     text = (folder / "compose.yml").read_text()
-    (folder / "compose.yml").write_text(text.replace("    network_mode: host\n",
-                                                     "    network_mode: host\n    container_name: web\n"))
+    (folder / "compose.yml").write_text(
+        text.replace("    network_mode: host\n", "    network_mode: host\n    container_name: web\n")
+    )
     code, out, _ = bg(target, gha_env, capsys, "v1.0.0")
     assert code == 2
     assert f"{target.path}/compose.yml:5: container_name" in out and "::error" in out
@@ -228,14 +280,36 @@ def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, caps
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
     env_file = tmp_path / "env"
     env_file.write_text("")
-    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(ONE),
-            "--deploy-path", target.path, "--image-tag", "v1.2.0", "--known-hosts",
-            Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(), "--ready-url", f"http://{{host}}:{target.port}/ready",
-            *target.blue_green_args()]
+    argv = [
+        sys.executable,
+        "-m",
+        "deploy_actions",
+        "ssh-compose-deploy",
+        "--hosts",
+        target.hosts(ONE),
+        "--deploy-path",
+        target.path,
+        "--image-tag",
+        "v1.2.0",
+        "--known-hosts",
+        Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        "--ready-url",
+        f"http://{{host}}:{target.port}/ready",
+        *target.blue_green_args(),
+    ]
     with users(target) as load:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python"),
-                                     "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()})
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(ROOT / "python"),
+                "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
+            },
+        )
         time.sleep(2)  # v1.2.0 takes 3 s to get ready: the deploy is waiting at its gate
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]

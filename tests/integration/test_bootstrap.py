@@ -55,8 +55,12 @@ def test_the_job_remembers_the_environment_for_its_next_actions(tmp_path):
     name, python = line.split("=", 1)
     assert name == "DEPLOY_ACTIONS_RUNTIME" and python.startswith(str(tmp_path / "deploy-actions" / "venv-"))
     # The next step starts bootstrap with that Python: same environment, nothing written again.
-    again = subprocess.run([python, BOOTSTRAP, "--version"], capture_output=True, text=True,
-                           env={**os.environ, **env, "DEPLOY_ACTIONS_RUNTIME": python})
+    again = subprocess.run(
+        [python, BOOTSTRAP, "--version"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "DEPLOY_ACTIONS_RUNTIME": python},
+    )
     assert again.returncode == 0 and again.stdout == "deploy-actions 0.1.0\n", again.stderr
     assert github_env.read_text().splitlines() == [line]
     assert len(list((tmp_path / "deploy-actions").glob("venv-*/.deploy-actions-ready"))) == 1
@@ -77,9 +81,13 @@ def test_a_tampered_lock_refuses_to_install(tmp_path, installer):
     tampered = lock.read_text()
     assert tampered != text
     env = {"RUNNER_TOOL_CACHE": str(tmp_path / "cache"), "DEPLOY_ACTIONS_NO_UV": "1" if installer == "pip" else ""}
-    proc = subprocess.run([sys.executable, str(python / "bootstrap.py"), "--version"], capture_output=True, text=True,
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))},
-                               **env}, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(python / "bootstrap.py"), "--version"],
+        capture_output=True,
+        text=True,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}, **env},
+        timeout=600,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "could not create the deploy-actions environment" in proc.stdout + proc.stderr
     assert not list((tmp_path / "cache").glob("deploy-actions/venv-*/.deploy-actions-ready"))
@@ -91,17 +99,33 @@ def test_half_made_venv_from_a_cancelled_job_is_rebuilt(tmp_path):
     venv = next(p for p in (tmp_path / "deploy-actions").glob("venv-*") if p.is_dir())
     (venv / ".deploy-actions-ready").unlink()
     shutil.rmtree(next(venv.glob("lib/python*/site-packages/yaml")))
-    again = bootstrap(env, "smoke-ready", "--url", "http://127.0.0.1:9", "--timeout", "100ms",
-                      "--health-path", "none", "--smoke-spec", str(ROOT / "examples/hello/smoke.yml"))
+    again = bootstrap(
+        env,
+        "smoke-ready",
+        "--url",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "100ms",
+        "--health-path",
+        "none",
+        "--smoke-spec",
+        str(ROOT / "examples/hello/smoke.yml"),
+    )
     assert again.returncode == 1, again.stdout + again.stderr  # ran (and the service is absent), yaml imported
     assert "connection-refused" in again.stdout
 
 
 def test_too_old_python_gets_one_clear_line():
-    code = ("import sys; sys.version_info = (3, 8, 10, 'final', 0); sys.argv = ['bootstrap.py'];"
-            f"exec(compile(open({BOOTSTRAP!r}).read(), 'bootstrap.py', 'exec'))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"GITHUB_ACTIONS": "true", "PATH": os.environ["PATH"]})
+    code = (
+        "import sys; sys.version_info = (3, 8, 10, 'final', 0); sys.argv = ['bootstrap.py'];"
+        f"exec(compile(open({BOOTSTRAP!r}).read(), 'bootstrap.py', 'exec'))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"GITHUB_ACTIONS": "true", "PATH": os.environ["PATH"]},
+    )
     assert proc.returncode == 2
     assert proc.stdout.startswith("::error title=deploy-actions::Python 3.10 or newer is needed")
     assert "actions/setup-python" in proc.stdout
@@ -120,9 +144,20 @@ def step_script(action: str) -> str:
 
 def run_step(action: str, env: dict) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_"))}
-    return subprocess.run(["/bin/bash", "-c", step_script(action)], capture_output=True, text=True, timeout=300,
-                          env={**base, "GITHUB_ACTION_PATH": str(ROOT / action), "INPUT_URL": "http://127.0.0.1:9",
-                               "INPUT_TIMEOUT": "100ms", "INPUT_HEALTH_PATH": "none", **env})
+    return subprocess.run(
+        ["/bin/bash", "-c", step_script(action)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **base,
+            "GITHUB_ACTION_PATH": str(ROOT / action),
+            "INPUT_URL": "http://127.0.0.1:9",
+            "INPUT_TIMEOUT": "100ms",
+            "INPUT_HEALTH_PATH": "none",
+            **env,
+        },
+    )
 
 
 def test_a_known_runtime_starts_the_cli_directly_and_any_other_falls_back_with_one_warning(tmp_path):

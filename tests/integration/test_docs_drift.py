@@ -65,8 +65,9 @@ def test_contract_maps_its_own_trigger_words_and_excludes(gha_env, capsys, repo)
     (repo / ".github/workflows/nightly.yml").write_text("on:\n  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n")
     readme = repo / "README.md"
     readme.write_text(readme.read_text().replace("| `backend-ci.yml` | PRs |", "| `backend-ci.yml` | Every change |"))
-    (repo / ".docs-contract.yml").write_text("version: 1\nworkflows:\n  exclude: [nightly.yml]\n"
-                                             "  triggers: {Every change: pull_request}\n")
+    (repo / ".docs-contract.yml").write_text(
+        "version: 1\nworkflows:\n  exclude: [nightly.yml]\n  triggers: {Every change: pull_request}\n"
+    )
     code, out, _ = drift(gha_env, capsys, repo)
     assert code == 0, out
 
@@ -133,31 +134,41 @@ def test_action_tables_diff_fix_round_trip(gha_env, capsys, repo):
 
 def test_links_anchors_images_and_paths(gha_env, capsys, repo):
     (repo / "docs").mkdir()
-    (repo / "docs/guide.md").write_text("# Guide\n\n## Set up\n\nBack to [readme](../README.md#service).\n"
-                                        "[setup](#set-up) [gone](#nowhere) [missing](../nope.md)\n"
-                                        "![logo](img/logo.png) [other](../README.md#no-such-heading)\n"
-                                        "Run `scripts/deploy.sh`, see `.github/workflows/backend-ci.yml`, "
-                                        "use `actions/checkout` and `/health`.\n"
-                                        "```\n[not a link](nowhere.md) `fake/path.txt`\n```\n")
+    (repo / "docs/guide.md").write_text(
+        "# Guide\n\n## Set up\n\nBack to [readme](../README.md#service).\n"
+        "[setup](#set-up) [gone](#nowhere) [missing](../nope.md)\n"
+        "![logo](img/logo.png) [other](../README.md#no-such-heading)\n"
+        "Run `scripts/deploy.sh`, see `.github/workflows/backend-ci.yml`, "
+        "use `actions/checkout` and `/health`.\n"
+        "```\n[not a link](nowhere.md) `fake/path.txt`\n```\n"
+    )
     code, out, outputs = drift(gha_env, capsys, repo)
     said = sorted((d["rule"], d["line"], d["says"]) for d in report(outputs))
-    assert said == [("links", 6, "link to #nowhere"), ("links", 6, "link to ../nope.md"),
-                    ("links", 7, "image to img/logo.png"), ("links", 7, "link to ../README.md#no-such-heading"),
-                    ("paths", 8, "`scripts/deploy.sh`")]
+    assert said == [
+        ("links", 6, "link to #nowhere"),
+        ("links", 6, "link to ../nope.md"),
+        ("links", 7, "image to img/logo.png"),
+        ("links", 7, "link to ../README.md#no-such-heading"),
+        ("paths", 8, "`scripts/deploy.sh`"),
+    ]
 
 
 def test_environment_variables_both_directions(gha_env, capsys, repo):
-    (repo / "docker-compose.yml").write_text("services:\n  app:\n    image: app:${IMAGE_TAG}\n"
-                                             "    environment:\n      DATABASE_URL: ${DATABASE_URL}\n")
+    (repo / "docker-compose.yml").write_text(
+        "services:\n  app:\n    image: app:${IMAGE_TAG}\n    environment:\n      DATABASE_URL: ${DATABASE_URL}\n"
+    )
     (repo / ".env.example").write_text("IMAGE_TAG=v0.1.0\nSENTRY_DSN=\n")
     (repo / ".github/workflows/deploy-stage.yml").write_text(
         "on:\n  workflow_dispatch: {}\njobs:\n  d:\n    runs-on: x\n    env:\n      DEPLOY_PATH: /opt/app\n"
-        "    steps:\n      - run: echo\n        env:\n          KEY: ${{ secrets.DEPLOY_SSH_KEY }}\n")
+        "    steps:\n      - run: echo\n        env:\n          KEY: ${{ secrets.DEPLOY_SSH_KEY }}\n"
+    )
     (repo / "docs").mkdir()
-    (repo / "docs/configuration.md").write_text("# Configuration\n\n| Variable | Meaning |\n| --- | --- |\n"
-                                                "| `IMAGE_TAG` | the release |\n| `DATABASE_URL` | the database |\n"
-                                                "| `DEPLOY_PATH` | folder |\n| `DEPLOY_SSH_KEY` | key |\n"
-                                                "| `KEY` | alias |\n| `OLD_FLAG` | gone |\n")
+    (repo / "docs/configuration.md").write_text(
+        "# Configuration\n\n| Variable | Meaning |\n| --- | --- |\n"
+        "| `IMAGE_TAG` | the release |\n| `DATABASE_URL` | the database |\n"
+        "| `DEPLOY_PATH` | folder |\n| `DEPLOY_SSH_KEY` | key |\n"
+        "| `KEY` | alias |\n| `OLD_FLAG` | gone |\n"
+    )
     (repo / ".docs-contract.yml").write_text("version: 1\nenv:\n  doc: docs/configuration.md\n")
     code, out, outputs = drift(gha_env, capsys, repo)
     said = sorted((d["line"], d["says"]) for d in report(outputs) if d["rule"] == "env")
@@ -172,13 +183,19 @@ def test_endpoints_against_openapi(gha_env, capsys, repo):
     assert [(d["rule"], d["says"]) for d in report(outputs)] == [("endpoints", "names /ready")]
 
 
-@pytest.mark.parametrize("contract,expected", [
-    ("version: 1\nworkflows:\n  exlude: [a.yml]\n", ".docs-contract.yml:3: workflows.exlude: Additional properties"),
-    ("version: 1\ndocs: README.md\n", ".docs-contract.yml:2: docs: 'README.md' is not of type 'array'"),
-    ("version: 1\ndocs: [missing.md]\n", "docs lists 'missing.md', which does not exist"),
-    ("version: 1\nenv:\n  doc: docs/nope.md\n", "env.doc: 'docs/nope.md' does not exist"),
-    ("version: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "contract,expected",
+    [
+        (
+            "version: 1\nworkflows:\n  exlude: [a.yml]\n",
+            ".docs-contract.yml:3: workflows.exlude: Additional properties",
+        ),
+        ("version: 1\ndocs: README.md\n", ".docs-contract.yml:2: docs: 'README.md' is not of type 'array'"),
+        ("version: 1\ndocs: [missing.md]\n", "docs lists 'missing.md', which does not exist"),
+        ("version: 1\nenv:\n  doc: docs/nope.md\n", "env.doc: 'docs/nope.md' does not exist"),
+        ("version: [\n", "not valid YAML"),
+    ],
+)
 def test_bad_contract(gha_env, capsys, repo, contract, expected):
     (repo / ".docs-contract.yml").write_text(contract)
     code, out, _ = drift(gha_env, capsys, repo)
@@ -195,16 +212,20 @@ def test_two_workflow_folders_each_checked_against_their_own_doc(gha_env, capsys
     examples = repo / "examples-wf"
     examples.mkdir()
     (examples / "nightly.yml").write_text("on:\n  schedule:\n    - cron: '0 3 * * *'\njobs: {}\n")
-    (examples / "README.md").write_text("| Workflow | Trigger | Purpose |\n| --- | --- | --- |\n"
-                                        "| `nightly.yml` | Schedule | clean-up |\n")
+    (examples / "README.md").write_text(
+        "| Workflow | Trigger | Purpose |\n| --- | --- | --- |\n| `nightly.yml` | Schedule | clean-up |\n"
+    )
     (repo / ".docs-contract.yml").write_text(
         "version: 1\ndocs: [README.md, examples-wf/README.md]\n"
-        "workflows:\n  - dir: .github/workflows\n  - dir: examples-wf\n    docs: [examples-wf/README.md]\n")
+        "workflows:\n  - dir: .github/workflows\n  - dir: examples-wf\n    docs: [examples-wf/README.md]\n"
+    )
     code, out, _ = drift(gha_env, capsys, repo)
     assert code == 0, out
     (examples / "nightly.yml").rename(examples / "cleanup.yml")
     code, out, outputs = drift(gha_env, capsys, repo)
     assert code == 1
     said = {(d["file"], d["says"]) for d in report(outputs)}
-    assert said == {("examples-wf/README.md", "lists nightly.yml"),
-                    ("examples-wf/README.md", "does not list cleanup.yml")}
+    assert said == {
+        ("examples-wf/README.md", "lists nightly.yml"),
+        ("examples-wf/README.md", "does not list cleanup.yml"),
+    }

@@ -59,6 +59,7 @@ def _redirect_to(target):
         request.send_header("Location", target + "/ready")
         request.send_header("Content-Length", "0")
         request.end_headers()
+
     return handler
 
 

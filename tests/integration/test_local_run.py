@@ -45,23 +45,36 @@ def repo(tmp_path):
 
 
 def local_run(repo, *args, env=None):
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "local-run", "--repo", str(repo), *args],
-                          capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1", **(env or {})},
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "deploy_actions", "local-run", "--repo", str(repo), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        timeout=300,
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--workflow", "nope.yml"], "no workflow 'nope.yml'"),
-    (["--workflow", "hello.yml", "--tag", "v0.1.0"], "has no tag v0.1.0: `git tag v0.1.0` first"),
-    (["--workflow", "hello.yml", "--tag", "latest"], "expected a release tag such as v0.1.0"),
-    (["--workflow", "hello.yml", "--dispatch", "tag=v1"], "the workflow has no input tag (its inputs: image_tag)"),
-    (["--workflow", "hello.yml"], "runs on pushes of tags only: use --tag"),
-    (["--workflow", "hello.yml", "--pr", "3"], "does not run on pull_request (it runs on push, workflow_dispatch): "
-                                               "use --dispatch image_tag=… or --tag vX.Y.Z"),
-    (["--workflow", "hello.yml", "--tag", "v1.0.0", "--pr", "3"], "choose one event"),
-    (["--workflow", "hello.yml", "--dispatch", "image_tag=v1", "--act", "/nonexistent/act"], "is not an executable"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--workflow", "nope.yml"], "no workflow 'nope.yml'"),
+        (["--workflow", "hello.yml", "--tag", "v0.1.0"], "has no tag v0.1.0: `git tag v0.1.0` first"),
+        (["--workflow", "hello.yml", "--tag", "latest"], "expected a release tag such as v0.1.0"),
+        (["--workflow", "hello.yml", "--dispatch", "tag=v1"], "the workflow has no input tag (its inputs: image_tag)"),
+        (["--workflow", "hello.yml"], "runs on pushes of tags only: use --tag"),
+        (
+            ["--workflow", "hello.yml", "--pr", "3"],
+            "does not run on pull_request (it runs on push, workflow_dispatch): "
+            "use --dispatch image_tag=… or --tag vX.Y.Z",
+        ),
+        (["--workflow", "hello.yml", "--tag", "v1.0.0", "--pr", "3"], "choose one event"),
+        (
+            ["--workflow", "hello.yml", "--dispatch", "image_tag=v1", "--act", "/nonexistent/act"],
+            "is not an executable",
+        ),
+    ],
+)
 def test_refusals(repo, args, says):
     code, out = local_run(repo, *args)
     assert code == 2, out
@@ -82,8 +95,11 @@ def test_tag_not_checked_out_and_bad_secrets_file(repo, tmp_path):
 
 def test_an_action_act_would_download_is_refused(repo):
     path = repo / ".github/workflows/hello.yml"
-    path.write_text(WORKFLOW.replace("        with: {persist-credentials: false}\n",
-                                     "        with: {ref: main, persist-credentials: false}\n"))
+    path.write_text(
+        WORKFLOW.replace(
+            "        with: {persist-credentials: false}\n", "        with: {ref: main, persist-credentials: false}\n"
+        )
+    )
     commit_all(repo, "checkout a ref")
     code, out = local_run(repo, "--workflow", "hello.yml", "--dispatch", "image_tag=v1")
     assert code == 2 and "which act would download from GitHub" in out
@@ -100,8 +116,14 @@ def test_act_or_docker_missing(repo, tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="Docker is not installed"):
         command.check_docker()
     monkeypatch.undo()
-    code, out = local_run(repo, "--workflow", "hello.yml", "--dispatch", "image_tag=v1",
-                          env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    code, out = local_run(
+        repo,
+        "--workflow",
+        "hello.yml",
+        "--dispatch",
+        "image_tag=v1",
+        env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"},
+    )
     assert code == 2 and "the Docker engine is not reachable" in out and "start dockerd" in out
 
 
@@ -111,10 +133,28 @@ def test_a_dispatch_runs_with_inputs_vars_and_masked_secrets(repo, tmp_path, ser
     (tmp_path / "vars").write_text("WHO=platform-team\n")
     (tmp_path / "token").write_text("tok-9f8e7d6c5b4a")
     (tmp_path / "secrets").write_text("TOKEN=@token\n")
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "--json", "local-run", "--repo", str(repo),
-                           "--workflow", "hello.yml", "--dispatch", "image_tag=v0.2.0", "--vars-file",
-                           str(tmp_path / "vars"), "--secrets-file", str(tmp_path / "secrets")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deploy_actions",
+            "--json",
+            "local-run",
+            "--repo",
+            str(repo),
+            "--workflow",
+            "hello.yml",
+            "--dispatch",
+            "image_tag=v0.2.0",
+            "--vars-file",
+            str(tmp_path / "vars"),
+            "--secrets-file",
+            str(tmp_path / "secrets"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert result["jobs"] == {"hello.yml/hello": "succeeded"} and result["event"] == "workflow_dispatch"

@@ -65,10 +65,12 @@ def test_pin_keeps_every_other_byte_then_check_passes(tmp_path, remote, capsys):
     assert "org/deploy-actions@v1 is not pinned" in capsys.readouterr().out
     assert pin(root, url) == 0
     after = (root / ".github/workflows/deploy.yml").read_bytes().decode()
-    expected = WORKFLOW.replace("org/deploy-actions/smoke-ready@v1\r\n",
-                                f"org/deploy-actions/smoke-ready@{shas['v1.1.0']} # v1\r\n")
-    expected = expected.replace("'org/deploy-actions@v1.0.0'\r\n",
-                                f"'org/deploy-actions@{shas['v1.0.0']}' # v1.0.0\r\n")
+    expected = WORKFLOW.replace(
+        "org/deploy-actions/smoke-ready@v1\r\n", f"org/deploy-actions/smoke-ready@{shas['v1.1.0']} # v1\r\n"
+    )
+    expected = expected.replace(
+        "'org/deploy-actions@v1.0.0'\r\n", f"'org/deploy-actions@{shas['v1.0.0']}' # v1.0.0\r\n"
+    )
     assert after == expected  # annotated v1.1.0 peeled to its commit; CRLF, quotes, comments kept
     assert pin(root, url, "--check") == 0
     assert pin(root, url) == 0 and (root / ".github/workflows/deploy.yml").read_bytes().decode() == expected
@@ -76,8 +78,11 @@ def test_pin_keeps_every_other_byte_then_check_passes(tmp_path, remote, capsys):
 
 def test_update_moves_within_the_major_only(tmp_path, remote):
     url, shas = remote
-    root = repo_with(tmp_path, f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-                               f"      - uses: org/deploy-actions@{shas['v1.0.0']} # v1.0.0\n")
+    root = repo_with(
+        tmp_path,
+        f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+        f"      - uses: org/deploy-actions@{shas['v1.0.0']} # v1.0.0\n",
+    )
     assert pin(root, url, "--update") == 0
     text = (root / ".github/workflows/deploy.yml").read_text()
     assert f"org/deploy-actions@{shas['v1.1.0']} # v1.1.0\n" in text  # not v2.0.0, not the rc

@@ -79,10 +79,13 @@ def test_prerelease_never_moves_the_major(repo, gha_env, capsys):
     assert outputs["prerelease"] == "true" and outputs["move-major"] == "false"
 
 
-@pytest.mark.parametrize("declared,tag,expected", [
-    ("1.2.1", "v1.2.0", "pyproject.toml says version '1.2.1', the tag says '1.2.0'"),
-    ("1.3.0", "v1.3.0", "CHANGELOG.md has no `## [1.3.0]` section"),
-])
+@pytest.mark.parametrize(
+    "declared,tag,expected",
+    [
+        ("1.2.1", "v1.2.0", "pyproject.toml says version '1.2.1', the tag says '1.2.0'"),
+        ("1.3.0", "v1.3.0", "CHANGELOG.md has no `## [1.3.0]` section"),
+    ],
+)
 def test_mismatches_fail(repo, gha_env, capsys, declared, tag, expected):
     release(repo, declared, tag)
     code, out, _ = check(repo, tag, gha_env, capsys)

@@ -33,8 +33,11 @@ def test_registry_takes_a_push_and_serves_the_manifest(services, busybox_image):
     assert push.returncode == 0, push.stderr
     with urllib.request.urlopen(f"http://{registry}/v2/services-check/busybox/tags/list", timeout=10) as resp:
         assert "probe" in json.load(resp)["tags"]
-    request = urllib.request.Request(f"http://{registry}/v2/services-check/busybox/manifests/probe", method="HEAD",
-                                     headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    request = urllib.request.Request(
+        f"http://{registry}/v2/services-check/busybox/manifests/probe",
+        method="HEAD",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.headers["Docker-Content-Digest"].startswith("sha256:")
 
@@ -42,8 +45,19 @@ def test_registry_takes_a_push_and_serves_the_manifest(services, busybox_image):
 @pytest.mark.parametrize("index", [0, 1])
 def test_sshd_per_host_with_verified_host_keys(services, index, tmp_path):
     host = services["DA_SSH_HOSTS"].split(",")[index]
-    base = ["ssh", "-p", services["DA_SSH_PORT"], "-i", services["DA_SSH_KEY"], "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"]
+    base = [
+        "ssh",
+        "-p",
+        services["DA_SSH_PORT"],
+        "-i",
+        services["DA_SSH_KEY"],
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "ConnectTimeout=10",
+    ]
     target = f"{services['DA_SSH_USER']}@{host}"
     known = f"UserKnownHostsFile={services['DA_SSH_KNOWN_HOSTS']}"
     ok = sh(*base, "-o", known, target, "id -un && docker info -f '{{.ServerVersion}}'")

@@ -112,17 +112,46 @@ def test_redirects_followed_or_not(start_app, gha_env, capsys):
     app = start_app(ready_after=0)
     code, _, _ = smoke(gha_env, capsys, "--ready-path", "/moved-ready", "--health-path", "none", url=app.url)
     assert code == 0
-    code, out, outputs = smoke(gha_env, capsys, "--ready-path", "/moved-ready", "--no-follow-redirects",
-                               "--timeout", "300ms", "--health-path", "none", url=app.url)
+    code, out, outputs = smoke(
+        gha_env,
+        capsys,
+        "--ready-path",
+        "/moved-ready",
+        "--no-follow-redirects",
+        "--timeout",
+        "300ms",
+        "--health-path",
+        "none",
+        url=app.url,
+    )
     assert code == 1 and json.loads(outputs["results"].splitlines()[-1])["checks"][0]["status"] == 302
 
 
 @pytest.fixture
 def tls_app(start_app, tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
-                    "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     app = start_app(ready_after=0)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -146,13 +175,19 @@ def test_cli_for_a_person_and_for_a_machine(start_app):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env["PYTHONPATH"] = str(ROOT / "python")
     base = [sys.executable, "-m", "deploy_actions"]
-    person = subprocess.run(base + ["smoke-ready", "--url", app.url, "--smoke-spec", SPEC], env=env,
-                            capture_output=True, text=True, timeout=60)
+    person = subprocess.run(
+        base + ["smoke-ready", "--url", app.url, "--smoke-spec", SPEC],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert person.returncode == 0, person.stdout + person.stderr
     assert "::" not in person.stdout and "\033[" not in person.stdout  # not a terminal: no colour
     assert "✔ /ready answered 200 after" in person.stdout
     assert "✔ smoke-ready: all 4 checks passed" in person.stdout
-    machine = subprocess.run(base + ["--json", "smoke-ready", "--url", app.url], env=env,
-                             capture_output=True, text=True, timeout=60)
+    machine = subprocess.run(
+        base + ["--json", "smoke-ready", "--url", app.url], env=env, capture_output=True, text=True, timeout=60
+    )
     doc = json.loads(machine.stdout)
     assert machine.returncode == 0 and doc["ok"] is True and doc["ready"] is True

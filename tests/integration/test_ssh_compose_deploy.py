@@ -18,6 +18,7 @@ from deploy_support import ArgvSampler, Target, deploy, states
 
 pytestmark = pytest.mark.services
 
+
 @pytest.fixture
 def target(services, web_repo):
     made = Target(services, web_repo)
@@ -35,7 +36,9 @@ def test_happy_path_on_one_host(target, gha_env, capsys):
     host = json.loads(outputs["hosts"])[0]
     assert host["ok"] and host["state"] == "deployed" and host["digests"]["web"].startswith("sha256:")
     assert [row[1:5] for row in target.history("127.0.0.2")] == [
-        ["started", "v1.0.0", "none", "in-progress"], ["deploy", "v1.0.0", "none", "ok"]]
+        ["started", "v1.0.0", "none", "in-progress"],
+        ["deploy", "v1.0.0", "none", "ok"],
+    ]
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "| deploy@127.0.0.2:2222 | deployed | none |" in summary
     assert target.version("127.0.0.3").startswith("down")  # the other host was not touched
@@ -44,8 +47,9 @@ def test_happy_path_on_one_host(target, gha_env, capsys):
 @pytest.mark.parametrize("parallel,ready_from", [("1", "runner"), ("2", "host")])
 def test_happy_path_on_two_hosts(target, gha_env, capsys, parallel, ready_from):
     assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
-    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", "--max-parallel", parallel,
-                                "--ready-from", ready_from)
+    code, out, outputs = deploy(
+        target, gha_env, capsys, "v1.1.0", "--max-parallel", parallel, "--ready-from", ready_from
+    )
     assert code == 0, out
     assert states(outputs) == {"127.0.0.2": "deployed", "127.0.0.3": "deployed"}
     assert {target.version(a) for a in target.addrs} == {"v1.1.0"}
@@ -69,8 +73,9 @@ def test_never_ready_tag_rolls_back_and_fails(target, gha_env, capsys):
 
 def test_second_host_failing_rolls_back_the_first(target, gha_env, capsys):
     assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
-    code, out, outputs = deploy(target, gha_env, capsys, "v3.0.0-rc.1", "--require-release-tag",
-                                "--ready-timeout", "3s")
+    code, out, outputs = deploy(
+        target, gha_env, capsys, "v3.0.0-rc.1", "--require-release-tag", "--ready-timeout", "3s"
+    )
     assert code == 1
     assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "rolled-back"}
     assert {target.version(a) for a in target.addrs} == {"v1.0.0"}
@@ -97,8 +102,10 @@ def test_migration_runs_exactly_once_and_a_failing_one_switches_nothing(target, 
 
 def test_host_key_mismatch_is_refused_before_any_change(target, gha_env, capsys, tmp_path):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
-    wrong = f"[127.0.0.2]:2222 {(tmp_path / 'other.pub').read_text().split()[0]} " \
-            f"{(tmp_path / 'other.pub').read_text().split()[1]}\n"
+    wrong = (
+        f"[127.0.0.2]:2222 {(tmp_path / 'other.pub').read_text().split()[0]} "
+        f"{(tmp_path / 'other.pub').read_text().split()[1]}\n"
+    )
     code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"), known_hosts=wrong)
     assert code == 1 and "host key verification failed" in out
     assert target.history("127.0.0.2") == [] and "IMAGE_TAG=none" in target.env_file("127.0.0.2")
@@ -112,18 +119,35 @@ def test_wrong_key_is_a_clear_auth_error(target, gha_env, capsys, tmp_path):
 
 def test_fingerprint_pin_and_jump_host(target, gha_env, capsys, services):
     pub = Path(services["DA_SSH_KNOWN_HOSTS"]).read_text().splitlines()[0].split(" ", 1)[1]
-    fingerprint = re.search(r"SHA256:\S+", subprocess.run(["ssh-keygen", "-lf", "-"], input=pub, text=True,
-                                                          capture_output=True).stdout).group(0)
+    fingerprint = re.search(
+        r"SHA256:\S+", subprocess.run(["ssh-keygen", "-lf", "-"], input=pub, text=True, capture_output=True).stdout
+    ).group(0)
     jump = f"{services['DA_SSH_USER']}@127.0.0.2:{services['DA_SSH_PORT']}"
     # Both test hosts share one host key per address; pin 127.0.0.3's and go through 127.0.0.2.
     code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", "--jump-host", jump, hosts=target.hosts("127.0.0.3"))
     assert code == 0, out
     assert target.version("127.0.0.3") == "v1.0.0"
-    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--host-key-fingerprint", fingerprint,
-                          hosts=target.hosts("127.0.0.2"), known_hosts="")
+    code, out, _ = deploy(
+        target,
+        gha_env,
+        capsys,
+        "v1.1.0",
+        "--host-key-fingerprint",
+        fingerprint,
+        hosts=target.hosts("127.0.0.2"),
+        known_hosts="",
+    )
     assert code == 0, out
-    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--host-key-fingerprint", "SHA256:" + "A" * 43,
-                          hosts=target.hosts("127.0.0.2"), known_hosts="")
+    code, out, _ = deploy(
+        target,
+        gha_env,
+        capsys,
+        "v1.1.0",
+        "--host-key-fingerprint",
+        "SHA256:" + "A" * 43,
+        hosts=target.hosts("127.0.0.2"),
+        known_hosts="",
+    )
     assert code == 1 and "no host key with fingerprint" in out
 
 
@@ -136,12 +160,32 @@ def test_deploy_path_missing(target, gha_env, capsys):
 def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(target.services["DA_SSH_KEY"]).read_text())
-    argv = [sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts("127.0.0.2"),
-            "--deploy-path", target.path, "--image-tag", tag, "--require-release-tag", "--strategy", "recreate",
-            "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-            "--ready-url", f"http://{{host}}:{target.port}/ready", "--ready-from", "host", *timeout_args, *args]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "deploy_actions",
+        "ssh-compose-deploy",
+        "--hosts",
+        target.hosts("127.0.0.2"),
+        "--deploy-path",
+        target.path,
+        "--image-tag",
+        tag,
+        "--require-release-tag",
+        "--strategy",
+        "recreate",
+        "--known-hosts",
+        Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        "--ready-url",
+        f"http://{{host}}:{target.port}/ready",
+        "--ready-from",
+        "host",
+        *timeout_args,
+        *args,
+    ]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
 
 
 def test_two_deploys_at_once_one_waits(target, gha_env, capsys):
@@ -172,8 +216,9 @@ def test_connection_cut_mid_deploy_then_next_deploy_works(target, gha_env, capsy
     time.sleep(1.5)
     os.killpg(doomed.pid, signal.SIGKILL)  # the runner and its ssh vanish mid-deploy
     doomed.wait()
-    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
-                                env={"INPUT_LOCK_TIMEOUT": "20s"})
+    code, out, outputs = deploy(
+        target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"), env={"INPUT_LOCK_TIMEOUT": "20s"}
+    )
     assert code == 0, out
     assert target.version("127.0.0.2") == "v1.1.0"
     actions = [(row[1], row[2], row[4]) for row in target.history("127.0.0.2")]
@@ -186,10 +231,21 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0")
     assert code == 0, out
     deployed = {h["host"]: h["digests"]["web"] for h in json.loads(outputs["hosts"])}
-    code = main(["--json", "deploy-status", "--strategy", "recreate", "--hosts", target.hosts(),
-                 "--deploy-path", target.path,
-                 "--known-hosts", Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text()],
-                env={"INPUT_SSH_KEY": Path(target.services["DA_SSH_KEY"]).read_text(), "PATH": os.environ["PATH"]})
+    code = main(
+        [
+            "--json",
+            "deploy-status",
+            "--strategy",
+            "recreate",
+            "--hosts",
+            target.hosts(),
+            "--deploy-path",
+            target.path,
+            "--known-hosts",
+            Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        ],
+        env={"INPUT_SSH_KEY": Path(target.services["DA_SSH_KEY"]).read_text(), "PATH": os.environ["PATH"]},
+    )
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
     for host in doc["hosts"]:
@@ -220,12 +276,14 @@ def test_the_tag_variable_cannot_be_overridden(target, gha_env, capsys):
     prefers the shell's value to .env): the remote script passes the tag to every compose
     command explicitly, and `env` may not set it at all."""
     assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
-    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
-                          env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"})
+    code, out, _ = deploy(
+        target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"), env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"}
+    )
     assert code == 2 and "env: IMAGE_TAG is the tag variable" in out
     assert target.version("127.0.0.2") == "v1.0.0"
-    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"),
-                                env={"INPUT_ENV": "OTHER=1"})
+    code, out, outputs = deploy(
+        target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"), env={"INPUT_ENV": "OTHER=1"}
+    )
     assert code == 0, out
     assert target.version("127.0.0.2") == "v1.1.0"
     assert json.loads(outputs["hosts"])[0]["state"] == "deployed"
@@ -237,9 +295,14 @@ def test_orphan_containers_of_the_project_are_not_verified(target, gha_env, caps
     assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
     folder = target.dirs["127.0.0.2"]
     compose = (folder / "compose.yml").read_text()
-    (folder / "compose.yml").write_text(compose.replace("  web:", "  old:\n    image: {ref}\n    network_mode: host\n"
-                                                        "    command: ['sleep', '300']\n  web:".format(
-                                                            ref=compose.split("image: ")[1].split("\n")[0])))
+    (folder / "compose.yml").write_text(
+        compose.replace(
+            "  web:",
+            "  old:\n    image: {ref}\n    network_mode: host\n    command: ['sleep', '300']\n  web:".format(
+                ref=compose.split("image: ")[1].split("\n")[0]
+            ),
+        )
+    )
     assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0  # `old` now runs
     (folder / "compose.yml").write_text(compose)  # `old` is an orphan from here on
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"))
@@ -260,9 +323,18 @@ def test_no_secret_on_any_command_line_during_a_deploy(target, gha_env, capsys, 
     key_line = key.read_text().splitlines()[2]
     migrate = f'test "$SECRET_TOKEN" = {token} && echo seen >> {target.path}/token.log'
     with ArgvSampler(token, passphrase, key_line) as sampler:
-        code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", "--env", f"SECRET_TOKEN={token}\nOTHER=1",
-                              "--migrate-command", migrate, key=key.read_text(),
-                              env={"INPUT_SSH_KEY_PASSPHRASE": passphrase})
+        code, out, _ = deploy(
+            target,
+            gha_env,
+            capsys,
+            "v1.0.0",
+            "--env",
+            f"SECRET_TOKEN={token}\nOTHER=1",
+            "--migrate-command",
+            migrate,
+            key=key.read_text(),
+            env={"INPUT_SSH_KEY_PASSPHRASE": passphrase},
+        )
     assert code == 0, out
     assert sampler.samples > 50 and len(sampler.seen) > 20, (sampler.samples, len(sampler.seen))
     assert sampler.found == []

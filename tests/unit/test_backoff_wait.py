@@ -45,8 +45,9 @@ def probe_from(fake: FakeTime, ready_at: float, cost: float = 0.01):
 def test_becomes_ready_and_counts_attempts():
     fake = FakeTime()
     probe, calls = probe_from(fake, ready_at=1.0)
-    outcome = wait_ready(probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25,
-                         clock=fake.clock, sleep=fake.sleep)
+    outcome = wait_ready(
+        probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25, clock=fake.clock, sleep=fake.sleep
+    )
     assert outcome.ready and outcome.attempts == len(calls)
     assert 1.0 <= outcome.seconds < 1.0 + 0.25 + 0.01  # noticed within one capped interval
     starts = [t for t, _ in calls]
@@ -57,8 +58,17 @@ def test_gives_up_at_the_deadline_and_shortens_the_last_request():
     fake = FakeTime()
     probe, calls = probe_from(fake, ready_at=99)
     attempts_seen = []
-    outcome = wait_ready(probe, accept=(200,), timeout=1.0, request_timeout=5, initial=0.1, cap=0.25,
-                         clock=fake.clock, sleep=fake.sleep, on_attempt=lambda n, r, e: attempts_seen.append(n))
+    outcome = wait_ready(
+        probe,
+        accept=(200,),
+        timeout=1.0,
+        request_timeout=5,
+        initial=0.1,
+        cap=0.25,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        on_attempt=lambda n, r, e: attempts_seen.append(n),
+    )
     assert not outcome.ready
     assert outcome.last.status == 503
     assert attempts_seen == list(range(1, outcome.attempts + 1))
@@ -69,6 +79,14 @@ def test_gives_up_at_the_deadline_and_shortens_the_last_request():
 def test_transport_failures_are_retried_until_an_accepted_status():
     fake = FakeTime()
     answers = iter([Response(url="u", failure="connection-refused"), Response(url="u", status=204)])
-    outcome = wait_ready(lambda t: next(answers), accept=(200, 204), timeout=5, request_timeout=1,
-                         initial=0.1, cap=0.1, clock=fake.clock, sleep=fake.sleep)
+    outcome = wait_ready(
+        lambda t: next(answers),
+        accept=(200, 204),
+        timeout=5,
+        request_timeout=1,
+        initial=0.1,
+        cap=0.1,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
     assert outcome.ready and outcome.attempts == 2 and outcome.last.status == 204

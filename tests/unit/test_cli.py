@@ -17,15 +17,24 @@ def run(argv, env, capsys):
     return code, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv,input_name,expected", [
-    (["smoke-ready"], "url", "url: is required: pass --url or set INPUT_URL"),
-    (["smoke-ready", "--url", "localhost:8000"], "url", "url: expected an http(s) URL"),
-    (["smoke-ready", "--url", "http://127.0.0.1:1", "--timeout=-5s"], "timeout", "timeout: expected a duration"),
-    (["smoke-ready", "--url", "http://127.0.0.1:1", "--interval", "1s", "--max-interval", "100ms"],
-     "max-interval", "max-interval: expected at least interval"),
-    (["smoke-ready", "--url", "http://127.0.0.1:1", "--expected-status", "ok"], "expected-status",
-     "expected-status: expected a whole number"),
-])
+@pytest.mark.parametrize(
+    "argv,input_name,expected",
+    [
+        (["smoke-ready"], "url", "url: is required: pass --url or set INPUT_URL"),
+        (["smoke-ready", "--url", "localhost:8000"], "url", "url: expected an http(s) URL"),
+        (["smoke-ready", "--url", "http://127.0.0.1:1", "--timeout=-5s"], "timeout", "timeout: expected a duration"),
+        (
+            ["smoke-ready", "--url", "http://127.0.0.1:1", "--interval", "1s", "--max-interval", "100ms"],
+            "max-interval",
+            "max-interval: expected at least interval",
+        ),
+        (
+            ["smoke-ready", "--url", "http://127.0.0.1:1", "--expected-status", "ok"],
+            "expected-status",
+            "expected-status: expected a whole number",
+        ),
+    ],
+)
 def test_bad_input_is_one_annotated_line_and_exit_2(argv, input_name, expected, gha_env, capsys, tmp_path):
     code, out = run(argv, gha_env, capsys)
     assert code == 2
@@ -77,15 +86,22 @@ def test_json_mode_prints_only_json_on_stdout(capsys):
     code = main(["--json", "smoke-ready", "--url", "bad"], env={})
     captured = capsys.readouterr()
     assert code == 2
-    assert json.loads(captured.out) == {"ok": False, "error": "url: expected an http(s) URL such as "
-                                        "http://127.0.0.1:8000, got 'bad'", "kind": "usage"}
+    assert json.loads(captured.out) == {
+        "ok": False,
+        "error": "url: expected an http(s) URL such as http://127.0.0.1:8000, got 'bad'",
+        "kind": "usage",
+    }
     assert "error" in captured.err
 
 
 def test_module_entry_point_and_exit_code():
-    proc = subprocess.run([sys.executable, "-m", "deploy_actions", "smoke-ready", "--bogus"],
-                          capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT / "python"),
-                                                                          "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "deploy_actions", "smoke-ready", "--bogus"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT / "python"), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 2
     assert "unrecognized arguments: --bogus" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

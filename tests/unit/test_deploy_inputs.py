@@ -11,51 +11,70 @@ from deploy_actions.deploy.hosts import parse_hosts
 from deploy_actions.deploy.ssh import REMOTE_COMMAND, remote_script
 
 KNOWN = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-BASE = {"--hosts": "deploy@127.0.0.2:2222", "--deploy-path": "/srv/app", "--image-tag": "v1.0.0",
-        "--known-hosts": KNOWN, "--ready-url": "http://{host}:8080/ready"}
+BASE = {
+    "--hosts": "deploy@127.0.0.2:2222",
+    "--deploy-path": "/srv/app",
+    "--image-tag": "v1.0.0",
+    "--known-hosts": KNOWN,
+    "--ready-url": "http://{host}:8080/ready",
+}
 
 
-@pytest.mark.parametrize("change,expected", [
-    ({"--hosts": "deploy@"}, "hosts: expected user@host or user@host:port"),
-    ({"--hosts": "127.0.0.2"}, "hosts: expected user@host"),
-    ({"--hosts": "d@h:99999"}, "hosts: port 99999 is out of range"),
-    ({"--known-hosts": ""}, "known-hosts: is required: host keys are always verified"),
-    ({"--image-tag": "latest"}, "image-tag: expected a release tag like v1.2.3"),
-    ({"--deploy-path": "/srv/app; rm -rf /"}, "deploy-path: expected an absolute path"),
-    ({"--deploy-path": "/srv/$(reboot)"}, "deploy-path: expected an absolute path"),
-    ({"--deploy-path": "relative/path"}, "deploy-path: expected an absolute path"),
-    ({"--services": "web;ls"}, "services: 'web;ls' may only use"),
-    ({"--max-parallel": "0"}, "max-parallel: expected a number ≥ 1"),
-    ({"--ready-from": "moon"}, "ready-from: expected runner or host"),
-    ({"--host-key-fingerprint": "md5:aa"}, "host-key-fingerprint: expected SHA256:"),
-    ({"--hosts": "u@-f-"}, "hosts: expected user@host"),
-    ({"--hosts": "u@-oProxyCommand=x"}, "hosts: expected user@host"),
-    ({"--env-file": "/etc/environment"}, "env-file: '/etc/environment' must be a path inside deploy-path"),
-    ({"--compose-files": "compose.yml,/tmp/x.yml"}, "compose-files: '/tmp/x.yml' must be a path inside deploy-path"),
-    ({"--services": "web,-api"}, "services: '-api' may only use"),
-    ({"--env": "PATH=/tmp/evil"}, "env: PATH changes which programs the deploy runs"),
-    ({"--env": "LD_PRELOAD=/tmp/evil.so"}, "env: LD_PRELOAD changes which programs"),
-    ({"--env": "IMAGE_TAG=v9.9.9"}, "env: IMAGE_TAG is the tag variable"),
-    ({"--ready-url": "http://u:secret-pw@127.0.0.1:8000/ready"}, "ready-url: expected a URL without user:password@"),
-    ({"--ready-url": "http://127.0.0.1:8000/ready\nhttp://x"}, "ready-url: expected a URL without spaces or control"),
-    ({"--strategy": "rolling"}, "strategy: expected blue-green or recreate, got 'rolling'"),
-    ({"--ready-url": ""}, "ready-url: is required with strategy: blue-green"),
-    ({"--proxy-listen": "80"}, "proxy-listen: expected [address]:port"),
-    ({"--proxy-listen": ":99999"}, "proxy-listen: expected [address]:port"),
-    ({"--upstream-ports": "8001"}, "upstream-ports: expected two ports"),
-    ({"--upstream-ports": "8001,8001"}, "upstream-ports: the blue port, the green port and the proxy's port"),
-    ({"--upstream-ports": "8001,8080", "--proxy-listen": ":8080"}, "upstream-ports: the blue port, the green"),
-    ({"--port-variable": "IMAGE_TAG"}, "port-variable: expected a variable name other than tag-variable"),
-    ({"--upstream-host": "a;b"}, "upstream-host: expected an address"),
-    ({"--proxy-image": "Caddy $(x)"}, "proxy-image: expected an image reference"),
-    ({"--drain-timeout": "soon"}, "drain-timeout: expected a duration"),
-])
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"--hosts": "deploy@"}, "hosts: expected user@host or user@host:port"),
+        ({"--hosts": "127.0.0.2"}, "hosts: expected user@host"),
+        ({"--hosts": "d@h:99999"}, "hosts: port 99999 is out of range"),
+        ({"--known-hosts": ""}, "known-hosts: is required: host keys are always verified"),
+        ({"--image-tag": "latest"}, "image-tag: expected a release tag like v1.2.3"),
+        ({"--deploy-path": "/srv/app; rm -rf /"}, "deploy-path: expected an absolute path"),
+        ({"--deploy-path": "/srv/$(reboot)"}, "deploy-path: expected an absolute path"),
+        ({"--deploy-path": "relative/path"}, "deploy-path: expected an absolute path"),
+        ({"--services": "web;ls"}, "services: 'web;ls' may only use"),
+        ({"--max-parallel": "0"}, "max-parallel: expected a number ≥ 1"),
+        ({"--ready-from": "moon"}, "ready-from: expected runner or host"),
+        ({"--host-key-fingerprint": "md5:aa"}, "host-key-fingerprint: expected SHA256:"),
+        ({"--hosts": "u@-f-"}, "hosts: expected user@host"),
+        ({"--hosts": "u@-oProxyCommand=x"}, "hosts: expected user@host"),
+        ({"--env-file": "/etc/environment"}, "env-file: '/etc/environment' must be a path inside deploy-path"),
+        (
+            {"--compose-files": "compose.yml,/tmp/x.yml"},
+            "compose-files: '/tmp/x.yml' must be a path inside deploy-path",
+        ),
+        ({"--services": "web,-api"}, "services: '-api' may only use"),
+        ({"--env": "PATH=/tmp/evil"}, "env: PATH changes which programs the deploy runs"),
+        ({"--env": "LD_PRELOAD=/tmp/evil.so"}, "env: LD_PRELOAD changes which programs"),
+        ({"--env": "IMAGE_TAG=v9.9.9"}, "env: IMAGE_TAG is the tag variable"),
+        (
+            {"--ready-url": "http://u:secret-pw@127.0.0.1:8000/ready"},
+            "ready-url: expected a URL without user:password@",
+        ),
+        (
+            {"--ready-url": "http://127.0.0.1:8000/ready\nhttp://x"},
+            "ready-url: expected a URL without spaces or control",
+        ),
+        ({"--strategy": "rolling"}, "strategy: expected blue-green or recreate, got 'rolling'"),
+        ({"--ready-url": ""}, "ready-url: is required with strategy: blue-green"),
+        ({"--proxy-listen": "80"}, "proxy-listen: expected [address]:port"),
+        ({"--proxy-listen": ":99999"}, "proxy-listen: expected [address]:port"),
+        ({"--upstream-ports": "8001"}, "upstream-ports: expected two ports"),
+        ({"--upstream-ports": "8001,8001"}, "upstream-ports: the blue port, the green port and the proxy's port"),
+        ({"--upstream-ports": "8001,8080", "--proxy-listen": ":8080"}, "upstream-ports: the blue port, the green"),
+        ({"--port-variable": "IMAGE_TAG"}, "port-variable: expected a variable name other than tag-variable"),
+        ({"--upstream-host": "a;b"}, "upstream-host: expected an address"),
+        ({"--proxy-image": "Caddy $(x)"}, "proxy-image: expected an image reference"),
+        ({"--drain-timeout": "soon"}, "drain-timeout: expected a duration"),
+    ],
+)
 def test_bad_input(gha_env, capsys, change, expected):
     args = {**BASE, **change}
     if args["--known-hosts"] == "":
         del args["--known-hosts"]
-    code = main(["ssh-compose-deploy", *[p for kv in args.items() for p in kv]],
-                env={**gha_env, "INPUT_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n"})
+    code = main(
+        ["ssh-compose-deploy", *[p for kv in args.items() for p in kv]],
+        env={**gha_env, "INPUT_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n"},
+    )
     out = capsys.readouterr().out
     errors = [line for line in out.splitlines() if line.startswith("::error")]
     assert code == 2 and len(errors) == 1, out
@@ -69,8 +88,9 @@ def test_empty_key(gha_env, capsys):
 
 def test_a_key_that_is_not_a_key_is_bad_input_and_never_printed(gha_env, capsys):
     secret = "not-a-key-but-a-secret-0123456789"
-    code = main(["ssh-compose-deploy", *[p for kv in BASE.items() for p in kv]],
-                env={**gha_env, "INPUT_SSH_KEY": secret})
+    code = main(
+        ["ssh-compose-deploy", *[p for kv in BASE.items() for p in kv]], env={**gha_env, "INPUT_SSH_KEY": secret}
+    )
     out = capsys.readouterr().out
     assert code == 2 and "ssh-key: the SSH key cannot be used" in out
     assert secret not in "\n".join(out.splitlines()[1:])
@@ -78,8 +98,14 @@ def test_a_key_that_is_not_a_key_is_bad_input_and_never_printed(gha_env, capsys)
 
 def test_remote_values_are_quoted_not_evaluated(tmp_path):
     marker = tmp_path / "pwned"
-    script = remote_script({"ACTION": "nothing", "MIGRATE_COMMAND": f"$(touch {marker})",
-                            "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '"}, {"X": f"'$(touch {marker})"})
+    script = remote_script(
+        {
+            "ACTION": "nothing",
+            "MIGRATE_COMMAND": f"$(touch {marker})",
+            "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '",
+        },
+        {"X": f"'$(touch {marker})"},
+    )
     proc = subprocess.run(shlex.split(REMOTE_COMMAND), input=script, capture_output=True, text=True)
     assert not marker.exists()
     assert proc.returncode == 3 and "does not exist" in proc.stderr
@@ -107,14 +133,38 @@ def test_user_env_reaches_compose_but_cannot_change_the_script(tmp_path):
     (bin_dir / "docker").write_text(FAKE_DOCKER)
     (bin_dir / "docker").chmod(0o755)
     log = tmp_path / "log"
-    params = {"ACTION": "prepare", "DEPLOY_PATH": str(deploy), "TAG": "v1.2.3", "TAG_VAR": "IMAGE_TAG",
-              "ENV_FILE": ".env", "PROJECT": "", "FILES": "", "SERVICES": "", "DEPLOY_ID": "v1.2.3-abc",
-              "COMMIT": "", "ACTOR": "", "LOCK_TIMEOUT": "5", "READY_URL": "", "READY_TIMEOUT": "5",
-              "MIGRATE_COMMAND": "", "REASON": ""}
-    exports = {"SERVICES": "api worker", "ACTION": "switch", "DEPLOY_PATH": "/", "TAG": "v6.6.6",
-               "SECRET_TOKEN": "s3cr3t value"}
-    proc = subprocess.run(["sh", "-s"], input=remote_script(params, exports), capture_output=True, text=True,
-                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)})
+    params = {
+        "ACTION": "prepare",
+        "DEPLOY_PATH": str(deploy),
+        "TAG": "v1.2.3",
+        "TAG_VAR": "IMAGE_TAG",
+        "ENV_FILE": ".env",
+        "PROJECT": "",
+        "FILES": "",
+        "SERVICES": "",
+        "DEPLOY_ID": "v1.2.3-abc",
+        "COMMIT": "",
+        "ACTOR": "",
+        "LOCK_TIMEOUT": "5",
+        "READY_URL": "",
+        "READY_TIMEOUT": "5",
+        "MIGRATE_COMMAND": "",
+        "REASON": "",
+    }
+    exports = {
+        "SERVICES": "api worker",
+        "ACTION": "switch",
+        "DEPLOY_PATH": "/",
+        "TAG": "v6.6.6",
+        "SECRET_TOKEN": "s3cr3t value",
+    }
+    proc = subprocess.run(
+        ["sh", "-s"],
+        input=remote_script(params, exports),
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert "@@result ok=true" in proc.stdout
     logged = log.read_text()

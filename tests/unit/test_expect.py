@@ -8,8 +8,14 @@ from deploy_actions.smoke.http import Response
 
 def answer(status=200, body=None, seconds=0.01, failure=None):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
-    return Response(url="u", status=None if failure else status, body=raw, seconds=seconds, failure=failure,
-                    error="boom" if failure else "")
+    return Response(
+        url="u",
+        status=None if failure else status,
+        body=raw,
+        seconds=seconds,
+        failure=failure,
+        error="boom" if failure else "",
+    )
 
 
 def test_paths():

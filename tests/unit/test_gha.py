@@ -15,7 +15,10 @@ def test_mask_registers_each_line_of_a_multiline_secret():
     out = io.StringIO()
     gha.mask("-----BEGIN KEY-----\nabc\n-----END KEY-----", out)
     assert out.getvalue().splitlines() == [
-        "::add-mask::-----BEGIN KEY-----", "::add-mask::abc", "::add-mask::-----END KEY-----"]
+        "::add-mask::-----BEGIN KEY-----",
+        "::add-mask::abc",
+        "::add-mask::-----END KEY-----",
+    ]
 
 
 def test_outputs_are_heredoc_records_safe_for_multiline(tmp_path):

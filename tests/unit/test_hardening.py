@@ -16,12 +16,15 @@ from deploy_actions.migrations.database import check_url, with_database
 
 
 # -- alembic-preflight's throwaway database -------------------------------------------------
-@pytest.mark.parametrize("url", [
-    "postgresql://u:p@127.0.0.1/postgres?dbname=production",
-    "postgresql://u:p@127.0.0.1/postgres?sslmode=disable&host=10.0.0.9",
-    "postgresql://u:p@127.0.0.1/postgres?service=prod",
-    "postgresql://u:p@127.0.0.1/postgres?port=6432",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@127.0.0.1/postgres?dbname=production",
+        "postgresql://u:p@127.0.0.1/postgres?sslmode=disable&host=10.0.0.9",
+        "postgresql://u:p@127.0.0.1/postgres?service=prod",
+        "postgresql://u:p@127.0.0.1/postgres?port=6432",
+    ],
+)
 def test_query_parameters_that_override_the_database_are_refused(url):
     with pytest.raises(UsageError, match="database-url: the query parameter") as caught:
         check_url(url, "database-url")
@@ -30,14 +33,19 @@ def test_query_parameters_that_override_the_database_are_refused(url):
 
 def test_the_throwaway_url_is_rebuilt_from_parts():
     url = "postgresql+psycopg://u:p%40ss@127.0.0.1:5433/app?sslmode=require#frag"
-    assert with_database(url, "preflight_ab12") == \
-        "postgresql+psycopg://u:p%40ss@127.0.0.1:5433/preflight_ab12?sslmode=require"
+    assert (
+        with_database(url, "preflight_ab12")
+        == "postgresql+psycopg://u:p%40ss@127.0.0.1:5433/preflight_ab12?sslmode=require"
+    )
 
 
-@pytest.mark.parametrize("url,expected", [
-    ("postgresql://u:secret-pw@127.0.0.1:99999/db", "database-url: is not a usable URL"),
-    ("mysql://u:secret-pw@127.0.0.1/db", "database-url: expected a postgresql:// URL"),
-])
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("postgresql://u:secret-pw@127.0.0.1:99999/db", "database-url: is not a usable URL"),
+        ("mysql://u:secret-pw@127.0.0.1/db", "database-url: expected a postgresql:// URL"),
+    ],
+)
 def test_bad_database_urls_are_usage_errors_without_the_password(url, expected, gha_env, capsys):
     code = main(["alembic-preflight", "--database-url", url], env=gha_env)
     out = "\n".join(line for line in capsys.readouterr().out.splitlines() if not line.startswith("::add-mask::"))
@@ -46,15 +54,18 @@ def test_bad_database_urls_are_usage_errors_without_the_password(url, expected, 
 
 # -- usage errors never echo values -----------------------------------------------------------
 def test_an_unknown_flag_is_named_without_its_value(gha_env, capsys):
-    code = main(["smoke-ready", "--url", "http://127.0.0.1:1", "--secrets", "token=hunter2-secret",
-                 "--tokn=other-secret"], env=gha_env)
+    code = main(
+        ["smoke-ready", "--url", "http://127.0.0.1:1", "--secrets", "token=hunter2-secret", "--tokn=other-secret"],
+        env=gha_env,
+    )
     out = capsys.readouterr().out
     assert code == 2 and "--secrets" in out and "--tokn" in out
     assert "hunter2" not in out and "other-secret" not in out
 
 
-@pytest.mark.parametrize("url", ["http://user:pa55word@127.0.0.1:8000", "http://127.0.0.1:8000/\n/x",
-                                 "http://127.0.0.1:80\t00"])
+@pytest.mark.parametrize(
+    "url", ["http://user:pa55word@127.0.0.1:8000", "http://127.0.0.1:8000/\n/x", "http://127.0.0.1:80\t00"]
+)
 def test_smoke_urls_with_credentials_or_control_characters_are_refused(url, gha_env, capsys):
     code = main(["smoke-ready", "--url", url], env=gha_env)
     out = capsys.readouterr().out
@@ -68,8 +79,11 @@ def test_control_characters_in_a_path_are_refused(gha_env, capsys):
 
 # -- files named in inputs ---------------------------------------------------------------------
 def test_input_files_must_be_small_regular_utf8_files(tmp_path):
-    for path, expected in [("/dev/zero", "not a regular file"), (str(tmp_path), "not a regular file"),
-                           (str(tmp_path / "missing"), "cannot read")]:
+    for path, expected in [
+        ("/dev/zero", "not a regular file"),
+        (str(tmp_path), "not a regular file"),
+        (str(tmp_path / "missing"), "cannot read"),
+    ]:
         with pytest.raises(UsageError, match=expected):
             inputfiles.read_text(path, "spec")
     fifo = tmp_path / "fifo"
@@ -88,15 +102,19 @@ def test_input_files_must_be_small_regular_utf8_files(tmp_path):
 
 def test_yaml_aliases_are_refused_before_expansion():
     bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
     assert len(bomb) < 600
     with pytest.raises(UsageError, match=r"spec\.yml:2: YAML aliases"):
         yamlpos.load(bomb, "spec.yml", "spec", "smoke-spec.schema.json", what="smoke spec")
 
 
 def test_a_private_key_given_as_a_spec_is_not_printed_back():
-    key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" * 8 + \
-        "\n-----END OPENSSH PRIVATE KEY-----\n"
+    key = (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ" * 8
+        + "\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
     with pytest.raises(UsageError) as caught:
         yamlpos.load(key, "id_ed25519", "spec", "smoke-spec.schema.json", what="smoke spec")
     assert "b3BlbnNzaC1rZXkt" not in str(caught.value) and "a string of" in str(caught.value)
@@ -123,8 +141,9 @@ def test_credentials_stay_with_the_registry_origin():
     assert any(auth and auth.startswith("Basic ") for url, auth in seen if "reg.example" in url)
 
 
-@pytest.mark.parametrize("text", ["reg..example/app", "-reg.example/app", "reg.example:99999/app",
-                                  "reg_example.com/app"])
+@pytest.mark.parametrize(
+    "text", ["reg..example/app", "-reg.example/app", "reg.example:99999/app", "reg_example.com/app"]
+)
 def test_registry_hosts_are_validated(text):
     with pytest.raises(UsageError, match="is not a registry host"):
         parse_ref(text, "image")
@@ -149,16 +168,23 @@ def test_foreign_output_cannot_issue_workflow_commands():
 
 
 # -- bad inputs that used to end in "internal error" ---------------------------------------------
-@pytest.mark.parametrize("argv,expected", [
-    (["smoke-ready", "--url", "http://127.0.0.1:1", "--timeout", "9" * 400 + "s"],
-     "timeout: expected a duration of at most"),
-    (["smoke-ready", "--url", "http://127.0.0.1:1", "--ca-bundle", "/etc/hostname"],
-     "ca-bundle: '/etc/hostname' holds no PEM"),
-    (["alembic-preflight", "--alembic-command", "alembic 'x"], "alembic-command: cannot split it into words"),
-    (["alembic-preflight", "--sql-path", "/"], "sql-path: '/' is a folder"),
-    (["pin", "--remote", "https://example.invalid/{repo}/{0}"], "remote: only {repo}, {owner} and {name}"),
-    (["pin", "--remote", "https://example.invalid/{repo}/{x}"], "remote: only {repo}, {owner} and {name}"),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (
+            ["smoke-ready", "--url", "http://127.0.0.1:1", "--timeout", "9" * 400 + "s"],
+            "timeout: expected a duration of at most",
+        ),
+        (
+            ["smoke-ready", "--url", "http://127.0.0.1:1", "--ca-bundle", "/etc/hostname"],
+            "ca-bundle: '/etc/hostname' holds no PEM",
+        ),
+        (["alembic-preflight", "--alembic-command", "alembic 'x"], "alembic-command: cannot split it into words"),
+        (["alembic-preflight", "--sql-path", "/"], "sql-path: '/' is a folder"),
+        (["pin", "--remote", "https://example.invalid/{repo}/{0}"], "remote: only {repo}, {owner} and {name}"),
+        (["pin", "--remote", "https://example.invalid/{repo}/{x}"], "remote: only {repo}, {owner} and {name}"),
+    ],
+)
 def test_bad_input_is_a_clear_usage_error(argv, expected, gha_env, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if argv[0] == "alembic-preflight":

@@ -16,8 +16,19 @@ def tool(name):
 
 
 def test_ruff_is_clean():
-    proc = subprocess.run([tool("ruff"), "check", "python", "tests", "examples", "benchmarks"], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [tool("ruff"), "check", "python", "tests", "examples", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_format_is_clean():
+    proc = subprocess.run(
+        [tool("ruff"), "format", "--check", "python", "tests", "examples", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -25,6 +36,7 @@ def test_zizmor_reports_nothing_on_actions_and_workflows():
     files = [str(p.relative_to(ROOT)) for p in ROOT.glob("**/action.yml") if ".venv" not in p.parts]
     files += [str(p.relative_to(ROOT)) for p in (ROOT / "workflows-examples").glob("*.yml")]
     files += [str(p.relative_to(ROOT)) for p in (ROOT / ".github" / "workflows").glob("*.yml")]
-    proc = subprocess.run([tool("zizmor"), "--offline", "--no-progress", *files], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", *files], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "No findings" in proc.stdout, proc.stdout + proc.stderr

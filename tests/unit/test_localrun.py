@@ -46,8 +46,10 @@ def test_workflow_facts():
 
 
 def test_actions_act_would_download_are_named():
-    text = WORKFLOW.replace("      - uses: ./local-action\n", "      - uses: docker/login-action@v3\n"
-                            "      - uses: actions/checkout@v4\n        with: {ref: v0.1.0}\n")
+    text = WORKFLOW.replace(
+        "      - uses: ./local-action\n",
+        "      - uses: docker/login-action@v3\n      - uses: actions/checkout@v4\n        with: {ref: v0.1.0}\n",
+    )
     assert facts(text).fetched == ("docker/login-action@v3", "actions/checkout@v4")
     reusable = "on: push\njobs:\n  call:\n    uses: other/repo/.github/workflows/x.yml@v1\n"
     assert facts(reusable).fetched == ("other/repo/.github/workflows/x.yml@v1",)
@@ -65,9 +67,12 @@ def test_dispatch_checks_inputs_like_github():
     event = localrun.dispatch({"image_tag": "v0.1.0"}, wf, "main")
     assert event.payload["inputs"] == {"image_tag": "v0.1.0", "dry_run": "false", "stage": "stage"}
     assert event.act_args == ("--input", "image_tag=v0.1.0", "--input", "dry_run=false", "--input", "stage=stage")
-    for pairs, says in [({}, "requires input 'image_tag'"), ({"image_tag": "v1", "tag": "x"}, "no input tag"),
-                        ({"image_tag": "v1", "stage": "qa"}, "stage must be one of stage, production"),
-                        ({"image_tag": "v1", "dry_run": "yes"}, "dry_run is a boolean")]:
+    for pairs, says in [
+        ({}, "requires input 'image_tag'"),
+        ({"image_tag": "v1", "tag": "x"}, "no input tag"),
+        ({"image_tag": "v1", "stage": "qa"}, "stage must be one of stage, production"),
+        ({"image_tag": "v1", "dry_run": "yes"}, "dry_run is a boolean"),
+    ]:
         with pytest.raises(UsageError, match=says):
             localrun.dispatch(pairs, wf, "main")
 
@@ -101,19 +106,38 @@ def test_pairs_file_errors_cite_the_line_not_the_secret(tmp_path):
 def test_act_command_maps_every_label_and_library_ref():
     wf = facts()
     event = localrun.dispatch({"image_tag": "v0.1.0"}, wf, "main")
-    argv = localrun.act_command("act", event, Path("/e.json"), Path("/w.yml"), wf, "org/deploy-actions", Path("/lib"),
-                                ["KEY"], ["HOSTS"], "", ["--verbose"])
+    argv = localrun.act_command(
+        "act",
+        event,
+        Path("/e.json"),
+        Path("/w.yml"),
+        wf,
+        "org/deploy-actions",
+        Path("/lib"),
+        ["KEY"],
+        ["HOSTS"],
+        "",
+        ["--verbose"],
+    )
     assert argv[:2] == ["act", "workflow_dispatch"]
     joined = " ".join(argv)
-    for expected in ["-P self-hosted=-self-hosted", "-P linux=-self-hosted", "-P ubuntu-latest=-self-hosted",
-                     "--local-repository org/deploy-actions@v1=/lib",
-                     "--local-repository org/deploy-actions@v1.2.3=/lib",
-                     "-s KEY", "--var HOSTS", "--input image_tag=v0.1.0"]:
+    for expected in [
+        "-P self-hosted=-self-hosted",
+        "-P linux=-self-hosted",
+        "-P ubuntu-latest=-self-hosted",
+        "--local-repository org/deploy-actions@v1=/lib",
+        "--local-repository org/deploy-actions@v1.2.3=/lib",
+        "-s KEY",
+        "--var HOSTS",
+        "--input image_tag=v0.1.0",
+    ]:
         assert expected in joined
     assert argv[-1] == "--verbose"
 
 
 def test_job_results():
-    log = ("[release/image] ⭐ Run Set up job\n[release/image]   ✅  Success - Set up job\n"
-           "[release/image] 🏁  Job succeeded\n[deploy/deploy] 🏁  Job failed\n")
+    log = (
+        "[release/image] ⭐ Run Set up job\n[release/image]   ✅  Success - Set up job\n"
+        "[release/image] 🏁  Job succeeded\n[deploy/deploy] 🏁  Job failed\n"
+    )
     assert localrun.job_results(log) == {"release/image": "succeeded", "deploy/deploy": "failed"}

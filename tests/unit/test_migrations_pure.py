@@ -78,13 +78,19 @@ def test_every_rule_on_the_risky_revision_with_its_line():
     assert ("backfill-with-constraint", line_of("create_unique_constraint")) in found
     bio = next(f for f in findings if f.rule == "drop-column" and "bio" in f.message)
     assert bio.accepted and bio.reason == "bio moved to profiles in r0 release v0.9"
-    assert {f.rule for f in risks.blocking(findings)} == {"drop-column", "alter-type", "not-null-without-default",
-                                                         "raw-sql-destructive"}
+    assert {f.rule for f in risks.blocking(findings)} == {
+        "drop-column",
+        "alter-type",
+        "not-null-without-default",
+        "raw-sql-destructive",
+    }
 
 
 def test_severity_override_and_allow_input():
-    _, findings = risky(severities={"drop-column": "off", "non-transactional": "error"},
-                        allowed={("r2", "raw-sql-destructive"): "legacy was empty since v0.5"})
+    _, findings = risky(
+        severities={"drop-column": "off", "non-transactional": "error"},
+        allowed={("r2", "raw-sql-destructive"): "legacy was empty since v0.5"},
+    )
     assert not any(f.rule == "drop-column" for f in findings)
     assert all(f.severity == "error" for f in findings if f.rule == "non-transactional")
     raw = next(f for f in findings if f.rule == "raw-sql-destructive")
@@ -96,8 +102,10 @@ def test_clean_migrations_have_no_findings():
 
 
 def test_comment_without_reason_does_not_accept():
-    source = ('revision = "z"\ndown_revision = None\n\n\ndef upgrade():\n'
-              '    op.drop_table("t")  # preflight: allow drop-table\n')
+    source = (
+        'revision = "z"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.drop_table("t")  # preflight: allow drop-table\n'
+    )
     path = Path("z.py")
     rev = scripts.Revision("z", (), path, 1, ast.parse(source), source.splitlines())
     [finding] = risks.analyse(rev)

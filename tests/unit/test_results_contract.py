@@ -55,8 +55,9 @@ def _replaced(monkeypatch, name, run_with):
         if wanted != name:
             return command
         options = tuple(dataclasses.replace(o, required=False) for o in command.options)
-        return dataclasses.replace(command, options=options, parse=lambda raw, env: None, run=run_with,
-                                   secrets=lambda inputs: ())
+        return dataclasses.replace(
+            command, options=options, parse=lambda raw, env: None, run=run_with, secrets=lambda inputs: ()
+        )
 
     monkeypatch.setattr(cli, "load", load)
 
@@ -120,8 +121,12 @@ def test_commands_do_not_import_each_other():
         if path.name == "__init__.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-                     if isinstance(node, ast.ImportFrom) else
-                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            names = (
+                [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
             for name in names:
                 assert not name.startswith("deploy_actions.commands."), f"{path.name} imports {name}"

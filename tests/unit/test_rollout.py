@@ -60,8 +60,17 @@ def test_failed_migration_switches_nothing():
 
 
 def test_failing_host_rolls_back_every_switched_host_and_stops_the_rest():
-    fake = FakeHosts(fail={(H2, "switch"): {"ok": "false", "step": "ready", "rolled_back": "true",
-                                              "previous": "v1.0.0", "state": "on-previous"}})
+    fake = FakeHosts(
+        fail={
+            (H2, "switch"): {
+                "ok": "false",
+                "step": "ready",
+                "rolled_back": "true",
+                "previous": "v1.0.0",
+                "state": "on-previous",
+            }
+        }
+    )
     outcome = Rollout(plan(H1, H2, H3), fake).run()
     assert [s.state for s in outcome.hosts] == ["rolled-back", "rolled-back", "not-switched"]
     assert ("10.0.0.1", "rollback", "v1.0.0") in fake.calls
@@ -98,8 +107,9 @@ def test_connection_lost_mid_switch_is_reported_as_unknown():
 
 
 def test_no_previous_tag_cannot_be_rolled_back_and_says_so():
-    fake = FakeHosts(previous="", fail={(H2, "switch"): {"ok": "false", "step": "ready",
-                                                          "state": "on-new-tag-no-previous"}})
+    fake = FakeHosts(
+        previous="", fail={(H2, "switch"): {"ok": "false", "step": "ready", "state": "on-new-tag-no-previous"}}
+    )
     outcome = Rollout(plan(H1, H2), fake).run()
     assert [s.state for s in outcome.hosts] == ["new-tag-no-previous", "new-tag-no-previous"]
 
@@ -132,22 +142,28 @@ class FakeBlueGreen(FakeHosts):
 
 def test_blue_green_phases_gate_before_switch_and_finish_everywhere_last():
     fake, gated = FakeBlueGreen(), []
-    outcome = Rollout(bg_plan(H1, H2, migrate=True), fake, check=lambda h: (True, ""),
-                      gate=lambda h, port: (gated.append((str(h.host), port, len(fake.calls))) or (True, ""))).run()
+    outcome = Rollout(
+        bg_plan(H1, H2, migrate=True),
+        fake,
+        check=lambda h: (True, ""),
+        gate=lambda h, port: gated.append((str(h.host), port, len(fake.calls))) or (True, ""),
+    ).run()
     assert outcome.failure is None
     per_host = [a for h, a, _ in fake.calls if h == "10.0.0.1"]
     assert per_host == ["prepare", "migrate", "stage", "switch", "finish"]
     # the gate ran after the stage and before the switch of that host
     assert gated[0][:2] == ("10.0.0.1", 8002) and fake.calls[gated[0][2] - 1][1] == "stage"
     actions = [a for _, a, _ in fake.calls]
-    assert min(i for i, a in enumerate(actions) if a == "finish") > max(i for i, a in enumerate(actions)
-                                                                          if a == "switch")
+    assert min(i for i, a in enumerate(actions) if a == "finish") > max(
+        i for i, a in enumerate(actions) if a == "switch"
+    )
 
 
 def test_blue_green_gate_failure_discards_the_copy_and_switches_nothing():
     fake = FakeBlueGreen()
-    outcome = Rollout(bg_plan(H1, H2), fake, check=lambda h: (True, ""),
-                      gate=lambda h, port: (False, "/ready answered 503")).run()
+    outcome = Rollout(
+        bg_plan(H1, H2), fake, check=lambda h: (True, ""), gate=lambda h, port: (False, "/ready answered 503")
+    ).run()
     assert "failed at gate" in outcome.failure and "503" in outcome.failure
     assert [a for _, a, _ in fake.calls] == ["prepare", "prepare", "stage", "discard"]
     assert [s.state for s in outcome.hosts] == ["rejected", "not-switched"]
@@ -156,8 +172,9 @@ def test_blue_green_gate_failure_discards_the_copy_and_switches_nothing():
 
 def test_blue_green_later_host_failing_switches_the_first_back():
     fake = FakeBlueGreen()
-    outcome = Rollout(bg_plan(H1, H2), fake, check=lambda h: (True, ""),
-                      gate=lambda h, port: (h != H2, "not ready")).run()
+    outcome = Rollout(
+        bg_plan(H1, H2), fake, check=lambda h: (True, ""), gate=lambda h, port: (h != H2, "not ready")
+    ).run()
     assert [s.state for s in outcome.hosts] == ["rolled-back", "rejected"]
     assert ("10.0.0.1", "switchback", "v1.0.0") in fake.calls
     assert "finish" not in {a for _, a, _ in fake.calls}

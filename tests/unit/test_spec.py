@@ -47,8 +47,9 @@ def test_not_yaml_names_file_and_line():
 
 
 def test_schema_error_names_call_field_and_line():
-    err = error_of("calls:\n  - name: ok\n    path: /a\n  - name: create item\n    path: /b\n"
-                   "    expect:\n      status: abc\n")
+    err = error_of(
+        "calls:\n  - name: ok\n    path: /a\n  - name: create item\n    path: /b\n    expect:\n      status: abc\n"
+    )
     assert err.line == 7
     assert "calls[1] ('create item').expect.status" in str(err)
 
@@ -87,10 +88,14 @@ def test_a_spec_validated_once_skips_jsonschema_in_the_next_step(tmp_path):
     if sys.prefix == sys.base_prefix:
         pytest.skip("the cache lives beside a virtualenv")
     spec = tmp_path / "smoke.yml"
-    spec.write_text(f"# {uuid.uuid4()}\ncalls:\n  - name: list\n    path: /items\n"
-                    "    expect: {status: 200, schema: {type: array}}\n")
-    probe = ("import sys; from deploy_actions.smoke import spec; calls = spec.load(sys.argv[1]); "
-             "print(len(calls), 'jsonschema' in sys.modules)")
+    spec.write_text(
+        f"# {uuid.uuid4()}\ncalls:\n  - name: list\n    path: /items\n"
+        "    expect: {status: 200, schema: {type: array}}\n"
+    )
+    probe = (
+        "import sys; from deploy_actions.smoke import spec; calls = spec.load(sys.argv[1]); "
+        "print(len(calls), 'jsonschema' in sys.modules)"
+    )
     env = {"PYTHONPATH": str(ROOT / "python"), "PATH": "/usr/bin:/bin"}
     first = subprocess.run([sys.executable, "-c", probe, str(spec)], capture_output=True, text=True, env=env)
     second = subprocess.run([sys.executable, "-c", probe, str(spec)], capture_output=True, text=True, env=env)

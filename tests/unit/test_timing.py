@@ -41,7 +41,15 @@ def test_polling_slack_is_the_last_pause_before_ready():
         now[0] += 0.002
         return next(answers)
 
-    outcome = wait_ready(probe, accept=(200,), timeout=10, request_timeout=1, initial=0.1, cap=0.2,
-                         clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    outcome = wait_ready(
+        probe,
+        accept=(200,),
+        timeout=10,
+        request_timeout=1,
+        initial=0.1,
+        cap=0.2,
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
     assert outcome.ready and outcome.attempts == 3
     assert 0.1 < outcome.slack <= 0.2  # the second pause (100 ms × 1.5, less the request's 2 ms)

@@ -14,8 +14,10 @@ from deploy_actions.values import (
 )
 
 
-@pytest.mark.parametrize("raw,seconds", [("30", 30), ("1.5s", 1.5), ("250ms", 0.25), ("2m", 120),
-                                         ("1m30s", 90), ("1h", 3600), (" 2m 5s ", 125)])
+@pytest.mark.parametrize(
+    "raw,seconds",
+    [("30", 30), ("1.5s", 1.5), ("250ms", 0.25), ("2m", 120), ("1m30s", 90), ("1h", 3600), (" 2m 5s ", 125)],
+)
 def test_durations(raw, seconds):
     assert parse_duration(raw, "timeout") == pytest.approx(seconds)
 
@@ -62,8 +64,10 @@ def test_lists_split_on_newlines_and_commas():
         parse_status_list("200,700", "expected-status")
 
 
-@pytest.mark.parametrize("raw,url", [("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
-                                     ("https://example.test/base/", "https://example.test/base")])
+@pytest.mark.parametrize(
+    "raw,url",
+    [("http://127.0.0.1:8000/", "http://127.0.0.1:8000"), ("https://example.test/base/", "https://example.test/base")],
+)
 def test_urls(raw, url):
     assert parse_http_url(raw, "url") == url
 
@@ -84,7 +88,9 @@ def test_paths():
 
 def test_headers_parse_and_never_echo_values():
     assert parse_headers("Authorization: Bearer abc\n\nX-Env: stage", "headers") == {
-        "Authorization": "Bearer abc", "X-Env": "stage"}
+        "Authorization": "Bearer abc",
+        "X-Env": "stage",
+    }
     with pytest.raises(UsageError) as err:
         parse_headers("X-Ok: 1\nBearer supersecret", "headers")
     assert "supersecret" not in str(err.value)

@@ -8,9 +8,21 @@ from deploy_actions.errors import UsageError
 from deploy_actions.versions import is_prerelease, is_release, version_key
 
 
-@pytest.mark.parametrize("tag,release", [("v1.2.3", True), ("v0.1.0-rc.1", True), ("v10.20.30", True),
-                                         ("v01.2.3", False), ("v1.02.3", False), ("v1.2", False), ("1.2.3", False),
-                                         ("v1.2.3+build.5", False), ("v1.2.3-", False), ("v1.2.3-01", False)])
+@pytest.mark.parametrize(
+    "tag,release",
+    [
+        ("v1.2.3", True),
+        ("v0.1.0-rc.1", True),
+        ("v10.20.30", True),
+        ("v01.2.3", False),
+        ("v1.02.3", False),
+        ("v1.2", False),
+        ("1.2.3", False),
+        ("v1.2.3+build.5", False),
+        ("v1.2.3-", False),
+        ("v1.2.3-01", False),
+    ],
+)
 def test_one_rule_everywhere(tag, release):
     assert is_release(tag) is release
     if release:

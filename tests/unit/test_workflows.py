@@ -16,8 +16,11 @@ from deploy_actions.commands import load_all
 
 OWN = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 EXAMPLES = sorted(p for p in (ROOT / "workflows-examples").glob("*.yml") if not p.name.startswith("."))
-DEPLOYS = [ROOT / "workflows-examples" / "deploy-stage.yml", ROOT / "workflows-examples" / "deploy-production.yml",
-           ROOT / ".github" / "workflows" / "deploy.yml"]
+DEPLOYS = [
+    ROOT / "workflows-examples" / "deploy-stage.yml",
+    ROOT / "workflows-examples" / "deploy-production.yml",
+    ROOT / ".github" / "workflows" / "deploy.yml",
+]
 
 
 def load(path: Path) -> dict:
@@ -70,8 +73,11 @@ def test_production_is_the_production_environment():
 def test_the_gitlab_twin_uses_real_commands_and_flags():
     text = (ROOT / "workflows-examples" / ".gitlab-ci.yml").read_text()
     commands = load_all()
-    calls = [line.split("deploy-actions ", 1)[1] for line in text.splitlines()
-             if line.strip().startswith("- ") and re.search(r"(^|\s)deploy-actions \w", line)]
+    calls = [
+        line.split("deploy-actions ", 1)[1]
+        for line in text.splitlines()
+        if line.strip().startswith("- ") and re.search(r"(^|\s)deploy-actions \w", line)
+    ]
     assert len(calls) >= 5
     for call in calls:
         argv = shlex.split(call)

@@ -44,8 +44,13 @@ def connect(url: str):
 
     parts = urlsplit(url)
     return pg8000.native.Connection(
-        user=unquote(parts.username or ""), password=unquote(parts.password or "") or None,
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432, database=parts.path.lstrip("/"), timeout=3)
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or "") or None,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        database=parts.path.lstrip("/"),
+        timeout=3,
+    )
 
 
 def readiness(url: str | None, head: str) -> tuple[bool, str]:

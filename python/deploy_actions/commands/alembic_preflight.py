@@ -20,30 +20,57 @@ from deploy_actions.values import parse_bool, parse_duration
 
 MODES = ("check", "post-deploy")
 OPTIONS = (
-    Option("mode", "`check` (graph, risks and, with database-url, a rehearsal on a throwaway database) or "
-           "`post-deploy` (read-only: is the database at database-url at head?).", default="check"),
+    Option(
+        "mode",
+        "`check` (graph, risks and, with database-url, a rehearsal on a throwaway database) or "
+        "`post-deploy` (read-only: is the database at database-url at head?).",
+        default="check",
+    ),
     Option("working-directory", "Folder to run alembic in (where alembic.ini is), e.g. backend.", default="."),
     Option("config", "alembic.ini, relative to working-directory.", default="alembic.ini"),
     Option("alembic-command", "How to run the project's alembic, e.g. `uv run alembic`.", default="alembic"),
-    Option("database-url", "check: a PostgreSQL server URL whose user may create databases (a throwaway database "
-           "is made and dropped there); post-deploy: the target database. Masked.", secret=True),
-    Option("url-env", "Environment variable the project's env.py reads the database URL from.",
-           default="DATABASE_URL"),
+    Option(
+        "database-url",
+        "check: a PostgreSQL server URL whose user may create databases (a throwaway database "
+        "is made and dropped there); post-deploy: the target database. Masked.",
+        secret=True,
+    ),
+    Option("url-env", "Environment variable the project's env.py reads the database URL from.", default="DATABASE_URL"),
     Option("from-revision", "Upgrade to this revision first (what production runs today), then to head."),
-    Option("round-trip", "For each revision: upgrade, downgrade one step, upgrade again; report the first whose "
-           "downgrade fails or leaves the schema different.", default="false", switch=True),
-    Option("check-models", "Run `alembic check` after the upgrade: models that no migration covers.",
-           default="false", switch=True),
-    Option("changed-since", "Analyse only revision files changed since this git ref (e.g. origin/main); the graph "
-           "is always checked whole."),
+    Option(
+        "round-trip",
+        "For each revision: upgrade, downgrade one step, upgrade again; report the first whose "
+        "downgrade fails or leaves the schema different.",
+        default="false",
+        switch=True,
+    ),
+    Option(
+        "check-models",
+        "Run `alembic check` after the upgrade: models that no migration covers.",
+        default="false",
+        switch=True,
+    ),
+    Option(
+        "changed-since",
+        "Analyse only revision files changed since this git ref (e.g. origin/main); the graph is always checked whole.",
+    ),
     Option("severity", "Override rule severities, one `rule=error|warning|off` per line."),
-    Option("allow", "Accepted findings, one `<revision or file>:<rule> <reason>` per line (or a "
-           "`# preflight: allow <rule> – <reason>` comment on the line)."),
+    Option(
+        "allow",
+        "Accepted findings, one `<revision or file>:<rule> <reason>` per line (or a "
+        "`# preflight: allow <rule> – <reason>` comment on the line).",
+    ),
     Option("sql-path", "Write the offline SQL of the upgrade (`alembic upgrade --sql`) to this file."),
-    Option("squawk", "Lint the offline SQL with squawk (PyPI squawk-cli, on PATH) and add its findings; needs "
-           "sql-path.", default="false", switch=True),
-    Option("entrypoint", "The deploy entrypoint or script that runs migrations; checked for `upgrade heads` "
-           "vs `upgrade head`."),
+    Option(
+        "squawk",
+        "Lint the offline SQL with squawk (PyPI squawk-cli, on PATH) and add its findings; needs sql-path.",
+        default="false",
+        switch=True,
+    ),
+    Option(
+        "entrypoint",
+        "The deploy entrypoint or script that runs migrations; checked for `upgrade heads` vs `upgrade head`.",
+    ),
     Option("command-timeout", "Longest any single alembic command may take.", default="10m"),
 )
 OUTPUTS = {
@@ -62,8 +89,11 @@ def _severities(raw: str) -> dict[str, str]:
             continue
         rule, _, level = (part.strip() for part in line.partition("="))
         if rule not in risks.RULES or level not in (risks.ERROR, risks.WARNING, risks.OFF):
-            raise UsageError(f"line {number}: expected `rule=error|warning|off` with a rule among "
-                             f"{', '.join(risks.RULES)}, got {line.strip()!r}", input="severity")
+            raise UsageError(
+                f"line {number}: expected `rule=error|warning|off` with a rule among "
+                f"{', '.join(risks.RULES)}, got {line.strip()!r}",
+                input="severity",
+            )
         result[rule] = level
     return result
 
@@ -75,8 +105,9 @@ def _allowed(raw: str) -> dict[tuple[str, str], str]:
             continue
         match = re.match(r"^\s*(\S+):([\w-]+)\s+(\S.*)$", line)
         if not match or match.group(2) not in risks.RULES:
-            raise UsageError(f"line {number}: expected `<revision or file>:<rule> <reason>`, got {line.strip()!r}",
-                             input="allow")
+            raise UsageError(
+                f"line {number}: expected `<revision or file>:<rule> <reason>`, got {line.strip()!r}", input="allow"
+            )
         result[(match.group(1), match.group(2))] = match.group(3).strip()
     return result
 
@@ -97,29 +128,47 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         raise UsageError("is required in post-deploy mode: the database to check", input="database-url")
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", raw["url-env"].strip()):
         raise UsageError("expected an environment variable name", input="url-env")
-    round_trip, check_models = parse_bool(raw["round-trip"], "round-trip"), parse_bool(raw["check-models"],
-                                                                                       "check-models")
+    round_trip, check_models = (
+        parse_bool(raw["round-trip"], "round-trip"),
+        parse_bool(raw["check-models"], "check-models"),
+    )
     if (round_trip or check_models or raw["from-revision"].strip()) and not url:
-        raise UsageError("round-trip, check-models and from-revision need database-url (a server to make a "
-                         "throwaway database on)", input="database-url")
+        raise UsageError(
+            "round-trip, check-models and from-revision need database-url (a server to make a throwaway database on)",
+            input="database-url",
+        )
     if raw["changed-since"].strip().startswith("-"):
-        raise UsageError(f"expected a git ref such as origin/main, got {raw['changed-since'].strip()!r}",
-                         input="changed-since")
+        raise UsageError(
+            f"expected a git ref such as origin/main, got {raw['changed-since'].strip()!r}", input="changed-since"
+        )
     squawk = parse_bool(raw["squawk"], "squawk")
     if raw["sql-path"].strip() and Path(raw["sql-path"].strip()).is_dir():
-        raise UsageError(f"{raw['sql-path'].strip()!r} is a folder: give a file to write the SQL to (e.g. "
-                         "upgrade.sql)", input="sql-path")
+        raise UsageError(
+            f"{raw['sql-path'].strip()!r} is a folder: give a file to write the SQL to (e.g. upgrade.sql)",
+            input="sql-path",
+        )
     if squawk and not raw["sql-path"].strip():
         raise UsageError("squawk lints the offline SQL: set sql-path too", input="squawk")
     if squawk and not shutil.which("squawk"):
         raise UsageError("squawk is not on PATH: pip install squawk-cli", input="squawk")
-    return Inputs(mode=mode, cwd=cwd, config=raw["config"].strip() or "alembic.ini",
-                  command=raw["alembic-command"].strip() or "alembic", database_url=url,
-                  url_env=raw["url-env"].strip(), from_revision=raw["from-revision"].strip(), round_trip=round_trip,
-                  check_models=check_models, changed_since=raw["changed-since"].strip(),
-                  severities=_severities(raw["severity"]), allowed=_allowed(raw["allow"]),
-                  sql_path=raw["sql-path"].strip(), squawk=squawk, entrypoint=raw["entrypoint"].strip(),
-                  timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1))
+    return Inputs(
+        mode=mode,
+        cwd=cwd,
+        config=raw["config"].strip() or "alembic.ini",
+        command=raw["alembic-command"].strip() or "alembic",
+        database_url=url,
+        url_env=raw["url-env"].strip(),
+        from_revision=raw["from-revision"].strip(),
+        round_trip=round_trip,
+        check_models=check_models,
+        changed_since=raw["changed-since"].strip(),
+        severities=_severities(raw["severity"]),
+        allowed=_allowed(raw["allow"]),
+        sql_path=raw["sql-path"].strip(),
+        squawk=squawk,
+        entrypoint=raw["entrypoint"].strip(),
+        timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
+    )
 
 
 def _post_deploy(inputs: Inputs, reporter: Reporter) -> int:
@@ -134,8 +183,10 @@ def _post_deploy(inputs: Inputs, reporter: Reporter) -> int:
     reporter.summary(f"### {'✅' if at_head else '❌'} alembic-preflight post-deploy\n\n{verdict}\n")
     reporter.result({"current": current, "heads": graph.heads, "at_head": at_head})
     if not at_head:
-        reporter.error(f"{verdict}: the deploy did not apply every migration (run `alembic upgrade head` once)",
-                       title="alembic-preflight: not at head")
+        reporter.error(
+            f"{verdict}: the deploy did not apply every migration (run `alembic upgrade head` once)",
+            title="alembic-preflight: not at head",
+        )
         return EXIT_CHECK_FAILED
     reporter.success(verdict)
     return EXIT_OK
@@ -152,23 +203,40 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         if finding.accepted:
             continue
         level = "error" if finding.severity == risks.ERROR else "warning"
-        reporter.problem(level, f"{finding.message}. Fix: {finding.hint}", title=f"alembic-preflight: {finding.rule}",
-                         file=finding.file or None, line=finding.line or None)
+        reporter.problem(
+            level,
+            f"{finding.message}. Fix: {finding.hint}",
+            title=f"alembic-preflight: {finding.rule}",
+            file=finding.file or None,
+            line=finding.line or None,
+        )
     graph = check.graph
     reporter.output("heads", "\n".join(graph.heads))
     reporter.output("head", graph.head or "")
     reporter.output("findings", [f.as_dict() for f in findings])
-    reporter.output("sql-path", inputs.sql_path if any(s[0] == "offline SQL" and s[1] for s in check.steps)
-                    else "")
+    reporter.output("sql-path", inputs.sql_path if any(s[0] == "offline SQL" and s[1] for s in check.steps) else "")
     reporter.output("passed", "false" if blocking else "true")
     steps = gha.md_table(["Check", "Result", "Detail"], [[s, "✅" if ok else "❌", d] for s, ok, d in check.steps])
-    rows = [[f.rule, f.severity + (" (accepted)" if f.accepted else ""), f"{Path(f.file).name}:{f.line}" if f.file
-             else "", f.message + (f" — accepted: {f.reason}" if f.accepted else "")] for f in findings]
+    rows = [
+        [
+            f.rule,
+            f.severity + (" (accepted)" if f.accepted else ""),
+            f"{Path(f.file).name}:{f.line}" if f.file else "",
+            f.message + (f" — accepted: {f.reason}" if f.accepted else ""),
+        ]
+        for f in findings
+    ]
     table = gha.md_table(["Rule", "Severity", "Where", "Finding"], rows) if rows else "No risky operations found.\n"
     icon = "❌" if blocking else "✅"
     reporter.summary(f"### {icon} alembic-preflight\n\n{steps}\n{table}")
-    reporter.result({"passed": not blocking, "heads": graph.heads, "steps": check.steps,
-                     "findings": [f.as_dict() for f in findings]})
+    reporter.result(
+        {
+            "passed": not blocking,
+            "heads": graph.heads,
+            "steps": check.steps,
+            "findings": [f.as_dict() for f in findings],
+        }
+    )
     if blocking:
         reporter.info(f"alembic-preflight: {len(blocking)} blocking finding(s)")
         return EXIT_CHECK_FAILED

@@ -21,10 +21,15 @@ from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_li
 MODES = ("build", "push", "promote")
 
 OPTIONS = (
-    Option("mode", "`build` (verify the Dockerfile builds, push nothing), `push` (build, check, tag, push) or "
-           "`promote` (tag an image that was already pushed, registry-side, no rebuild).", default="build"),
-    Option("image", "Image name without a tag, e.g. ghcr.io/org/app or 127.0.0.1:5000/team/app (lowercase).",
-           required=True),
+    Option(
+        "mode",
+        "`build` (verify the Dockerfile builds, push nothing), `push` (build, check, tag, push) or "
+        "`promote` (tag an image that was already pushed, registry-side, no rebuild).",
+        default="build",
+    ),
+    Option(
+        "image", "Image name without a tag, e.g. ghcr.io/org/app or 127.0.0.1:5000/team/app (lowercase).", required=True
+    ),
     Option("context", "Build context directory.", default="."),
     Option("dockerfile", "Path to the Dockerfile (default: Dockerfile in the context)."),
     Option("target", "Build stage to stop at (multi-stage Dockerfiles)."),
@@ -33,24 +38,48 @@ OPTIONS = (
     Option("version", "Release version `vX.Y.Z` (or `vX.Y.Z-rc.1`); default: the pushed git tag."),
     Option("tags", "Extra tags, separated by commas or newlines."),
     Option("aliases", "Moving tags for a non-prerelease version: any of minor (v1.2), major (v1), latest."),
-    Option("sha-source", "On pull requests, the `sha-` tag uses the PR `head` commit or the `merge` commit.",
-           default="head"),
-    Option("ready-url", "Boot the built image (host network) before pushing and wait until this readiness URL "
-           "answers 200, e.g. http://127.0.0.1:8000/ready; nothing is pushed if it fails."),
+    Option(
+        "sha-source",
+        "On pull requests, the `sha-` tag uses the PR `head` commit or the `merge` commit.",
+        default="head",
+    ),
+    Option(
+        "ready-url",
+        "Boot the built image (host network) before pushing and wait until this readiness URL "
+        "answers 200, e.g. http://127.0.0.1:8000/ready; nothing is pushed if it fails.",
+    ),
     Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
-    Option("run-env", "Environment for the booted image and the test command, one KEY=value per line (pass "
-           "secrets from the secrets context: GitHub masks them)."),
-    Option("test-command", "Command run inside the built image before pushing (exec form, e.g. "
-           "`/app/bin/selftest --quick`); a non-zero exit stops the push."),
+    Option(
+        "run-env",
+        "Environment for the booted image and the test command, one KEY=value per line (pass "
+        "secrets from the secrets context: GitHub masks them).",
+    ),
+    Option(
+        "test-command",
+        "Command run inside the built image before pushing (exec form, e.g. "
+        "`/app/bin/selftest --quick`); a non-zero exit stops the push.",
+    ),
     Option("source", "promote: the image to promote, by tag or digest, e.g. ghcr.io/org/app:sha-1a2b3c4."),
     Option("username", "Registry user name (ghcr.io: defaults to the workflow's actor with github-token)."),
-    Option("password", "Registry password or token; masked, passed per request, never written to a Docker config.",
-           secret=True),
-    Option("github-token", "Token used for ghcr.io when username/password are empty (the workflow's token by "
-           "default; it needs `permissions: packages: write`).", secret=True, action_default="${{ github.token }}"),
-    Option("overwrite", "Allow moving a release tag (vX.Y.Z or sha-…) that already points at another image.",
-           default="false", switch=True),
+    Option(
+        "password",
+        "Registry password or token; masked, passed per request, never written to a Docker config.",
+        secret=True,
+    ),
+    Option(
+        "github-token",
+        "Token used for ghcr.io when username/password are empty (the workflow's token by "
+        "default; it needs `permissions: packages: write`).",
+        secret=True,
+        action_default="${{ github.token }}",
+    ),
+    Option(
+        "overwrite",
+        "Allow moving a release tag (vX.Y.Z or sha-…) that already points at another image.",
+        default="false",
+        switch=True,
+    ),
 )
 
 OUTPUTS = {
@@ -110,21 +139,36 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         # The image already exists: its commit is not necessarily this checkout's, so no sha-
         # or branch tag is derived here; only the release version, aliases and extra tags.
         ctx = tag_rules.GitContext(ref=ctx.ref if ctx.ref.startswith("refs/tags/") else "")
-    tags = tag_rules.compute(ctx, version=raw["version"].strip(), aliases=aliases,
-                             extra=tuple(parse_list(raw["tags"])), sha_source=sha_source,
-                             require_release=mode == "push" and ctx.ref.startswith("refs/tags/"))
+    tags = tag_rules.compute(
+        ctx,
+        version=raw["version"].strip(),
+        aliases=aliases,
+        extra=tuple(parse_list(raw["tags"])),
+        sha_source=sha_source,
+        require_release=mode == "push" and ctx.ref.startswith("refs/tags/"),
+    )
     user_labels = tag_rules.parse_labels(raw["labels"])
-    labels = {} if mode == "promote" else tag_rules.oci_labels(
-        ctx, tags, created=git.created(env, context, ctx.sha), title=image.repository.rsplit("/", 1)[-1],
-        user=user_labels)
+    labels = (
+        {}
+        if mode == "promote"
+        else tag_rules.oci_labels(
+            ctx,
+            tags,
+            created=git.created(env, context, ctx.sha),
+            title=image.repository.rsplit("/", 1)[-1],
+            user=user_labels,
+        )
+    )
     source = None
     if mode == "promote":
         if not raw["source"].strip():
             raise UsageError("is required in promote mode: the image to promote, by tag or digest", input="source")
         source = parse_ref(raw["source"], "source")
         if source.registry != image.registry:
-            raise UsageError(f"promote works within one registry: source is on {source.registry}, image on "
-                             f"{image.registry}", input="source")
+            raise UsageError(
+                f"promote works within one registry: source is on {source.registry}, image on {image.registry}",
+                input="source",
+            )
     ready_url = parse_ready_url(raw["ready-url"], "ready-url") if raw["ready-url"].strip() else None
     spec = raw["smoke-spec"].strip() or None
     calls = ()
@@ -138,13 +182,25 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if not (username or password) and image.registry == "ghcr.io" and raw["github-token"]:
         username, password = env.get("GITHUB_ACTOR", "github-actions"), raw["github-token"]
     return Inputs(
-        mode=mode, image=image, context=context, dockerfile=dockerfile, target=raw["target"].strip() or None,
-        build_args=parse_pairs(raw["build-args"], "build-args", key=ENV_NAME, secret=True), labels=labels,
-        tags=tags, ready_url=ready_url,
+        mode=mode,
+        image=image,
+        context=context,
+        dockerfile=dockerfile,
+        target=raw["target"].strip() or None,
+        build_args=parse_pairs(raw["build-args"], "build-args", key=ENV_NAME, secret=True),
+        labels=labels,
+        tags=tags,
+        ready_url=ready_url,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=0.001),
-        smoke_calls=calls, smoke_spec=spec, run_env=parse_pairs(raw["run-env"], "run-env", key=ENV_NAME, secret=True),
-        test_command=raw["test-command"].strip() or None, source=source, username=username, password=password,
-        overwrite=parse_bool(raw["overwrite"], "overwrite"))
+        smoke_calls=calls,
+        smoke_spec=spec,
+        run_env=parse_pairs(raw["run-env"], "run-env", key=ENV_NAME, secret=True),
+        test_command=raw["test-command"].strip() or None,
+        source=source,
+        username=username,
+        password=password,
+        overwrite=parse_bool(raw["overwrite"], "overwrite"),
+    )
 
 
 def secrets(inputs: Inputs) -> list[str]:
@@ -160,24 +216,34 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
             code, output = engine.run_test(client, image_id, inputs.test_command, inputs.run_env)
             reporter.foreign("\n".join(output.splitlines()[-200:]))
         if code != 0:
-            raise CheckFailed(f"the test command exited {code} inside the image; nothing was pushed. "
-                              f"Last output: {' | '.join(output.splitlines()[-5:])}")
+            raise CheckFailed(
+                f"the test command exited {code} inside the image; nothing was pushed. "
+                f"Last output: {' | '.join(output.splitlines()[-5:])}"
+            )
         reporter.success(f"test command passed: {inputs.test_command}")
     if inputs.ready_url:
         base, ready_path = inputs.ready_url
         _port_is_free(base)
         booted = engine.boot(client, image_id, inputs.run_env)
         try:
-            smoke = Readiness(url=base, ready_path=ready_path, health_path="/health", timeout=inputs.ready_timeout,
-                              calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
+            smoke = Readiness(
+                url=base,
+                ready_path=ready_path,
+                health_path="/health",
+                timeout=inputs.ready_timeout,
+                calls=inputs.smoke_calls,
+                spec_path=inputs.smoke_spec,
+            )
             verdict = verify(smoke, reporter)
             if not verdict.ok:
                 logs = booted.logs()
                 if logs.strip():
                     with reporter.group("logs of the booted image"):
                         reporter.foreign(logs)
-                raise CheckFailed("the built image did not pass the boot check "
-                                  f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed")
+                raise CheckFailed(
+                    "the built image did not pass the boot check "
+                    f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed"
+                )
         finally:
             booted.stop()
 
@@ -192,8 +258,10 @@ def _port_is_free(url: str) -> None:
     with socket.socket(socket.AF_INET6 if ":" in (parts.hostname or "") else socket.AF_INET) as probe:
         probe.settimeout(1)
         if probe.connect_ex((parts.hostname or "127.0.0.1", port)) == 0:
-            raise CheckFailed(f"something already listens on {parts.hostname}:{port} before the image was started; "
-                              "stop it or choose another ready-url port (nothing was pushed)")
+            raise CheckFailed(
+                f"something already listens on {parts.hostname}:{port} before the image was started; "
+                "stop it or choose another ready-url port (nothing was pushed)"
+            )
 
 
 def _registry(inputs: Inputs) -> Registry:
@@ -208,14 +276,25 @@ def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
     with reporter.group(f"docker build {inputs.context} → {local}"):
         try:
             with reporter.untrusted():
-                image_id = engine.build(client, context=inputs.context, dockerfile=inputs.dockerfile, tag=local,
-                                        build_args=inputs.build_args, labels=inputs.labels, target=inputs.target,
-                                        log=reporter.info)
+                image_id = engine.build(
+                    client,
+                    context=inputs.context,
+                    dockerfile=inputs.dockerfile,
+                    tag=local,
+                    build_args=inputs.build_args,
+                    labels=inputs.labels,
+                    target=inputs.target,
+                    log=reporter.info,
+                )
         except engine.BuildFailure as failure:
             where = f" at `{failure.step}`" if failure.step else ""
             tail = f". Last lines: {' | '.join(failure.tail[-5:])}" if failure.tail else ""
-            reporter.error(f"{failure.message}{where}{tail}", title="build-push: build failed",
-                           file=inputs.dockerfile, line=failure.line)
+            reporter.error(
+                f"{failure.message}{where}{tail}",
+                title="build-push: build failed",
+                file=inputs.dockerfile,
+                line=failure.line,
+            )
             raise CheckFailed(f"the image did not build: {failure.message}") from None
     for tag in inputs.tags.tags[1:]:
         client.images.get(image_id).tag(inputs.image.name, tag)
@@ -254,11 +333,20 @@ def _promote(inputs: Inputs, reporter: Reporter) -> str:
     assert inputs.source is not None
     with _registry(inputs) as registry:
         registry.ping()
-        result = promote(registry, inputs.source.repository, inputs.source.reference, inputs.image.repository,
-                         list(inputs.tags.tags), inputs.tags.immutable, inputs.overwrite)
+        result = promote(
+            registry,
+            inputs.source.repository,
+            inputs.source.reference,
+            inputs.image.repository,
+            list(inputs.tags.tags),
+            inputs.tags.immutable,
+            inputs.overwrite,
+        )
         moved = f"{result.mounted} blobs mounted, {result.copied} copied ({result.bytes_copied} bytes)"
-        reporter.success(f"promoted {inputs.source} → {inputs.image.name} as {', '.join(result.tags)} "
-                         f"({result.digest[:19]}…; {moved}; {registry.bytes_sent} bytes sent)")
+        reporter.success(
+            f"promoted {inputs.source} → {inputs.image.name} as {', '.join(result.tags)} "
+            f"({result.digest[:19]}…; {moved}; {registry.bytes_sent} bytes sent)"
+        )
     return result.digest
 
 
@@ -275,10 +363,17 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     except RegistryError as exc:
         raise CheckFailed(str(exc)) from None
     refs = [f"{inputs.image.name}:{t}" for t in inputs.tags.tags]
-    metadata = {"mode": inputs.mode, "image": inputs.image.name, "digest": digest or None,
-                "image_id": image_id or None, "version": inputs.tags.version, "tags": refs,
-                "labels": inputs.labels, "pushed": inputs.mode != "build",
-                "promoted_from": str(inputs.source) if inputs.source else None}
+    metadata = {
+        "mode": inputs.mode,
+        "image": inputs.image.name,
+        "digest": digest or None,
+        "image_id": image_id or None,
+        "version": inputs.tags.version,
+        "tags": refs,
+        "labels": inputs.labels,
+        "pushed": inputs.mode != "build",
+        "promoted_from": str(inputs.source) if inputs.source else None,
+    }
     reporter.output("image", inputs.image.name)
     reporter.output("digest", digest)
     reporter.output("image-id", image_id)
@@ -286,8 +381,12 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     reporter.output("labels", "\n".join(f"{k}={v}" for k, v in inputs.labels.items()))
     reporter.output("metadata", metadata)
     verb = {"build": "built (not pushed)", "push": "pushed", "promote": "promoted"}[inputs.mode]
-    rows = [["Image", f"`{inputs.image.name}`"], ["Digest", f"`{digest}`" if digest else "—"],
-            ["Image ID", f"`{image_id}`" if image_id else "—"], ["Tags", ", ".join(f"`{t}`" for t in inputs.tags.tags)]]
+    rows = [
+        ["Image", f"`{inputs.image.name}`"],
+        ["Digest", f"`{digest}`" if digest else "—"],
+        ["Image ID", f"`{image_id}`" if image_id else "—"],
+        ["Tags", ", ".join(f"`{t}`" for t in inputs.tags.tags)],
+    ]
     if inputs.source:
         rows.append(["From", f"`{inputs.source}`"])
     reporter.summary(f"### ✅ build-push: {verb}\n\n" + gha.md_table(["", ""], rows))

@@ -13,10 +13,26 @@ from deploy_actions.deploy import settings as deploy
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK
 from deploy_actions.options import Command
 
-SHARED = ("hosts", "ssh-key", "ssh-key-passphrase", "known-hosts", "host-key-fingerprint",
-          "insecure-skip-host-key-check", "jump-host", "deploy-path", "tag-variable", "env-file", "compose-files",
-          "project-name", "services", "connect-timeout", "command-timeout", "strategy", "upstream-ports",
-          "port-variable")
+SHARED = (
+    "hosts",
+    "ssh-key",
+    "ssh-key-passphrase",
+    "known-hosts",
+    "host-key-fingerprint",
+    "insecure-skip-host-key-check",
+    "jump-host",
+    "deploy-path",
+    "tag-variable",
+    "env-file",
+    "compose-files",
+    "project-name",
+    "services",
+    "connect-timeout",
+    "command-timeout",
+    "strategy",
+    "upstream-ports",
+    "port-variable",
+)
 OPTIONS = tuple(o for o in deploy.OPTIONS if o.name in SHARED)
 
 
@@ -46,14 +62,23 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             copies = entry.get("blue_green")
             if copies:
                 live, standby = copies.get("live"), copies.get("standby")
-                reporter.info(f"  live copy: {_copy(live)}; standby: {_copy(standby)}; proxy "
-                              f"{'running' if copies['proxy_running'] else 'NOT running'}")
+                reporter.info(
+                    f"  live copy: {_copy(live)}; standby: {_copy(standby)}; proxy "
+                    f"{'running' if copies['proxy_running'] else 'NOT running'}"
+                )
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")
             for row in entry["history"][-5:]:
                 reporter.info(f"  {row.get('time')} {row.get('action')} {row.get('tag')} → {row.get('result')}")
-    rows = [[h["host"], h["tag"] or "—", ", ".join(f"{r['service']}={r['image_id'][:19]}" for r in h["running"]),
-             (h["history"][-1].get("result", "") if h["history"] else "")] for h in hosts]
+    rows = [
+        [
+            h["host"],
+            h["tag"] or "—",
+            ", ".join(f"{r['service']}={r['image_id'][:19]}" for r in h["running"]),
+            (h["history"][-1].get("result", "") if h["history"] else ""),
+        ]
+        for h in hosts
+    ]
     reporter.summary("### deploy-status\n\n" + gha.md_table(["Host", "Tag", "Running", "Last deploy"], rows))
     reporter.result({"hosts": hosts})
     return EXIT_OK if all(h["ok"] for h in hosts) else EXIT_CHECK_FAILED

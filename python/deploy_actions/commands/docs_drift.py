@@ -16,14 +16,20 @@ from deploy_actions.options import Command, Option
 from deploy_actions.values import parse_bool
 
 OPTIONS = (
-    Option("contract", "The contract file listing which docs are checked by which rules (missing: the defaults "
-           "— links and paths in README.md and docs/**/*.md, workflow and action tables wherever found).",
-           default=".docs-contract.yml"),
+    Option(
+        "contract",
+        "The contract file listing which docs are checked by which rules (missing: the defaults "
+        "— links and paths in README.md and docs/**/*.md, workflow and action tables wherever found).",
+        default=".docs-contract.yml",
+    ),
     Option("root", "Repository root the docs and the contract are relative to.", default="."),
-    Option("fix", "Rewrite every generated section (action tables between docs-drift markers); report the rest.",
-           default="false", switch=True),
-    Option("diff", "Print what --fix would change, as a unified diff, without writing.", default="false",
-           switch=True),
+    Option(
+        "fix",
+        "Rewrite every generated section (action tables between docs-drift markers); report the rest.",
+        default="false",
+        switch=True,
+    ),
+    Option("diff", "Print what --fix would change, as a unified diff, without writing.", default="false", switch=True),
 )
 OUTPUTS = {
     "drift-count": "How many drifts were found (after --fix: how many are left).",
@@ -32,8 +38,16 @@ OUTPUTS = {
 }
 DEFAULT_DOCS = ["README.md", "docs/*.md", "docs/**/*.md"]
 DEFAULT_ACTIONS = ["action.yml", "action.yaml", "*/action.yml", "*/action.yaml", "**/action.yml", "**/action.yaml"]
-DEFAULT_ENV_SOURCES = ["docker-compose*.yml", "compose*.yml", "**/docker-compose*.yml", "**/compose*.yml",
-                       ".env.example", "**/.env.example", ".github/workflows/*.yml", ".github/workflows/*.yaml"]
+DEFAULT_ENV_SOURCES = [
+    "docker-compose*.yml",
+    "compose*.yml",
+    "**/docker-compose*.yml",
+    "**/compose*.yml",
+    ".env.example",
+    "**/.env.example",
+    ".github/workflows/*.yml",
+    ".github/workflows/*.yaml",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +67,13 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     path = root / name
     contract: dict = {}
     if path.is_file():
-        contract, _ = yamlpos.load(inputfiles.read_text(path, "contract", what="contract"), str(path), "contract",
-                                   "docs-contract.schema.json", what="contract")
+        contract, _ = yamlpos.load(
+            inputfiles.read_text(path, "contract", what="contract"),
+            str(path),
+            "contract",
+            "docs-contract.schema.json",
+            what="contract",
+        )
     elif raw["contract"].strip() not in ("", ".docs-contract.yml"):
         raise UsageError(f"no contract file at {str(path)!r}", input="contract")
     contract = contract or {}
@@ -62,10 +81,14 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         for single in ("doc", "openapi"):
             target = (contract.get(key) or {}).get(single)
             if target and not (root / target).is_file():
-                raise UsageError(f"{path}: {key}.{single}: {target!r} does not exist", input="contract",
-                                 file=str(path))
-    return Inputs(root=root, contract=contract, contract_file=str(path) if path.is_file() else "",
-                  fix=parse_bool(raw["fix"], "fix"), diff=parse_bool(raw["diff"], "diff"))
+                raise UsageError(f"{path}: {key}.{single}: {target!r} does not exist", input="contract", file=str(path))
+    return Inputs(
+        root=root,
+        contract=contract,
+        contract_file=str(path) if path.is_file() else "",
+        fix=parse_bool(raw["fix"], "fix"),
+        diff=parse_bool(raw["diff"], "diff"),
+    )
 
 
 def check(inputs: Inputs) -> tuple[list, dict]:
@@ -78,25 +101,34 @@ def check(inputs: Inputs) -> tuple[list, dict]:
     docs = [d for d in repo.glob(doc_patterns) if d.endswith(".md")]
     for pattern in contract.get("docs") or []:
         if not any(ch in pattern for ch in "*?[") and pattern not in repo.files:
-            raise UsageError(f"docs lists {pattern!r}, which does not exist", input="contract",
-                             file=inputs.contract_file or None)
+            raise UsageError(
+                f"docs lists {pattern!r}, which does not exist", input="contract", file=inputs.contract_file or None
+            )
     drifts = []
     for wf, wf_docs in workflow_sets(repo, contract.get("workflows") or {}, docs):
-        drifts += rules.workflow_tables(repo, wf_docs, wf.get("dir", ".github/workflows"),
-                                        list(wf.get("exclude", [])), dict(wf.get("triggers", {})))
-    action_drifts, changes = rules.action_tables(repo, contract.get("actions") or DEFAULT_ACTIONS,
-                                                 fix=inputs.fix and not inputs.diff)
+        drifts += rules.workflow_tables(
+            repo, wf_docs, wf.get("dir", ".github/workflows"), list(wf.get("exclude", [])), dict(wf.get("triggers", {}))
+        )
+    action_drifts, changes = rules.action_tables(
+        repo, contract.get("actions") or DEFAULT_ACTIONS, fix=inputs.fix and not inputs.diff
+    )
     drifts += action_drifts
     drifts += rules.links(repo, docs, bool(links_cfg.get("check-paths", True)))
     env_cfg = contract.get("env")
     if env_cfg:
-        drifts += rules.env_variables(repo, env_cfg["doc"], env_cfg.get("sources") or DEFAULT_ENV_SOURCES,
-                                      env_cfg.get("documented", True), env_cfg.get("used", True),
-                                      list(env_cfg.get("ignore", [])))
+        drifts += rules.env_variables(
+            repo,
+            env_cfg["doc"],
+            env_cfg.get("sources") or DEFAULT_ENV_SOURCES,
+            env_cfg.get("documented", True),
+            env_cfg.get("used", True),
+            list(env_cfg.get("ignore", [])),
+        )
     endpoints_cfg = contract.get("endpoints")
     if endpoints_cfg:
-        drifts += rules.endpoints(repo, [d for d in repo.glob(endpoints_cfg.get("docs") or doc_patterns)],
-                                  endpoints_cfg["openapi"])
+        drifts += rules.endpoints(
+            repo, [d for d in repo.glob(endpoints_cfg.get("docs") or doc_patterns)], endpoints_cfg["openapi"]
+        )
     return drifts, changes
 
 
@@ -106,8 +138,15 @@ def workflow_sets(repo, config: dict | list, docs: list[str]) -> list[tuple[dict
     `docs` gets every doc the other sets do not claim."""
     sets = config if isinstance(config, list) else [config]
     claimed = {doc for wf in sets if wf.get("docs") for doc in repo.glob(wf["docs"])}
-    return [(wf, [d for d in docs if d in set(repo.glob(wf["docs"]))] if wf.get("docs")
-             else [d for d in docs if d not in claimed]) for wf in sets]
+    return [
+        (
+            wf,
+            [d for d in docs if d in set(repo.glob(wf["docs"]))]
+            if wf.get("docs")
+            else [d for d in docs if d not in claimed],
+        )
+        for wf in sets
+    ]
 
 
 def run(inputs: Inputs, reporter: Reporter) -> int:
@@ -121,22 +160,33 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     left = [d for d in drifts if not d.fixed]
     for drift in left:
         where = os.path.normpath(inputs.root / drift.file)
-        reporter.error(f"the doc {drift.says}; the repository: {drift.actual}. Fix: {drift.fix}",
-                       title=f"docs-drift: {drift.rule}", file=where, line=drift.line)
+        reporter.error(
+            f"the doc {drift.says}; the repository: {drift.actual}. Fix: {drift.fix}",
+            title=f"docs-drift: {drift.rule}",
+            file=where,
+            line=drift.line,
+        )
     report = [d.as_dict() for d in drifts]
     reporter.output("drift-count", str(len(left)))
     reporter.output("fixed-count", str(len(fixed)))
     reporter.output("report", report)
     sections = []
     for rule in sorted({d.rule for d in drifts}):
-        rows = [[f"{d.file}:{d.line}", d.says, d.actual, "fixed" if d.fixed else d.fix] for d in drifts
-                if d.rule == rule]
+        rows = [
+            [f"{d.file}:{d.line}", d.says, d.actual, "fixed" if d.fixed else d.fix] for d in drifts if d.rule == rule
+        ]
         sections.append(f"#### {rule}\n\n" + gha.md_table(["Where", "The doc", "The repository", "Fix"], rows))
     icon = "❌" if left else "✅"
     head = f"### {icon} docs-drift: {len(left)} drift(s)" + (f", {len(fixed)} fixed" if fixed else "")
     reporter.summary(head + "\n\n" + ("\n".join(sections) if sections else "The docs match the repository.\n"))
-    reporter.result({"drift_count": len(left), "fixed_count": len(fixed), "report": report,
-                     **({"diff": diff_text} if inputs.diff else {})})
+    reporter.result(
+        {
+            "drift_count": len(left),
+            "fixed_count": len(fixed),
+            "report": report,
+            **({"diff": diff_text} if inputs.diff else {}),
+        }
+    )
     if left:
         reporter.info(f"docs-drift: {len(left)} drift(s)" + (f" ({len(fixed)} fixed)" if fixed else ""))
         return EXIT_CHECK_FAILED

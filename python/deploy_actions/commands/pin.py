@@ -15,12 +15,23 @@ from deploy_actions.values import parse_bool
 
 OPTIONS = (
     Option("root", "Repository whose .github/workflows/*.yml and action.yml files are pinned.", default="."),
-    Option("remote", "Where refs are resolved with git ls-remote; {repo} is owner/name.",
-           default="https://github.com/{repo}.git"),
-    Option("check", "Only check: exit 1 listing every `uses:` that is not a full SHA; write nothing.",
-           default="false", switch=True),
-    Option("update", "Also move pinned SHAs whose comment is a release (# v1.2.3) to the newest release of the "
-           "same major.", default="false", switch=True),
+    Option(
+        "remote",
+        "Where refs are resolved with git ls-remote; {repo} is owner/name.",
+        default="https://github.com/{repo}.git",
+    ),
+    Option(
+        "check",
+        "Only check: exit 1 listing every `uses:` that is not a full SHA; write nothing.",
+        default="false",
+        switch=True,
+    ),
+    Option(
+        "update",
+        "Also move pinned SHAs whose comment is a release (# v1.2.3) to the newest release of the same major.",
+        default="false",
+        switch=True,
+    ),
 )
 
 
@@ -41,8 +52,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     try:
         raw["remote"].format(repo="o/n", owner="o", name="n")
     except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(f"only {{repo}}, {{owner}} and {{name}} may be used in the template ({type(exc).__name__}: "
-                         f"{exc})", input="remote") from None
+        raise UsageError(
+            f"only {{repo}}, {{owner}} and {{name}} may be used in the template ({type(exc).__name__}: {exc})",
+            input="remote",
+        ) from None
     check, update = parse_bool(raw["check"], "check"), parse_bool(raw["update"], "update")
     if check and update:
         raise UsageError("--check writes nothing; use it without --update", input="check")
@@ -69,15 +82,23 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise UsageError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc} — nothing was rewritten",
-                             input="root", file=str(path), line=mark.line + 1 if mark else None) from None
+            raise UsageError(
+                f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc} — nothing was rewritten",
+                input="root",
+                file=str(path),
+                line=mark.line + 1 if mark else None,
+            ) from None
         texts[path] = text
     uses = {path: pinning.find(text, str(path)) for path, text in texts.items()}
     if inputs.check:
         loose = [u for found in uses.values() for u in found if not u.pinned]
         for use in loose:
-            reporter.error(f"{use.repo}@{use.ref} is not pinned to a commit SHA (deploy-actions pin fixes it)",
-                           title="pin: unpinned", file=use.file, line=use.line)
+            reporter.error(
+                f"{use.repo}@{use.ref} is not pinned to a commit SHA (deploy-actions pin fixes it)",
+                title="pin: unpinned",
+                file=use.file,
+                line=use.line,
+            )
         reporter.result({"unpinned": [vars(u) for u in loose]})
         if loose:
             return EXIT_CHECK_FAILED
@@ -104,8 +125,12 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
                 plans.setdefault(path, {})[use.line] = (sha, human)
     if missing:
         for use in missing:
-            reporter.error(f"{use.repo}@{use.ref} does not resolve at {inputs.remote.format(repo=use.repo)}",
-                           title="pin: unknown ref", file=use.file, line=use.line)
+            reporter.error(
+                f"{use.repo}@{use.ref} does not resolve at {inputs.remote.format(repo=use.repo)}",
+                title="pin: unknown ref",
+                file=use.file,
+                line=use.line,
+            )
         raise UsageError(f"{len(missing)} reference(s) do not resolve; nothing was rewritten", input="remote")
     for path, changes in plans.items():
         with open(path, "w", encoding="utf-8", newline="") as fh:

@@ -70,6 +70,7 @@ def notes(changelog: str, version: str) -> str | None:
 
 def major_points_at(root: Path, major: str) -> str | None:
     """The newest release tag on the commit the major tag points at (None: no major tag yet)."""
+
     def git(*args: str) -> str:
         proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
         return proc.stdout.strip() if proc.returncode == 0 else ""
@@ -92,8 +93,10 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     text = inputs.changelog.read_text(encoding="utf-8") if inputs.changelog.is_file() else ""
     section = notes(text, version)
     if not section:
-        problems.append(f"{inputs.changelog.name} has no `## [{version}]` section (move the Unreleased entries "
-                        f"under `## [{version}] - <date>`)")
+        problems.append(
+            f"{inputs.changelog.name} has no `## [{version}]` section (move the Unreleased entries "
+            f"under `## [{version}] - <date>`)"
+        )
     current = major_points_at(inputs.root, major)
     move = not prerelease
     if move and current and current != "unknown":
@@ -107,13 +110,22 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     reporter.output("move-major", "true" if move and not problems else "false")
     reporter.output("prerelease", "true" if prerelease else "false")
     reporter.output("notes", section or "")
-    reporter.result({"ok": not problems, "version": version, "major": major, "move_major": move and not problems,
-                     "prerelease": prerelease, "problems": problems})
+    reporter.result(
+        {
+            "ok": not problems,
+            "version": version,
+            "major": major,
+            "move_major": move and not problems,
+            "prerelease": prerelease,
+            "problems": problems,
+        }
+    )
     if problems:
         return EXIT_CHECK_FAILED
     where = f"move {major} from {current}" if current else f"create {major}"
-    reporter.success(f"{inputs.tag} can be released" + ("" if prerelease else f"; {where} to it" if move
-                                                          else f"; {major} stays"))
+    reporter.success(
+        f"{inputs.tag} can be released" + ("" if prerelease else f"; {where} to it" if move else f"; {major} stays")
+    )
     return EXIT_OK
 
 

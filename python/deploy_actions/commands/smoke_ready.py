@@ -23,29 +23,54 @@ from deploy_actions.values import (
 )
 
 OPTIONS = (
-    Option("url", "Base URL of the service, e.g. http://127.0.0.1:8000 (paths are appended to it).",
-           required=True),
-    Option("ready-path", "Readiness endpoint: answers the expected status only when the service can serve "
-           "traffic (database reachable, migrations applied).", default="/ready"),
-    Option("health-path", "Liveness endpoint (process up), checked once the service is ready and used to "
-           "explain a failure; `none` turns it off.", default="/health"),
+    Option("url", "Base URL of the service, e.g. http://127.0.0.1:8000 (paths are appended to it).", required=True),
+    Option(
+        "ready-path",
+        "Readiness endpoint: answers the expected status only when the service can serve "
+        "traffic (database reachable, migrations applied).",
+        default="/ready",
+    ),
+    Option(
+        "health-path",
+        "Liveness endpoint (process up), checked once the service is ready and used to "
+        "explain a failure; `none` turns it off.",
+        default="/health",
+    ),
     Option("expected-status", "Status (or comma-separated statuses) that means ready.", default="200"),
-    Option("timeout", "Overall deadline for becoming ready and running the smoke calls, e.g. 120s or 2m.",
-           default="120s"),
+    Option(
+        "timeout", "Overall deadline for becoming ready and running the smoke calls, e.g. 120s or 2m.", default="120s"
+    ),
     Option("request-timeout", "Deadline for each single request.", default="10s"),
-    Option("interval", "First pause between polls of the ready endpoint; it grows 1.5x per poll up to "
-           "max-interval.", default="100ms"),
-    Option("max-interval", "Longest pause between polls; also bounds how late a switch to ready is noticed.",
-           default="200ms"),
-    Option("headers", "Extra request headers, one `Name: value` per line, sent with every request; "
-           "the values are masked in logs.", secret=True),
-    Option("insecure", "Skip TLS certificate verification (never for production; prefer ca-bundle).",
-           default="false", switch=True),
+    Option(
+        "interval",
+        "First pause between polls of the ready endpoint; it grows 1.5x per poll up to max-interval.",
+        default="100ms",
+    ),
+    Option(
+        "max-interval",
+        "Longest pause between polls; also bounds how late a switch to ready is noticed.",
+        default="200ms",
+    ),
+    Option(
+        "headers",
+        "Extra request headers, one `Name: value` per line, sent with every request; the values are masked in logs.",
+        secret=True,
+    ),
+    Option(
+        "insecure",
+        "Skip TLS certificate verification (never for production; prefer ca-bundle).",
+        default="false",
+        switch=True,
+    ),
     Option("ca-bundle", "Path to a PEM file of CA certificates to trust for https URLs."),
-    Option("follow-redirects", "Follow 3xx redirects; when false a redirect is the answer.",
-           default="true", switch=True),
-    Option("smoke-spec", "Path to a smoke spec (YAML) of calls to run once ready; see smoke-ready/README.md.",
-           renamed_from="spec"),
+    Option(
+        "follow-redirects", "Follow 3xx redirects; when false a redirect is the answer.", default="true", switch=True
+    ),
+    Option(
+        "smoke-spec",
+        "Path to a smoke spec (YAML) of calls to run once ready; see smoke-ready/README.md.",
+        renamed_from="spec",
+    ),
 )
 
 OUTPUTS = {
@@ -53,7 +78,7 @@ OUTPUTS = {
     "ready-after-ms": "Milliseconds from the first poll until the service was ready (empty when it never was).",
     "attempts": "How many times the ready endpoint was polled.",
     "results": "JSON document: url, ready, ready_after_ms, attempts, ok and one entry per check "
-               "(name, method, path, ok, status, latency_ms, failure, message, body).",
+    "(name, method, path, ok, status, latency_ms, failure, message, body).",
 }
 
 
@@ -61,8 +86,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     interval = parse_duration(raw["interval"], "interval", minimum=0.01)
     max_interval = parse_duration(raw["max-interval"], "max-interval", minimum=0.01)
     if max_interval < interval:
-        raise UsageError(f"expected at least interval ({raw['interval']}), got {raw['max-interval']!r}",
-                         input="max-interval")
+        raise UsageError(
+            f"expected at least interval ({raw['interval']}), got {raw['max-interval']!r}", input="max-interval"
+        )
     ca_bundle = raw["ca-bundle"].strip() or None
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise UsageError(f"expected a readable PEM file, but {ca_bundle!r} does not exist", input="ca-bundle")
@@ -72,8 +98,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         try:
             ssl.create_default_context(cafile=ca_bundle)
         except (ssl.SSLError, ValueError, OSError):
-            raise UsageError(f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                             input="ca-bundle") from None
+            raise UsageError(
+                f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", input="ca-bundle"
+            ) from None
     spec_path = raw["smoke-spec"].strip() or None
     return Readiness(
         url=parse_http_url(raw["url"], "url"),
@@ -82,7 +109,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         expected_status=parse_status_list(raw["expected-status"], "expected-status"),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=0.001),
         request_timeout=parse_duration(raw["request-timeout"], "request-timeout", minimum=0.001),
-        interval=interval, max_interval=max_interval,
+        interval=interval,
+        max_interval=max_interval,
         headers=parse_headers(raw["headers"], "headers"),
         insecure=parse_bool(raw["insecure"], "insecure"),
         ca_bundle=ca_bundle,

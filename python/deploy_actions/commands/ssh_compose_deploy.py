@@ -18,7 +18,7 @@ OUTPUTS = {
     "deployed-tag": "The tag now running on every host (empty when the deploy failed).",
     "previous-tag": "The tag the first host ran before this deploy.",
     "hosts": "JSON list, per host: host, ok, state (deployed, rejected, rolled-back, rollback-failed, not-switched, "
-             "…), previous, failed_step, message, seconds, digests (service → image ID).",
+    "…), previous, failed_step, message, seconds, digests (service → image ID).",
     "rolled-back": "`true` when any host was rolled back.",
 }
 

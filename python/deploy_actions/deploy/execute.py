@@ -22,8 +22,13 @@ def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
     from deploy_actions.smoke.verify import Readiness, verify
 
     def check(host: Host) -> tuple[bool, str]:
-        readiness = Readiness(url=base(host), ready_path=ready_path(inputs.ready_url), timeout=inputs.ready_timeout,
-                              calls=inputs.smoke_calls, spec_path=inputs.smoke_spec)
+        readiness = Readiness(
+            url=base(host),
+            ready_path=ready_path(inputs.ready_url),
+            timeout=inputs.ready_timeout,
+            calls=inputs.smoke_calls,
+            spec_path=inputs.smoke_spec,
+        )
         verdict = verify(readiness, reporter)
         return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
@@ -39,14 +44,23 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
     for the whole deploy, the runner-side gate and checks, the rollout."""
     if inputs.insecure:
-        reporter.warning("host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
-                         "impersonate the hosts and receive the deploy", title="ssh-compose-deploy")
+        reporter.warning(
+            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
+            "impersonate the hosts and receive the deploy",
+            title="ssh-compose-deploy",
+        )
     started = time.monotonic()
     params = remote_params(inputs)
     hosts = list(inputs.hosts)
-    with SshKit(key=inputs.key, passphrase=inputs.passphrase, known_hosts=inputs.known_hosts,
-                fingerprint=inputs.fingerprint, insecure=inputs.insecure, connect_timeout=inputs.connect_timeout,
-                jump=inputs.jump) as kit:
+    with SshKit(
+        key=inputs.key,
+        passphrase=inputs.passphrase,
+        known_hosts=inputs.known_hosts,
+        fingerprint=inputs.fingerprint,
+        insecure=inputs.insecure,
+        connect_timeout=inputs.connect_timeout,
+        jump=inputs.jump,
+    ) as kit:
         kit.pin(hosts)
         check = gate = None
         if inputs.ready_url and inputs.ready_from == "runner":
@@ -64,13 +78,22 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
         def run_on(host: Host, params: dict, timeout: float):
             return kit.run(host, {**params, **host_params(inputs, host)}, exports=inputs.env, timeout=timeout)
 
-        plan = Plan(hosts=hosts, tag=inputs.tag, params=params, migrate=bool(inputs.migrate),
-                    blue_green=inputs.strategy == "blue-green",
-                    max_parallel=inputs.max_parallel, fail_fast=inputs.fail_fast,
-                    command_timeout=inputs.command_timeout, deadline=started + inputs.timeout)
-        reporter.info(f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
-                      f"({inputs.deploy_path}), "
-                      f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}")
+        plan = Plan(
+            hosts=hosts,
+            tag=inputs.tag,
+            params=params,
+            migrate=bool(inputs.migrate),
+            blue_green=inputs.strategy == "blue-green",
+            max_parallel=inputs.max_parallel,
+            fail_fast=inputs.fail_fast,
+            command_timeout=inputs.command_timeout,
+            deadline=started + inputs.timeout,
+        )
+        reporter.info(
+            f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
+            f"({inputs.deploy_path}), "
+            f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}"
+        )
         with contextlib.ExitStack() as held:
             # One deploy per folder at a time, for the whole deploy (its sessions, and the
             # runner-side checks between them): each host's lock is held by a session that
@@ -81,8 +104,9 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                 if refused:
                     break
             if refused:
-                outcome = Outcome([HostState(h) for h in hosts],
-                                  f"{refused.host}: {refused.problem()} (nothing was changed)")
+                outcome = Outcome(
+                    [HostState(h) for h in hosts], f"{refused.host}: {refused.problem()} (nothing was changed)"
+                )
             else:
                 outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
     return outcome

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from deploy_actions.errors import UsageError
 
-_HOST_LINE = re.compile(r"^(?P<user>[a-z_][a-z0-9_.-]*)@"
-                        r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(?P<port>\d+))?$")
+_HOST_LINE = re.compile(
+    r"^(?P<user>[a-z_][a-z0-9_.-]*)@"
+    r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(?P<port>\d+))?$"
+)
 # Paths and names that reach the host: letters, digits and . _ - / only. Shell
 # metacharacters are refused outright (and every value is still quoted).
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
@@ -40,8 +42,7 @@ class Host:
 def parse_host(text: str, input_name: str) -> Host:
     match = _HOST_LINE.match(text.strip())
     if not match:
-        raise UsageError(f"expected user@host or user@host:port (one per line), got {text.strip()!r}",
-                         input=input_name)
+        raise UsageError(f"expected user@host or user@host:port (one per line), got {text.strip()!r}", input=input_name)
     port = int(match.group("port") or 22)
     if not 0 < port < 65536:
         raise UsageError(f"port {port} is out of range in {text.strip()!r}", input=input_name)
@@ -64,8 +65,11 @@ def parse_hosts(raw: str, input_name: str = "hosts") -> list[Host]:
 def safe_path(text: str, input_name: str) -> str:
     path = text.strip().rstrip("/") or "/"
     if not SAFE_PATH.match(path) or "/../" in f"{path}/":
-        raise UsageError(f"expected an absolute path of letters, digits, . _ - and / only (no spaces or shell "
-                         f"characters), got {text.strip()!r}", input=input_name)
+        raise UsageError(
+            f"expected an absolute path of letters, digits, . _ - and / only (no spaces or shell "
+            f"characters), got {text.strip()!r}",
+            input=input_name,
+        )
     return path
 
 
@@ -75,6 +79,10 @@ def safe_names(items: list[str], input_name: str, *, relative_paths: bool = Fals
         if relative_paths and (item.startswith("/") or ".." in item.split("/")):
             raise UsageError(f"{item!r} must be a path inside deploy-path (relative, without ..)", input=input_name)
         if not pattern.match(item):
-            raise UsageError(f"{item!r} may only use letters, digits and . _ -" + (" /" if relative_paths else "")
-                             + " and may not start with -", input=input_name)
+            raise UsageError(
+                f"{item!r} may only use letters, digits and . _ -"
+                + (" /" if relative_paths else "")
+                + " and may not start with -",
+                input=input_name,
+            )
     return items

@@ -30,8 +30,15 @@ Gate = Callable[[Host, int], tuple[bool, str]]  # host, the new copy's port
 
 # What a host was left on, as reported per host.
 UNTOUCHED, DEPLOYED, ROLLED_BACK, ROLLBACK_FAILED, NOT_ROLLED_BACK, SKIPPED, UNKNOWN, REJECTED = (
-    "untouched", "deployed", "rolled-back", "rollback-failed", "new-tag-no-previous", "not-switched", "unknown",
-    "rejected")  # rejected: blue-green's new copy failed its gate and never received a request
+    "untouched",
+    "deployed",
+    "rolled-back",
+    "rollback-failed",
+    "new-tag-no-previous",
+    "not-switched",
+    "unknown",
+    "rejected",
+)  # rejected: blue-green's new copy failed its gate and never received a request
 
 
 @dataclass
@@ -63,9 +70,16 @@ class HostState:
         return self.state == DEPLOYED and not self.step
 
     def as_dict(self) -> dict:
-        return {"host": str(self.host), "ok": self.ok, "state": self.state, "previous": self.previous,
-                "failed_step": self.step or None, "message": self.message, "seconds": round(self.seconds, 2),
-                "digests": dict(p.split("=", 1) for p in self.digests.split(",") if "=" in p)}
+        return {
+            "host": str(self.host),
+            "ok": self.ok,
+            "state": self.state,
+            "previous": self.previous,
+            "failed_step": self.step or None,
+            "message": self.message,
+            "seconds": round(self.seconds, 2),
+            "digests": dict(p.split("=", 1) for p in self.digests.split(",") if "=" in p),
+        }
 
 
 @dataclass
@@ -85,8 +99,14 @@ class Outcome:
 
 
 class Rollout:
-    def __init__(self, plan: Plan, run: Runner, check: ReadyCheck | None = None,
-                 say: Callable[[str], None] = lambda text: None, gate: Gate | None = None):
+    def __init__(
+        self,
+        plan: Plan,
+        run: Runner,
+        check: ReadyCheck | None = None,
+        say: Callable[[str], None] = lambda text: None,
+        gate: Gate | None = None,
+    ):
         self.plan, self._run, self.check, self.say, self.gate = plan, run, check, say, gate
         self.states = {h: HostState(h) for h in plan.hosts}
         self._lock = threading.Lock()
@@ -95,8 +115,9 @@ class Rollout:
         remaining = self.plan.deadline - time.monotonic()
         if remaining <= 0:
             return Answer(host, 124, "", "the overall timeout passed", 0.0)
-        answer = self._run(host, {**self.plan.params, "ACTION": action, **extra},
-                           min(self.plan.command_timeout, remaining))
+        answer = self._run(
+            host, {**self.plan.params, "ACTION": action, **extra}, min(self.plan.command_timeout, remaining)
+        )
         state = self.states[host]
         with self._lock:
             state.logs.append(f"$ {action} {extra.get('TAG', '')}".rstrip())
@@ -164,8 +185,9 @@ class Rollout:
         staged = self._call(host, "stage", TAG=self.plan.tag)
         if not staged.ok:
             rejected = staged.fields.get("state") == "rejected"
-            self._fail(state, staged.fields.get("step", "ssh"), staged.problem(), stop, REJECTED if rejected
-                       else UNKNOWN)
+            self._fail(
+                state, staged.fields.get("step", "ssh"), staged.problem(), stop, REJECTED if rejected else UNKNOWN
+            )
             return
         state.digests = staged.fields.get("digests", "")
         if self.gate:
@@ -178,8 +200,13 @@ class Rollout:
         switched = self._call(host, "switch", TAG=self.plan.tag)
         if not switched.ok:
             self._call(host, "discard", TAG=self.plan.tag, REASON="switch")
-            self._fail(state, switched.fields.get("step", "switch"), switched.problem(), stop,
-                       REJECTED if switched.fields else UNKNOWN)
+            self._fail(
+                state,
+                switched.fields.get("step", "switch"),
+                switched.problem(),
+                stop,
+                REJECTED if switched.fields else UNKNOWN,
+            )
             return
         state.state = DEPLOYED
         if self.check:
@@ -198,8 +225,11 @@ class Rollout:
         if not state.previous:
             state.state = NOT_ROLLED_BACK
             return
-        action, doing, done = (("switchback", "switching back", "switch back") if self.plan.blue_green
-                               else ("rollback", "rolling back", "rollback"))
+        action, doing, done = (
+            ("switchback", "switching back", "switch back")
+            if self.plan.blue_green
+            else ("rollback", "rolling back", "rollback")
+        )
         self.say(f"{state.host}: {doing} to {state.previous} ({reason})")
         answer = self._call(state.host, action, TAG=state.previous, REASON=reason)
         state.state = ROLLED_BACK if answer.ok else ROLLBACK_FAILED
@@ -220,8 +250,10 @@ class Rollout:
             answers = list(pool.map(lambda h: self._call(h, "finish", TAG=self.plan.tag), self.plan.hosts))
         for answer in answers:
             if not answer.ok:
-                self.say(f"{answer.host}: the old copy was not stopped ({answer.problem()}); it still runs beside "
-                         "the live one")
+                self.say(
+                    f"{answer.host}: the old copy was not stopped ({answer.problem()}); it still runs beside "
+                    "the live one"
+                )
 
     def run(self) -> Outcome:
         hosts = self.plan.hosts
@@ -231,8 +263,10 @@ class Rollout:
         if self.plan.migrate:
             answer = self._call(hosts[0], "migrate", TAG=self.plan.tag)
             if not answer.ok:
-                return Outcome(list(self.states.values()),
-                               f"migration on {hosts[0]} failed: {answer.problem()} (nothing was switched)")
+                return Outcome(
+                    list(self.states.values()),
+                    f"migration on {hosts[0]} failed: {answer.problem()} (nothing was switched)",
+                )
         stop = threading.Event()
         switch = self._switch_blue_green if self.plan.blue_green else self._switch
         with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
@@ -247,5 +281,6 @@ class Rollout:
                 self._roll_back(state, reason=f"{failed[0].host}-failed")
         first = failed[0]
         left = ", ".join(f"{s.host}: {s.state}" for s in self.states.values())
-        return Outcome(list(self.states.values()),
-                       f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}")
+        return Outcome(
+            list(self.states.values()), f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}"
+        )

@@ -27,52 +27,106 @@ from deploy_actions.values import (
 from deploy_actions.versions import is_release
 
 OPTIONS = (
-    Option("hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).",
-           required=True),
-    Option("ssh-key", "Private key for the deploy user (OpenSSH or PEM); masked, kept in a 0600 file in a private "
-           "temporary directory that is removed at the end.", required=True, secret=True),
+    Option(
+        "hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).", required=True
+    ),
+    Option(
+        "ssh-key",
+        "Private key for the deploy user (OpenSSH or PEM); masked, kept in a 0600 file in a private "
+        "temporary directory that is removed at the end.",
+        required=True,
+        secret=True,
+    ),
     Option("ssh-key-passphrase", "Passphrase of the key, if it has one.", secret=True),
-    Option("known-hosts", "known_hosts lines for every host (and the jump host): `ssh-keyscan -p PORT HOST` from a "
-           "trusted machine. Required unless host-key-fingerprint is set."),
+    Option(
+        "known-hosts",
+        "known_hosts lines for every host (and the jump host): `ssh-keyscan -p PORT HOST` from a "
+        "trusted machine. Required unless host-key-fingerprint is set.",
+    ),
     Option("host-key-fingerprint", "Alternative to known-hosts: the SHA256:… fingerprint every host's key must have."),
-    Option("insecure-skip-host-key-check", "Turn host-key verification off (a warning is printed; never do this "
-           "for production).", default="false", switch=True),
+    Option(
+        "insecure-skip-host-key-check",
+        "Turn host-key verification off (a warning is printed; never do this for production).",
+        default="false",
+        switch=True,
+    ),
     Option("jump-host", "Bastion to connect through, `user@host[:port]`; checked with the same key and known-hosts."),
     Option("deploy-path", "Folder on the hosts holding the compose file and .env, e.g. /opt/backend.", required=True),
-    Option("strategy", "`blue-green`: start the new release beside the live one, gate it on /ready and the smoke "
-           "spec, then switch a proxy (Caddy) to it — no request dropped, a bad release never serves. `recreate`: "
-           "replace the containers in place (for services that cannot run two copies).", default="blue-green"),
-    Option("proxy-listen", "blue-green: where the proxy serves users, `[address]:port`; `{host}` is replaced by the "
-           "host's address.", default=":80"),
-    Option("upstream-ports", "blue-green: the two ports the blue and the green copy listen on (the compose file "
-           "uses port-variable for it).", default="8001,8002"),
-    Option("port-variable", "blue-green: variable the compose file uses for the copy's port, e.g. "
-           "`PORT: ${APP_PORT}` or `ports: [\"127.0.0.1:${APP_PORT}:8000\"]`.", default="APP_PORT"),
-    Option("upstream-host", "blue-green: address the proxy reaches the copies at (it runs on the host network); "
-           "`{host}` is replaced by the host's address.", default="127.0.0.1"),
+    Option(
+        "strategy",
+        "`blue-green`: start the new release beside the live one, gate it on /ready and the smoke "
+        "spec, then switch a proxy (Caddy) to it — no request dropped, a bad release never serves. `recreate`: "
+        "replace the containers in place (for services that cannot run two copies).",
+        default="blue-green",
+    ),
+    Option(
+        "proxy-listen",
+        "blue-green: where the proxy serves users, `[address]:port`; `{host}` is replaced by the host's address.",
+        default=":80",
+    ),
+    Option(
+        "upstream-ports",
+        "blue-green: the two ports the blue and the green copy listen on (the compose file uses port-variable for it).",
+        default="8001,8002",
+    ),
+    Option(
+        "port-variable",
+        "blue-green: variable the compose file uses for the copy's port, e.g. "
+        '`PORT: ${APP_PORT}` or `ports: ["127.0.0.1:${APP_PORT}:8000"]`.',
+        default="APP_PORT",
+    ),
+    Option(
+        "upstream-host",
+        "blue-green: address the proxy reaches the copies at (it runs on the host network); "
+        "`{host}` is replaced by the host's address.",
+        default="127.0.0.1",
+    ),
     Option("proxy-image", "blue-green: the Caddy image run as the proxy on each host.", default="caddy:2"),
-    Option("drain-timeout", "blue-green: how long requests in flight to the old copy may take to finish after the "
-           "switch.", default="30s"),
+    Option(
+        "drain-timeout",
+        "blue-green: how long requests in flight to the old copy may take to finish after the switch.",
+        default="30s",
+    ),
     Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
     Option("require-release-tag", "Refuse tags that are not vX.Y.Z[-pre].", default="true", switch=True),
-    Option("tag-variable", "Variable the compose file uses for the tag (`image: …:${IMAGE_TAG}`); written to the "
-           "env file and exported for every compose command.", default="IMAGE_TAG"),
-    Option("env-file", "File in the deploy path that holds the tag variable; its other lines are kept.",
-           default=".env"),
-    Option("compose-files", "Compose files relative to the deploy path, comma or newline separated (default: "
-           "Compose's own lookup)."),
+    Option(
+        "tag-variable",
+        "Variable the compose file uses for the tag (`image: …:${IMAGE_TAG}`); written to the "
+        "env file and exported for every compose command.",
+        default="IMAGE_TAG",
+    ),
+    Option(
+        "env-file", "File in the deploy path that holds the tag variable; its other lines are kept.", default=".env"
+    ),
+    Option(
+        "compose-files",
+        "Compose files relative to the deploy path, comma or newline separated (default: Compose's own lookup).",
+    ),
     Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
     Option("services", "Services to pull and update, comma or newline separated (default: all)."),
-    Option("env", "Extra environment for the compose commands and the migration only, one KEY=value per line "
-           "(pass secrets from the secrets context: GitHub masks them). Sent on the SSH session's standard input, "
-           "never on a command line; PATH, IFS, LD_* and the tag variable are refused."),
-    Option("migrate-command", "Run once, on the first host, after the pull and before any host is switched, e.g. "
-           "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched."),
-    Option("ready-url", "Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
-           "replaced by the host's address, e.g. http://{host}/ready. With blue-green (where it is required) its path "
-           "is checked on the new copy itself first, before any user reaches it."),
-    Option("ready-from", "Check ready-url from the `runner` (smoke-ready, with smoke-spec) or from the `host` "
-           "itself over SSH (curl or wget there; for services bound to the host's loopback).", default="runner"),
+    Option(
+        "env",
+        "Extra environment for the compose commands and the migration only, one KEY=value per line "
+        "(pass secrets from the secrets context: GitHub masks them). Sent on the SSH session's standard input, "
+        "never on a command line; PATH, IFS, LD_* and the tag variable are refused.",
+    ),
+    Option(
+        "migrate-command",
+        "Run once, on the first host, after the pull and before any host is switched, e.g. "
+        "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched.",
+    ),
+    Option(
+        "ready-url",
+        "Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
+        "replaced by the host's address, e.g. http://{host}/ready. With blue-green (where it is required) its path "
+        "is checked on the new copy itself first, before any user reaches it.",
+    ),
+    Option(
+        "ready-from",
+        "Check ready-url from the `runner` (smoke-ready, with smoke-spec) or from the `host` "
+        "itself over SSH (curl or wget there; for services bound to the host's loopback).",
+        default="runner",
+    ),
     Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready."),
     Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
@@ -82,6 +136,7 @@ OPTIONS = (
     Option("lock-timeout", "How long to wait for another deploy to the same path to finish.", default="5m"),
     Option("timeout", "Overall deadline for the deploy.", default="30m"),
 )
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -139,24 +194,33 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
         raise UsageError(f"expected [address]:port such as :80 or {{host}}:8080, got {listen!r}", input="proxy-listen")
     ports = parse_list(raw["upstream-ports"])
     if len(ports) != 2:
-        raise UsageError(f"expected two ports, for the blue and the green copy (e.g. 8001,8002), got {len(ports)}",
-                         input="upstream-ports")
+        raise UsageError(
+            f"expected two ports, for the blue and the green copy (e.g. 8001,8002), got {len(ports)}",
+            input="upstream-ports",
+        )
     blue, green = (parse_int(p, "upstream-ports", minimum=1, maximum=65535) for p in ports)
     if blue == green or str(blue) == match.group(2) or str(green) == match.group(2):
         raise UsageError("the blue port, the green port and the proxy's port must all differ", input="upstream-ports")
     port_variable = raw["port-variable"].strip()
     if not ENV_NAME.match(port_variable) or port_variable == tag_variable:
-        raise UsageError(f"expected a variable name other than tag-variable, got {port_variable!r}",
-                         input="port-variable")
+        raise UsageError(
+            f"expected a variable name other than tag-variable, got {port_variable!r}", input="port-variable"
+        )
     upstream = raw["upstream-host"].strip()
     if not _ADDRESS.match(upstream):
         raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
     image = raw["proxy-image"].strip()
     if not _IMAGE.match(image):
         raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
-    return {"strategy": strategy, "proxy_listen": listen, "upstream_ports": (blue, green),
-            "port_variable": port_variable, "upstream_host": upstream, "proxy_image": image,
-            "drain": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0)}
+    return {
+        "strategy": strategy,
+        "proxy_listen": listen,
+        "upstream_ports": (blue, green),
+        "port_variable": port_variable,
+        "upstream_host": upstream,
+        "proxy_image": image,
+        "drain": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0),
+    }
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
@@ -165,18 +229,25 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
     fingerprint = raw["host-key-fingerprint"].strip()
     if fingerprint and not FINGERPRINT.match(fingerprint):
-        raise UsageError(f"expected SHA256:<43 base64 characters> as `ssh-keygen -lf` prints it, got {fingerprint!r}",
-                         input="host-key-fingerprint")
+        raise UsageError(
+            f"expected SHA256:<43 base64 characters> as `ssh-keygen -lf` prints it, got {fingerprint!r}",
+            input="host-key-fingerprint",
+        )
     if not raw["known-hosts"].strip() and not fingerprint and not insecure:
-        raise UsageError("is required: host keys are always verified. Give known_hosts lines "
-                         "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
-                         input="known-hosts")
+        raise UsageError(
+            "is required: host keys are always verified. Give known_hosts lines "
+            "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
+            input="known-hosts",
+        )
     tag = raw["image-tag"].strip()
     if not TAG.match(tag):
         raise UsageError(f"{tag!r} is not a valid image tag", input="image-tag")
     if parse_bool(raw["require-release-tag"], "require-release-tag") and not is_release(tag):
-        raise UsageError(f"expected a release tag like v1.2.3 (production deploys an existing, tested release), "
-                         f"got {tag!r}; set require-release-tag: false to deploy other tags", input="image-tag")
+        raise UsageError(
+            f"expected a release tag like v1.2.3 (production deploys an existing, tested release), "
+            f"got {tag!r}; set require-release-tag: false to deploy other tags",
+            input="image-tag",
+        )
     tag_variable = raw["tag-variable"].strip()
     if not ENV_NAME.match(tag_variable):
         raise UsageError(f"expected a variable name, got {tag_variable!r}", input="tag-variable")
@@ -192,8 +263,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     calls: tuple = ()
     if spec:
         if ready_from != "runner" or not ready_url:
-            raise UsageError("smoke calls run from the runner: set ready-url and ready-from: runner",
-                             input="smoke-spec")
+            raise UsageError(
+                "smoke calls run from the runner: set ready-url and ready-from: runner", input="smoke-spec"
+            )
         from deploy_actions.smoke import spec as spec_file
 
         calls = tuple(spec_file.load(spec))
@@ -202,27 +274,43 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         safe_names([project], "project-name")
     blue_green = _blue_green(raw, tag_variable)
     if blue_green["strategy"] == "blue-green" and not ready_url and not status:
-        raise UsageError("is required with strategy: blue-green — traffic is switched only after the new copy "
-                         "passes it (e.g. http://{host}/ready, through the proxy)", input="ready-url")
-    return Inputs(**blue_green,
-        hosts=hosts, key=raw["ssh-key"], passphrase=raw["ssh-key-passphrase"], known_hosts=raw["known-hosts"],
-        fingerprint=fingerprint, insecure=insecure,
+        raise UsageError(
+            "is required with strategy: blue-green — traffic is switched only after the new copy "
+            "passes it (e.g. http://{host}/ready, through the proxy)",
+            input="ready-url",
+        )
+    return Inputs(
+        **blue_green,
+        hosts=hosts,
+        key=raw["ssh-key"],
+        passphrase=raw["ssh-key-passphrase"],
+        known_hosts=raw["known-hosts"],
+        fingerprint=fingerprint,
+        insecure=insecure,
         jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
-        deploy_path=safe_path(raw["deploy-path"], "deploy-path"), tag=tag, tag_variable=tag_variable,
+        deploy_path=safe_path(raw["deploy-path"], "deploy-path"),
+        tag=tag,
+        tag_variable=tag_variable,
         env_file=safe_names([raw["env-file"].strip() or ".env"], "env-file", relative_paths=True)[0],
         compose_files=tuple(safe_names(parse_list(raw["compose-files"]), "compose-files", relative_paths=True)),
-        project=project, services=tuple(safe_names(parse_list(raw["services"]), "services")),
-        env=user_env(raw["env"], tag_variable), migrate=raw["migrate-command"].strip(),
-        ready_url=ready_url, ready_from=ready_from,
+        project=project,
+        services=tuple(safe_names(parse_list(raw["services"]), "services")),
+        env=user_env(raw["env"], tag_variable),
+        migrate=raw["migrate-command"].strip(),
+        ready_url=ready_url,
+        ready_from=ready_from,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
-        smoke_calls=calls, smoke_spec=spec,
+        smoke_calls=calls,
+        smoke_spec=spec,
         max_parallel=parse_int(raw["max-parallel"], "max-parallel", minimum=1, maximum=64),
         fail_fast=parse_bool(raw["fail-fast"], "fail-fast"),
         connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
         command_timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
-        commit=env.get("GITHUB_SHA", ""), actor=env.get("GITHUB_ACTOR") or env.get("USER", ""))
+        commit=env.get("GITHUB_SHA", ""),
+        actor=env.get("GITHUB_ACTOR") or env.get("USER", ""),
+    )
 
 
 # Names the shell or the dynamic loader act on: set by a user, they would change which
@@ -236,8 +324,9 @@ def user_env(raw: str, tag_variable: str) -> dict[str, str]:
         if name == tag_variable:
             raise UsageError(f"{name} is the tag variable: the deploy sets it from image-tag", input="env")
         if _RESERVED.match(name):
-            raise UsageError(f"{name} changes which programs the deploy runs on the host; it cannot be set here",
-                             input="env")
+            raise UsageError(
+                f"{name} changes which programs the deploy runs on the host; it cannot be set here", input="env"
+            )
     return env
 
 
@@ -250,14 +339,29 @@ def host_url(template: str, host: Host) -> str:
 
 
 def remote_params(inputs: Inputs) -> dict[str, str]:
-    return {"DEPLOY_PATH": inputs.deploy_path, "TAG": inputs.tag, "TAG_VAR": inputs.tag_variable,
-            "ENV_FILE": inputs.env_file, "PROJECT": inputs.project, "FILES": " ".join(inputs.compose_files),
-            "SERVICES": " ".join(inputs.services), "DEPLOY_ID": f"{inputs.tag}-{uuid.uuid4().hex[:8]}",
-            "COMMIT": inputs.commit, "ACTOR": inputs.actor, "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
-            "READY_URL": "", "READY_TIMEOUT": str(int(inputs.ready_timeout)), "MIGRATE_COMMAND": inputs.migrate,
-            "REASON": "", "STRATEGY": inputs.strategy, "PROXY_IMAGE": inputs.proxy_image,
-            "PORTS": " ".join(map(str, inputs.upstream_ports)), "PORT_VAR": inputs.port_variable,
-            "DRAIN": str(int(inputs.drain)), "READY_PATH": ready_path(inputs.ready_url) if inputs.ready_url else ""}
+    return {
+        "DEPLOY_PATH": inputs.deploy_path,
+        "TAG": inputs.tag,
+        "TAG_VAR": inputs.tag_variable,
+        "ENV_FILE": inputs.env_file,
+        "PROJECT": inputs.project,
+        "FILES": " ".join(inputs.compose_files),
+        "SERVICES": " ".join(inputs.services),
+        "DEPLOY_ID": f"{inputs.tag}-{uuid.uuid4().hex[:8]}",
+        "COMMIT": inputs.commit,
+        "ACTOR": inputs.actor,
+        "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
+        "READY_URL": "",
+        "READY_TIMEOUT": str(int(inputs.ready_timeout)),
+        "MIGRATE_COMMAND": inputs.migrate,
+        "REASON": "",
+        "STRATEGY": inputs.strategy,
+        "PROXY_IMAGE": inputs.proxy_image,
+        "PORTS": " ".join(map(str, inputs.upstream_ports)),
+        "PORT_VAR": inputs.port_variable,
+        "DRAIN": str(int(inputs.drain)),
+        "READY_PATH": ready_path(inputs.ready_url) if inputs.ready_url else "",
+    }
 
 
 def host_params(inputs: Inputs, host: Host) -> dict[str, str]:

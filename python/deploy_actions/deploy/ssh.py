@@ -141,14 +141,26 @@ def sweep_orphans() -> None:
             pass
         for socket_name in os.listdir(folder):
             if socket_name.startswith("cm-"):
-                subprocess.run(["ssh", "-o", f"ControlPath={os.path.join(folder, socket_name)}", "-O", "exit", "x"],
-                               capture_output=True, timeout=10)
+                subprocess.run(
+                    ["ssh", "-o", f"ControlPath={os.path.join(folder, socket_name)}", "-O", "exit", "x"],
+                    capture_output=True,
+                    timeout=10,
+                )
         shutil.rmtree(folder, ignore_errors=True)
 
 
 class SshKit:
-    def __init__(self, *, key: str, passphrase: str = "", known_hosts: str = "", fingerprint: str = "",
-                 insecure: bool = False, connect_timeout: float = 10, jump: Host | None = None):
+    def __init__(
+        self,
+        *,
+        key: str,
+        passphrase: str = "",
+        known_hosts: str = "",
+        fingerprint: str = "",
+        insecure: bool = False,
+        connect_timeout: float = 10,
+        jump: Host | None = None,
+    ):
         self.key_text = key.replace("\r\n", "\n").strip() + "\n"  # secrets often lose their final newline
         self.passphrase = passphrase
         self.known_hosts_text = known_hosts
@@ -178,14 +190,22 @@ class SshKit:
         with os.fdopen(fd, "w") as fh:
             fh.write(self.key_text)
         if self.passphrase:  # decrypt our private copy, so no agent is needed later
-            proc = subprocess.run(["ssh-keygen", "-p", "-q", "-N", "", "-f", self.key], env=self._askpass_env(),
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            proc = subprocess.run(
+                ["ssh-keygen", "-p", "-q", "-N", "", "-f", self.key],
+                env=self._askpass_env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 raise UsageError("could not decrypt the SSH key with this passphrase", input="ssh-key-passphrase")
         check = subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", self.key], capture_output=True, text=True)
         if check.returncode != 0:
-            hint = "it needs a passphrase (set ssh-key-passphrase)" if "passphrase" in check.stderr.lower() else \
-                "expected an OpenSSH or PEM private key"
+            hint = (
+                "it needs a passphrase (set ssh-key-passphrase)"
+                if "passphrase" in check.stderr.lower()
+                else "expected an OpenSSH or PEM private key"
+            )
             raise UsageError(f"the SSH key cannot be used: {hint}", input="ssh-key")
         with open(self.known_hosts, "w", encoding="utf-8") as fh:
             fh.write(self.known_hosts_text.strip() + "\n" if self.known_hosts_text.strip() else "")
@@ -196,10 +216,15 @@ class SshKit:
         helper = os.path.join(self.dir, "askpass")
         fd = os.open(helper, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
         with os.fdopen(fd, "w") as fh:
-            fh.write('#!/bin/sh\nprintf \'%s\\n\' "$DEPLOY_ACTIONS_KEY_PASSPHRASE"\n')
+            fh.write("#!/bin/sh\nprintf '%s\\n' \"$DEPLOY_ACTIONS_KEY_PASSPHRASE\"\n")
         # REQUIRE=force for OpenSSH ≥ 8.4; older ones use askpass when DISPLAY is set and stdin is no tty.
-        return {**os.environ, "SSH_ASKPASS": helper, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
-                "DEPLOY_ACTIONS_KEY_PASSPHRASE": self.passphrase}
+        return {
+            **os.environ,
+            "SSH_ASKPASS": helper,
+            "SSH_ASKPASS_REQUIRE": "force",
+            "DISPLAY": ":0",
+            "DEPLOY_ACTIONS_KEY_PASSPHRASE": self.passphrase,
+        }
 
     def __exit__(self, *exc: object) -> None:
         if self.dir and os.path.isdir(self.dir):
@@ -214,28 +239,66 @@ class SshKit:
             return
         lines = []
         for host in hosts + ([self.jump] if self.jump else []):
-            scan = subprocess.run(["ssh-keyscan", "-T", str(int(self.connect_timeout)), "-p", str(host.port), "--",
-                                   host.host.strip("[]")], capture_output=True, text=True)
+            scan = subprocess.run(
+                [
+                    "ssh-keyscan",
+                    "-T",
+                    str(int(self.connect_timeout)),
+                    "-p",
+                    str(host.port),
+                    "--",
+                    host.host.strip("[]"),
+                ],
+                capture_output=True,
+                text=True,
+            )
             matching = _fingerprints(scan.stdout).get(self.fingerprint)
             if not matching:
-                raise CheckFailed(f"{host}: no host key with fingerprint {self.fingerprint} "
-                                  "(refused before any change)")
+                raise CheckFailed(
+                    f"{host}: no host key with fingerprint {self.fingerprint} (refused before any change)"
+                )
             lines.append(matching)
         with open(self.known_hosts, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
 
     def options(self, multiplex: bool = True) -> list[str]:
-        checking = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"] if self.insecure else \
-            ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}"]
+        checking = (
+            ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+            if self.insecure
+            else ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={self.known_hosts}"]
+        )
         # One connection per host, shared by the deploy's sessions (saves a handshake each);
         # the socket lives in the private folder and is closed on exit.
         # (Not inside a ProxyCommand: it %-expands its command line and knows no %C.)
-        shared = ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.dir}/cm-%C", "-o", "ControlPersist=120"] \
-            if multiplex else []
-        return ["-F", "/dev/null", "-i", self.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", *shared,
-                "-o", "BatchMode=yes", "-o", "GlobalKnownHostsFile=/dev/null", *checking,
-                "-o", f"ConnectTimeout={int(self.connect_timeout)}", "-o", "ServerAliveInterval=15",
-                "-o", "ServerAliveCountMax=4", "-o", "LogLevel=ERROR"]
+        shared = (
+            ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.dir}/cm-%C", "-o", "ControlPersist=120"]
+            if multiplex
+            else []
+        )
+        return [
+            "-F",
+            "/dev/null",
+            "-i",
+            self.key,
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            *shared,
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            *checking,
+            "-o",
+            f"ConnectTimeout={int(self.connect_timeout)}",
+            "-o",
+            "ServerAliveInterval=15",
+            "-o",
+            "ServerAliveCountMax=4",
+            "-o",
+            "LogLevel=ERROR",
+        ]
 
     def argv(self, host: Host) -> list[str]:
         argv = ["ssh", *self.options(), "-p", str(host.port)]
@@ -256,15 +319,22 @@ class SshKit:
         spec = f"127.0.0.1:{local}:{address}:{port}"
         control = self.argv(host)[:-1]
         self._used.add(host)
-        proc = subprocess.run([*control, "-O", "forward", "-L", spec, host.target], capture_output=True, text=True,
-                              timeout=self.connect_timeout + 10)
+        proc = subprocess.run(
+            [*control, "-O", "forward", "-L", spec, host.target],
+            capture_output=True,
+            text=True,
+            timeout=self.connect_timeout + 10,
+        )
         if proc.returncode != 0:
             raise OSError(last_line(proc.stderr) or f"ssh -O forward exited {proc.returncode}")
         try:
             yield local
         finally:
-            subprocess.run([*control, "-O", "cancel", "-L", spec, host.target], capture_output=True,
-                           timeout=self.connect_timeout + 10)
+            subprocess.run(
+                [*control, "-O", "cancel", "-L", spec, host.target],
+                capture_output=True,
+                timeout=self.connect_timeout + 10,
+            )
 
     @contextlib.contextmanager
     def hold(self, host: Host, params: dict[str, str], say: Callable[[str], None]) -> Iterator[Answer | None]:
@@ -274,8 +344,13 @@ class SshKit:
         exit, or by the host when this runner dies and the connection drops."""
         self._used.add(host)
         started, launched = time.monotonic(), time.time()
-        proc = subprocess.Popen(self.argv(host) + [REMOTE_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            self.argv(host) + [REMOTE_COMMAND],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         with _running_lock:
             _running.add(proc)
         try:
@@ -294,8 +369,14 @@ class SshKit:
                     say(f"{host}: {line.rstrip()}")
             else:
                 code = proc.wait()
-                fields = next((dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
-                               for line in out if line.startswith("@@result ")), {})
+                fields = next(
+                    (
+                        dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+                        for line in out
+                        if line.startswith("@@result ")
+                    ),
+                    {},
+                )
                 yield Answer(host, code or 1, "".join(out), proc.stderr.read(), 0.0, fields)
                 return
             yield None
@@ -306,15 +387,21 @@ class SshKit:
             proc.kill()
             proc.wait()
 
-    def run(self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None,
-            timeout: float = 600) -> Answer:
+    def run(
+        self, host: Host, params: dict[str, str], *, exports: dict[str, str] | None = None, timeout: float = 600
+    ) -> Answer:
         started = time.monotonic()
         if cancel.cancelled.is_set():
             return Answer(host, 130, "", "cancelled before it started", 0.0)
         self._used.add(host)
         launched = time.time()
-        proc = subprocess.Popen(self.argv(host) + [REMOTE_COMMAND], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            self.argv(host) + [REMOTE_COMMAND],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         with _running_lock:
             _running.add(proc)
         try:

@@ -34,14 +34,24 @@ def fetch(spec: Inputs) -> list[dict]:
     """Each host's tag, running containers, history and (blue-green) copies, read-only."""
     params = {**remote_params(spec), "ACTION": "status"}
     hosts = []
-    with SshKit(key=spec.key, passphrase=spec.passphrase, known_hosts=spec.known_hosts,
-                fingerprint=spec.fingerprint, insecure=spec.insecure, connect_timeout=spec.connect_timeout,
-                jump=spec.jump) as kit:
+    with SshKit(
+        key=spec.key,
+        passphrase=spec.passphrase,
+        known_hosts=spec.known_hosts,
+        fingerprint=spec.fingerprint,
+        insecure=spec.insecure,
+        connect_timeout=spec.connect_timeout,
+        jump=spec.jump,
+    ) as kit:
         kit.pin(list(spec.hosts))
         for host in spec.hosts:
             answer = kit.run(host, params, timeout=spec.command_timeout)
-            entry = {"host": str(host), "ok": answer.ok, "tag": answer.fields.get("current", ""),
-                     **parse_status(answer.out)}
+            entry = {
+                "host": str(host),
+                "ok": answer.ok,
+                "tag": answer.fields.get("current", ""),
+                **parse_status(answer.out),
+            }
             if not answer.ok:
                 entry["error"] = answer.problem()
             hosts.append(entry)

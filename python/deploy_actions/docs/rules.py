@@ -16,8 +16,17 @@ from urllib.parse import unquote
 
 from deploy_actions.docs import markdown, workflows
 
-SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache",
-             ".pytest_cache"}
+SKIP_DIRS = {
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+}
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _PATHLIKE = re.compile(r"^\.?[\w.-]+(?:/[\w.-]+)+/?$")
 _WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
@@ -107,11 +116,16 @@ class Repo:
 
 
 # -- 1. workflow tables ----------------------------------------------------------------------
-def workflow_tables(repo: Repo, docs: list[str], folder: str, exclude: list[str],
-                    wording: dict[str, str]) -> list[Drift]:
-    present = {p.rsplit("/", 1)[-1]: p for p in repo.files
-               if p.startswith(folder.strip("/") + "/") and p.endswith((".yml", ".yaml"))
-               and p.count("/") == folder.strip("/").count("/") + 1}
+def workflow_tables(
+    repo: Repo, docs: list[str], folder: str, exclude: list[str], wording: dict[str, str]
+) -> list[Drift]:
+    present = {
+        p.rsplit("/", 1)[-1]: p
+        for p in repo.files
+        if p.startswith(folder.strip("/") + "/")
+        and p.endswith((".yml", ".yaml"))
+        and p.count("/") == folder.strip("/").count("/") + 1
+    }
     drifts: list[Drift] = []
     listed: set[str] = set()
     first_table: tuple[str, int] | None = None
@@ -128,9 +142,16 @@ def workflow_tables(repo: Repo, docs: list[str], folder: str, exclude: list[str]
                 for name in _WORKFLOW_NAME.findall(cells[col]):
                     listed.add(name)
                     if name not in present:
-                        drifts.append(Drift("workflow-table", rel, line, f"lists {name}",
-                                            f"{folder}/{name} does not exist",
-                                            "remove the row or add the workflow"))
+                        drifts.append(
+                            Drift(
+                                "workflow-table",
+                                rel,
+                                line,
+                                f"lists {name}",
+                                f"{folder}/{name} does not exist",
+                                "remove the row or add the workflow",
+                            )
+                        )
                         continue
                     if trig is None or trig >= len(cells):
                         continue
@@ -138,35 +159,84 @@ def workflow_tables(repo: Repo, docs: list[str], folder: str, exclude: list[str]
     if first_table:
         for name, path in sorted(present.items()):
             if name not in listed and not any(fnmatch.fnmatch(name, pat) for pat in exclude):
-                drifts.append(Drift("workflow-table", first_table[0], first_table[1], "does not list " + name,
-                                    f"{path} exists", f"add a row for {name} (or exclude it in the contract)"))
+                drifts.append(
+                    Drift(
+                        "workflow-table",
+                        first_table[0],
+                        first_table[1],
+                        "does not list " + name,
+                        f"{path} exists",
+                        f"add a row for {name} (or exclude it in the contract)",
+                    )
+                )
     return drifts
 
 
-def _trigger_drift(repo: Repo, rel: str, line: int, name: str, path: str, cell: str,
-                   wording: dict[str, str]) -> list[Drift]:
+def _trigger_drift(
+    repo: Repo, rel: str, line: int, name: str, path: str, cell: str, wording: dict[str, str]
+) -> list[Drift]:
     real = workflows.read(repo.root / path)
     if real.error:
-        return [Drift("workflow-table", path, real.error_line or 1, f"{name} is documented",
-                      f"{path} is {real.error}", "fix the workflow file")]
+        return [
+            Drift(
+                "workflow-table",
+                path,
+                real.error_line or 1,
+                f"{name} is documented",
+                f"{path} is {real.error}",
+                "fix the workflow file",
+            )
+        ]
     said = workflows.expected(cell, wording)
     text = markdown.strip_markup(cell)
     if not said.events:
-        return [Drift("workflow-table", rel, line, f"trigger {text!r}", f"{name} runs on {_events(real.events)}",
-                      "use the usual wording (PRs, Tag push (`v*`), Manual (`workflow_dispatch`), Push to main, "
-                      "Schedule, Reusable (`workflow_call`)) or map the words in the contract")]
+        return [
+            Drift(
+                "workflow-table",
+                rel,
+                line,
+                f"trigger {text!r}",
+                f"{name} runs on {_events(real.events)}",
+                "use the usual wording (PRs, Tag push (`v*`), Manual (`workflow_dispatch`), Push to main, "
+                "Schedule, Reusable (`workflow_call`)) or map the words in the contract",
+            )
+        ]
     drifts = []
     if said.events != real.events:
-        drifts.append(Drift("workflow-table", rel, line, f"{name}: {text}", f"{name} runs on {_events(real.events)}",
-                            f"write the trigger as the workflow has it ({_events(real.events)})"))
+        drifts.append(
+            Drift(
+                "workflow-table",
+                rel,
+                line,
+                f"{name}: {text}",
+                f"{name} runs on {_events(real.events)}",
+                f"write the trigger as the workflow has it ({_events(real.events)})",
+            )
+        )
     for tag in said.tags:
         if real.tags and tag not in real.tags:
-            drifts.append(Drift("workflow-table", rel, line, f"{name}: tag push `{tag}`",
-                                f"{name} pushes on tags {', '.join(real.tags)}", "make the pattern match"))
+            drifts.append(
+                Drift(
+                    "workflow-table",
+                    rel,
+                    line,
+                    f"{name}: tag push `{tag}`",
+                    f"{name} pushes on tags {', '.join(real.tags)}",
+                    "make the pattern match",
+                )
+            )
     for branch in said.branches:
         if real.branches and branch not in real.branches:
-            drifts.append(Drift("workflow-table", rel, line, f"{name}: push to {branch}",
-                                f"{name} pushes on branches {', '.join(real.branches)}", "make the branch match"))
+            drifts.append(
+                Drift(
+                    "workflow-table",
+                    rel,
+                    line,
+                    f"{name}: push to {branch}",
+                    f"{name} pushes on branches {', '.join(real.branches)}",
+                    "make the branch match",
+                )
+            )
     return drifts
 
 
@@ -197,18 +267,30 @@ def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drif
         new = refresh(old, spec)
         if new != old:
             changes[readme] = (old, new)
-            line = next((n for n, text in enumerate(old.splitlines(), 1)
-                         if text.strip().startswith("<!-- docs-drift:")), 1)
-            drifts.append(Drift("action-table", readme, line, "the inputs/outputs table",
-                                f"{action} declares something else", "run docs-drift --fix", fixed=fix))
+            line = next(
+                (n for n, text in enumerate(old.splitlines(), 1) if text.strip().startswith("<!-- docs-drift:")), 1
+            )
+            drifts.append(
+                Drift(
+                    "action-table",
+                    readme,
+                    line,
+                    "the inputs/outputs table",
+                    f"{action} declares something else",
+                    "run docs-drift --fix",
+                    fixed=fix,
+                )
+            )
             if fix:
                 (repo.root / readme).write_text(new, encoding="utf-8")
     return drifts, changes
 
 
 def diff(changes: dict[str, tuple[str, str]]) -> str:
-    return "".join("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}"))
-                   for name, (old, new) in sorted(changes.items()))
+    return "".join(
+        "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}"))
+        for name, (old, new) in sorted(changes.items())
+    )
 
 
 # -- 3. links and paths -------------------------------------------------------------------------------------
@@ -229,8 +311,16 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             kind = "image" if link.image else "link"
             if not path:
                 if anchor and anchor.lower() not in doc.anchors and anchor not in doc.anchors:
-                    drifts.append(Drift("links", rel, link.line, f"{kind} to #{anchor}", "no such heading here",
-                                        "fix the anchor (GitHub lowercases headings and turns spaces into -)"))
+                    drifts.append(
+                        Drift(
+                            "links",
+                            rel,
+                            link.line,
+                            f"{kind} to #{anchor}",
+                            "no such heading here",
+                            "fix the anchor (GitHub lowercases headings and turns spaces into -)",
+                        )
+                    )
                 continue
             resolved = posixpath.normpath(posixpath.join(base, path))
             if path.startswith("/"):
@@ -238,11 +328,27 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             if repo.ignored(resolved):
                 continue
             if resolved.startswith("..") or not repo.exists(resolved):
-                drifts.append(Drift("links", rel, link.line, f"{kind} to {target}", f"{resolved} does not exist",
-                                    "fix the path or remove the link"))
+                drifts.append(
+                    Drift(
+                        "links",
+                        rel,
+                        link.line,
+                        f"{kind} to {target}",
+                        f"{resolved} does not exist",
+                        "fix the path or remove the link",
+                    )
+                )
             elif anchor and resolved.endswith(".md") and anchor not in repo.doc(resolved).anchors:
-                drifts.append(Drift("links", rel, link.line, f"link to {target}",
-                                    f"{resolved} has no heading #{anchor}", "fix the anchor"))
+                drifts.append(
+                    Drift(
+                        "links",
+                        rel,
+                        link.line,
+                        f"link to {target}",
+                        f"{resolved} has no heading #{anchor}",
+                        "fix the anchor",
+                    )
+                )
         if not check_paths:
             continue
         for line, span in doc.code_spans:
@@ -255,8 +361,16 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                 continue
             here = posixpath.normpath(posixpath.join(base, span))
             if not (repo.exists(span) or repo.exists(here)):
-                drifts.append(Drift("paths", rel, line, f"`{span}`", "no such file or folder in the repository",
-                                    "fix the path, or ignore it in the contract (links.ignore)"))
+                drifts.append(
+                    Drift(
+                        "paths",
+                        rel,
+                        line,
+                        f"`{span}`",
+                        "no such file or folder in the repository",
+                        "fix the path, or ignore it in the contract (links.ignore)",
+                    )
+                )
     return drifts
 
 
@@ -308,14 +422,24 @@ def _env_blocks(node: object) -> list[dict]:
     return found
 
 
-def env_variables(repo: Repo, doc_rel: str, sources: list[str], documented: bool, used: bool,
-                  ignore: list[str]) -> list[Drift]:
+def env_variables(
+    repo: Repo, doc_rel: str, sources: list[str], documented: bool, used: bool, ignore: list[str]
+) -> list[Drift]:
     doc = repo.doc(doc_rel)
-    table = next((t for t in doc.tables if t.column("variable", "variables", "name", "env", "secret", "key")
-                  is not None), None)
+    table = next(
+        (t for t in doc.tables if t.column("variable", "variables", "name", "env", "secret", "key") is not None), None
+    )
     if table is None:
-        return [Drift("env", doc_rel, 1, "no table of variables", "the contract names this doc for variables",
-                      "add a table with a Variable column")]
+        return [
+            Drift(
+                "env",
+                doc_rel,
+                1,
+                "no table of variables",
+                "the contract names this doc for variables",
+                "add a table with a Variable column",
+            )
+        ]
     col = table.column("variable", "variables", "name", "env", "secret", "key")
     listed = {}
     for line, cells in table.rows:
@@ -325,12 +449,19 @@ def env_variables(repo: Repo, doc_rel: str, sources: list[str], documented: bool
     real = {k: v for k, v in used_variables(repo, sources).items() if not any(fnmatch.fnmatch(k, p) for p in ignore)}
     drifts = []
     if documented:
-        drifts += [Drift("env", doc_rel, table.line, f"does not document {name}", f"{where} uses {name}",
-                         f"add a row for {name}") for name, where in sorted(real.items()) if name not in listed]
+        drifts += [
+            Drift(
+                "env", doc_rel, table.line, f"does not document {name}", f"{where} uses {name}", f"add a row for {name}"
+            )
+            for name, where in sorted(real.items())
+            if name not in listed
+        ]
     if used:
-        drifts += [Drift("env", doc_rel, line, f"documents {name}", "nothing uses it any more", "remove the row")
-                   for name, line in sorted(listed.items()) if name not in real
-                   and not any(fnmatch.fnmatch(name, p) for p in ignore)]
+        drifts += [
+            Drift("env", doc_rel, line, f"documents {name}", "nothing uses it any more", "remove the row")
+            for name, line in sorted(listed.items())
+            if name not in real and not any(fnmatch.fnmatch(name, p) for p in ignore)
+        ]
     return drifts
 
 
@@ -348,8 +479,16 @@ def endpoints(repo: Repo, docs: list[str], openapi: str) -> list[Drift]:
         for line, span in repo.doc(rel).code_spans:
             match = _ENDPOINT.match(span)
             if match and _template(match.group(1)) not in known:
-                drifts.append(Drift("endpoints", rel, line, f"names {match.group(1)}", f"{openapi} has no such path",
-                                    "fix the endpoint or the OpenAPI file"))
+                drifts.append(
+                    Drift(
+                        "endpoints",
+                        rel,
+                        line,
+                        f"names {match.group(1)}",
+                        f"{openapi} has no such path",
+                        "fix the endpoint or the OpenAPI file",
+                    )
+                )
     return drifts
 
 

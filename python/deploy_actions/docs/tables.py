@@ -14,13 +14,22 @@ END = "<!-- /docs-drift:{} -->"
 
 
 def reference_tables(action: dict[str, Any]) -> dict[str, str]:
-    rows = [[f"`{name}`", (spec or {}).get("description", ""), "yes" if (spec or {}).get("required") else "no",
-             f"`{spec['default']}`" if (spec or {}).get("default") not in (None, "") else ""]
-            for name, spec in (action.get("inputs") or {}).items()]
-    outputs = [[f"`{name}`", (spec or {}).get("description", "")]
-               for name, spec in (action.get("outputs") or {}).items()]
-    return {"inputs": gha.md_table(["Input", "Description", "Required", "Default"], rows),
-            "outputs": gha.md_table(["Output", "Description"], outputs)}
+    rows = [
+        [
+            f"`{name}`",
+            (spec or {}).get("description", ""),
+            "yes" if (spec or {}).get("required") else "no",
+            f"`{spec['default']}`" if (spec or {}).get("default") not in (None, "") else "",
+        ]
+        for name, spec in (action.get("inputs") or {}).items()
+    ]
+    outputs = [
+        [f"`{name}`", (spec or {}).get("description", "")] for name, spec in (action.get("outputs") or {}).items()
+    ]
+    return {
+        "inputs": gha.md_table(["Input", "Description", "Required", "Default"], rows),
+        "outputs": gha.md_table(["Output", "Description"], outputs),
+    }
 
 
 def _marker_line(text: str, marker: str, start: int = 0) -> re.Match[str] | None:
@@ -37,7 +46,7 @@ def replace_section(text: str, name: str, body: str) -> str:
     end = _marker_line(text, END.format(name), start.end()) if start else None
     if not start or not end:
         return text
-    return text[:start.end()] + "\n" + body + text[end.start():]
+    return text[: start.end()] + "\n" + body + text[end.start() :]
 
 
 def refresh(text: str, action: dict[str, Any]) -> str:

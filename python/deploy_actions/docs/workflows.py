@@ -6,8 +6,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EVENTS = {"push", "pull_request", "pull_request_target", "workflow_dispatch", "workflow_call", "schedule",
-          "release", "workflow_run", "merge_group", "repository_dispatch", "issues", "issue_comment"}
+EVENTS = {
+    "push",
+    "pull_request",
+    "pull_request_target",
+    "workflow_dispatch",
+    "workflow_call",
+    "schedule",
+    "release",
+    "workflow_run",
+    "merge_group",
+    "repository_dispatch",
+    "issues",
+    "issue_comment",
+}
 
 
 @dataclass
@@ -26,8 +38,9 @@ def read(path: Path) -> Triggers:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return Triggers(error=f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-                        error_line=mark.line + 1 if mark else None)
+        return Triggers(
+            error=f"not valid YAML: {getattr(exc, 'problem', None) or exc}", error_line=mark.line + 1 if mark else None
+        )
     if not isinstance(data, dict):
         return Triggers(error="not a workflow (no mapping at the top)")
     on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as true

@@ -38,10 +38,15 @@ def git_context(env: Mapping[str, str], checkout: str) -> GitContext:
     if not ref:
         branch = _git(checkout, "symbolic-ref", "-q", "HEAD")
         ref = branch or ""
-    return GitContext(event=env.get("GITHUB_EVENT_NAME", ""), ref=ref, sha=sha,
-                      pr_number=pr.get("number"), pr_head_sha=(pr.get("head") or {}).get("sha"),
-                      repository=env.get("GITHUB_REPOSITORY", ""),
-                      server_url=env.get("GITHUB_SERVER_URL", "https://github.com"))
+    return GitContext(
+        event=env.get("GITHUB_EVENT_NAME", ""),
+        ref=ref,
+        sha=sha,
+        pr_number=pr.get("number"),
+        pr_head_sha=(pr.get("head") or {}).get("sha"),
+        repository=env.get("GITHUB_REPOSITORY", ""),
+        server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
+    )
 
 
 def created(env: Mapping[str, str], checkout: str, sha: str) -> str:

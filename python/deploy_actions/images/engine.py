@@ -63,16 +63,33 @@ def _failure_line(message: str, dockerfile: str, step: str | None) -> int | None
     return int(match.group(1)) if match else dockerfile_line(dockerfile, step)
 
 
-def build(client: docker.DockerClient, *, context: str, dockerfile: str, tag: str, build_args: dict[str, str],
-          labels: dict[str, str], target: str | None, log: Callable[[str], None]) -> str:
+def build(
+    client: docker.DockerClient,
+    *,
+    context: str,
+    dockerfile: str,
+    tag: str,
+    build_args: dict[str, str],
+    labels: dict[str, str],
+    target: str | None,
+    log: Callable[[str], None],
+) -> str:
     """Build and return the image ID (the config digest). Raises BuildFailure with the
     failing step, its Dockerfile line and the last lines of the log."""
     tail: deque[str] = deque(maxlen=LOG_TAIL)
     step = None
     relative = os.path.relpath(dockerfile, context)
     stream: Iterator[dict[str, Any]] = client.api.build(
-        path=context, dockerfile=relative if not relative.startswith("..") else dockerfile, tag=tag,
-        buildargs=build_args or None, labels=labels, target=target or None, rm=True, forcerm=True, decode=True)
+        path=context,
+        dockerfile=relative if not relative.startswith("..") else dockerfile,
+        tag=tag,
+        buildargs=build_args or None,
+        labels=labels,
+        target=target or None,
+        rm=True,
+        forcerm=True,
+        decode=True,
+    )
     image_id = None
     try:
         for chunk in stream:
@@ -114,15 +131,22 @@ class Booted:
 
 def boot(client: docker.DockerClient, image: str, env: dict[str, str]) -> Booted:
     """Run the image detached on the host network, as the boot check's service."""
-    container = client.containers.run(image, detach=True, network_mode="host", environment=env,
-                                      labels={"org.deploy-actions.purpose": "boot-check"})
+    container = client.containers.run(
+        image, detach=True, network_mode="host", environment=env, labels={"org.deploy-actions.purpose": "boot-check"}
+    )
     return Booted(container)
 
 
 def run_test(client: docker.DockerClient, image: str, command: str, env: dict[str, str]) -> tuple[int, str]:
     """Run a test command inside the image (exec form: no shell needed in the image)."""
-    container = client.containers.run(image, command=shlex.split(command), detach=True, network_mode="host",
-                                      environment=env, labels={"org.deploy-actions.purpose": "test"})
+    container = client.containers.run(
+        image,
+        command=shlex.split(command),
+        detach=True,
+        network_mode="host",
+        environment=env,
+        labels={"org.deploy-actions.purpose": "test"},
+    )
     try:
         status = container.wait(timeout=3600)
         output = container.logs().decode("utf-8", "replace")
@@ -131,8 +155,9 @@ def run_test(client: docker.DockerClient, image: str, command: str, env: dict[st
         container.remove(force=True)
 
 
-def push(client: docker.DockerClient, name: str, tag: str, auth: dict[str, str] | None,
-         log: Callable[[str], None]) -> str:
+def push(
+    client: docker.DockerClient, name: str, tag: str, auth: dict[str, str] | None, log: Callable[[str], None]
+) -> str:
     """Push `name:tag` and return the manifest digest the registry stored."""
     digest = None
     try:

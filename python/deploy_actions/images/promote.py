@@ -21,8 +21,9 @@ class Promotion:
     bytes_copied: int = 0
 
 
-def conflicts(registry: Registry, repository: str, tags: Iterable[str],
-              same: Callable[[Manifest], bool]) -> list[tuple[str, str]]:
+def conflicts(
+    registry: Registry, repository: str, tags: Iterable[str], same: Callable[[Manifest], bool]
+) -> list[tuple[str, str]]:
     """(tag, digest it points at) for each tag that exists and is not the same image."""
     found = []
     for tag in tags:
@@ -34,9 +35,11 @@ def conflicts(registry: Registry, repository: str, tags: Iterable[str],
 
 def refuse(found: list[tuple[str, str]], repository: str, ours: str) -> None:
     lines = ", ".join(f"{tag} → {digest[:19]}…" for tag, digest in found)
-    raise CheckFailed(f"release tags are immutable and already point at another image in {repository}: {lines} "
-                      f"(this image: {ours[:19]}…). Deploy the existing tag, cut a new version, or set "
-                      "overwrite: true if you really mean to move it.")
+    raise CheckFailed(
+        f"release tags are immutable and already point at another image in {repository}: {lines} "
+        f"(this image: {ours[:19]}…). Deploy the existing tag, cut a new version, or set "
+        "overwrite: true if you really mean to move it."
+    )
 
 
 def _copy_referenced(registry: Registry, manifest: Manifest, source: str, target: str, result: Promotion) -> None:
@@ -56,14 +59,24 @@ def _copy_referenced(registry: Registry, manifest: Manifest, source: str, target
             result.copied += 1
 
 
-def promote(registry: Registry, source_repo: str, source_reference: str, target_repo: str, tags: list[str],
-            immutable: frozenset[str], overwrite: bool) -> Promotion:
+def promote(
+    registry: Registry,
+    source_repo: str,
+    source_reference: str,
+    target_repo: str,
+    tags: list[str],
+    immutable: frozenset[str],
+    overwrite: bool,
+) -> Promotion:
     manifest = registry.manifest(source_repo, source_reference)
     if manifest is None:
-        raise CheckFailed(f"{registry.host}/{source_repo}:{source_reference} does not exist: "
-                          "promote needs an image that was already pushed")
-    clash = conflicts(registry, target_repo, [t for t in tags if t in immutable],
-                      lambda existing: existing.digest == manifest.digest)
+        raise CheckFailed(
+            f"{registry.host}/{source_repo}:{source_reference} does not exist: "
+            "promote needs an image that was already pushed"
+        )
+    clash = conflicts(
+        registry, target_repo, [t for t in tags if t in immutable], lambda existing: existing.digest == manifest.digest
+    )
     if clash and not overwrite:
         refuse(clash, target_repo, manifest.digest)
     result = Promotion(manifest.digest, manifest.media_type, tags)
@@ -80,5 +93,8 @@ def verify(registry: Registry, repository: str, tags: list[str], digest: str) ->
     wrong = [(tag, registry.digest(repository, tag)) for tag in tags]
     wrong = [(tag, got) for tag, got in wrong if got != digest]
     if wrong:
-        raise CheckFailed("after tagging, " + ", ".join(f"{repository}:{t} resolves to {g or 'nothing'}"
-                                                        for t, g in wrong) + f" instead of {digest}")
+        raise CheckFailed(
+            "after tagging, "
+            + ", ".join(f"{repository}:{t} resolves to {g or 'nothing'}" for t, g in wrong)
+            + f" instead of {digest}"
+        )

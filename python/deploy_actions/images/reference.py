@@ -38,8 +38,10 @@ class Ref:
         return Ref(self.registry, self.repository, tag, None)
 
 
-_REGISTRY = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                       r"|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?$")
+_REGISTRY = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?$"
+)
 
 
 def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
@@ -53,8 +55,7 @@ def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
         registry, path = first, remainder
         match = _REGISTRY.match(registry)
         if not match or (match.group("port") and not 0 < int(match.group("port")) < 65536):
-            raise UsageError(f"{registry!r} is not a registry host (name[:port] or [IPv6][:port])",
-                             input=input_name)
+            raise UsageError(f"{registry!r} is not a registry host (name[:port] or [IPv6][:port])", input=input_name)
     else:
         registry, path = DEFAULT_REGISTRY, rest
     tag = None
@@ -63,11 +64,14 @@ def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
     if registry == DEFAULT_REGISTRY and "/" not in path:
         path = f"library/{path}"
     if path != path.lower() and _REPO.match(path.lower()):
-        raise UsageError(f"repository names must be lowercase: use {path.lower()!r} "
-                         "(in a workflow: a lowercased github.repository)", input=input_name)
+        raise UsageError(
+            f"repository names must be lowercase: use {path.lower()!r} (in a workflow: a lowercased github.repository)",
+            input=input_name,
+        )
     if not _REPO.match(path):
-        raise UsageError(f"{raw!r} is not a valid image name (lowercase letters, digits, . _ - and /)",
-                         input=input_name)
+        raise UsageError(
+            f"{raw!r} is not a valid image name (lowercase letters, digits, . _ - and /)", input=input_name
+        )
     if tag is not None and (not allow_tag or not TAG.match(tag)):
         what = "without a tag (tags come from the tag rules)" if not allow_tag else "with a valid tag"
         raise UsageError(f"expected an image name {what}, got {raw!r}", input=input_name)

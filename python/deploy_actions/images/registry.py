@@ -86,8 +86,15 @@ def trust_for(host: str, certs_dir: str = "/etc/docker/certs.d") -> ssl.SSLConte
 
 
 class Registry:
-    def __init__(self, host: str, *, username: str = "", password: str = "", timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        host: str,
+        *,
+        username: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.host = host
         self.api_host = API_HOSTS.get(host, host)
         self._basic = (username, password) if username or password else None
@@ -135,19 +142,24 @@ class Registry:
             return self._basic_header
         if scheme == "bearer" and params.get("realm"):
             query = {"service": params.get("service", ""), "scope": scope}
-            answer = self._http.get(params["realm"], params={k: v for k, v in query.items() if v},
-                                    auth=httpx.BasicAuth(*self._basic) if self._basic else None)
+            answer = self._http.get(
+                params["realm"],
+                params={k: v for k, v in query.items() if v},
+                auth=httpx.BasicAuth(*self._basic) if self._basic else None,
+            )
             if answer.status_code in (401, 403):
-                raise RegistryError(f"registry {self.host} refused the credentials "
-                                    f"(token service answered {answer.status_code})")
+                raise RegistryError(
+                    f"registry {self.host} refused the credentials (token service answered {answer.status_code})"
+                )
             answer.raise_for_status()
             body = answer.json()
             self._token[scope] = body.get("token") or body.get("access_token") or ""
             return {"Authorization": f"Bearer {self._token[scope]}"}
         raise RegistryError(f"registry {self.host} asked for an unsupported authentication: {scheme or 'none'}")
 
-    def request(self, method: str, path: str, *, scope: str, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, scope: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         base = self._base()
         url = path if path.startswith("http") else base + path
         sent = dict(headers or {})
@@ -168,8 +180,10 @@ class Registry:
         except httpx.TransportError as exc:
             raise RegistryError(f"registry {self.host} did not answer: {type(exc).__name__}: {exc}") from None
         if response.status_code == 403:
-            raise RegistryError(f"registry {self.host} denied {method} {path.split('?')[0]} (HTTP 403): "
-                                "the credentials lack permission (GitHub: `permissions: packages: write`)")
+            raise RegistryError(
+                f"registry {self.host} denied {method} {path.split('?')[0]} (HTTP 403): "
+                "the credentials lack permission (GitHub: `permissions: packages: write`)"
+            )
         return response
 
     def _send(self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
@@ -186,8 +200,12 @@ class Registry:
 
     # -- manifests ---------------------------------------------------------------------
     def manifest(self, repository: str, reference: str) -> Manifest | None:
-        response = self.request("GET", f"/v2/{repository}/manifests/{reference}", scope=f"repository:{repository}:pull",
-                                headers={"Accept": ACCEPT})
+        response = self.request(
+            "GET",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ACCEPT},
+        )
         if response.status_code == 404:
             return None
         _raise_for(response, f"reading manifest {repository}:{reference}")
@@ -197,17 +215,25 @@ class Registry:
         return Manifest(media_type, digest, body)
 
     def digest(self, repository: str, reference: str) -> str | None:
-        response = self.request("HEAD", f"/v2/{repository}/manifests/{reference}",
-                                scope=f"repository:{repository}:pull", headers={"Accept": ACCEPT})
+        response = self.request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ACCEPT},
+        )
         if response.status_code == 404:
             return None
         _raise_for(response, f"resolving {repository}:{reference}")
         return response.headers.get("Docker-Content-Digest")
 
     def put_manifest(self, repository: str, reference: str, manifest: Manifest) -> str:
-        response = self.request("PUT", f"/v2/{repository}/manifests/{reference}",
-                                scope=f"repository:{repository}:pull,push",
-                                headers={"Content-Type": manifest.media_type}, content=manifest.body)
+        response = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull,push",
+            headers={"Content-Type": manifest.media_type},
+            content=manifest.body,
+        )
         _raise_for(response, f"writing manifest {repository}:{reference}")
         return response.headers.get("Docker-Content-Digest", manifest.digest)
 
@@ -238,8 +264,13 @@ class Registry:
         _raise_for(start, f"starting an upload to {repository}")
         location = self._absolute(start.headers["Location"])
         joiner = "&" if "?" in location else "?"
-        done = self.request("PUT", f"{location}{joiner}digest={digest}", scope=scope, content=got.content,
-                            headers={"Content-Type": "application/octet-stream"})
+        done = self.request(
+            "PUT",
+            f"{location}{joiner}digest={digest}",
+            scope=scope,
+            content=got.content,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         _raise_for(done, f"uploading blob {digest[:19]} to {repository}")
         return len(got.content)
 

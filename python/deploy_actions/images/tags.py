@@ -39,12 +39,22 @@ def sanitise(name: str) -> str:
     return tag or "branch"
 
 
-def compute(ctx: GitContext, *, version: str = "", aliases: tuple[str, ...] = (), extra: tuple[str, ...] = (),
-            sha_source: str = "head", require_release: bool = False) -> Tags:
+def compute(
+    ctx: GitContext,
+    *,
+    version: str = "",
+    aliases: tuple[str, ...] = (),
+    extra: tuple[str, ...] = (),
+    sha_source: str = "head",
+    require_release: bool = False,
+) -> Tags:
     """The tag set for one build. `version` (explicit) wins over a tag ref; a tag ref that is not
     a release version is a usage error when a release is required (push mode on a tag)."""
-    sha = ctx.pr_head_sha if ctx.event.startswith("pull_request") and sha_source == "head" and ctx.pr_head_sha \
+    sha = (
+        ctx.pr_head_sha
+        if ctx.event.startswith("pull_request") and sha_source == "head" and ctx.pr_head_sha
         else ctx.sha
+    )
     tags: list[str] = []
     release = None
     if version:
@@ -78,13 +88,13 @@ def compute(ctx: GitContext, *, version: str = "", aliases: tuple[str, ...] = ()
         tags.append(sha_tag)
     for tag in extra:
         if not TAG.match(tag):
-            raise UsageError(f"{tag!r} is not a valid tag (letters, digits, _ . -, at most 128, not first . or -)",
-                             input="tags")
+            raise UsageError(
+                f"{tag!r} is not a valid tag (letters, digits, _ . -, at most 128, not first . or -)", input="tags"
+            )
         tags.append(tag)
     unique = tuple(dict.fromkeys(tags))
     if not unique:
-        raise UsageError("no tag could be computed: set version or tags (no git ref or commit found)",
-                         input="version")
+        raise UsageError("no tag could be computed: set version or tags (no git ref or commit found)", input="version")
     immutable = frozenset(t for t in (release, sha_tag) if t)
     return Tags(release, unique, immutable)
 
@@ -106,5 +116,6 @@ def oci_labels(ctx: GitContext, tags: Tags, *, created: str, title: str, user: d
 
 def parse_labels(raw: str, input_name: str = "labels") -> dict[str, str]:
     """`key=value` per line; keys as Docker accepts them (reverse-DNS recommended)."""
-    return parse_pairs(raw, input_name, key=LABEL_KEY, example="key=value",
-                       hint=" with a lowercase key like org.example.team=platform")
+    return parse_pairs(
+        raw, input_name, key=LABEL_KEY, example="key=value", hint=" with a lowercase key like org.example.team=platform"
+    )

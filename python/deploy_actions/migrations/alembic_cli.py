@@ -63,11 +63,20 @@ class Alembic:
         if url is not None:
             env[self.url_env] = url
         try:
-            proc = subprocess.run([*self.command, "-c", self.config, *args], cwd=self.cwd, env=env,
-                                  capture_output=True, text=True, timeout=self.timeout)
+            proc = subprocess.run(
+                [*self.command, "-c", self.config, *args],
+                cwd=self.cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+            )
         except FileNotFoundError:
-            raise UsageError(f"{self.command[0]!r} was not found: install the project's dependencies first, or set "
-                             "alembic-command (e.g. `uv run alembic`)", input="alembic-command") from None
+            raise UsageError(
+                f"{self.command[0]!r} was not found: install the project's dependencies first, or set "
+                "alembic-command (e.g. `uv run alembic`)",
+                input="alembic-command",
+            ) from None
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             return Result(124, out + f"\nalembic {' '.join(args)} took longer than {int(self.timeout)}s")

@@ -41,10 +41,13 @@ def check_url(url: str, input_name: str) -> str:
         raise UsageError("expected a postgresql:// URL", input=input_name)
     overriding = sorted({key for key, _ in query} & _OVERRIDING)
     if overriding:
-        raise UsageError(f"the query parameter {', '.join(overriding)} would override the URL's own server or "
-                         "database (the throwaway database could become a real one): put the server in the host "
-                         "part (a socket folder percent-encoded, e.g. postgresql://user@%2Fvar%2Frun%2Fpostgresql/"
-                         ") and leave the database to the path", input=input_name)
+        raise UsageError(
+            f"the query parameter {', '.join(overriding)} would override the URL's own server or "
+            "database (the throwaway database could become a real one): put the server in the host "
+            "part (a socket folder percent-encoded, e.g. postgresql://user@%2Fvar%2Frun%2Fpostgresql/"
+            ") and leave the database to the path",
+            input=input_name,
+        )
     return url
 
 
@@ -61,14 +64,16 @@ def _where(url: str) -> str:
 
 def connect(url: str, input_name: str, *, autocommit: bool = True) -> psycopg.Connection:
     try:
-        return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=autocommit,
-                               connect_timeout=10)
+        return psycopg.connect(
+            url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=autocommit, connect_timeout=10
+        )
     except psycopg.OperationalError as exc:
         text = str(exc)
         first = text.splitlines()[0] if text else ""
         if "authentication" in text:
-            raise CheckFailed(f"PostgreSQL at {_where(url)} refused the credentials of user "
-                              f"{urlsplit(url).username!r}") from None
+            raise CheckFailed(
+                f"PostgreSQL at {_where(url)} refused the credentials of user {urlsplit(url).username!r}"
+            ) from None
         if "does not exist" in text:
             raise CheckFailed(f"PostgreSQL at {_where(url)}: {first.split('FATAL:')[-1].strip()}") from None
         reason = first.split(":")[-1].strip() or "no answer"
@@ -87,15 +92,18 @@ def throwaway(url: str, input_name: str = "database-url") -> Iterator[str]:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         except psycopg.errors.InsufficientPrivilege:
             user = urlsplit(url).username or "this user"
-            raise CheckFailed(f"user {user!r} may not create databases on {_where(url)}: grant it "
-                              f"(ALTER ROLE {user} CREATEDB) or point database-url at a server where it may") from None
+            raise CheckFailed(
+                f"user {user!r} may not create databases on {_where(url)}: grant it "
+                f"(ALTER ROLE {user} CREATEDB) or point database-url at a server where it may"
+            ) from None
     try:
         target = with_database(url, name)
         with connect(target, input_name) as conn:  # the URL alembic gets must reach the throwaway itself
             reached = conn.execute("SELECT current_database()").fetchone()[0]
         if reached != name:
-            raise CheckFailed(f"the throwaway database URL reached database {reached!r}, not {name!r}: refused "
-                              "before alembic ran")
+            raise CheckFailed(
+                f"the throwaway database URL reached database {reached!r}, not {name!r}: refused before alembic ran"
+            )
         yield target
     finally:
         with connect(url, input_name) as admin:
@@ -118,13 +126,16 @@ def schema(url: str) -> list[tuple]:
         constraints = conn.execute(
             "SELECT 'constraint', conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid), '' "
             "FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
-            "AND conrelid::regclass::text <> 'alembic_version'").fetchall()
+            "AND conrelid::regclass::text <> 'alembic_version'"
+        ).fetchall()
         indexes = conn.execute(
             "SELECT 'index', tablename, indexname, indexdef, '', '' FROM pg_indexes "
-            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'").fetchall()
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ).fetchall()
         tables = conn.execute(
             "SELECT 'table', table_name, '', '', '', '' FROM information_schema.tables "
-            "WHERE table_schema = 'public' AND table_name <> 'alembic_version'").fetchall()
+            "WHERE table_schema = 'public' AND table_name <> 'alembic_version'"
+        ).fetchall()
     return sorted(tuple(str(v) for v in row) for row in [*tables, *columns, *constraints, *indexes])
 
 

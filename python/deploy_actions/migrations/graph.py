@@ -34,16 +34,26 @@ def build(revisions: list[Revision]) -> Graph:
     by_id: dict[str, Revision] = {}
     for rev in revisions:
         if rev.revision in by_id:
-            problems.append(Problem("duplicate-revision", f"revision {rev.revision} is defined twice: "
-                                    f"{by_id[rev.revision].path.name} and {rev.path.name}", rev))
+            problems.append(
+                Problem(
+                    "duplicate-revision",
+                    f"revision {rev.revision} is defined twice: {by_id[rev.revision].path.name} and {rev.path.name}",
+                    rev,
+                )
+            )
             continue
         by_id[rev.revision] = rev
     children: dict[str, list[str]] = defaultdict(list)
     for rev in by_id.values():
         for down in rev.down:
             if down not in by_id:
-                problems.append(Problem("missing-down-revision", f"{rev.revision} ({rev.path.name}) points at "
-                                        f"down_revision {down}, which no file defines", rev))
+                problems.append(
+                    Problem(
+                        "missing-down-revision",
+                        f"{rev.revision} ({rev.path.name}) points at down_revision {down}, which no file defines",
+                        rev,
+                    )
+                )
             else:
                 children[down].append(rev.revision)
     heads = sorted(r for r in by_id if not children.get(r))
@@ -53,8 +63,13 @@ def build(revisions: list[Revision]) -> Graph:
         points = sorted(p for p, kids in children.items() if len(kids) > 1)
         detail = "; ".join(f"{h} ({by_id[h].path.name})" for h in heads)
         where = f", branching at {', '.join(points)}" if points else ""
-        problems.append(Problem("multiple-heads", f"{len(heads)} heads: {detail}{where}. Merge them: "
-                                f"alembic merge -m \"merge heads\" {' '.join(heads)}", by_id[heads[-1]]))
+        problems.append(
+            Problem(
+                "multiple-heads",
+                f'{len(heads)} heads: {detail}{where}. Merge them: alembic merge -m "merge heads" {" ".join(heads)}',
+                by_id[heads[-1]],
+            )
+        )
     if not by_id:
         problems.append(Problem("no-revisions", "no revision files found"))
     return Graph(by_id, heads, bases, problems, order)
@@ -74,6 +89,7 @@ def _topological(by_id: dict[str, Revision], children: dict[str, list[str]], pro
                 ready.append(child)
     stuck = sorted(set(by_id) - set(order))
     if stuck:
-        problems.append(Problem("cycle", f"revisions {', '.join(stuck)} form a cycle through down_revision",
-                                by_id[stuck[0]]))
+        problems.append(
+            Problem("cycle", f"revisions {', '.join(stuck)} form a cycle through down_revision", by_id[stuck[0]])
+        )
     return order

@@ -38,19 +38,30 @@ class Inputs:
 
 
 def _changed_files(cwd: Path, ref: str) -> set[Path]:
-    proc = subprocess.run(["git", "diff", "--name-only", "--end-of-options", f"{ref}...HEAD"], cwd=cwd,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "diff", "--name-only", "--end-of-options", f"{ref}...HEAD"], cwd=cwd, capture_output=True, text=True
+    )
     if proc.returncode != 0:
-        raise UsageError(f"git cannot compare with {ref!r}: {proc.stderr.strip().splitlines()[-1:]}",
-                         input="changed-since")
+        raise UsageError(
+            f"git cannot compare with {ref!r}: {proc.stderr.strip().splitlines()[-1:]}", input="changed-since"
+        )
     top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True).stdout
     return {(Path(top.strip()) / name).resolve() for name in proc.stdout.split()}
 
 
 def _graph_findings(graph: graph_rules.Graph) -> list[risks.Finding]:
-    return [risks.Finding(p.rule, risks.ERROR, str(p.revision.path) if p.revision else "",
-                          p.revision.line if p.revision else 0, p.revision.revision if p.revision else "",
-                          p.message, "fix the revision graph before deploying") for p in graph.problems]
+    return [
+        risks.Finding(
+            p.rule,
+            risks.ERROR,
+            str(p.revision.path) if p.revision else "",
+            p.revision.line if p.revision else 0,
+            p.revision.revision if p.revision else "",
+            p.message,
+            "fix the revision graph before deploying",
+        )
+        for p in graph.problems
+    ]
 
 
 def _entrypoint_findings(path: str) -> list[risks.Finding]:
@@ -60,9 +71,17 @@ def _entrypoint_findings(path: str) -> list[risks.Finding]:
     found = []
     for number, line in enumerate(lines, 1):
         if re.search(r"\bupgrade\s+heads\b", line):
-            found.append(risks.Finding("upgrade-heads", risks.WARNING, path, number, "",
-                                       "runs `upgrade heads` (every branch) while the preflight checks `upgrade "
-                                       "head`", "merge the heads and run `alembic upgrade head`"))
+            found.append(
+                risks.Finding(
+                    "upgrade-heads",
+                    risks.WARNING,
+                    path,
+                    number,
+                    "",
+                    "runs `upgrade heads` (every branch) while the preflight checks `upgrade head`",
+                    "merge the heads and run `alembic upgrade head`",
+                )
+            )
     return found
 
 
@@ -77,16 +96,20 @@ class Preflight:
 
     def problem(self, rule: str, message: str, *, revision: str = "", hint: str = "") -> None:
         rev = self.graph.revisions.get(revision) if revision else None
-        self.findings.append(risks.Finding(rule, risks.ERROR, str(rev.path) if rev else "", rev.line if rev else 0,
-                                           revision, message, hint))
+        self.findings.append(
+            risks.Finding(
+                rule, risks.ERROR, str(rev.path) if rev else "", rev.line if rev else 0, revision, message, hint
+            )
+        )
 
     def rehearse(self) -> None:
         from deploy_actions.migrations import database
 
         with database.throwaway(self.inputs.database_url) as url:
             self.reporter.info(f"throwaway database {database.redact(url)}")
-            if self.inputs.from_revision and not self._upgrade(url, self.inputs.from_revision,
-                                                                "upgrade to from-revision"):
+            if self.inputs.from_revision and not self._upgrade(
+                url, self.inputs.from_revision, "upgrade to from-revision"
+            ):
                 return
             if not self._upgrade(url, "head", "upgrade to head"):
                 return
@@ -96,8 +119,11 @@ class Preflight:
                     self.reporter.foreign(result.output.strip())
                 self.steps.append(("models match migrations", result.ok, "" if result.ok else result.tail(3)))
                 if not result.ok:
-                    self.problem("model-drift", f"models differ from the migrations: {result.tail(3)}",
-                                 hint="generate a migration for the model change (alembic revision --autogenerate)")
+                    self.problem(
+                        "model-drift",
+                        f"models differ from the migrations: {result.tail(3)}",
+                        hint="generate a migration for the model change (alembic revision --autogenerate)",
+                    )
         if self.inputs.round_trip:
             self.round_trip()
 
@@ -108,9 +134,12 @@ class Preflight:
         failing = (result.failing_revision() or self._next_after(url)) if not result.ok else None
         self.steps.append((step, result.ok, "" if result.ok else f"failed at {failing or '?'}"))
         if not result.ok:
-            self.problem("upgrade-failed", f"`alembic upgrade {target}` failed at revision {failing or '?'}: "
-                         f"{result.error()}", revision=failing or "",
-                         hint="fix the migration; PostgreSQL rolled the failed revision back")
+            self.problem(
+                "upgrade-failed",
+                f"`alembic upgrade {target}` failed at revision {failing or '?'}: {result.error()}",
+                revision=failing or "",
+                hint="fix the migration; PostgreSQL rolled the failed revision back",
+            )
         return result.ok
 
     def _next_after(self, url: str) -> str | None:
@@ -140,8 +169,12 @@ class Preflight:
                 what = _round_trip_problem(up.ok, down.ok, again.ok, before, after)
                 if what:
                     self.steps.append(("round trip", False, f"{revision}: {what}"))
-                    self.problem("round-trip", f"revision {revision}: {what}", revision=revision,
-                                 hint="make downgrade() undo exactly what upgrade() does, or accept forward-fix only")
+                    self.problem(
+                        "round-trip",
+                        f"revision {revision}: {what}",
+                        revision=revision,
+                        hint="make downgrade() undo exactly what upgrade() does, or accept forward-fix only",
+                    )
                     return
         self.steps.append(("round trip", True, f"{len(self.graph.order)} revisions"))
 
@@ -160,8 +193,12 @@ class Preflight:
 
     def squawk(self) -> None:
         """squawk's findings on the offline SQL, at their line, with its own level."""
-        proc = subprocess.run(["squawk", "--reporter", "json", self.inputs.sql_path], capture_output=True,
-                              text=True, timeout=self.inputs.timeout)
+        proc = subprocess.run(
+            ["squawk", "--reporter", "json", self.inputs.sql_path],
+            capture_output=True,
+            text=True,
+            timeout=self.inputs.timeout,
+        )
         try:
             reported = json.loads(proc.stdout or "[]")
         except ValueError:
@@ -169,9 +206,17 @@ class Preflight:
             return
         for item in reported:
             level = risks.ERROR if str(item.get("level", "")).lower() == "error" else risks.WARNING
-            self.findings.append(risks.Finding(f"squawk:{item.get('rule_name')}", level, self.inputs.sql_path,
-                                               int(item.get("line", 0)) + 1, "", item.get("message", ""),
-                                               item.get("help") or "see squawk's documentation for the rule"))
+            self.findings.append(
+                risks.Finding(
+                    f"squawk:{item.get('rule_name')}",
+                    level,
+                    self.inputs.sql_path,
+                    int(item.get("line", 0)) + 1,
+                    "",
+                    item.get("message", ""),
+                    item.get("help") or "see squawk's documentation for the rule",
+                )
+            )
         self.steps.append(("squawk", True, f"{len(reported)} finding(s)"))
 
     def run(self) -> None:
@@ -180,14 +225,20 @@ class Preflight:
         self.graph = graph_rules.build(revisions)
         self.findings += _graph_findings(self.graph)
         graph_ok = not self.graph.problems
-        self.steps.append(("one head, complete graph", graph_ok,
-                           f"head {self.graph.head}" if graph_ok else "; ".join(p.rule for p in self.graph.problems)))
+        self.steps.append(
+            (
+                "one head, complete graph",
+                graph_ok,
+                f"head {self.graph.head}" if graph_ok else "; ".join(p.rule for p in self.graph.problems),
+            )
+        )
         subset = revisions
         if self.inputs.changed_since:
             changed = _changed_files(self.inputs.cwd, self.inputs.changed_since)
             subset = [r for r in revisions if r.path.resolve() in changed]
-            self.reporter.info(f"risk analysis of {len(subset)} revision files changed since "
-                               f"{self.inputs.changed_since}")
+            self.reporter.info(
+                f"risk analysis of {len(subset)} revision files changed since {self.inputs.changed_since}"
+            )
         for revision in subset:
             self.findings += risks.analyse(revision, severities=self.inputs.severities, allowed=self.inputs.allowed)
         if self.inputs.entrypoint:

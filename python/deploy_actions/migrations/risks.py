@@ -16,24 +16,35 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
     "drop-table": (ERROR, "expand/contract: stop using the table in one release, drop it in a later one"),
     "drop-column": (ERROR, "expand/contract: stop reading and writing the column in one release, drop it later"),
     "alter-type": (ERROR, "add a column of the new type, backfill, switch the code, drop the old column later"),
-    "rename-column": (ERROR, "the running version still uses the old name: add the new column, copy, switch, "
-                             "drop later"),
+    "rename-column": (
+        ERROR,
+        "the running version still uses the old name: add the new column, copy, switch, drop later",
+    ),
     "rename-table": (ERROR, "the running version still uses the old name: create, copy, switch, drop later"),
-    "raw-sql-destructive": (ERROR, "destructive SQL cannot be undone by a rollback of the app; split it into "
-                                   "expand/contract steps"),
-    "not-null-without-default": (ERROR, "add the column nullable (or with server_default), backfill, then set NOT "
-                                        "NULL in a later revision"),
+    "raw-sql-destructive": (
+        ERROR,
+        "destructive SQL cannot be undone by a rollback of the app; split it into expand/contract steps",
+    ),
+    "not-null-without-default": (
+        ERROR,
+        "add the column nullable (or with server_default), backfill, then set NOT NULL in a later revision",
+    ),
     "not-null-existing": (WARNING, "fails if any row is NULL: backfill in an earlier revision first"),
-    "non-transactional": (WARNING, "cannot roll back if it fails half-way: keep it alone in its own revision and "
-                                   "make it idempotent (IF NOT EXISTS)"),
+    "non-transactional": (
+        WARNING,
+        "cannot roll back if it fails half-way: keep it alone in its own revision and "
+        "make it idempotent (IF NOT EXISTS)",
+    ),
     "backfill-with-constraint": (WARNING, "backfill in one revision and add the constraint in the next"),
     "drop-index": (WARNING, "make sure no query of the running version depends on it"),
     "drop-constraint": (WARNING, "make sure the running version does not rely on it"),
 }
 _ALLOW = re.compile(r"#\s*preflight:\s*allow\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:[-–—:]+\s*(\S.*))?$")
-_DESTRUCTIVE_SQL = re.compile(r"\b(DROP\s+(TABLE|COLUMN|SCHEMA|DATABASE|VIEW|TYPE)|TRUNCATE|ALTER\s+(TABLE\s+\S+\s+)?"
-                              r"ALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE|DELETE\s+FROM(?![^;]*\bWHERE\b))",
-                              re.I)
+_DESTRUCTIVE_SQL = re.compile(
+    r"\b(DROP\s+(TABLE|COLUMN|SCHEMA|DATABASE|VIEW|TYPE)|TRUNCATE|ALTER\s+(TABLE\s+\S+\s+)?"
+    r"ALTER\s+(COLUMN\s+)?\S+\s+(SET\s+DATA\s+)?TYPE|DELETE\s+FROM(?![^;]*\bWHERE\b))",
+    re.I,
+)
 _CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b|\bVACUUM\b|\bALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b", re.I)
 _DATA_SQL = re.compile(r"^\s*(UPDATE|INSERT)\b", re.I)
 _CONSTRAINTS = {"create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"}
@@ -85,8 +96,11 @@ def _operations(upgrade: ast.FunctionDef) -> list[tuple[str, ast.Call]]:
         if isinstance(node, ast.With):
             for item in node.items:
                 call = item.context_expr
-                if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "batch_alter_table" \
-                        and isinstance(item.optional_vars, ast.Name):
+                if (
+                    isinstance(call, ast.Call)
+                    and getattr(call.func, "attr", "") == "batch_alter_table"
+                    and isinstance(item.optional_vars, ast.Name)
+                ):
                     aliases.add(item.optional_vars.id)
     found = []
     for node in ast.walk(upgrade):
@@ -123,12 +137,22 @@ def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
         if _is_false(_kw(call, "nullable")):
             found.append(("not-null-existing", f"makes an existing column of{what} NOT NULL"))
     if name == "add_column":
-        column = next((a for a in call.args if isinstance(a, ast.Call)
-                       and getattr(a.func, "attr", getattr(a.func, "id", "")) == "Column"), None)
+        column = next(
+            (
+                a
+                for a in call.args
+                if isinstance(a, ast.Call) and getattr(a.func, "attr", getattr(a.func, "id", "")) == "Column"
+            ),
+            None,
+        )
         if column is not None and _is_false(_kw(column, "nullable")) and _kw(column, "server_default") is None:
             col = _string(column.args[0]) if column.args else None
-            found.append(("not-null-without-default",
-                          f"adds NOT NULL column {col!r} without server_default (fails on a non-empty table)"))
+            found.append(
+                (
+                    "not-null-without-default",
+                    f"adds NOT NULL column {col!r} without server_default (fails on a non-empty table)",
+                )
+            )
     if name == "create_index" and _is_true(_kw(call, "postgresql_concurrently")):
         found.append(("non-transactional", "CREATE INDEX CONCURRENTLY cannot run in a transaction"))
     if name == "autocommit_block":
@@ -138,8 +162,9 @@ def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
         if sql and _DESTRUCTIVE_SQL.search(sql):
             found.append(("raw-sql-destructive", f"raw SQL: {' '.join(sql.split())[:80]}"))
         if sql and _CONCURRENTLY.search(sql):
-            found.append(("non-transactional", f"raw SQL that cannot run in a transaction: "
-                                               f"{' '.join(sql.split())[:80]}"))
+            found.append(
+                ("non-transactional", f"raw SQL that cannot run in a transaction: {' '.join(sql.split())[:80]}")
+            )
     return found
 
 
@@ -156,8 +181,9 @@ def _accepted(rev: Revision, line: int, rule: str, allowed: dict[tuple[str, str]
     return None
 
 
-def analyse(rev: Revision, *, severities: dict[str, str] | None = None,
-            allowed: dict[tuple[str, str], str] | None = None) -> list[Finding]:
+def analyse(
+    rev: Revision, *, severities: dict[str, str] | None = None, allowed: dict[tuple[str, str], str] | None = None
+) -> list[Finding]:
     upgrade = rev.function("upgrade")
     if upgrade is None:
         return []
@@ -166,21 +192,39 @@ def analyse(rev: Revision, *, severities: dict[str, str] | None = None,
     raw: list[tuple[str, int, str]] = []
     for name, call in operations:
         raw += [(rule, call.lineno, message) for rule, message in _check_call(name, call)]
-    has_data = any(n == "bulk_insert" or (n == "execute" and c.args and _DATA_SQL.search(_string(c.args[0]) or ""))
-                   for n, c in operations)
+    has_data = any(
+        n == "bulk_insert" or (n == "execute" and c.args and _DATA_SQL.search(_string(c.args[0]) or ""))
+        for n, c in operations
+    )
     if has_data:
         for name, call in operations:
             if name in _CONSTRAINTS or (name == "alter_column" and _is_false(_kw(call, "nullable"))):
-                raw.append(("backfill-with-constraint", call.lineno,
-                            "backfills data and adds a constraint in the same revision"))
+                raw.append(
+                    (
+                        "backfill-with-constraint",
+                        call.lineno,
+                        "backfills data and adds a constraint in the same revision",
+                    )
+                )
     findings = []
     for rule, line, message in raw:
         severity = severities.get(rule, RULES[rule][0])
         if severity == OFF:
             continue
         reason = _accepted(rev, line, rule, allowed)
-        findings.append(Finding(rule, severity, str(rev.path), line, rev.revision, message, RULES[rule][1],
-                                accepted=reason is not None, reason=reason or ""))
+        findings.append(
+            Finding(
+                rule,
+                severity,
+                str(rev.path),
+                line,
+                rev.revision,
+                message,
+                RULES[rule][1],
+                accepted=reason is not None,
+                reason=reason or "",
+            )
+        )
     return findings
 
 

@@ -68,8 +68,9 @@ def read(path: Path) -> Revision | None:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise UsageError(f"{path}:{exc.lineno}: not valid Python: {exc.msg}", input="migrations",
-                         file=str(path), line=exc.lineno) from None
+        raise UsageError(
+            f"{path}:{exc.lineno}: not valid Python: {exc.msg}", input="migrations", file=str(path), line=exc.lineno
+        ) from None
     values: dict[str, tuple[ast.AST | None, int]] = {}
     for node in tree.body:
         targets: list[ast.expr] = []
@@ -84,12 +85,22 @@ def read(path: Path) -> Revision | None:
         return None  # a helper module in the versions folder
     revision = _literal(values["revision"][0])
     if len(revision) != 1:
-        raise UsageError(f"{path}:{values['revision'][1]}: `revision` must be a string literal", input="migrations",
-                         file=str(path), line=values["revision"][1])
-    return Revision(revision=revision[0], down=_literal(values.get("down_revision", (None, 0))[0]), path=path,
-                    line=values["revision"][1], tree=tree, source=text.splitlines(),
-                    branch_labels=_literal(values.get("branch_labels", (None, 0))[0]),
-                    depends_on=_literal(values.get("depends_on", (None, 0))[0]))
+        raise UsageError(
+            f"{path}:{values['revision'][1]}: `revision` must be a string literal",
+            input="migrations",
+            file=str(path),
+            line=values["revision"][1],
+        )
+    return Revision(
+        revision=revision[0],
+        down=_literal(values.get("down_revision", (None, 0))[0]),
+        path=path,
+        line=values["revision"][1],
+        tree=tree,
+        source=text.splitlines(),
+        branch_labels=_literal(values.get("branch_labels", (None, 0))[0]),
+        depends_on=_literal(values.get("depends_on", (None, 0))[0]),
+    )
 
 
 def load(folders: list[Path]) -> list[Revision]:

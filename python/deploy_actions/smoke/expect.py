@@ -23,7 +23,7 @@ def split_path(path: str) -> list[str | int]:
     tokens: list[str | int] = []
     pos = 0
     for match in _TOKEN.finditer(text):
-        if text[pos:match.start()] not in ("", "."):
+        if text[pos : match.start()] not in ("", "."):
             raise ValueError(f"cannot read path {path!r}")
         tokens.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         pos = match.end()
@@ -59,8 +59,14 @@ def status_ok(status: int, accepted: tuple[int, ...]) -> bool:
     return status in accepted if accepted else 200 <= status < 300
 
 
-def judge(response: Response, *, statuses: tuple[int, ...] = (), json_values: dict[str, Any] | None = None,
-          schema: Any = None, max_latency: float | None = None) -> tuple[str | None, str]:
+def judge(
+    response: Response,
+    *,
+    statuses: tuple[int, ...] = (),
+    json_values: dict[str, Any] | None = None,
+    schema: Any = None,
+    max_latency: float | None = None,
+) -> tuple[str | None, str]:
     """(failure kind or None, one-line explanation)."""
     if response.failure:
         return response.failure, response.error
@@ -90,6 +96,8 @@ def judge(response: Response, *, statuses: tuple[int, ...] = (), json_values: di
                 where = "/".join(map(str, error.absolute_path)) or "(body)"
                 return WRONG_BODY, f"body does not match the schema at {where}: {error.message}"
     if max_latency is not None and response.seconds > max_latency:
-        return TOO_SLOW, (f"answered in {format_duration(response.seconds)}, "
-                          f"slower than the max-latency {format_duration(max_latency)}")
+        return TOO_SLOW, (
+            f"answered in {format_duration(response.seconds)}, "
+            f"slower than the max-latency {format_duration(max_latency)}"
+        )
     return None, f"HTTP {response.status} in {format_duration(response.seconds)}"

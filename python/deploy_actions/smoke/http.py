@@ -21,7 +21,14 @@ EXCERPT = 300
 
 # Failure kinds at the transport level; wrong-status/wrong-body/too-slow come from checks.
 REFUSED, TIMEOUT, DNS, TLS, RESET, CLOSED, CONNECTION = (
-    "connection-refused", "timeout", "dns", "tls", "connection-reset", "connection-closed", "connection-error")
+    "connection-refused",
+    "timeout",
+    "dns",
+    "tls",
+    "connection-reset",
+    "connection-closed",
+    "connection-error",
+)
 
 
 @dataclass
@@ -134,8 +141,14 @@ def _read_until(resp: Any, deadline: float) -> bytes:
 
 
 class Client:
-    def __init__(self, *, headers: dict[str, str] | None = None, verify: bool = True,
-                 ca_bundle: str | None = None, follow_redirects: bool = True):
+    def __init__(
+        self,
+        *,
+        headers: dict[str, str] | None = None,
+        verify: bool = True,
+        ca_bundle: str | None = None,
+        follow_redirects: bool = True,
+    ):
         self.headers = {"User-Agent": f"deploy-actions/{__version__} smoke-ready", **(headers or {})}
 
         def context() -> ssl.SSLContext:
@@ -149,8 +162,9 @@ class Client:
         handlers.append(_SameOriginSecrets(set(headers or {})) if follow_redirects else _NoRedirect())
         self._opener = urllib.request.build_opener(*handlers)
 
-    def request(self, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
-                json_body: Any = None) -> Response:
+    def request(
+        self, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None, json_body: Any = None
+    ) -> Response:
         data = None
         all_headers = {**self.headers, **(headers or {})}
         if json_body is not None:

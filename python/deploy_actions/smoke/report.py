@@ -26,12 +26,28 @@ class Check:
     line: int | None = None  # where a spec call is defined
 
     @classmethod
-    def of(cls, name: str, method: str, path: str, response: Response, failure: str | None,
-           message: str, line: int | None = None) -> Check:
-        return cls(name=name, method=method, path=path, ok=failure is None, status=response.status,
-                   latency_ms=round(response.seconds * 1000) if response.failure is None else None,
-                   failure=failure, message=message, body="" if failure is None else response.excerpt(),
-                   line=line)
+    def of(
+        cls,
+        name: str,
+        method: str,
+        path: str,
+        response: Response,
+        failure: str | None,
+        message: str,
+        line: int | None = None,
+    ) -> Check:
+        return cls(
+            name=name,
+            method=method,
+            path=path,
+            ok=failure is None,
+            status=response.status,
+            latency_ms=round(response.seconds * 1000) if response.failure is None else None,
+            failure=failure,
+            message=message,
+            body="" if failure is None else response.excerpt(),
+            line=line,
+        )
 
 
 def diagnose(ready: Response | None, health: Response | None, ready_path: str, health_path: str | None) -> str:
@@ -49,17 +65,26 @@ def diagnose(ready: Response | None, health: Response | None, ready_path: str, h
     if ready.status == 404:
         return f"the service has no {ready_path} endpoint (404): set ready-path to its readiness endpoint"
     if health is not None and health.failure is None and health.status is not None and 200 <= health.status < 300:
-        return (f"the process is up ({health_path} answers {health.status}) but not ready: "
-                "check what readiness waits for (database reachable? migrations applied?)")
+        return (
+            f"the process is up ({health_path} answers {health.status}) but not ready: "
+            "check what readiness waits for (database reachable? migrations applied?)"
+        )
     if health is not None and health.failure is None:
         return f"{health_path} answers {health.status} too: the process itself is unhealthy"
     return f"{ready_path} last answered {ready.describe()}"
 
 
-def results_document(url: str, ready: bool, ready_after_ms: int | None, attempts: int,
-                     checks: list[Check]) -> dict[str, Any]:
-    return {"url": url, "ready": ready, "ready_after_ms": ready_after_ms, "attempts": attempts,
-            "ok": ready and all(c.ok for c in checks), "checks": [asdict(c) for c in checks]}
+def results_document(
+    url: str, ready: bool, ready_after_ms: int | None, attempts: int, checks: list[Check]
+) -> dict[str, Any]:
+    return {
+        "url": url,
+        "ready": ready,
+        "ready_after_ms": ready_after_ms,
+        "attempts": attempts,
+        "ok": ready and all(c.ok for c in checks),
+        "checks": [asdict(c) for c in checks],
+    }
 
 
 def summary_markdown(doc: dict[str, Any], diagnosis: str | None = None) -> str:
@@ -82,6 +107,14 @@ def summary_markdown(doc: dict[str, Any], diagnosis: str | None = None) -> str:
     lines.append(gha.md_table(["Check", "Request", "Status", "Latency", "Result"], rows))
     for c in failed:
         if c["body"]:
-            lines += [f"<details><summary>{gha.md_cell(c['name'])}: last body</summary>", "",
-                      "```", c["body"].replace("```", "'''"), "```", "", "</details>", ""]
+            lines += [
+                f"<details><summary>{gha.md_cell(c['name'])}: last body</summary>",
+                "",
+                "```",
+                c["body"].replace("```", "'''"),
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
     return "\n".join(lines) + "\n"

@@ -53,15 +53,20 @@ def parse(text: str, file: str) -> list[Call]:
             try:
                 max_latency = parse_duration(str(latency), f"{where}.expect.max-latency")
             except UsageError as exc:
-                raise UsageError(str(exc), input=INPUT, file=file,
-                                 line=yamlpos.line_for(lines, ("calls", index, "expect", "max-latency"))) from None
+                raise UsageError(
+                    str(exc),
+                    input=INPUT,
+                    file=file,
+                    line=yamlpos.line_for(lines, ("calls", index, "expect", "max-latency")),
+                ) from None
         for json_path in expect.get("json", {}):
             try:
                 split_path(json_path)
             except ValueError as exc:
                 line = yamlpos.line_for(lines, ("calls", index, "expect", "json", json_path))
-                raise UsageError(f"{where}.expect.json: {exc} (write paths like items[0].id)",
-                                 input=INPUT, file=file, line=line) from None
+                raise UsageError(
+                    f"{where}.expect.json: {exc} (write paths like items[0].id)", input=INPUT, file=file, line=line
+                ) from None
         if "schema" in expect and not known:
             import jsonschema
 
@@ -69,16 +74,24 @@ def parse(text: str, file: str) -> list[Call]:
                 jsonschema.Draft202012Validator.check_schema(expect["schema"])
             except jsonschema.SchemaError as exc:
                 line = yamlpos.line_for(lines, ("calls", index, "expect", "schema"))
-                raise UsageError(f"{where}.expect.schema: not a valid JSON Schema: {exc.message}",
-                                 input=INPUT, file=file, line=line) from None
-        calls.append(Call(
-            name=raw["name"], method=raw.get("method", "GET"), path=raw["path"],
-            line=yamlpos.line_for(lines, ("calls", index)),
-            headers={**defaults, **raw.get("headers", {})},
-            json=raw.get("json"), has_json="json" in raw,
-            statuses=(status,) if isinstance(status, int) else tuple(status),
-            json_values=dict(expect.get("json", {})), schema=expect.get("schema"),
-            max_latency=max_latency))
+                raise UsageError(
+                    f"{where}.expect.schema: not a valid JSON Schema: {exc.message}", input=INPUT, file=file, line=line
+                ) from None
+        calls.append(
+            Call(
+                name=raw["name"],
+                method=raw.get("method", "GET"),
+                path=raw["path"],
+                line=yamlpos.line_for(lines, ("calls", index)),
+                headers={**defaults, **raw.get("headers", {})},
+                json=raw.get("json"),
+                has_json="json" in raw,
+                statuses=(status,) if isinstance(status, int) else tuple(status),
+                json_values=dict(expect.get("json", {})),
+                schema=expect.get("schema"),
+                max_latency=max_latency,
+            )
+        )
     validated.remember(SCHEMA, text)
     return calls
 

@@ -58,15 +58,40 @@ def run_calls(client: Client, inputs: Readiness, deadline: float, remaining, rep
     checks = []
     for call in inputs.calls:
         if time.monotonic() >= deadline:
-            checks.append(_said(reporter, Check(call.name, call.method, call.path, False, None, None, "timeout",
-                                                "not run: the overall timeout passed", line=call.line)))
+            checks.append(
+                _said(
+                    reporter,
+                    Check(
+                        call.name,
+                        call.method,
+                        call.path,
+                        False,
+                        None,
+                        None,
+                        "timeout",
+                        "not run: the overall timeout passed",
+                        line=call.line,
+                    ),
+                )
+            )
             continue
-        response = client.request(call.method, inputs.url + call.path, timeout=remaining(),
-                                  headers=call.headers, json_body=call.json if call.has_json else None)
-        failure, message = judge(response, statuses=call.statuses, json_values=call.json_values,
-                                 schema=call.schema, max_latency=call.max_latency)
-        checks.append(_said(reporter, Check.of(call.name, call.method, call.path, response, failure, message,
-                                               call.line)))
+        response = client.request(
+            call.method,
+            inputs.url + call.path,
+            timeout=remaining(),
+            headers=call.headers,
+            json_body=call.json if call.has_json else None,
+        )
+        failure, message = judge(
+            response,
+            statuses=call.statuses,
+            json_values=call.json_values,
+            schema=call.schema,
+            max_latency=call.max_latency,
+        )
+        checks.append(
+            _said(reporter, Check.of(call.name, call.method, call.path, response, failure, message, call.line))
+        )
     return checks
 
 
@@ -80,38 +105,56 @@ class Verdict:
 def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
     """Wait for ready, check health, run the calls; print and annotate each result. The part
     of smoke-ready that build-push's boot check reuses (it sets no outputs)."""
-    client = Client(headers=inputs.headers, verify=not inputs.insecure, ca_bundle=inputs.ca_bundle,
-                    follow_redirects=inputs.follow_redirects)
+    client = Client(
+        headers=inputs.headers,
+        verify=not inputs.insecure,
+        ca_bundle=inputs.ca_bundle,
+        follow_redirects=inputs.follow_redirects,
+    )
     deadline = time.monotonic() + inputs.timeout
     accepted = " or ".join(map(str, inputs.expected_status))
     if inputs.insecure:
-        reporter.warning("TLS certificate verification is off (insecure: true); never use this in production",
-                         title="smoke-ready")
-    reporter.info(f"smoke-ready {inputs.url}: waiting for {inputs.ready_path} to answer {accepted} "
-                  f"(timeout {format_duration(inputs.timeout)})")
+        reporter.warning(
+            "TLS certificate verification is off (insecure: true); never use this in production", title="smoke-ready"
+        )
+    reporter.info(
+        f"smoke-ready {inputs.url}: waiting for {inputs.ready_path} to answer {accepted} "
+        f"(timeout {format_duration(inputs.timeout)})"
+    )
 
     def probe(timeout: float) -> Response:
         return client.request("GET", inputs.url + inputs.ready_path, timeout=timeout)
 
     def on_attempt(attempt: int, response: Response, elapsed: float) -> None:
-        reporter.progress(f"  waiting for {inputs.ready_path}: {format_duration(elapsed)}, attempt {attempt}, "
-                          f"last {response.describe()}")
+        reporter.progress(
+            f"  waiting for {inputs.ready_path}: {format_duration(elapsed)}, attempt {attempt}, "
+            f"last {response.describe()}"
+        )
 
-    outcome = wait_ready(probe, accept=inputs.expected_status, timeout=inputs.timeout,
-                         request_timeout=inputs.request_timeout, initial=inputs.interval,
-                         cap=inputs.max_interval, on_attempt=on_attempt)
+    outcome = wait_ready(
+        probe,
+        accept=inputs.expected_status,
+        timeout=inputs.timeout,
+        request_timeout=inputs.request_timeout,
+        initial=inputs.interval,
+        cap=inputs.max_interval,
+        on_attempt=on_attempt,
+    )
     checks: list[Check] = []
     last = outcome.last or Response(url=inputs.url + inputs.ready_path, failure="timeout")
     if outcome.ready:
         timing.add("polling", outcome.slack)
         checks.append(Check.of("ready", "GET", inputs.ready_path, last, None, f"HTTP {last.status}"))
-        reporter.success(f"{inputs.ready_path} answered {last.status} after {format_duration(outcome.seconds)} "
-                         f"({plural(outcome.attempts, 'attempt')})")
+        reporter.success(
+            f"{inputs.ready_path} answered {last.status} after {format_duration(outcome.seconds)} "
+            f"({plural(outcome.attempts, 'attempt')})"
+        )
     else:
-        message = (f"did not answer {accepted} within {format_duration(inputs.timeout)} "
-                   f"({plural(outcome.attempts, 'attempt')}); last: {last.describe()}")
-        checks.append(Check.of("ready", "GET", inputs.ready_path, last,
-                               last.failure or "wrong-status", message))
+        message = (
+            f"did not answer {accepted} within {format_duration(inputs.timeout)} "
+            f"({plural(outcome.attempts, 'attempt')}); last: {last.describe()}"
+        )
+        checks.append(Check.of("ready", "GET", inputs.ready_path, last, last.failure or "wrong-status", message))
 
     def remaining() -> float:
         return max(0.05, min(inputs.request_timeout, deadline - time.monotonic()))
@@ -146,5 +189,3 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
     else:
         reporter.success(f"smoke-ready: all {len(checks)} checks passed")
     return Verdict(not failed, doc, diagnosis)
-
-

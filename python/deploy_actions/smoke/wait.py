@@ -21,10 +21,18 @@ class Outcome:
     slack: float = 0.0  # the last pause before the ready answer: at most this late noticing it
 
 
-def wait_ready(probe: Callable[[float], Response], *, accept: tuple[int, ...], timeout: float,
-               request_timeout: float, initial: float, cap: float,
-               clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-               on_attempt: Callable[[int, Response, float], None] | None = None) -> Outcome:
+def wait_ready(
+    probe: Callable[[float], Response],
+    *,
+    accept: tuple[int, ...],
+    timeout: float,
+    request_timeout: float,
+    initial: float,
+    cap: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_attempt: Callable[[int, Response, float], None] | None = None,
+) -> Outcome:
     """Poll `probe(request_timeout)` until it answers an accepted status or `timeout` passes.
     The last poll's own timeout is cut to what is left, so the deadline holds."""
     start = clock()

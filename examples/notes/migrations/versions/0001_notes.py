@@ -12,8 +12,7 @@ down_revision = None
 
 
 def upgrade() -> None:
-    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("text", sa.Text, nullable=False))
+    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("text", sa.Text, nullable=False))
 
 
 def downgrade() -> None:
