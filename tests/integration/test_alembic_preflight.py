@@ -15,6 +15,7 @@ from conftest import free_port, read_outputs
 from deploy_actions.cli import main
 from deploy_actions.migrations import database
 from deploy_actions.migrations.alembic_cli import Alembic
+from deploy_support import ArgvSampler
 
 pytestmark = pytest.mark.services
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alembic"
@@ -46,10 +47,13 @@ def run(gha_env, capsys, project, *args, url=None):
 def test_clean_chain_passes_everything(gha_env, capsys, pg, tmp_path):
     before = preflight_databases(pg)
     sql = tmp_path / "upgrade.sql"
-    code, out, outputs = run(
-        gha_env, capsys, "linear", "--round-trip", "--check-models", "--sql-path", str(sql), url=pg
-    )
+    password = urlsplit(pg).password
+    with ArgvSampler(password, pg) as sampler:  # alembic gets the URL in its environment, never its argv
+        code, out, outputs = run(
+            gha_env, capsys, "linear", "--round-trip", "--check-models", "--sql-path", str(sql), url=pg
+        )
     assert code == 0, out
+    assert sampler.samples > 10 and sampler.found == []
     assert outputs["head"] == "a3" and outputs["heads"] == "a3" and outputs["passed"] == "true"
     assert json.loads(outputs["findings"]) == [] and outputs["sql-path"] == str(sql)
     text = sql.read_text()

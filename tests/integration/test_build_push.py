@@ -12,6 +12,7 @@ import pytest
 from conftest import free_port, read_outputs
 from deploy_actions.cli import main
 from deploy_actions.images.registry import DOCKER_LIST, OCI_INDEX, Manifest, Registry
+from deploy_support import ArgvSampler
 
 pytestmark = pytest.mark.services
 SHA = "1111111222222233333334444444555555566666"
@@ -279,8 +280,10 @@ def test_tls_registry_login_and_wrong_password(tmp_path, gha_env, capsys, servic
         "INPUT_USERNAME": services["DA_REGISTRY_TLS_USER"],
         "INPUT_PASSWORD": services["DA_REGISTRY_TLS_PASSWORD"],
     }
-    code, out, outputs = build_push(good, capsys, "--mode", "push", "--image", image, "--context", context)
+    with ArgvSampler(services["DA_REGISTRY_TLS_PASSWORD"]) as sampler:  # every process, during the push
+        code, out, outputs = build_push(good, capsys, "--mode", "push", "--image", image, "--context", context)
     assert code == 0, out
+    assert sampler.samples > 10 and sampler.found == []
     assert out.splitlines()[0] == f"::add-mask::{services['DA_REGISTRY_TLS_PASSWORD']}"
     wrong_password = "not-the-password-" + uuid.uuid4().hex
     bad = {

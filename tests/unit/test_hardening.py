@@ -224,3 +224,11 @@ def test_binary_files_and_option_like_refs_are_usage_errors(gha_env, capsys, tmp
     (workflows / "x.yml").write_bytes(b"\xff\xfe\x00binary")
     code = main(["local-run", "--repo", str(tmp_path), "--workflow", "x.yml"], env=gha_env)
     assert code == 2 and "workflow: the workflow" in capsys.readouterr().out
+
+
+def test_a_glob_of_many_stars_ends():
+    """3,000 stars used to hang docs-drift (catastrophic backtracking); a run of stars counts once."""
+    from deploy_actions.docs.rules import matches
+
+    assert not matches("docs/" + "b" * 200 + ".md", ["*" * 3000 + "a"])
+    assert matches("docs/guide/a", ["***/a"]) and matches("a", ["**/a"]) and not matches("x/a", ["*a"])

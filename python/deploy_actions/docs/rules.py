@@ -34,18 +34,20 @@ _WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
 
 @functools.cache
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Git-style globs: `*` and `?` stay within a path segment, `**/` spans folders."""
+    """Git-style globs: `*` and `?` stay within a path segment, `**/` spans folders. A run of
+    stars counts once (`***` is `**`): thousands of them would otherwise backtrack for ever."""
     out, i = [], 0
     while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
+        if pattern[i] == "*":
+            run = len(pattern) - i - len(pattern[i:].lstrip("*"))
+            i += run
+            if run == 1:
+                out.append("[^/]*")
+            elif pattern.startswith("/", i):
+                out.append("(?:.*/)?")
+                i += 1
+            else:
+                out.append(".*")
         elif pattern[i] == "?":
             out.append("[^/]")
             i += 1
