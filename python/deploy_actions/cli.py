@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         for value in command.secrets(inputs):
             reporter.secret(value)
         timing.started(env)
-        code = command.run(inputs, reporter)
+        code = reporter.render(command.run(inputs, reporter))
         return code
     except UsageError as exc:
         title = f"{PROG} {command_name}: bad input" if command_name else f"{PROG}: bad input"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from deploy_actions import gha
+from deploy_actions.results import Result
 
 # GitHub shows at most 10 error and 10 warning annotations per step; the rest only
 # clutter the log, so they go to the summary instead.
@@ -180,6 +181,22 @@ class Reporter:
             markdown += "".join(f"- {gha.md_cell(item)}\n" for item in self._overflow) + "\n</details>\n"
             self._overflow = []
         gha.append_summary(self.redact(markdown), self.env)
+
+    def render(self, result: Result) -> int:
+        """A command's result, the same way for every command: annotations, outputs, the step
+        summary, the --json document (written by `finish`), the closing line; the exit code."""
+        for problem in result.problems:
+            self.problem(problem.level, problem.message, title=problem.title, file=problem.file, line=problem.line)
+        for name, value in result.outputs.items():
+            self.output(name, value)
+        if result.summary:
+            self.summary(result.summary)
+        self.result(result.document)
+        if result.message and result.ok:
+            self.success(result.message)
+        elif result.message:
+            self.info(result.message)
+        return result.code
 
     def result(self, document: dict[str, Any]) -> None:
         """What the command found, for the --json document (written once, by `finish`)."""

@@ -58,7 +58,7 @@ class Command:
     options: tuple[Option, ...]
     outputs: Mapping[str, str]  # output name -> description
     parse: Callable[[Mapping[str, str], Mapping[str, str]], Any]  # (raw inputs, environment)
-    run: Callable[..., int]
+    run: Callable[..., Any]  # (inputs, reporter) -> results.Result, rendered by the CLI
     description: str = ""
     branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace
     action: bool = True  # False for CLI helpers that have no action.yml

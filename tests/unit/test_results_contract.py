@@ -11,6 +11,7 @@ import pytest
 import deploy_actions.cli as cli
 from deploy_actions.commands import MODULES
 from deploy_actions.errors import CheckFailed
+from deploy_actions.results import Result
 
 BAD_INPUT = {  # a real input mistake of each command: the command's own parsing refuses it
     "alembic-preflight": ["--mode", "sideways"],
@@ -88,9 +89,8 @@ def test_internal_error(name, gha_env, capsys, monkeypatch):
 @pytest.mark.parametrize("exit_code", [0, 1])
 def test_the_commands_own_result_gets_ok_from_its_exit_code(name, exit_code, gha_env, capsys, monkeypatch):
     def finishes(inputs, reporter):
-        reporter.result({"ok": True, "detail": 3})  # even a document that says otherwise
-        reporter.summary("### done\n")
-        return exit_code
+        # even a document that says otherwise: `ok` follows the verdict
+        return Result(exit_code == 0, document={"ok": True, "detail": 3}, summary="### done\n")
 
     _replaced(monkeypatch, name, finishes)
     code, doc, summary = run(gha_env, capsys, [name])

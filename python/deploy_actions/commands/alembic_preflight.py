@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.migrations import preflight, risks
 from deploy_actions.migrations.preflight import Inputs
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.values import parse_bool, parse_duration
 
 MODES = ("check", "post-deploy")
@@ -171,51 +172,67 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     )
 
 
-def _post_deploy(inputs: Inputs, reporter: Reporter) -> int:
+def _post_deploy(inputs: Inputs) -> Result:
     graph, current = preflight.deployed(inputs)
     at_head = bool(graph.heads) and current == graph.heads
-    reporter.output("heads", "\n".join(graph.heads))
-    reporter.output("head", graph.head or "")
-    reporter.output("findings", [])
-    reporter.output("sql-path", "")
-    reporter.output("passed", "true" if at_head else "false")
     verdict = f"database at {', '.join(current) or 'no revision'}; migrations head {', '.join(graph.heads)}"
-    reporter.summary(f"### {'✅' if at_head else '❌'} alembic-preflight post-deploy\n\n{verdict}\n")
-    reporter.result({"current": current, "heads": graph.heads, "at_head": at_head})
+    result = Result(
+        at_head,
+        outputs={
+            "heads": "\n".join(graph.heads),
+            "head": graph.head or "",
+            "findings": [],
+            "sql-path": "",
+            "passed": "true" if at_head else "false",
+        },
+        document={"current": current, "heads": graph.heads, "at_head": at_head},
+        summary=f"### {'✅' if at_head else '❌'} alembic-preflight post-deploy\n\n{verdict}\n",
+        message=verdict if at_head else "",
+    )
     if not at_head:
-        reporter.error(
+        result.error(
             f"{verdict}: the deploy did not apply every migration (run `alembic upgrade head` once)",
             title="alembic-preflight: not at head",
         )
-        return EXIT_CHECK_FAILED
-    reporter.success(verdict)
-    return EXIT_OK
+    return result
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     if inputs.mode == "post-deploy":
-        return _post_deploy(inputs, reporter)
+        return _post_deploy(inputs)
     check = preflight.Preflight(inputs, reporter)
     check.run()
     findings = check.findings
     blocking = [f for f in findings if f.severity == risks.ERROR and not f.accepted]
-    for finding in findings:
-        if finding.accepted:
-            continue
-        level = "error" if finding.severity == risks.ERROR else "warning"
-        reporter.problem(
-            level,
-            f"{finding.message}. Fix: {finding.hint}",
-            title=f"alembic-preflight: {finding.rule}",
-            file=finding.file or None,
-            line=finding.line or None,
-        )
     graph = check.graph
-    reporter.output("heads", "\n".join(graph.heads))
-    reporter.output("head", graph.head or "")
-    reporter.output("findings", [f.as_dict() for f in findings])
-    reporter.output("sql-path", inputs.sql_path if any(s[0] == "offline SQL" and s[1] for s in check.steps) else "")
-    reporter.output("passed", "false" if blocking else "true")
+    offline = any(s[0] == "offline SQL" and s[1] for s in check.steps)
+    result = Result(
+        not blocking,
+        outputs={
+            "heads": "\n".join(graph.heads),
+            "head": graph.head or "",
+            "findings": [f.as_dict() for f in findings],
+            "sql-path": inputs.sql_path if offline else "",
+            "passed": "false" if blocking else "true",
+        },
+        document={
+            "passed": not blocking,
+            "heads": graph.heads,
+            "steps": check.steps,
+            "findings": [f.as_dict() for f in findings],
+        },
+        message=f"alembic-preflight: {len(blocking)} blocking finding(s)"
+        if blocking
+        else f"alembic-preflight passed ({len(findings)} finding(s), none blocking)",
+    )
+    for finding in findings:
+        if not finding.accepted:
+            (result.error if finding.severity == risks.ERROR else result.warning)(
+                f"{finding.message}. Fix: {finding.hint}",
+                title=f"alembic-preflight: {finding.rule}",
+                file=finding.file or None,
+                line=finding.line or None,
+            )
     steps = gha.md_table(["Check", "Result", "Detail"], [[s, "✅" if ok else "❌", d] for s, ok, d in check.steps])
     rows = [
         [
@@ -227,21 +244,8 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         for f in findings
     ]
     table = gha.md_table(["Rule", "Severity", "Where", "Finding"], rows) if rows else "No risky operations found.\n"
-    icon = "❌" if blocking else "✅"
-    reporter.summary(f"### {icon} alembic-preflight\n\n{steps}\n{table}")
-    reporter.result(
-        {
-            "passed": not blocking,
-            "heads": graph.heads,
-            "steps": check.steps,
-            "findings": [f.as_dict() for f in findings],
-        }
-    )
-    if blocking:
-        reporter.info(f"alembic-preflight: {len(blocking)} blocking finding(s)")
-        return EXIT_CHECK_FAILED
-    reporter.success(f"alembic-preflight passed ({len(findings)} finding(s), none blocking)")
-    return EXIT_OK
+    result.summary = f"### {'❌' if blocking else '✅'} alembic-preflight\n\n{steps}\n{table}"
+    return result
 
 
 COMMAND = Command(

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_OK, CheckFailed, UsageError
+from deploy_actions.errors import CheckFailed, UsageError
 from deploy_actions.images import context as git
 from deploy_actions.images import tags as tag_rules
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_list, parse_pairs, parse_ready_url
 
 MODES = ("build", "push", "promote")
@@ -350,7 +351,7 @@ def _promote(inputs: Inputs, reporter: Reporter) -> str:
     return result.digest
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     image_id, digest = "", ""
     try:
         if inputs.mode == "promote":
@@ -374,12 +375,14 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         "pushed": inputs.mode != "build",
         "promoted_from": str(inputs.source) if inputs.source else None,
     }
-    reporter.output("image", inputs.image.name)
-    reporter.output("digest", digest)
-    reporter.output("image-id", image_id)
-    reporter.output("tags", "\n".join(refs))
-    reporter.output("labels", "\n".join(f"{k}={v}" for k, v in inputs.labels.items()))
-    reporter.output("metadata", metadata)
+    outputs = {
+        "image": inputs.image.name,
+        "digest": digest,
+        "image-id": image_id,
+        "tags": "\n".join(refs),
+        "labels": "\n".join(f"{k}={v}" for k, v in inputs.labels.items()),
+        "metadata": metadata,
+    }
     verb = {"build": "built (not pushed)", "push": "pushed", "promote": "promoted"}[inputs.mode]
     rows = [
         ["Image", f"`{inputs.image.name}`"],
@@ -389,9 +392,8 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     ]
     if inputs.source:
         rows.append(["From", f"`{inputs.source}`"])
-    reporter.summary(f"### ✅ build-push: {verb}\n\n" + gha.md_table(["", ""], rows))
-    reporter.result(metadata)
-    return EXIT_OK
+    summary = f"### ✅ build-push: {verb}\n\n" + gha.md_table(["", ""], rows)
+    return Result(True, document=metadata, outputs=outputs, summary=summary)
 
 
 COMMAND = Command(

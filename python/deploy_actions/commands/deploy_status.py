@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.deploy import settings as deploy
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK
 from deploy_actions.options import Command
+from deploy_actions.results import Result
 
 SHARED = (
     "hosts",
@@ -51,13 +51,14 @@ def _copy(copy: dict | None) -> str:
     return f"{copy['colour']} ({copy['tag']})" if copy else "none"
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     from deploy_actions.deploy.status import fetch
 
     hosts = fetch(inputs.deploy)
+    result = Result(all(h["ok"] for h in hosts), document={"hosts": hosts})
     for entry in hosts:
         if not entry["ok"]:
-            reporter.error(f"{entry['host']}: {entry['error']}", title="deploy-status")
+            result.error(f"{entry['host']}: {entry['error']}", title="deploy-status")
         with reporter.group(f"{entry['host']}: {entry['tag'] or '(no tag)'}"):
             copies = entry.get("blue_green")
             if copies:
@@ -79,9 +80,8 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         ]
         for h in hosts
     ]
-    reporter.summary("### deploy-status\n\n" + gha.md_table(["Host", "Tag", "Running", "Last deploy"], rows))
-    reporter.result({"hosts": hosts})
-    return EXIT_OK if all(h["ok"] for h in hosts) else EXIT_CHECK_FAILED
+    result.summary = "### deploy-status\n\n" + gha.md_table(["Host", "Tag", "Running", "Last deploy"], rows)
+    return result
 
 
 COMMAND = Command(

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from deploy_actions import gha, inputfiles, yamlpos
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.values import parse_bool
 
 OPTIONS = (
@@ -149,7 +150,7 @@ def workflow_sets(repo, config: dict | list, docs: list[str]) -> list[tuple[dict
     ]
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     from deploy_actions.docs import rules
 
     drifts, changes = check(inputs)
@@ -158,18 +159,24 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         print(diff_text, end="")
     fixed = [d for d in drifts if d.fixed]
     left = [d for d in drifts if not d.fixed]
+    report = [d.as_dict() for d in drifts]
+    result = Result(
+        not left,
+        outputs={"drift-count": str(len(left)), "fixed-count": str(len(fixed)), "report": report},
+        document={
+            "drift_count": len(left),
+            "fixed_count": len(fixed),
+            "report": report,
+            **({"diff": diff_text} if inputs.diff else {}),
+        },
+    )
     for drift in left:
-        where = os.path.normpath(inputs.root / drift.file)
-        reporter.error(
+        result.error(
             f"the doc {drift.says}; the repository: {drift.actual}. Fix: {drift.fix}",
             title=f"docs-drift: {drift.rule}",
-            file=where,
+            file=os.path.normpath(inputs.root / drift.file),
             line=drift.line,
         )
-    report = [d.as_dict() for d in drifts]
-    reporter.output("drift-count", str(len(left)))
-    reporter.output("fixed-count", str(len(fixed)))
-    reporter.output("report", report)
     sections = []
     for rule in sorted({d.rule for d in drifts}):
         rows = [
@@ -178,20 +185,12 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         sections.append(f"#### {rule}\n\n" + gha.md_table(["Where", "The doc", "The repository", "Fix"], rows))
     icon = "❌" if left else "✅"
     head = f"### {icon} docs-drift: {len(left)} drift(s)" + (f", {len(fixed)} fixed" if fixed else "")
-    reporter.summary(head + "\n\n" + ("\n".join(sections) if sections else "The docs match the repository.\n"))
-    reporter.result(
-        {
-            "drift_count": len(left),
-            "fixed_count": len(fixed),
-            "report": report,
-            **({"diff": diff_text} if inputs.diff else {}),
-        }
+    result.summary = head + "\n\n" + ("\n".join(sections) if sections else "The docs match the repository.\n")
+    counted = f" ({len(fixed)} fixed)" if fixed else ""
+    result.message = (
+        f"docs-drift: {len(left)} drift(s){counted}" if left else f"docs-drift: the docs match the repository{counted}"
     )
-    if left:
-        reporter.info(f"docs-drift: {len(left)} drift(s)" + (f" ({len(fixed)} fixed)" if fixed else ""))
-        return EXIT_CHECK_FAILED
-    reporter.success("docs-drift: the docs match the repository" + (f" ({len(fixed)} fixed)" if fixed else ""))
-    return EXIT_OK
+    return result
 
 
 COMMAND = Command(

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions import inputfiles, localrun
+from deploy_actions import gha, inputfiles, localrun
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.values import parse_pairs
 
 INPUT_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
@@ -265,7 +266,7 @@ def export_tracked(source: Path, dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     for value in inputs.secrets.values():
         reporter.secret(value)
     check_docker()
@@ -296,26 +297,31 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         code, log = stream(argv, inputs.repo, env, reporter)
     took = time.monotonic() - started
     jobs = localrun.job_results(log)
-    reporter.result(
-        {
+    result = Result(
+        code == 0,
+        document={
             "workflow": inputs.workflow_file.name,
             "event": inputs.event.name,
             "payload": inputs.event.payload,
             "exit_code": code,
             "seconds": round(took, 2),
             "jobs": jobs,
-        }
+        },
     )
-    failed = [job for job, result in jobs.items() if result == "failed"]
+    failed = [job for job, state in jobs.items() if state == "failed"]
     if code != 0:
-        reporter.error(
+        result.error(
             f"{inputs.workflow_file.name} failed after {took:.1f}s"
             + (f": {', '.join(failed)}" if failed else f" (act exited {code})"),
             title="local-run",
         )
-        return EXIT_CHECK_FAILED
-    reporter.success(f"{inputs.workflow_file.name} passed in {took:.1f}s ({len(jobs)} job(s))")
-    return EXIT_OK
+    else:
+        result.message = f"{inputs.workflow_file.name} passed in {took:.1f}s ({len(jobs)} job(s))"
+    rows = [[job, state] for job, state in jobs.items()]
+    result.summary = f"### {'✅' if code == 0 else '❌'} local-run `{inputs.workflow_file.name}`\n\n" + (
+        gha.md_table(["Job", "Result"], rows) if rows else f"act exited {code}\n"
+    )
+    return result
 
 
 def stream(argv: list[str], cwd: Path, env: dict[str, str], reporter: Reporter) -> tuple[int, str]:

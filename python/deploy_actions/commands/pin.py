@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.values import parse_bool
 
 OPTIONS = (
@@ -69,7 +70,7 @@ def files(root: Path) -> list[Path]:
     return sorted(set(found))
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     import yaml
 
     from deploy_actions import pinning
@@ -92,18 +93,20 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
     uses = {path: pinning.find(text, str(path)) for path, text in texts.items()}
     if inputs.check:
         loose = [u for found in uses.values() for u in found if not u.pinned]
+        result = Result(not loose, document={"unpinned": [vars(u) for u in loose]})
         for use in loose:
-            reporter.error(
+            result.error(
                 f"{use.repo}@{use.ref} is not pinned to a commit SHA (deploy-actions pin fixes it)",
                 title="pin: unpinned",
                 file=use.file,
                 line=use.line,
             )
-        reporter.result({"unpinned": [vars(u) for u in loose]})
-        if loose:
-            return EXIT_CHECK_FAILED
-        reporter.success(f"every `uses:` is pinned ({sum(len(f) for f in uses.values())} references)")
-        return EXIT_OK
+        total = sum(len(f) for f in uses.values())
+        result.message = (
+            f"{len(loose)} of {total} references unpinned" if loose else f"every `uses:` is pinned ({total} references)"
+        )
+        result.summary = f"### {'❌' if loose else '✅'} pin --check\n\n{result.message}\n"
+        return result
     resolver = pinning.Resolver(inputs.remote)
     plans: dict[Path, dict[int, tuple[str, str]]] = {}
     missing = []
@@ -138,9 +141,13 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         for number, (sha, human) in sorted(changes.items()):
             reporter.info(f"{path}:{number}: @{sha[:12]}… # {human}")
     count = sum(len(c) for c in plans.values())
-    reporter.result({"rewritten": count, "files": [str(p) for p in plans]})
-    reporter.success(f"pinned {count} reference(s) in {len(plans)} file(s)" if count else "nothing to pin")
-    return EXIT_OK
+    message = f"pinned {count} reference(s) in {len(plans)} file(s)" if count else "nothing to pin"
+    return Result(
+        True,
+        document={"rewritten": count, "files": [str(p) for p in plans]},
+        message=message,
+        summary=f"### ✅ pin\n\n{message}\n",
+    )
 
 
 COMMAND = Command(

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy_actions import gha
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.versions import SEMVER, is_prerelease, release_version
 
 OPTIONS = (
@@ -82,7 +84,7 @@ def major_points_at(root: Path, major: str) -> str | None:
     return max(tags, key=key) if tags else "unknown"
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     version = inputs.tag[1:]
     prerelease = is_prerelease(version)
     major = inputs.tag.split(".")[0]
@@ -103,30 +105,33 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
         if key(current) > key(inputs.tag):
             problems.append(f"{major} points at {current}, newer than {inputs.tag}: a major tag never moves backwards")
         move = key(current) < key(inputs.tag)
-    for problem in problems:
-        reporter.error(problem, title="release-check")
-    reporter.output("version", version)
-    reporter.output("major", major)
-    reporter.output("move-major", "true" if move and not problems else "false")
-    reporter.output("prerelease", "true" if prerelease else "false")
-    reporter.output("notes", section or "")
-    reporter.result(
-        {
-            "ok": not problems,
+    where = f"move {major} from {current}" if current else f"create {major}"
+    result = Result(
+        not problems,
+        outputs={
+            "version": version,
+            "major": major,
+            "move-major": "true" if move and not problems else "false",
+            "prerelease": "true" if prerelease else "false",
+            "notes": section or "",
+        },
+        document={
             "version": version,
             "major": major,
             "move_major": move and not problems,
             "prerelease": prerelease,
             "problems": problems,
-        }
+        },
+        message=""
+        if problems
+        else f"{inputs.tag} can be released"
+        + ("" if prerelease else f"; {where} to it" if move else f"; {major} stays"),
     )
-    if problems:
-        return EXIT_CHECK_FAILED
-    where = f"move {major} from {current}" if current else f"create {major}"
-    reporter.success(
-        f"{inputs.tag} can be released" + ("" if prerelease else f"; {where} to it" if move else f"; {major} stays")
-    )
-    return EXIT_OK
+    for problem in problems:
+        result.error(problem, title="release-check")
+    listed = "".join(f"- {gha.md_cell(p)}\n" for p in problems) or f"{result.message}\n"
+    result.summary = f"### {'✅' if not problems else '❌'} release-check `{inputs.tag}`\n\n{listed}"
+    return result
 
 
 COMMAND = Command(

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError
+from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
+from deploy_actions.results import Result
 from deploy_actions.smoke import spec as spec_file
 from deploy_actions.smoke.report import summary_markdown
 from deploy_actions.smoke.verify import Readiness, verify
@@ -131,16 +132,16 @@ def secrets(inputs: Readiness) -> list[str]:
     return values
 
 
-def run(inputs: Readiness, reporter: Reporter) -> int:
-    verdict = verify(inputs, reporter)
+def run(inputs: Readiness, reporter: Reporter) -> Result:
+    verdict = verify(inputs, reporter)  # says each check as it finishes
     doc = verdict.document
-    reporter.output("ready", "true" if doc["ready"] else "false")
-    reporter.output("ready-after-ms", "" if doc["ready_after_ms"] is None else str(doc["ready_after_ms"]))
-    reporter.output("attempts", str(doc["attempts"]))
-    reporter.output("results", doc)
-    reporter.summary(summary_markdown(doc, verdict.diagnosis))
-    reporter.result(doc)
-    return EXIT_OK if verdict.ok else EXIT_CHECK_FAILED
+    outputs = {
+        "ready": "true" if doc["ready"] else "false",
+        "ready-after-ms": "" if doc["ready_after_ms"] is None else str(doc["ready_after_ms"]),
+        "attempts": str(doc["attempts"]),
+        "results": doc,
+    }
+    return Result(verdict.ok, document=doc, outputs=outputs, summary=summary_markdown(doc, verdict.diagnosis))
 
 
 COMMAND = Command(

@@ -10,8 +10,9 @@ import time
 from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.deploy.settings import OPTIONS, Inputs, parse_inputs, secrets
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from deploy_actions.errors import EXIT_USAGE
 from deploy_actions.options import Command
+from deploy_actions.results import Result
 from deploy_actions.values import plural
 
 OUTPUTS = {
@@ -23,7 +24,7 @@ OUTPUTS = {
 }
 
 
-def run(inputs: Inputs, reporter: Reporter) -> int:
+def run(inputs: Inputs, reporter: Reporter) -> Result:
     from deploy_actions.deploy.execute import deploy
 
     started = time.monotonic()
@@ -34,27 +35,29 @@ def run(inputs: Inputs, reporter: Reporter) -> int:
             with reporter.group(f"{state.host}: {state.state} ({state.seconds:.1f}s)"):
                 reporter.foreign("\n".join(state.logs))
     hosts_doc = [s.as_dict() for s in outcome.hosts]
-    first_previous = outcome.hosts[0].previous if outcome.hosts else ""
-    reporter.output("deployed-tag", "" if outcome.failure else inputs.tag)
-    reporter.output("previous-tag", first_previous)
-    reporter.output("hosts", hosts_doc)
-    reporter.output("rolled-back", "true" if outcome.rolled_back else "false")
+    result = Result(
+        not outcome.failure,
+        outputs={
+            "deployed-tag": "" if outcome.failure else inputs.tag,
+            "previous-tag": outcome.hosts[0].previous if outcome.hosts else "",
+            "hosts": hosts_doc,
+            "rolled-back": "true" if outcome.rolled_back else "false",
+        },
+        document={"tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc},
+    )
     icon = "❌" if outcome.failure else "✅"
     rows = [[str(s.host), s.state, s.previous or "—", f"{s.seconds:.1f}s", s.message or ""] for s in outcome.hosts]
     summary = f"### {icon} ssh-compose-deploy `{inputs.tag}` → `{inputs.deploy_path}`\n\n"
     if outcome.failure:
         summary += f"> {gha.md_cell(outcome.failure)}\n\n"
-    summary += gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
-    reporter.summary(summary)
-    reporter.result({"ok": not outcome.failure, "tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc})
-    if outcome.failure and outcome.usage:
-        reporter.error(outcome.failure, title="ssh-compose-deploy: bad input")
-        return EXIT_USAGE
+    result.summary = summary + gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
     if outcome.failure:
-        reporter.error(outcome.failure, title="ssh-compose-deploy failed")
-        return EXIT_CHECK_FAILED
-    reporter.success(f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s")
-    return EXIT_OK
+        usage = outcome.usage  # a compose file unusable for blue-green, a taken port: the input's fault
+        result.error(outcome.failure, title="ssh-compose-deploy: bad input" if usage else "ssh-compose-deploy failed")
+        result.exit_code = EXIT_USAGE if usage else None
+    else:
+        result.message = f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s"
+    return result
 
 
 COMMAND = Command(
