@@ -17,6 +17,7 @@ from deploy_actions.commands import MODULES, actions, load
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
 from deploy_actions.options import add_arguments, resolve, with_stand_ins
+from deploy_actions.results import Problem, Result
 
 PROG = "deploy-actions"
 
@@ -143,24 +144,20 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return code
     except UsageError as exc:
         title = f"{PROG} {command_name}: bad input" if command_name else f"{PROG}: bad input"
-        reporter.error(str(exc), title=title, file=exc.file, line=exc.line)
+        failed = _failure(str(exc), "usage", title, EXIT_USAGE, f"### ❌ {title}\n\n{exc}\n")
+        failed.problems[0] = Problem("error", str(exc), title=title, file=exc.file, line=exc.line)
         if exc.hint:
-            reporter.detail(exc.hint)
-        reporter.summary(f"### ❌ {title}\n\n{exc}\n" + (f"\n{exc.hint}\n" if exc.hint else ""))
-        reporter.result({"error": str(exc), "kind": "usage"})
-        code = EXIT_USAGE
+            failed.message, failed.summary = exc.hint, failed.summary + f"\n{exc.hint}\n"
+        code = reporter.render(failed)
         return code
     except CheckFailed as exc:
         title = f"{PROG} {command_name}" if command_name else PROG
-        reporter.error(str(exc), title=title)
-        reporter.summary(f"### ❌ {title} failed\n\n{exc}\n")
-        reporter.result({"error": str(exc), "kind": "check"})
-        code = EXIT_CHECK_FAILED
+        code = reporter.render(
+            _failure(str(exc), "check", title, EXIT_CHECK_FAILED, f"### ❌ {title} failed\n\n{exc}\n")
+        )
         return code
     except KeyboardInterrupt:
-        reporter.error("interrupted", title=PROG)
-        reporter.result({"error": "interrupted", "kind": "cancelled"})
-        code = 130
+        code = reporter.render(_failure("interrupted", "cancelled", PROG, 130, ""))
         return code
     except BrokenPipeError:  # `deploy-actions … | head`: the reader left; say nothing more
         _quiet_stdout()
@@ -168,24 +165,35 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_CHECK_FAILED
     except Exception as exc:  # a bug in deploy-actions, not the user's mistake
         what = f"internal error ({type(exc).__name__}: {exc})"
-        reporter.error(
+        failed = _failure(
             f"{what}; please report it with the log (set RUNNER_DEBUG=1 or DEPLOY_ACTIONS_DEBUG=1 for the traceback)",
-            title=PROG,
-        )
-        if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
-            reporter.detail(traceback.format_exc())
-        reporter.summary(
+            "internal",
+            PROG,
+            EXIT_CHECK_FAILED,
             f"### ❌ {PROG} {command_name or ''}: internal error\n\n{gha.md_cell(what)}\n\n"
-            "Please report it with the log (re-run with debug logging for the traceback).\n"
+            "Please report it with the log (re-run with debug logging for the traceback).\n",
         )
-        reporter.result({"error": f"internal error ({type(exc).__name__})", "kind": "internal"})
-        code = EXIT_CHECK_FAILED
+        failed.document["error"] = f"internal error ({type(exc).__name__})"
+        if env.get("RUNNER_DEBUG") == "1" or env.get("DEPLOY_ACTIONS_DEBUG"):
+            failed.message = traceback.format_exc()
+        code = reporter.render(failed)
         return code
     finally:
         timing.report(env)
         if render:
             with contextlib.suppress(BrokenPipeError):
                 reporter.finish(code == 0)
+
+
+def _failure(message: str, kind: str, title: str, code: int, summary: str) -> Result:
+    """Bad input, a failed check, a cancellation or a bug, as a result like any command's."""
+    return Result(
+        False,
+        document={"error": message, "kind": kind},
+        summary=summary,
+        problems=[Problem("error", message, title=title)],
+        exit_code=code,
+    )
 
 
 def _quiet_stdout() -> None:
