@@ -86,7 +86,7 @@ def major_points_at(root: Path, major: str) -> str | None:
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
     version = inputs.tag[1:]
-    prerelease = is_prerelease(version)
+    prerelease = is_prerelease(inputs.tag)
     major = inputs.tag.split(".")[0]
     problems = []
     declared = project_version((inputs.root / "pyproject.toml").read_text(encoding="utf-8"))
