@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 from deploy_actions.console import Reporter
 from deploy_actions.deploy.hosts import Host
 from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
-from deploy_actions.deploy.settings import Inputs, host_params, host_url, ready_path, remote_params
-from deploy_actions.deploy.ssh import SshKit
+from deploy_actions.deploy.settings import Inputs, host_params, host_url, ready_path, remote_params, ssh_kit
 from deploy_actions.values import plural
 
 
@@ -52,15 +51,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     started = time.monotonic()
     params = remote_params(inputs)
     hosts = list(inputs.hosts)
-    with SshKit(
-        key=inputs.key,
-        passphrase=inputs.passphrase,
-        known_hosts=inputs.known_hosts,
-        fingerprint=inputs.fingerprint,
-        insecure=inputs.insecure,
-        connect_timeout=inputs.connect_timeout,
-        jump=inputs.jump,
-    ) as kit:
+    with ssh_kit(inputs) as kit:
         kit.pin(hosts)
         check = gate = None
         if inputs.ready_url and inputs.ready_from == "runner":

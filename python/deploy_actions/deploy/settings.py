@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
@@ -25,6 +26,9 @@ from deploy_actions.values import (
     refuse_unsafe_url,
 )
 from deploy_actions.versions import is_release
+
+if TYPE_CHECKING:
+    from deploy_actions.deploy.ssh import SshKit
 
 OPTIONS = (
     Option(
@@ -375,3 +379,18 @@ def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
 def ready_path(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def ssh_kit(inputs: Inputs) -> SshKit:
+    """The SSH set-up these settings ask for: the key, host-key checks, the jump host."""
+    from deploy_actions.deploy.ssh import SshKit
+
+    return SshKit(
+        key=inputs.key,
+        passphrase=inputs.passphrase,
+        known_hosts=inputs.known_hosts,
+        fingerprint=inputs.fingerprint,
+        insecure=inputs.insecure,
+        connect_timeout=inputs.connect_timeout,
+        jump=inputs.jump,
+    )

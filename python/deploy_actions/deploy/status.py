@@ -3,8 +3,7 @@ image IDs, the deploy history and, with blue-green, the live and standby copies.
 
 from __future__ import annotations
 
-from deploy_actions.deploy.settings import Inputs, remote_params
-from deploy_actions.deploy.ssh import SshKit
+from deploy_actions.deploy.settings import Inputs, remote_params, ssh_kit
 
 HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
 
@@ -34,15 +33,7 @@ def fetch(spec: Inputs) -> list[dict]:
     """Each host's tag, running containers, history and (blue-green) copies, read-only."""
     params = {**remote_params(spec), "ACTION": "status"}
     hosts = []
-    with SshKit(
-        key=spec.key,
-        passphrase=spec.passphrase,
-        known_hosts=spec.known_hosts,
-        fingerprint=spec.fingerprint,
-        insecure=spec.insecure,
-        connect_timeout=spec.connect_timeout,
-        jump=spec.jump,
-    ) as kit:
+    with ssh_kit(spec) as kit:
         kit.pin(list(spec.hosts))
         for host in spec.hosts:
             answer = kit.run(host, params, timeout=spec.command_timeout)
