@@ -110,3 +110,22 @@ def test_comment_without_reason_does_not_accept():
     rev = scripts.Revision("z", (), path, 1, ast.parse(source), source.splitlines())
     [finding] = risks.analyse(rev)
     assert finding.rule == "drop-table" and not finding.accepted
+
+
+def test_a_revision_in_another_encoding_with_a_coding_line_is_read(tmp_path):
+    """PEP 263: Python reads `# -*- coding: latin-1 -*-` files; so does the preflight (it was
+    an internal error). Bytes that are no text in any declared encoding are bad input."""
+    from deploy_actions.errors import UsageError
+    from deploy_actions.migrations import scripts
+
+    path = tmp_path / "a1_café.py"
+    path.write_bytes(
+        '# -*- coding: latin-1 -*-\n"""ajoute la table café"""\nrevision = \'a1\'\ndown_revision = None\n\n'
+        "def upgrade():\n    pass\n".encode("latin-1")
+    )
+    revision = scripts.read(path)
+    assert revision.revision == "a1" and "café" in "\n".join(revision.source)
+    broken = tmp_path / "b2.py"
+    broken.write_bytes(b"revision = 'b2'\n# \xff\xfe not utf-8\n")
+    with pytest.raises(UsageError, match="b2.py"):
+        scripts.read(broken)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ast
 import configparser
+import io
 import os
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,10 +66,16 @@ def _literal(node: ast.AST | None) -> tuple[str, ...]:
 
 
 def read(path: Path) -> Revision | None:
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
     try:
-        tree = ast.parse(text, filename=str(path))
-    except SyntaxError as exc:
+        # Bytes, so a PEP 263 coding line (`# -*- coding: latin-1 -*-`) is honoured as Python does.
+        tree = ast.parse(raw, filename=str(path))
+        text = raw.decode(tokenize.detect_encoding(io.BytesIO(raw).readline)[0])
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        if not isinstance(exc, SyntaxError):
+            raise UsageError(
+                f"{path}: cannot be read as Python source ({exc})", input="migrations", file=str(path)
+            ) from None
         raise UsageError(
             f"{path}:{exc.lineno}: not valid Python: {exc.msg}", input="migrations", file=str(path), line=exc.lineno
         ) from None
