@@ -72,7 +72,9 @@ def test_every_rule_on_the_risky_revision_with_its_line():
     assert ("drop-column", line_of('"nickname"')) in found
     assert ("alter-type", line_of("BigInteger")) in found  # inside batch_alter_table
     assert ("non-transactional", line_of("autocommit_block")) in found
-    assert ("non-transactional", line_of("postgresql_concurrently")) in found
+    # the CONCURRENTLY index inside that block is the same operation: said once, for the block
+    assert ("non-transactional", line_of("postgresql_concurrently")) not in found
+    assert ("unique-constraint-locks", line_of("create_unique_constraint")) in found
     assert ("not-null-without-default", line_of('"plan"')) in found
     assert ("raw-sql-destructive", line_of("DROP TABLE legacy")) in found
     assert ("backfill-with-constraint", line_of("create_unique_constraint")) in found
@@ -129,3 +131,83 @@ def test_a_revision_in_another_encoding_with_a_coding_line_is_read(tmp_path):
     broken.write_bytes(b"revision = 'b2'\n# \xff\xfe not utf-8\n")
     with pytest.raises(UsageError, match="b2.py"):
         scripts.read(broken)
+
+
+def analysed(body: str):
+    """The findings of a revision whose module is `body` (with upgrade() in it)."""
+    source = 'revision = "x1"\ndown_revision = None\n\n' + body
+    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
+    return {(f.rule, f.line) for f in risks.analyse(rev)}
+
+
+def test_a_foreign_key_dropped_to_be_recreated_is_the_recreation_not_a_drop():
+    found = analysed(
+        "def upgrade():\n"
+        '    op.drop_constraint("fk_items_user", "items", type_="foreignkey")\n'
+        '    op.create_foreign_key("fk_items_user", "items", "users", ["user_id"], ["id"], ondelete="CASCADE")\n'
+    )
+    assert found == {("constraint-full-scan", 6)}
+    assert (
+        analysed(
+            "def upgrade():\n"
+            '    op.create_foreign_key("fk_a", "items", "users", ["u"], ["id"], postgresql_not_valid=True)\n'
+        )
+        == set()
+    )
+
+
+def test_constraints_on_tables_created_in_the_same_revision_are_fine():
+    assert (
+        analysed(
+            "def upgrade():\n"
+            '    op.create_table("things", sa.Column("id", sa.Integer))\n'
+            '    op.create_unique_constraint("uq_things", "things", ["id"])\n'
+            '    op.create_check_constraint("ck_things", "things", "id > 0")\n'
+        )
+        == set()
+    )
+    assert analysed('def upgrade():\n    op.create_check_constraint("ck_users", "users", "age > 0")\n') == {
+        ("constraint-full-scan", 5)
+    }
+
+
+def test_dropping_a_temporary_table_it_created_is_not_destructive():
+    assert (
+        analysed(
+            "def upgrade():\n"
+            '    op.execute("CREATE TEMPORARY TABLE scratch AS SELECT id FROM users; '
+            'UPDATE users SET x = 1; DROP TABLE scratch")\n'
+        )
+        == set()
+    )
+    assert analysed('def upgrade():\n    op.execute("CREATE TEMP TABLE s (id int); DROP TABLE s, users")\n') == {
+        ("raw-sql-destructive", 5)
+    }
+
+
+def test_operations_in_helpers_and_sql_through_a_connection_are_found():
+    found = analysed(
+        "def _rename(table):\n"
+        '    op.alter_column(table, "name", new_column_name="title")\n\n\n'
+        "def _cleanup(conn):\n"
+        '    conn.execute(sa.text("DELETE FROM audit"))\n\n\n'
+        "def upgrade():\n"
+        '    _rename("posts")\n'
+        "    conn = op.get_bind()\n"
+        "    _cleanup(conn)\n"
+        '    conn.execute(sa.text("DROP TABLE old_posts"))\n'
+        '    op.get_bind().execute(sa.text("TRUNCATE sessions"))\n'
+        '    op.execute(sa.schema.DropSequence(sa.Sequence("post_ids")))\n'
+    )
+    assert ("rename-column", 5) in found and ("raw-sql-destructive", 9) in found  # in helpers
+    assert ("raw-sql-destructive", 16) in found and ("raw-sql-destructive", 17) in found
+    assert ("raw-sql-destructive", 18) in found  # DropSequence
+
+
+def test_a_guarded_concurrent_index_is_one_finding():
+    found = analysed(
+        "def upgrade():\n"
+        "    with op.get_context().autocommit_block():\n"
+        '        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True, if_not_exists=True)\n'
+    )
+    assert found == {("non-transactional", 5)}

@@ -38,6 +38,16 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
     "backfill-with-constraint": (WARNING, "backfill in one revision and add the constraint in the next"),
     "drop-index": (WARNING, "make sure no query of the running version depends on it"),
     "drop-constraint": (WARNING, "make sure the running version does not rely on it"),
+    "constraint-full-scan": (
+        WARNING,
+        "validates every row under a lock that blocks writes: add it NOT VALID (postgresql_not_valid=True), "
+        "then VALIDATE CONSTRAINT in a later revision",
+    ),
+    "unique-constraint-locks": (
+        WARNING,
+        "fails on duplicates and builds its index under a lock: CREATE UNIQUE INDEX CONCURRENTLY first, then "
+        "ADD CONSTRAINT … USING INDEX",
+    ),
 }
 _ALLOW = re.compile(r"#\s*preflight:\s*allow\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:[-–—:]+\s*(\S.*))?$")
 _DESTRUCTIVE_SQL = re.compile(
@@ -47,6 +57,12 @@ _DESTRUCTIVE_SQL = re.compile(
 )
 _CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b|\bVACUUM\b|\bALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b", re.I)
 _DATA_SQL = re.compile(r"^\s*(UPDATE|INSERT)\b", re.I)
+_TEMP_TABLE = re.compile(
+    r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)", re.I
+)
+_DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w.\"]+(?:\s*,\s*[\w.\"]+)*)", re.I)
+# Destructive schema objects built with SQLAlchemy and run through op.execute(…).
+_DROP_CONSTRUCTS = {"DropSequence": "a sequence", "DropTable": "a table", "DropSchema": "a schema"}
 _CONSTRAINTS = {"create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"}
 
 
@@ -89,9 +105,45 @@ def _string(node: ast.expr | None) -> str | None:
     return None
 
 
-def _operations(upgrade: ast.FunctionDef) -> list[tuple[str, ast.Call]]:
-    """(operation name, call) for op.* and batch_op.* calls, in source order."""
+def _bodies(upgrade: ast.FunctionDef, module: ast.Module | None) -> list[ast.AST]:
+    """upgrade() and the module's own functions it calls, directly or through each other:
+    operations in a helper are operations of the revision."""
+    functions = {n.name: n for n in (module.body if module else []) if isinstance(n, ast.FunctionDef)}
+    seen, todo = {upgrade.name}, [upgrade]
+    bodies: list[ast.AST] = []
+    while todo:
+        body = todo.pop()
+        bodies.append(body)
+        for node in ast.walk(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                helper = functions.get(node.func.id)
+                if helper is not None and helper.name not in seen:
+                    seen.add(helper.name)
+                    todo.append(helper)
+    return bodies
+
+
+def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> list[tuple[str, ast.Call]]:
+    """(operation name, call) for op.* and batch_op.* calls — and SQL run through a connection
+    (op.get_bind(), connection.execute) as `execute` — in source order, helpers included."""
+    bodies = _bodies(upgrade, module)
+    found = []
+    for body in bodies:
+        found += _operations_in(body)
+    return sorted(found, key=lambda item: (item[1].lineno, item[1].col_offset))
+
+
+def _operations_in(upgrade: ast.AST) -> list[tuple[str, ast.Call]]:
     aliases = {"op"}
+    binds = {"conn", "connection", "bind"}  # the usual names of a connection passed to a helper
+    for node in ast.walk(upgrade):
+        # conn = op.get_bind() / bind = op.get_context().bind: SQL run through it is SQL of the revision.
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if (isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "get_bind") or (
+                isinstance(value, ast.Attribute) and value.attr in ("bind", "connection")
+            ):
+                binds.add(node.targets[0].id)
     for node in ast.walk(upgrade):
         if isinstance(node, ast.With):
             for item in node.items:
@@ -110,7 +162,12 @@ def _operations(upgrade: ast.FunctionDef) -> list[tuple[str, ast.Call]]:
                 found.append((node.func.attr, node))
             elif node.func.attr == "autocommit_block":
                 found.append(("autocommit_block", node))
-    return sorted(found, key=lambda item: (item[1].lineno, item[1].col_offset))
+            elif node.func.attr == "execute" and (
+                (isinstance(owner, ast.Name) and owner.id in binds)
+                or (isinstance(owner, ast.Call) and getattr(owner.func, "attr", "") == "get_bind")
+            ):
+                found.append(("execute", node))
+    return found
 
 
 def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
@@ -159,13 +216,47 @@ def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
         found.append(("non-transactional", "autocommit_block runs its statements outside the transaction"))
     if name == "execute":
         sql = _string(call.args[0]) if call.args else None
-        if sql and _DESTRUCTIVE_SQL.search(sql):
+        if sql and _DESTRUCTIVE_SQL.search(_without_temporary_drops(sql)):
             found.append(("raw-sql-destructive", f"raw SQL: {' '.join(sql.split())[:80]}"))
+        construct = call.args[0] if call.args else None
+        kind = (
+            getattr(construct.func, "attr", getattr(construct.func, "id", ""))
+            if isinstance(construct, ast.Call)
+            else ""
+        )
+        if kind in _DROP_CONSTRUCTS:
+            found.append(("raw-sql-destructive", f"drops {_DROP_CONSTRUCTS[kind]} ({kind})"))
         if sql and _CONCURRENTLY.search(sql):
             found.append(
                 ("non-transactional", f"raw SQL that cannot run in a transaction: {' '.join(sql.split())[:80]}")
             )
     return found
+
+
+def _without_temporary_drops(sql: str) -> str:
+    """The SQL less the DROP TABLEs of temporary tables it creates itself (scratch, not data)."""
+    temporary = {name.strip('"').lower() for name in _TEMP_TABLE.findall(sql)}
+    if not temporary:
+        return sql
+
+    def keep(match: re.Match[str]) -> str:
+        names = {n.strip().strip('"').lower() for n in match.group(1).split(",")}
+        return "" if names <= temporary else match.group(0)
+
+    return _DROP_TABLE.sub(keep, sql)
+
+
+def _table_of(call: ast.Call, keyword: str) -> str | None:
+    """The table an op.create_* call works on: its second argument or the keyword."""
+    return _string(call.args[1]) if len(call.args) > 1 else _string(_kw(call, keyword))
+
+
+def _inside(call: ast.Call, block: ast.Call, upgrade_nodes: list[ast.With]) -> bool:
+    """Whether `call` sits in the `with` whose context expression is `block`."""
+    for node in upgrade_nodes:
+        if any(item.context_expr is block for item in node.items):
+            return any(inner is call for inner in ast.walk(node))
+    return False
 
 
 def _accepted(rev: Revision, line: int, rule: str, allowed: dict[tuple[str, str], str]) -> str | None:
@@ -188,10 +279,32 @@ def analyse(
     if upgrade is None:
         return []
     severities, allowed = severities or {}, allowed or {}
-    operations = _operations(upgrade)
+    operations = _operations(upgrade, rev.tree)
+    withs = [n for body in _bodies(upgrade, rev.tree) for n in ast.walk(body) if isinstance(n, ast.With)]
+    blocks = [c for n, c in operations if n == "autocommit_block"]
+    created = set()  # tables this revision creates: new, empty, nothing runs on them yet
+    dropped_constraints = {_string(c.args[0]) for n, c in operations if n == "drop_constraint" and c.args}
+    recreated_names = {_string(c.args[0]) for n, c in operations if n.startswith("create_") and c.args}
     raw: list[tuple[str, int, str]] = []
     for name, call in operations:
-        raw += [(rule, call.lineno, message) for rule, message in _check_call(name, call)]
+        if name == "create_table" and call.args:
+            created.add(_string(call.args[0]))
+        findings = _check_call(name, call)
+        if name == "drop_constraint" and call.args and _string(call.args[0]) in recreated_names:
+            findings = []  # dropped to be re-created (e.g. to add ON DELETE CASCADE): the re-creation is the risk
+        in_block = name != "autocommit_block" and any(_inside(call, block, withs) for block in blocks)
+        if in_block:  # the block was said once already: its statements are the same operation
+            findings = [f for f in findings if f[0] != "non-transactional"]
+        table = _table_of(call, "source_table" if name == "create_foreign_key" else "table_name")
+        existing = table not in created
+        not_valid = _is_true(_kw(call, "postgresql_not_valid"))
+        if name in ("create_foreign_key", "create_check_constraint") and existing and not not_valid:
+            what = "foreign key" if name == "create_foreign_key" else "check constraint"
+            again = " (re-created)" if call.args and _string(call.args[0]) in dropped_constraints else ""
+            findings.append(("constraint-full-scan", f"adds a {what}{again} to existing table {table!r}"))
+        if name == "create_unique_constraint" and existing:
+            findings.append(("unique-constraint-locks", f"adds a unique constraint to existing table {table!r}"))
+        raw += [(rule, call.lineno, message) for rule, message in findings]
     has_data = any(
         n == "bulk_insert" or (n == "execute" and c.args and _DATA_SQL.search(_string(c.args[0]) or ""))
         for n, c in operations
