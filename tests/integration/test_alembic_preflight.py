@@ -72,6 +72,16 @@ def test_two_heads_fail_with_a_merge_suggestion(gha_env, capsys):
     assert "alembic-preflight%3A multiple-heads" in out and "alembic merge" in out
 
 
+def test_two_heads_on_purpose_pass_and_are_upgraded_together(gha_env, capsys, pg):
+    """An expand/contract layout keeps two heads: declared, they pass, and the rehearsal
+    runs `upgrade heads` on the throwaway database."""
+    code, out, outputs = run(gha_env, capsys, "two_heads", "--expected-heads", "2", url=pg)
+    assert code == 0, out
+    assert outputs["heads"] == "b2\nb3" and outputs["passed"] == "true"
+    assert "::group::alembic upgrade heads" in out  # both branches applied (it fails on a broken branch)
+    assert "| upgrade to heads | ✅ |" in Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
 def test_risky_migrations_are_annotated_and_accepted_ones_summarised(gha_env, capsys):
     code, out, outputs = run(gha_env, capsys, "risky")
     assert code == 1

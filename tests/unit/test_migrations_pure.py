@@ -211,3 +211,26 @@ def test_a_guarded_concurrent_index_is_one_finding():
         '        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True, if_not_exists=True)\n'
     )
     assert found == {("non-transactional", 5)}
+
+
+def labelled(rev, down=(), labels=()):
+    return scripts.Revision(rev, tuple(down), Path(f"{rev}.py"), 1, ast.parse(""), branch_labels=tuple(labels))
+
+
+def test_expected_heads_by_number_and_by_branch_label():
+    """Expand/contract layouts keep two heads on purpose; the graph check takes that."""
+    history = [
+        labelled("base"),
+        labelled("e1", ["base"], ["expand"]),
+        labelled("e2", ["e1"]),
+        labelled("c1", ["base"], ["contract"]),
+    ]
+    assert graph.build(history, 2).problems == []
+    assert graph.build(history, ("expand", "contract")).problems == []
+    [one] = graph.build(history).problems
+    assert one.rule == "multiple-heads" and "alembic merge" in one.message
+    [three] = graph.build(history, 3).problems
+    assert "2 head(s) (c1, e2), expected 3" in three.message
+    [labels] = graph.build(history, ("expand", "hotfix")).problems
+    assert "c1: no expected label" in labels.message and "e2: expand" in labels.message
+    assert graph.build(history[:2], ("expand",)).problems == []

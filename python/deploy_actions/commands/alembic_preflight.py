@@ -17,7 +17,7 @@ from deploy_actions.migrations import preflight, risks
 from deploy_actions.migrations.preflight import Inputs
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
-from deploy_actions.values import parse_bool, parse_duration
+from deploy_actions.values import parse_bool, parse_duration, parse_int, parse_list
 
 MODES = ("check", "post-deploy")
 OPTIONS = (
@@ -54,6 +54,13 @@ OPTIONS = (
     Option(
         "changed-since",
         "Analyse only revision files changed since this git ref (e.g. origin/main); the graph is always checked whole.",
+    ),
+    Option(
+        "expected-heads",
+        "How many heads the history keeps on purpose (expand/contract layouts with branch_labels), or their branch "
+        "labels, comma separated, e.g. `2` or `expand, contract`. Several heads are then upgraded with `upgrade "
+        "heads`.",
+        default="1",
     ),
     Option("severity", "Override rule severities, one `rule=error|warning|off` per line."),
     Option(
@@ -113,6 +120,17 @@ def _allowed(raw: str) -> dict[tuple[str, str], str]:
     return result
 
 
+def _expected_heads(raw: str) -> int | tuple[str, ...]:
+    text = raw.strip() or "1"
+    if text.isdigit():
+        return parse_int(text, "expected-heads", minimum=1, maximum=100)
+    labels = tuple(parse_list(text))
+    bad = [label for label in labels if not re.match(r"^[A-Za-z0-9_.-]+$", label)]
+    if bad or len(set(labels)) != len(labels):
+        raise UsageError(f"expected a number of heads or distinct branch labels, got {text!r}", input="expected-heads")
+    return labels
+
+
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     mode = raw["mode"].strip()
     if mode not in MODES:
@@ -164,6 +182,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         check_models=check_models,
         changed_since=raw["changed-since"].strip(),
         severities=_severities(raw["severity"]),
+        expected_heads=_expected_heads(raw["expected-heads"]),
         allowed=_allowed(raw["allow"]),
         sql_path=raw["sql-path"].strip(),
         squawk=squawk,

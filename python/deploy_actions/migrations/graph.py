@@ -29,7 +29,9 @@ class Graph:
         return self.heads[0] if len(self.heads) == 1 else None
 
 
-def build(revisions: list[Revision]) -> Graph:
+def build(revisions: list[Revision], expected: int | tuple[str, ...] = 1) -> Graph:
+    """`expected`: how many heads the history has on purpose (expand/contract layouts keep
+    two), or the branch labels whose branches each end in one head."""
     problems: list[Problem] = []
     by_id: dict[str, Revision] = {}
     for rev in revisions:
@@ -59,7 +61,11 @@ def build(revisions: list[Revision]) -> Graph:
     heads = sorted(r for r in by_id if not children.get(r))
     bases = sorted(r for r, rev in by_id.items() if not rev.down)
     order = _topological(by_id, children, problems)
-    if len(heads) > 1:
+    if expected != 1:
+        problem = _unexpected_heads(by_id, heads, expected)
+        if problem:
+            problems.append(problem)
+    elif len(heads) > 1:
         points = sorted(p for p, kids in children.items() if len(kids) > 1)
         detail = "; ".join(f"{h} ({by_id[h].path.name})" for h in heads)
         where = f", branching at {', '.join(points)}" if points else ""
@@ -73,6 +79,40 @@ def build(revisions: list[Revision]) -> Graph:
     if not by_id:
         problems.append(Problem("no-revisions", "no revision files found"))
     return Graph(by_id, heads, bases, problems, order)
+
+
+def _labels(by_id: dict[str, Revision], head: str) -> set[str]:
+    """The branch labels on a head's line of ancestry (alembic puts them on a branch's base)."""
+    labels, todo, seen = set(), [head], set()
+    while todo:
+        rev = by_id.get(todo.pop())
+        if rev is None or rev.revision in seen:
+            continue
+        seen.add(rev.revision)
+        labels |= set(rev.branch_labels)
+        todo += list(rev.down)
+    return labels
+
+
+def _unexpected_heads(by_id: dict[str, Revision], heads: list[str], expected: int | tuple[str, ...]) -> Problem | None:
+    if isinstance(expected, int):
+        if len(heads) == expected:
+            return None
+        return Problem(
+            "multiple-heads",
+            f"{len(heads)} head(s) ({', '.join(heads)}), expected {expected} (expected-heads)",
+            by_id[heads[-1]] if heads else None,
+        )
+    found = {head: _labels(by_id, head) & set(expected) for head in heads}
+    covered = sorted(label for labels in found.values() for label in labels)
+    if all(len(labels) == 1 for labels in found.values()) and covered == sorted(expected):
+        return None
+    described = "; ".join(f"{h}: {', '.join(sorted(found[h])) or 'no expected label'}" for h in heads)
+    return Problem(
+        "multiple-heads",
+        f"heads and branch labels do not match expected-heads ({', '.join(expected)}): {described}",
+        by_id[heads[-1]] if heads else None,
+    )
 
 
 def _topological(by_id: dict[str, Revision], children: dict[str, list[str]], problems: list[Problem]) -> list[str]:

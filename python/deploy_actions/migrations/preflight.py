@@ -30,6 +30,7 @@ class Inputs:
     check_models: bool
     changed_since: str
     severities: dict = field(default_factory=dict)
+    expected_heads: int | tuple[str, ...] = 1
     allowed: dict = field(default_factory=dict)
     sql_path: str = ""
     squawk: bool = False
@@ -111,7 +112,8 @@ class Preflight:
                 url, self.inputs.from_revision, "upgrade to from-revision"
             ):
                 return
-            if not self._upgrade(url, "head", "upgrade to head"):
+            target = "heads" if len(self.graph.heads) > 1 else "head"  # several only when expected
+            if not self._upgrade(url, target, f"upgrade to {target}"):
                 return
             if self.inputs.check_models:
                 with self.reporter.group("alembic check"):
@@ -222,7 +224,7 @@ class Preflight:
     def run(self) -> None:
         folders = scripts.script_location(self.inputs.cwd / self.inputs.config)
         revisions = scripts.load(folders)
-        self.graph = graph_rules.build(revisions)
+        self.graph = graph_rules.build(revisions, self.inputs.expected_heads)
         self.findings += _graph_findings(self.graph)
         graph_ok = not self.graph.problems
         self.steps.append(
@@ -241,7 +243,8 @@ class Preflight:
             )
         for revision in subset:
             self.findings += risks.analyse(revision, severities=self.inputs.severities, allowed=self.inputs.allowed)
-        if self.inputs.entrypoint:
+        # With several heads on purpose, an entrypoint's `upgrade heads` is right.
+        if self.inputs.entrypoint and self.inputs.expected_heads == 1:
             self.findings += _entrypoint_findings(self.inputs.entrypoint)
         if self.inputs.sql_path and graph_ok:
             self.offline_sql()
