@@ -234,3 +234,32 @@ def test_expected_heads_by_number_and_by_branch_label():
     [labels] = graph.build(history, ("expand", "hotfix")).problems
     assert "c1: no expected label" in labels.message and "e2: expand" in labels.message
     assert graph.build(history[:2], ("expand",)).problems == []
+
+
+def test_revision_ids_given_by_module_constants_are_resolved(tmp_path):
+    path = tmp_path / "c3.py"
+    path.write_text('REV = "c3"\nPARENTS = ("c1", C2)\nC2 = "c2"\nrevision = REV\ndown_revision = PARENTS\n')
+    rev = scripts.read(path)
+    assert rev.revision == "c3" and rev.down == ("c1", "c2") and rev.line == 4
+    path.write_text("revision = make_id()\n")
+    with pytest.raises(UsageError, match=r"c3.py:1: `revision` cannot be resolved without running the file"):
+        scripts.read(path)
+
+
+@pytest.mark.parametrize(
+    "separator,value",
+    [
+        ("version_path_separator = os", "%(here)s/a:%(here)s/b"),
+        ("path_separator = os", "%(here)s/a:%(here)s/b"),
+        ("version_path_separator = ;", "%(here)s/a;%(here)s/b"),
+        ("version_path_separator = space", "%(here)s/a %(here)s/b"),
+        ("", "%(here)s/a, %(here)s/b"),
+    ],
+)
+def test_several_version_locations_split_as_alembic_splits_them(tmp_path, separator, value):
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = migrations\nversion_locations = {value}\n{separator}\n"
+    )
+    folders = scripts.script_location(tmp_path / "alembic.ini")
+    assert [f.name for f in folders] == ["a", "b"]

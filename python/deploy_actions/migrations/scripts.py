@@ -44,16 +44,46 @@ def script_location(config: Path, input_name: str = "config") -> list[Path]:
     base = Path(location) if os.path.isabs(location) else config.parent / location
     if ":" in location and not os.path.exists(base):
         raise UsageError(f"script_location {location!r} is a package resource; give a folder path", input=input_name)
-    extra = parser.get("alembic", "version_locations", fallback="").replace(",", " ").split()
+    extra = _split_locations(parser.get("alembic", "version_locations", fallback=""), parser)
     folders = [Path(x) if os.path.isabs(x) else config.parent / x for x in extra] or [base / "versions"]
     if not base.is_dir():
         raise UsageError(f"script_location {base} does not exist", input=input_name)
     return folders
 
 
-def _literal(node: ast.AST | None) -> tuple[str, ...]:
-    if node is None:
+def _split_locations(text: str, parser: configparser.ConfigParser) -> list[str]:
+    """version_locations split the way alembic splits them: by `path_separator` (alembic 1.16)
+    or `version_path_separator` — `os`, `:`, `;`, `newline`, `space` — else, as before those
+    settings, on spaces and commas."""
+    separator = parser.get("alembic", "path_separator", fallback="") or parser.get(
+        "alembic", "version_path_separator", fallback=""
+    )
+    separator = separator.strip()
+    if separator == "os":
+        parts = text.split(os.pathsep)
+    elif separator in (":", ";"):
+        parts = text.split(separator)
+    elif separator == "newline":
+        parts = text.splitlines()
+    elif separator == "space":
+        parts = text.split()
+    else:
+        parts = text.replace(",", " ").split()
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _literal(
+    node: ast.AST | None, names: dict[str, tuple[ast.AST | None, int]] | None = None, depth: int = 0
+) -> tuple[str, ...]:
+    """A revision field's value without running the file: literals, and module-level names
+    (`revision = REVISION_ID`, `down_revision = (A, B)`) resolved through their assignments."""
+    if node is None or depth > 10:
         return ()
+    names = names or {}
+    if isinstance(node, ast.Name):
+        return _literal(names[node.id][0], names, depth + 1) if node.id in names else ()
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(v for element in node.elts for v in _literal(element, names, depth + 1))
     try:
         value = ast.literal_eval(node)
     except ValueError:
@@ -91,23 +121,24 @@ def read(path: Path) -> Revision | None:
                 values[target.id] = (value, node.lineno)
     if "revision" not in values:
         return None  # a helper module in the versions folder
-    revision = _literal(values["revision"][0])
+    revision = _literal(values["revision"][0], values)
     if len(revision) != 1:
         raise UsageError(
-            f"{path}:{values['revision'][1]}: `revision` must be a string literal",
+            f"{path}:{values['revision'][1]}: `revision` cannot be resolved without running the file: use a string "
+            "literal or a module-level string constant",
             input="migrations",
             file=str(path),
             line=values["revision"][1],
         )
     return Revision(
         revision=revision[0],
-        down=_literal(values.get("down_revision", (None, 0))[0]),
+        down=_literal(values.get("down_revision", (None, 0))[0], values),
         path=path,
         line=values["revision"][1],
         tree=tree,
         source=text.splitlines(),
-        branch_labels=_literal(values.get("branch_labels", (None, 0))[0]),
-        depends_on=_literal(values.get("depends_on", (None, 0))[0]),
+        branch_labels=_literal(values.get("branch_labels", (None, 0))[0], values),
+        depends_on=_literal(values.get("depends_on", (None, 0))[0], values),
     )
 
 
