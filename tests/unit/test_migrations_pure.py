@@ -99,8 +99,22 @@ def test_severity_override_and_allow_input():
     assert raw.accepted and raw.reason == "legacy was empty since v0.5"
 
 
-def test_clean_migrations_have_no_findings():
-    assert [f for r in load("linear") for f in risks.analyse(r)] == []
+def test_clean_migrations_have_no_findings_but_the_accepted_one():
+    findings = [f for r in load("linear") for f in risks.analyse(r)]
+    assert [(f.rule, f.revision, f.accepted) for f in findings] == [("index-locks-writes", "a3", True)]
+    assert findings[0].reason == "users holds a few hundred rows: the lock lasts milliseconds"
+
+
+def test_an_index_on_an_existing_table_without_concurrently_is_flagged():
+    assert analysed('def upgrade():\n    op.create_index("ix_a", "users", ["a"])\n') == {("index-locks-writes", 5)}
+    assert (
+        analysed(
+            "def upgrade():\n"
+            '    op.create_table("things", sa.Column("id", sa.Integer))\n'
+            '    op.create_index("ix_things", "things", ["id"])\n'
+        )
+        == set()
+    )
 
 
 def test_comment_without_reason_does_not_accept():

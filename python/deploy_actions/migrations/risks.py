@@ -43,6 +43,11 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         "validates every row under a lock that blocks writes: add it NOT VALID (postgresql_not_valid=True), "
         "then VALIDATE CONSTRAINT in a later revision",
     ),
+    "index-locks-writes": (
+        WARNING,
+        "CREATE INDEX blocks writes to the table while it builds: create it CONCURRENTLY "
+        "(postgresql_concurrently=True inside op.get_context().autocommit_block()), alone in its revision",
+    ),
     "unique-constraint-locks": (
         WARNING,
         "fails on duplicates and builds its index under a lock: CREATE UNIQUE INDEX CONCURRENTLY first, then "
@@ -302,6 +307,11 @@ def analyse(
             what = "foreign key" if name == "create_foreign_key" else "check constraint"
             again = " (re-created)" if call.args and _string(call.args[0]) in dropped_constraints else ""
             findings.append(("constraint-full-scan", f"adds a {what}{again} to existing table {table!r}"))
+        concurrently = _is_true(_kw(call, "postgresql_concurrently"))
+        if name == "create_index" and existing and not concurrently:
+            findings.append(
+                ("index-locks-writes", f"creates an index on existing table {table!r} without CONCURRENTLY")
+            )
         if name == "create_unique_constraint" and existing:
             findings.append(("unique-constraint-locks", f"adds a unique constraint to existing table {table!r}"))
         raw += [(rule, call.lineno, message) for rule, message in findings]
