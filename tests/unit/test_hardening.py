@@ -1,6 +1,7 @@
 """The security review's findings on pure logic: each test failed before its fix."""
 
 import io
+import json
 import os
 
 import httpx
@@ -232,3 +233,32 @@ def test_a_glob_of_many_stars_ends():
 
     assert not matches("docs/" + "b" * 200 + ".md", ["*" * 3000 + "a"])
     assert matches("docs/guide/a", ["***/a"]) and matches("a", ["**/a"]) and not matches("x/a", ["*a"])
+
+
+def test_mkdocs_conventions_are_not_drift_and_real_drift_still_is(tmp_path, gha_env, capsys):
+    """From issue 13: attr_list anchors, footnotes, fences indented in lists, generated
+    (git-ignored) pages, `./file` and placeholder paths; a broken anchor and link remain."""
+    import subprocess
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / ".gitignore").write_text("docs/reference/cli.md\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (docs / "index.md").write_text(
+        "# Home\n\n## Field validators {#field-validator}\n\n"
+        "See [validators](#field-validator) and [the CLI](reference/cli.md).\n\n"
+        "A claim.[^1]\n\n[^1]: Footnote text.\n\n"
+        "- Item\n\n    ```python\n    x = [a](b)\n    ```\n\n"
+        "Configure `./pyproject.toml`, not `some/path/to/file.py`.\n\n"
+        "[broken](#no-such-anchor) and [missing](missing.md).\n"
+    )
+    (tmp_path / ".docs-contract.yml").write_text('version: 1\ndocs:\n  - "docs/**/*.md"\n')
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    code = main(["--json", "docs-drift", "--root", str(tmp_path)], env=gha_env)
+    report = json.loads(capsys.readouterr().out)["report"]
+    assert code == 1
+    assert sorted((d["line"], d["says"]) for d in report) == [
+        (19, "link to #no-such-anchor"),
+        (19, "link to missing.md"),
+    ]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# Fences at any indentation: inside list items, admonitions and content tabs they are indented.
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_ATTR_ID = re.compile(r"\s*\{:?\s*#([\w.:-]+)[^}]*\}\s*$")  # `## Title {#id}` (MkDocs attr_list)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
@@ -122,7 +124,12 @@ def parse(text: str) -> Document:
         if stripped[0] == "#":
             heading = _HEADING.match(line)
             if heading:
-                doc.anchors.add(slug(heading.group(2), seen))
+                title = heading.group(2)
+                explicit = _ATTR_ID.search(title) if "{" in title else None
+                if explicit:
+                    doc.anchors.add(explicit.group(1))
+                    title = title[: explicit.start()]
+                doc.anchors.add(slug(title, seen))
         if "<a" in line:
             doc.anchors.update(m.group(1) for m in _ANCHOR_TAG.finditer(line))
         code_free = line
@@ -135,7 +142,7 @@ def parse(text: str) -> Document:
                 doc.links.append(Link(number, match.group(3), bool(match.group(1))))
         if stripped[0] == "[" and "]:" in code_free:
             ref = _REF_DEF.match(code_free)
-            if ref:
+            if ref and not ref.group(1).startswith("^"):  # `[^1]: …` is a footnote, not a link
                 doc.links.append(Link(number, ref.group(2), False))
     # A table's separator row was consumed as a row; drop it.
     for t in doc.tables:

@@ -9,6 +9,7 @@ import functools
 import os
 import posixpath
 import re
+import subprocess
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,7 @@ SKIP_DIRS = {
 }
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _PATHLIKE = re.compile(r"^\.?[\w.-]+(?:/[\w.-]+)+/?$")
+_PLACEHOLDER = {"path", "to", "some", "your", "my", "foo", "bar", "baz", "example", "xxx"}
 _WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
 
 
@@ -108,6 +110,13 @@ class Repo:
 
     def ignored(self, rel: str) -> bool:
         return bool(self.ignore) and matches(rel, self.ignore)
+
+    def generated(self, rel: str) -> bool:
+        """A path git ignores: written by a build (MkDocs' generated pages, say), not drift."""
+        proc = subprocess.run(
+            ["git", "-C", str(self.root), "check-ignore", "-q", "--no-index", "--", rel], capture_output=True
+        )
+        return proc.returncode == 0
 
     _docs: dict = field(default_factory=dict)
 
@@ -329,7 +338,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                 resolved = path.strip("/")
             if repo.ignored(resolved):
                 continue
-            if resolved.startswith("..") or not repo.exists(resolved):
+            if resolved.startswith("..") or (not repo.exists(resolved) and not repo.generated(resolved)):
                 drifts.append(
                     Drift(
                         "links",
@@ -356,6 +365,9 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
         for line, span in doc.code_spans:
             if not _PATHLIKE.match(span) or span.startswith(("/", "-")) or repo.ignored(span.rstrip("/")):
                 continue
+            if _PLACEHOLDER.intersection(span.lower().strip("./").split("/")):
+                continue  # `some/path/to/file.py`, `path/to/your/app`: an example, not a path of this repository
+            span = posixpath.normpath(span) + ("/" if span.endswith("/") else "")  # `./pyproject.toml`
             # `owner/action` and `org/image` look like paths too: check what has a file
             # extension, or starts in a folder this repository has.
             first, last = span.split("/", 1)[0], span.rstrip("/").rsplit("/", 1)[-1]
