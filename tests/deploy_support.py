@@ -11,7 +11,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from conftest import free_port, read_outputs
+from conftest import ROOT, free_port, read_outputs
 from deploy_actions.cli import main
 
 START = """#!/bin/sh
@@ -357,3 +357,30 @@ def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, 
 
 def states(outputs):
     return {h["host"].split("@")[1].split(":")[0]: h["state"] for h in json.loads(outputs["hosts"])}
+
+
+def deploy_process(target, tag, *args, addr="127.0.0.2"):
+    """`deploy-actions ssh-compose-deploy` as its own process (to run two at once, cancel or
+    kill one), on one host of `target`; its output on stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(target.services["DA_SSH_KEY"]).read_text())
+    argv = [
+        sys.executable,
+        "-m",
+        "deploy_actions",
+        "ssh-compose-deploy",
+        "--hosts",
+        target.hosts(addr),
+        "--deploy-path",
+        target.path,
+        "--image-tag",
+        tag,
+        "--known-hosts",
+        Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        "--ready-url",
+        f"http://{{host}}:{target.port}/ready",
+        *args,
+    ]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )

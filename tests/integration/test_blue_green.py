@@ -5,14 +5,12 @@ request, a release that is not ready never answers a user, rollback is a switch.
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from deploy_support import COMPOSE_BLUE_GREEN, LoadClient, Target, deploy, states
+from deploy_support import COMPOSE_BLUE_GREEN, LoadClient, Target, deploy, deploy_process, states
 
 pytestmark = pytest.mark.services
 
@@ -174,33 +172,9 @@ def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
     """The folder's lock is held for a whole blue-green deploy (stage, gate, switch, check,
     finish): a second deploy waits for all of it, then runs."""
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    argv = [
-        sys.executable,
-        "-m",
-        "deploy_actions",
-        "ssh-compose-deploy",
-        "--hosts",
-        target.hosts(ONE),
-        "--deploy-path",
-        target.path,
-        "--known-hosts",
-        Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-        "--ready-url",
-        f"http://{{host}}:{target.port}/ready",
-        *target.blue_green_args(),
-    ]
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT / "python"),
-        "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
-    }
-    first = subprocess.Popen(
-        [*argv, "--image-tag", "v1.2.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )  # ready only after 3 s: a long gate
+    first = deploy_process(target, "v1.2.0", *target.blue_green_args())  # ready only after 3 s: a long gate
     time.sleep(1.0)
-    second = subprocess.Popen(
-        [*argv, "--image-tag", "v1.1.0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
+    second = deploy_process(target, "v1.1.0", *target.blue_green_args())
     out_first, out_second = first.communicate(timeout=120)[0], second.communicate(timeout=120)[0]
     assert first.returncode == 0, out_first
     assert second.returncode == 0, out_second
@@ -278,38 +252,8 @@ def test_a_missing_proxy_image_is_refused(target, gha_env, capsys, services):
 
 def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, capsys, services, tmp_path):
     assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    env_file = tmp_path / "env"
-    env_file.write_text("")
-    argv = [
-        sys.executable,
-        "-m",
-        "deploy_actions",
-        "ssh-compose-deploy",
-        "--hosts",
-        target.hosts(ONE),
-        "--deploy-path",
-        target.path,
-        "--image-tag",
-        "v1.2.0",
-        "--known-hosts",
-        Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-        "--ready-url",
-        f"http://{{host}}:{target.port}/ready",
-        *target.blue_green_args(),
-    ]
     with users(target) as load:
-        proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={
-                "PATH": "/usr/bin:/bin",
-                "PYTHONPATH": str(ROOT / "python"),
-                "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
-            },
-        )
+        proc = deploy_process(target, "v1.2.0", *target.blue_green_args())
         time.sleep(2)  # v1.2.0 takes 3 s to get ready: the deploy is waiting at its gate
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]

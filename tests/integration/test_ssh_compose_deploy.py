@@ -6,15 +6,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from deploy_actions.cli import main
-from deploy_support import ArgvSampler, Target, deploy, states
+from deploy_support import ArgvSampler, Target, deploy, deploy_process, states
 
 pytestmark = pytest.mark.services
 
@@ -158,33 +156,8 @@ def test_deploy_path_missing(target, gha_env, capsys):
 
 
 def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(target.services["DA_SSH_KEY"]).read_text())
-    argv = [
-        sys.executable,
-        "-m",
-        "deploy_actions",
-        "ssh-compose-deploy",
-        "--hosts",
-        target.hosts("127.0.0.2"),
-        "--deploy-path",
-        target.path,
-        "--image-tag",
-        tag,
-        "--require-release-tag",
-        "--strategy",
-        "recreate",
-        "--known-hosts",
-        Path(target.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-        "--ready-url",
-        f"http://{{host}}:{target.port}/ready",
-        "--ready-from",
-        "host",
-        *timeout_args,
-        *args,
-    ]
-    return subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    return deploy_process(
+        target, tag, "--require-release-tag", "--strategy", "recreate", "--ready-from", "host", *timeout_args, *args
     )
 
 
@@ -318,7 +291,22 @@ def test_no_secret_on_any_command_line_during_a_deploy(target, gha_env, capsys, 
     key.write_text(Path(services["DA_SSH_KEY"]).read_text())
     key.chmod(0o600)
     passphrase = "pass-7d1e0c phrase"
-    subprocess.run(["ssh-keygen", "-p", "-q", "-N", passphrase, "-P", "", "-f", str(key)], check=True)
+    askpass = tmp_path / "askpass"  # the new passphrase through askpass, like the library: not in argv either
+    askpass.write_text('#!/bin/sh\nprintf "%s\\n" "$TEST_PASSPHRASE"\n')
+    askpass.chmod(0o700)
+    subprocess.run(
+        ["ssh-keygen", "-p", "-q", "-P", "", "-f", str(key)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "SSH_ASKPASS": str(askpass),
+            "SSH_ASKPASS_REQUIRE": "force",
+            "DISPLAY": ":0",
+            "TEST_PASSPHRASE": passphrase,
+        },
+    )
+    assert subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", str(key)], capture_output=True).returncode != 0
     token = "env-secret-5f3a9b1c"
     key_line = key.read_text().splitlines()[2]
     migrate = f'test "$SECRET_TOKEN" = {token} && echo seen >> {target.path}/token.log'

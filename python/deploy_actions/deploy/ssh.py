@@ -44,6 +44,11 @@ class Answer:
         return (last_line(self.err) or last_line(self.out) or f"exit {self.code}").removeprefix("error: ")
 
 
+def result_fields(line: str) -> dict[str, str]:
+    """`@@result ok=true previous=v1.2.3 …`, the remote script's last line, as a dict."""
+    return dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+
+
 def last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip() and not line.startswith("@@")]
     return lines[-1].strip() if lines else ""
@@ -336,14 +341,9 @@ class SshKit:
                 timeout=self.connect_timeout + 10,
             )
 
-    @contextlib.contextmanager
-    def hold(self, host: Host, params: dict[str, str], say: Callable[[str], None]) -> Iterator[Answer | None]:
-        """The deploy folder's lock on `host` for as long as the block runs: a session that
-        takes it and stays open (the remote sessions of this deploy pass it; any other deploy
-        waits). Yields None when held, else the refusal. Ended — and the lock released — on
-        exit, or by the host when this runner dies and the connection drops."""
+    def _session(self, host: Host) -> subprocess.Popen:
+        """`ssh host sh -s`, registered so a cancellation stops it; the caller writes the script."""
         self._used.add(host)
-        started, launched = time.monotonic(), time.time()
         proc = subprocess.Popen(
             self.argv(host) + [REMOTE_COMMAND],
             stdin=subprocess.PIPE,
@@ -353,6 +353,16 @@ class SshKit:
         )
         with _running_lock:
             _running.add(proc)
+        return proc
+
+    @contextlib.contextmanager
+    def hold(self, host: Host, params: dict[str, str], say: Callable[[str], None]) -> Iterator[Answer | None]:
+        """The deploy folder's lock on `host` for as long as the block runs: a session that
+        takes it and stays open (the remote sessions of this deploy pass it; any other deploy
+        waits). Yields None when held, else the refusal. Ended — and the lock released — on
+        exit, or by the host when this runner dies and the connection drops."""
+        started, launched = time.monotonic(), time.time()
+        proc = self._session(host)
         try:
             assert proc.stdin and proc.stdout and proc.stderr
             proc.stdin.write(remote_script({**params, "ACTION": "hold"}))
@@ -369,14 +379,7 @@ class SshKit:
                     say(f"{host}: {line.rstrip()}")
             else:
                 code = proc.wait()
-                fields = next(
-                    (
-                        dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
-                        for line in out
-                        if line.startswith("@@result ")
-                    ),
-                    {},
-                )
+                fields = next((result_fields(line) for line in out if line.startswith("@@result ")), {})
                 yield Answer(host, code or 1, "".join(out), proc.stderr.read(), 0.0, fields)
                 return
             yield None
@@ -393,17 +396,8 @@ class SshKit:
         started = time.monotonic()
         if cancel.cancelled.is_set():
             return Answer(host, 130, "", "cancelled before it started", 0.0)
-        self._used.add(host)
         launched = time.time()
-        proc = subprocess.Popen(
-            self.argv(host) + [REMOTE_COMMAND],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        with _running_lock:
-            _running.add(proc)
+        proc = self._session(host)
         try:
             out, err = proc.communicate(remote_script(params, exports), timeout=max(timeout, 1))
             code = proc.returncode
@@ -419,7 +413,7 @@ class SshKit:
         fields: dict[str, str] = {}
         for line in out.splitlines():
             if line.startswith("@@result "):
-                fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
+                fields = result_fields(line)
             elif line.startswith("@@started "):
                 _record_setup(launched, line.split(" ", 1)[1], time.monotonic() - started)
         return Answer(host, code, out, err, time.monotonic() - started, fields)
