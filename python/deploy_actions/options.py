@@ -81,7 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser, options: Sequence[Option]) ->
         default_note = f" (default: {opt.default})" if opt.default and not opt.switch else ""
         required_note = " (required)" if opt.required else ""
         text = (opt.help + required_note + default_note + env_note).replace("%", "%%")
-        if opt.switch:
+        if opt.switch and opt.name.startswith("no-"):  # `--no-cache` means yes; argparse would read it as no
+            parser.add_argument(
+                f"--{opt.name}", dest=opt.dest, action="store_const", const=True, default=None, help=text
+            )
+        elif opt.switch:
             parser.add_argument(
                 f"--{opt.name}", dest=opt.dest, action=argparse.BooleanOptionalAction, default=None, help=text
             )

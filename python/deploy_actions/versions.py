@@ -34,3 +34,13 @@ def version_key(tag: str) -> tuple[int, int, int]:
     """(major, minor, patch) of a release tag, for ordering."""
     major, minor, patch, _ = SEMVER.match(tag).groups()  # type: ignore[union-attr]
     return int(major), int(minor), int(patch)
+
+
+def precedence(tag: str) -> tuple:
+    """SemVer 2.0.0 precedence of a release tag: a prerelease sorts before its release, and
+    its dot-separated fields compare numerically where numeric (rc.2 < rc.10)."""
+    major, minor, patch, pre = SEMVER.match(tag).groups()  # type: ignore[union-attr]
+    if pre is None:
+        return int(major), int(minor), int(patch), 1, ()
+    fields = tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in pre.split("."))
+    return int(major), int(minor), int(patch), 0, fields

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.errors import CheckFailed, UsageError
+from deploy_actions.images import build_options
 from deploy_actions.images import context as git
 from deploy_actions.images import tags as tag_rules
+from deploy_actions.images.build_options import BuildOptions
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.options import Command, Option
@@ -34,7 +36,45 @@ OPTIONS = (
     Option("context", "Build context directory.", default="."),
     Option("dockerfile", "Path to the Dockerfile (default: Dockerfile in the context)."),
     Option("target", "Build stage to stop at (multi-stage Dockerfiles)."),
-    Option("build-args", "Build arguments, one KEY=value per line."),
+    Option(
+        "build-args", "Build arguments, one KEY=value per line (values reach the builder by environment, not argv)."
+    ),
+    Option(
+        "builder",
+        "`auto` (BuildKit: `docker buildx build` if the buildx plugin is installed, else "
+        "`DOCKER_BUILDKIT=1 docker build` with a docker CLI older than 23), `buildx`, `docker-buildkit`, "
+        "`classic` (the legacy builder, no BuildKit syntax), or the name of a buildx builder instance.",
+        default="auto",
+    ),
+    Option("network", "Network for RUN steps: default, host or none."),
+    Option(
+        "secrets",
+        "Build secrets, one `id=value` per line, for `RUN --mount=type=secret,id=…`; masked, never in "
+        "the log, an argv, the image history or a layer.",
+        secret=True,
+    ),
+    Option("secret-files", "Build secrets from files, one `id=path` per line."),
+    Option(
+        "ssh",
+        "SSH agent or keys for `RUN --mount=type=ssh`, one per line: `default` (the agent at SSH_AUTH_SOCK) "
+        "or `id=/path/to/socket-or-key`.",
+    ),
+    Option(
+        "cache-from",
+        "Layer cache sources, one per line: an image reference (registry/app:v1.2.3) or "
+        "`type=registry,ref=…` (other types need buildx). Empty: the image's newest release tag "
+        "below this version; `none`: no cache source.",
+    ),
+    Option(
+        "cache-to",
+        "Cache exports, one per line (buildx; e.g. `type=registry,ref=…,mode=max`). Empty: inline "
+        "cache metadata in the pushed image, so the next build on a fresh runner can reuse its layers.",
+    ),
+    Option("no-cache", "Build every step afresh, without any cache.", default="false", switch=True),
+    Option("platforms", "Target platforms, e.g. linux/amd64,linux/arm64 (buildx)."),
+    Option("build-contexts", "Additional build contexts, one `name=path-or-url` per line (buildx)."),
+    Option("provenance", "Provenance attestation: true, false or parameters such as mode=max (buildx)."),
+    Option("sbom", "SBOM attestation: true, false or generator parameters (buildx)."),
     Option("labels", "Extra image labels, one key=value per line; they override the OCI labels set automatically."),
     Option("version", "Release version `vX.Y.Z` (or `vX.Y.Z-rc.1`); default: the pushed git tag."),
     Option("tags", "Extra tags, separated by commas or newlines."),
@@ -113,6 +153,8 @@ class Inputs:
     username: str = ""
     password: str = ""
     overwrite: bool = False
+    build: BuildOptions = field(default_factory=BuildOptions)
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)  # what the docker CLI runs with
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
@@ -179,6 +221,13 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         calls = tuple(spec_file.load(spec))
         if not ready_url:
             raise UsageError("a smoke spec needs ready-url (where the booted image answers)", input="smoke-spec")
+    build = build_options.parse(raw, env) if mode != "promote" else BuildOptions()
+    if len(build.platforms) > 1 and (ready_url or raw["test-command"].strip()):
+        raise UsageError(
+            "an image for several platforms cannot be loaded into the engine to boot or test; "
+            "boot-check a single-platform build, or leave ready-url and test-command empty",
+            input="platforms",
+        )
     username, password = raw["username"].strip(), raw["password"]
     if not (username or password) and image.registry == "ghcr.io" and raw["github-token"]:
         username, password = env.get("GITHUB_ACTOR", "github-actions"), raw["github-token"]
@@ -201,11 +250,13 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         username=username,
         password=password,
         overwrite=parse_bool(raw["overwrite"], "overwrite"),
+        build=build,
+        environment=dict(env),
     )
 
 
 def secrets(inputs: Inputs) -> list[str]:
-    return [inputs.password] if inputs.password else []
+    return ([inputs.password] if inputs.password else []) + [v for v in inputs.build.secrets.values() if v]
 
 
 def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
@@ -269,15 +320,56 @@ def _registry(inputs: Inputs) -> Registry:
     return Registry(inputs.image.registry, username=inputs.username, password=inputs.password)
 
 
-def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
+def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str, str | None]:
+    """Build and return (engine client, image ID, digest if buildx already pushed)."""
     from deploy_actions.images import engine
 
     client = engine.connect()
     local = f"{inputs.image.name}:{inputs.tags.tags[0]}"
-    with reporter.group(f"docker build {inputs.context} → {local}"):
+    if inputs.build.builder == "classic":
+        image_id = _build_classic(client, inputs, local, reporter)
+        digest = None
+    else:
+        image_id, digest = _build_buildkit(inputs, local, reporter, _network(client, inputs.build.network, reporter))
+    if len(inputs.build.platforms) > 1:  # an index for several platforms cannot be loaded
+        reporter.success(f"built {', '.join(inputs.build.platforms)}" + (f" and pushed {digest}" if digest else ""))
+        return client, image_id, digest
+    for tag in inputs.tags.tags[1:]:
+        client.images.get(image_id).tag(inputs.image.name, tag)
+    reporter.success(f"built {image_id[:19]}… as {', '.join(inputs.tags.tags)}")
+    return client, image_id, digest
+
+
+def _dockerfile_text(path: str) -> str:
+    from deploy_actions.inputfiles import read_text
+
+    return read_text(path, "dockerfile", what="Dockerfile")
+
+
+def _annotate_failure(inputs: Inputs, reporter: Reporter, message: str, step, line, tail) -> None:
+    where = f" at `{step}`" if step else ""
+    last = f". Last lines: {' | '.join(tail[-5:])}" if tail else ""
+    reporter.error(f"{message}{where}{last}", title="build-push: build failed", file=inputs.dockerfile, line=line)
+    raise CheckFailed(f"the image did not build: {message}")
+
+
+def _build_classic(client, inputs: Inputs, local: str, reporter: Reporter) -> str:
+    from deploy_actions.images import dockerfile, engine
+
+    needs = inputs.build.buildkit_only()
+    if needs:
+        raise UsageError(f"{needs[0]} needs BuildKit; the classic builder cannot use it", input="builder")
+    for line, feature in dockerfile.buildkit_only(dockerfile.parse(_dockerfile_text(inputs.dockerfile))):
+        raise UsageError(
+            f"the Dockerfile uses {feature} (line {line}), which only BuildKit builds; use builder: auto or remove it",
+            input="builder",
+            file=inputs.dockerfile,
+            line=line,
+        )
+    with reporter.group(f"docker build (classic) {inputs.context} → {local}"):
         try:
             with reporter.untrusted():
-                image_id = engine.build(
+                return engine.build(
                     client,
                     context=inputs.context,
                     dockerfile=inputs.dockerfile,
@@ -285,22 +377,115 @@ def _build(inputs: Inputs, reporter: Reporter) -> tuple[object, str]:
                     build_args=inputs.build_args,
                     labels=inputs.labels,
                     target=inputs.target,
+                    network=inputs.build.network,
                     log=reporter.info,
                 )
         except engine.BuildFailure as failure:
-            where = f" at `{failure.step}`" if failure.step else ""
-            tail = f". Last lines: {' | '.join(failure.tail[-5:])}" if failure.tail else ""
-            reporter.error(
-                f"{failure.message}{where}{tail}",
-                title="build-push: build failed",
-                file=inputs.dockerfile,
-                line=failure.line,
+            _annotate_failure(inputs, reporter, failure.message, failure.step, failure.line, failure.tail)
+            raise AssertionError("unreachable") from None
+
+
+def _builder(options: BuildOptions):
+    from deploy_actions.images import docker_cli
+
+    need_buildx = options.buildx_only()
+    cli = docker_cli.find(need_buildx=bool(need_buildx) or options.builder == "buildx")
+    if cli is not None and options.builder == "docker-buildkit" and cli.buildx:
+        cli = docker_cli.Cli(cli.path, cli.version, buildx=False)
+    if cli is None and need_buildx:
+        found = docker_cli.find()
+        have = f"; {found.path} {found.version} builds with BuildKit but has no buildx" if found else ""
+        raise UsageError(
+            f"needs docker buildx, which this runner does not have{have}. Install the buildx plugin "
+            "(docker/setup-buildx-action) or remove the input",
+            input=need_buildx[0],
+        )
+    if cli is None:
+        raise UsageError(
+            "no docker CLI here can build with BuildKit: install the buildx plugin "
+            "(docker-buildx-plugin, docker/setup-buildx-action), or use a docker CLI older than 23.0, "
+            "or set builder: classic",
+            input="builder",
+        )
+    return cli
+
+
+def _cache_sources(inputs: Inputs, reporter: Reporter) -> tuple[str, ...]:
+    """The explicit cache sources, or the image's newest release below this one, so a fresh
+    runner reuses the layers that did not change instead of building every one."""
+    if inputs.build.cache_from or not inputs.build.auto_cache:
+        return inputs.build.cache_from
+    try:
+        with _registry(inputs) as registry:
+            source = tag_rules.cache_source(registry.tags(inputs.image.repository), inputs.tags.version)
+    except RegistryError as exc:
+        reporter.detail(f"no cache source: the registry's tags could not be listed ({exc})")
+        return ()
+    if not source:
+        reporter.detail(f"no cache source: {inputs.image.name} has no earlier release tag")
+        return ()
+    reporter.info(f"layer cache from {inputs.image.name}:{source} (the newest earlier release)")
+    return (f"{inputs.image.name}:{source}",)
+
+
+def _network(client, chosen: str | None, reporter: Reporter) -> str | None:
+    """An engine started without a bridge (`dockerd --bridge=none`) runs containers, and the
+    classic builder's RUN steps, with no network; BuildKit would fail there ("network bridge
+    not found"), so it gets the same: none."""
+    if chosen:
+        return chosen
+    try:
+        has_bridge = bool(client.networks.list(names=["bridge"]))
+    except Exception:  # noqa: BLE001 - an engine that will not say keeps the default
+        return None
+    if has_bridge:
+        return None
+    reporter.detail("the engine has no bridge network: RUN steps get network none, as its containers do")
+    return "none"
+
+
+def _build_buildkit(inputs: Inputs, local: str, reporter: Reporter, network: str | None) -> tuple[str, str | None]:
+    from deploy_actions.images import buildkit, cli_auth
+
+    options = inputs.build
+    cli = _builder(options)
+    several = len(options.platforms) > 1
+    request = buildkit.Request(
+        context=inputs.context,
+        dockerfile=inputs.dockerfile,
+        tags=tuple(f"{inputs.image.name}:{t}" for t in inputs.tags.tags) if several else (local,),
+        build_args=inputs.build_args,
+        labels=inputs.labels,
+        target=inputs.target,
+        network=network,
+        secrets=options.secrets,
+        secret_files=options.secret_files,
+        ssh=options.ssh,
+        cache_from=_cache_sources(inputs, reporter),
+        cache_to=options.cache_to,
+        platforms=options.platforms,
+        build_contexts=options.build_contexts,
+        provenance=options.provenance,
+        sbom=options.sbom,
+        no_cache=options.no_cache,
+        builder_name=options.builder_name,
+        output=("push" if inputs.mode == "push" else "none") if several else "load",
+    )
+    how = "docker buildx build" if cli.buildx else "docker build (BuildKit)"
+    with reporter.group(f"{how} {inputs.context} → {local}"):
+        try:
+            login = cli_auth.registry_login(inputs.image.registry, inputs.username, inputs.password, inputs.environment)
+            with login as auth, reporter.untrusted():
+                built = buildkit.run(request, cli, reporter.info, {**inputs.environment, **auth})
+        except buildkit.Failed as failed:
+            failure = failed.progress.failure()
+            line = buildkit.failure_line(
+                failure.line, failure.step, failure.message, _dockerfile_text(inputs.dockerfile)
             )
-            raise CheckFailed(f"the image did not build: {failure.message}") from None
-    for tag in inputs.tags.tags[1:]:
-        client.images.get(image_id).tag(inputs.image.name, tag)
-    reporter.success(f"built {image_id[:19]}… as {', '.join(inputs.tags.tags)}")
-    return client, image_id
+            _annotate_failure(inputs, reporter, failure.message, failure.step, line, failure.tail)
+    for problem in built.progress.side_errors:
+        reporter.warning(f"BuildKit: {problem}", title="build-push: BuildKit warning")
+    return built.image_id, built.digest
 
 
 def _push(client, inputs: Inputs, image_id: str, reporter: Reporter) -> str:
@@ -324,6 +509,30 @@ def _push(client, inputs: Inputs, image_id: str, reporter: Reporter) -> str:
         for tag in inputs.tags.tags[1:]:
             registry.put_manifest(repo, tag, manifest)
         verify(registry, repo, list(inputs.tags.tags), digest)
+    reporter.success(f"pushed {inputs.image.name}@{digest} as {', '.join(inputs.tags.tags)}")
+    return digest
+
+
+def _refuse_taken_tags(inputs: Inputs) -> None:
+    """A multi-platform index is pushed by buildx itself, before it could be compared, so an
+    immutable tag that already exists is refused outright (unless overwrite)."""
+    from deploy_actions.images.promote import conflicts, refuse
+
+    if inputs.overwrite:
+        return
+    immutable = [t for t in inputs.tags.tags if t in inputs.tags.immutable]
+    with _registry(inputs) as registry:
+        registry.ping()
+        clash = conflicts(registry, inputs.image.repository, immutable, lambda m: False)
+    if clash:
+        refuse(clash, inputs.image.name, "this multi-platform build")
+
+
+def _verify_pushed(inputs: Inputs, digest: str, reporter: Reporter) -> str:
+    from deploy_actions.images.promote import verify
+
+    with _registry(inputs) as registry:
+        verify(registry, inputs.image.repository, list(inputs.tags.tags), digest)
     reporter.success(f"pushed {inputs.image.name}@{digest} as {', '.join(inputs.tags.tags)}")
     return digest
 
@@ -357,9 +566,13 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         if inputs.mode == "promote":
             digest = _promote(inputs, reporter)
         else:
-            client, image_id = _build(inputs, reporter)
+            if inputs.mode == "push" and len(inputs.build.platforms) > 1:
+                _refuse_taken_tags(inputs)  # buildx pushes as it builds: check before
+            client, image_id, pushed = _build(inputs, reporter)
             _boot_check(client, inputs, image_id, reporter)
-            if inputs.mode == "push":
+            if pushed:
+                digest = _verify_pushed(inputs, pushed, reporter)
+            elif inputs.mode == "push":
                 digest = _push(client, inputs, image_id, reporter)
     except RegistryError as exc:
         raise CheckFailed(str(exc)) from None

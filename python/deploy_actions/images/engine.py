@@ -17,6 +17,7 @@ import docker
 import docker.errors
 
 from deploy_actions.errors import CheckFailed
+from deploy_actions.images import dockerfile as dockerfile_rules
 
 LOG_TAIL = 20
 
@@ -41,26 +42,19 @@ def connect() -> docker.DockerClient:
         raise CheckFailed(f"cannot reach the Docker engine ({exc}); is dockerd running, DOCKER_HOST right?") from None
 
 
-def dockerfile_line(dockerfile: str, step: str | None) -> int | None:
-    """The Dockerfile line of a failing `Step 3/5 : RUN make` (the legacy builder names the
-    instruction, not its line)."""
+def _failure_line(message: str, dockerfile: str, step: str | None) -> int | None:
+    """A parse error names its line ("dockerfile parse error line 2: …"); a failing step is
+    found by its instruction text (the legacy builder names the instruction, not its line)."""
+    match = re.search(r"\bline (\d+)\b", message)
+    if match:
+        return int(match.group(1))
     if not step:
         return None
-    instruction = " ".join(step.split())
     try:
         with open(dockerfile, encoding="utf-8") as fh:
-            for number, text in enumerate(fh, 1):
-                if " ".join(text.split()) == instruction:
-                    return number
-    except OSError:
+            return dockerfile_rules.line_of(dockerfile_rules.parse(fh.read()), step)
+    except (OSError, UnicodeDecodeError):
         return None
-    return None
-
-
-def _failure_line(message: str, dockerfile: str, step: str | None) -> int | None:
-    """A parse error names its line ("dockerfile parse error line 2: …"); a failing step does not."""
-    match = re.search(r"\bline (\d+)\b", message)
-    return int(match.group(1)) if match else dockerfile_line(dockerfile, step)
 
 
 def build(
@@ -73,6 +67,7 @@ def build(
     labels: dict[str, str],
     target: str | None,
     log: Callable[[str], None],
+    network: str | None = None,
 ) -> str:
     """Build and return the image ID (the config digest). Raises BuildFailure with the
     failing step, its Dockerfile line and the last lines of the log."""
@@ -86,6 +81,7 @@ def build(
         buildargs=build_args or None,
         labels=labels,
         target=target or None,
+        network_mode=network or None,
         rm=True,
         forcerm=True,
         decode=True,

@@ -37,7 +37,8 @@ def refuse(found: list[tuple[str, str]], repository: str, ours: str) -> None:
     lines = ", ".join(f"{tag} → {digest[:19]}…" for tag, digest in found)
     raise CheckFailed(
         f"release tags are immutable and already point at another image in {repository}: {lines} "
-        f"(this image: {ours[:19]}…). Deploy the existing tag, cut a new version, or set "
+        f"(this image: {ours[:19] + '…' if ours.startswith('sha256:') else ours}). "
+        "Deploy the existing tag, cut a new version, or set "
         "overwrite: true if you really mean to move it."
     )
 

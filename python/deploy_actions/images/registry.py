@@ -226,6 +226,23 @@ class Registry:
         _raise_for(response, f"resolving {repository}:{reference}")
         return response.headers.get("Docker-Content-Digest")
 
+    def tags(self, repository: str, *, limit: int = 10_000) -> list[str]:
+        """The repository's tags, following the `Link` pages; [] for a repository not yet pushed."""
+        found: list[str] = []
+        path: str | None = f"/v2/{repository}/tags/list?n=1000"
+        while path and len(found) < limit:
+            response = self.request("GET", path, scope=f"repository:{repository}:pull")
+            if response.status_code == 404:
+                return found
+            _raise_for(response, f"listing the tags of {repository}")
+            try:
+                found.extend(str(tag) for tag in response.json().get("tags") or [])
+            except (ValueError, AttributeError):
+                raise RegistryError(f"listing the tags of {repository}: the registry answered no JSON") from None
+            following = response.links.get("next", {}).get("url")
+            path = following if following and following.startswith("/v2/") else None
+        return found
+
     def put_manifest(self, repository: str, reference: str, manifest: Manifest) -> str:
         response = self.request(
             "PUT",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
 from deploy_actions.values import LABEL_KEY, parse_pairs
-from deploy_actions.versions import SEMVER, is_release, release_version
+from deploy_actions.versions import SEMVER, is_release, precedence, release_version
 
 ALIASES = ("minor", "major", "latest")
 
@@ -119,3 +119,12 @@ def parse_labels(raw: str, input_name: str = "labels") -> dict[str, str]:
     return parse_pairs(
         raw, input_name, key=LABEL_KEY, example="key=value", hint=" with a lowercase key like org.example.team=platform"
     )
+
+
+def cache_source(existing: list[str], version: str | None) -> str | None:
+    """The release a build can take its layer cache from: the newest release tag below the
+    one being built (any release, for a branch build). Its layers are the likeliest to match."""
+    releases = [tag for tag in existing if is_release(tag) and tag != version]
+    if version and is_release(version):
+        releases = [tag for tag in releases if precedence(tag) < precedence(version)]
+    return max(releases, key=precedence, default=None)
