@@ -159,6 +159,12 @@ def smoke(base: str) -> None:
         urllib.request.urlopen(base + path, timeout=5).read()
 
 
+# The example's Dockerfile uses BuildKit syntax; by hand that is Debian's 20.10 CLI with
+# DOCKER_BUILDKIT=1 (the engine here has no bridge, so RUN steps get network none).
+BUILDKIT_BUILD = ("/usr/bin/docker", "build", "-q", "--network", "none")
+BUILDKIT_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+
+
 def sh(*argv: str, env: dict | None = None) -> str:
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -174,7 +180,7 @@ def by_hand(repo: Path, env: dict) -> float:
     ci_db = f"{server}/{env['name'].replace('-', '_')}_ci"
     started = time.monotonic()
     # release: build, migrate the CI database, boot, /ready + smoke, push both tags
-    sh("docker", "build", "-q", "-t", f"{image}:v0.1.0", "--build-arg", "VERSION=v0.1.0", str(repo))
+    sh(*BUILDKIT_BUILD, "-t", f"{image}:v0.1.0", "--build-arg", "VERSION=v0.1.0", str(repo), env=BUILDKIT_ENV)
     sh(
         "docker",
         "run",
@@ -272,7 +278,9 @@ def main(repeats: int = 3) -> dict:
             repo = tmp / f"notes-{run}"
             subprocess.run([str(NOTES / "new-repo"), str(repo)], check=True, capture_output=True)
             subprocess.run(["git", "tag", "v0.1.0"], cwd=repo, check=True)
-            sh("docker", "build", "-q", "-t", f"bench-warm:{run}", str(repo))  # the layers, cached for both sides
+            sh(
+                *BUILDKIT_BUILD, "-t", f"bench-warm:{run}", str(repo), env=BUILDKIT_ENV
+            )  # the layers, cached for both sides
             hand_env, lib_env = environment(tmp, "hand", 18300 + run), environment(tmp, "lib", 18400 + run)
             try:
                 hand = by_hand(repo, hand_env)

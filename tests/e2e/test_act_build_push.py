@@ -1,7 +1,9 @@
 """build-push as a consumer uses it: a release workflow on a tag push, run by act,
-building the consumer's Dockerfile, booting the image, pushing to the local registry."""
+building the consumer's BuildKit Dockerfile (a cache mount, a build secret from the secrets
+context), booting the image, pushing to the local registry."""
 
 import json
+import os
 import shutil
 import subprocess
 import textwrap
@@ -33,6 +35,8 @@ jobs:
           aliases: major,latest
           ready-url: http://127.0.0.1:{port}/ready
           run-env: PORT={port}
+          secrets: |
+            index_token=${{{{ secrets.INDEX_TOKEN }}}}
       - env:
           DIGEST: ${{{{ steps.image.outputs.digest }}}}
           TAGS: ${{{{ steps.image.outputs.tags }}}}
@@ -53,6 +57,8 @@ def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
         FROM scratch
         COPY busybox /bin/busybox
         RUN ["/bin/busybox", "--install", "-s", "/bin"]
+        RUN --mount=type=cache,target=/cache echo warm > /cache/seen
+        RUN --mount=type=secret,id=index_token test -s /run/secrets/index_token && echo token-seen
         COPY www /www
         CMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT:-8080} -h /www"]
         """)
@@ -64,8 +70,22 @@ def test_release_workflow_on_a_tag_push(tmp_path, action_repo, services):
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"ref": "refs/tags/v0.1.0"}))
-    proc = run_act(repo, action_repo, "push", "-e", str(event), "--env", f"CONSUMER_REPO={repo}")
+    token = "idx-" + uuid.uuid4().hex
+    proc = run_act(
+        repo,
+        action_repo,
+        "push",
+        "-e",
+        str(event),
+        "--env",
+        f"CONSUMER_REPO={repo}",
+        "-s",
+        "INDEX_TOKEN",  # act reads the value from its environment
+        env={**os.environ, "INDEX_TOKEN": token},
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "docker build (BuildKit)" in proc.stdout and "token-seen" in proc.stdout
+    assert token not in proc.stdout + proc.stderr
     printed = [line.split("| ", 1)[1] for line in proc.stdout.splitlines() if "| pushed " in line]  # step output
     digest = next(line.removeprefix("pushed digest=") for line in printed if line.startswith("pushed digest="))
     tags = [line.split(":")[-1] for line in printed if line.startswith("pushed tag ")]
