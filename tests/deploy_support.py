@@ -15,7 +15,9 @@ from conftest import ROOT, free_port, read_outputs
 from deploy_actions.cli import main
 
 START = """#!/bin/sh
-# v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s.
+# v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s;
+# v5 exits at once, as a release with a broken start does.
+[ -f /www/crash ] && { echo "crashing on start"; exit 3; }
 if [ -f /www/fail-on ] && [ "$(cat /www/fail-on)" = "$HOST_ADDR" ]; then rm -f /www/ready; fi
 if [ -f /www/ready-later ]; then (sleep 3; echo ok > /www/ready) & fi
 httpd -f -p "$BIND" -h /www &
@@ -29,6 +31,7 @@ IMAGES = {
     "v2.0.0-rc.1": {"ready": False},
     "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"},
     "v4.0.0-rc.1": {"ready": True, "proxy-fails": True},
+    "v5.0.0-rc.1": {"ready": True, "crash": True},
 }
 # CGI endpoints of every tag: /cgi-bin/slow answers after 2 s; /cgi-bin/check answers 500
 # when reached through a proxy (X-Forwarded-For) in a tag marked proxy-fails — a release
@@ -73,6 +76,8 @@ def build_web_images(services, tmp_path_factory) -> str:
             (ctx / "www" / "ready-later").write_text("")
         if spec.get("fail-on"):
             (ctx / "www" / "fail-on").write_text(spec["fail-on"])
+        if spec.get("crash"):
+            (ctx / "www" / "crash").write_text("")
         if spec.get("proxy-fails"):
             (ctx / "www" / "proxy-fails").write_text("")
         (ctx / "www" / "cgi-bin").mkdir()

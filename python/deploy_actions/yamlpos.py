@@ -33,6 +33,11 @@ def _lines(node: Any, path: tuple = (), out: dict | None = None) -> dict[tuple, 
     return out
 
 
+def key_lines(node: Any) -> dict[tuple, int]:
+    """{key path: line} for a composed YAML node (yaml.compose)."""
+    return _lines(node)
+
+
 def line_for(lines: dict[tuple, int], path: tuple) -> int:
     while path not in lines and path:
         path = path[:-1]

@@ -18,6 +18,7 @@ MODULES = {
     "release-check": "deploy_actions.commands.release_check",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
+    "swarm-deploy": "deploy_actions.commands.swarm_deploy",
 }
 
 

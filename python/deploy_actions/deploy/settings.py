@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
@@ -227,9 +227,20 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     }
 
 
-def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
-    env = env if env is not None else os.environ
-    hosts = tuple(parse_hosts(raw["hosts"]))
+SSH_OPTION_NAMES = (
+    "ssh-key",
+    "ssh-key-passphrase",
+    "known-hosts",
+    "host-key-fingerprint",
+    "insecure-skip-host-key-check",
+    "jump-host",
+    "connect-timeout",
+)
+
+
+def parse_ssh(raw: Mapping[str, str]) -> dict:
+    """How to reach the hosts: the key, host-key checks (always on unless switched off
+    loudly), the jump host. Shared by every command that deploys over SSH."""
     insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
     fingerprint = raw["host-key-fingerprint"].strip()
     if fingerprint and not FINGERPRINT.match(fingerprint):
@@ -243,6 +254,19 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
             "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
             input="known-hosts",
         )
+    return {
+        "key": raw["ssh-key"],
+        "passphrase": raw["ssh-key-passphrase"],
+        "known_hosts": raw["known-hosts"],
+        "fingerprint": fingerprint,
+        "insecure": insecure,
+        "jump": parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
+        "connect_timeout": parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
+    }
+
+
+def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:
+    """(image-tag, tag-variable): an existing tag, a release unless told otherwise."""
     tag = raw["image-tag"].strip()
     if not TAG.match(tag):
         raise UsageError(f"{tag!r} is not a valid image tag", input="image-tag")
@@ -255,14 +279,26 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     tag_variable = raw["tag-variable"].strip()
     if not ENV_NAME.match(tag_variable):
         raise UsageError(f"expected a variable name, got {tag_variable!r}", input="tag-variable")
+    return tag, tag_variable
+
+
+def check_ready_url(url: str, name: str = "ready-url") -> str:
+    if url:
+        refuse_unsafe_url(url, name)
+    if url and (not url.startswith(("http://", "https://")) or any(c in url for c in " '\"`$;\\")):
+        raise UsageError(f"expected an http(s) URL with an optional {{host}}, got {url!r}", input=name)
+    return url
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
+    env = env if env is not None else os.environ
+    hosts = tuple(parse_hosts(raw["hosts"]))
+    ssh = parse_ssh(raw)
+    tag, tag_variable = parse_tag(raw)
     ready_from = raw["ready-from"].strip()
     if ready_from not in ("runner", "host"):
         raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
-    ready_url = raw["ready-url"].strip()
-    if ready_url:
-        refuse_unsafe_url(ready_url, "ready-url")
-    if ready_url and (not ready_url.startswith(("http://", "https://")) or any(c in ready_url for c in " '\"`$;\\")):
-        raise UsageError(f"expected an http(s) URL with an optional {{host}}, got {ready_url!r}", input="ready-url")
+    ready_url = check_ready_url(raw["ready-url"].strip())
     spec = raw["smoke-spec"].strip() or None
     calls: tuple = ()
     if spec:
@@ -285,13 +321,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         )
     return Inputs(
         **blue_green,
+        **ssh,
         hosts=hosts,
-        key=raw["ssh-key"],
-        passphrase=raw["ssh-key-passphrase"],
-        known_hosts=raw["known-hosts"],
-        fingerprint=fingerprint,
-        insecure=insecure,
-        jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
         deploy_path=safe_path(raw["deploy-path"], "deploy-path"),
         tag=tag,
         tag_variable=tag_variable,
@@ -308,7 +339,6 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         smoke_spec=spec,
         max_parallel=parse_int(raw["max-parallel"], "max-parallel", minimum=1, maximum=64),
         fail_fast=parse_bool(raw["fail-fast"], "fail-fast"),
-        connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
         command_timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
@@ -381,8 +411,9 @@ def ready_path(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def ssh_kit(inputs: Inputs) -> SshKit:
-    """The SSH set-up these settings ask for: the key, host-key checks, the jump host."""
+def ssh_kit(inputs: Any, body: str = "remote.sh") -> SshKit:
+    """The SSH set-up these settings ask for (anything parse_ssh filled): the key, host-key
+    checks, the jump host; `body` is the remote script its sessions run."""
     from deploy_actions.deploy.ssh import SshKit
 
     return SshKit(
@@ -393,4 +424,5 @@ def ssh_kit(inputs: Inputs) -> SshKit:
         insecure=inputs.insecure,
         connect_timeout=inputs.connect_timeout,
         jump=inputs.jump,
+        body=body,
     )

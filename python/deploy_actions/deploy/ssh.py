@@ -70,14 +70,16 @@ def describe_ssh_failure(stderr: str) -> str:
     return ""
 
 
-def script() -> str:
-    return resources.files("deploy_actions.deploy").joinpath("remote.sh").read_text("utf-8")
+def script(body: str = "remote.sh") -> str:
+    """The shared lock and history functions, then the script of one kind of deploy."""
+    folder = resources.files("deploy_actions.deploy")
+    return folder.joinpath("remote_lock.sh").read_text("utf-8") + "\n" + folder.joinpath(body).read_text("utf-8")
 
 
 REMOTE_COMMAND = "sh -s"  # the only thing on the host's command line: the script comes on stdin
 
 
-def remote_script(params: dict[str, str], exports: dict[str, str] | None = None) -> str:
+def remote_script(params: dict[str, str], exports: dict[str, str] | None = None, body: str = "remote.sh") -> str:
     """What `sh -s` reads on the host: the parameters, the user's variables, the script.
     Every value is single-quoted, never interpolated, and travels on the SSH session's
     standard input — never in an argv, which `ps` shows to every user on both machines.
@@ -87,7 +89,7 @@ def remote_script(params: dict[str, str], exports: dict[str, str] | None = None)
     lines.append("user_env() {")
     lines += [f"  export {name}={shlex.quote(value)}" for name, value in (exports or {}).items()]
     lines.append("  :\n}")
-    return "\n".join(lines) + "\n" + script()
+    return "\n".join(lines) + "\n" + script(body)
 
 
 def _record_setup(launched: float, remote_start: str, session: float) -> None:
@@ -165,6 +167,7 @@ class SshKit:
         insecure: bool = False,
         connect_timeout: float = 10,
         jump: Host | None = None,
+        body: str = "remote.sh",
     ):
         self.key_text = key.replace("\r\n", "\n").strip() + "\n"  # secrets often lose their final newline
         self.passphrase = passphrase
@@ -173,6 +176,7 @@ class SshKit:
         self.insecure = insecure
         self.connect_timeout = connect_timeout
         self.jump = jump
+        self.body = body  # the remote script this kit's sessions run (deploy/*.sh)
         self.dir = ""
         self._used: set[Host] = set()
 
@@ -321,7 +325,19 @@ class SshKit:
         with socket.socket() as probe:  # a free local port (the race until ssh binds it is harmless here)
             probe.bind(("127.0.0.1", 0))
             local = probe.getsockname()[1]
-        spec = f"127.0.0.1:{local}:{address}:{port}"
+        with self._forwarded(host, f"127.0.0.1:{local}:{address}:{port}"):
+            yield local
+
+    @contextlib.contextmanager
+    def forward_socket(self, host: Host, remote_path: str) -> Iterator[str]:
+        """A unix socket in this kit's private folder forwarded to `remote_path` on the host
+        (the Docker socket, for the docker CLI and SDK), over the shared connection."""
+        local = os.path.join(self.dir, f"fwd-{len(os.listdir(self.dir))}.sock")
+        with self._forwarded(host, f"{local}:{remote_path}"):
+            yield local
+
+    @contextlib.contextmanager
+    def _forwarded(self, host: Host, spec: str) -> Iterator[None]:
         control = self.argv(host)[:-1]
         self._used.add(host)
         proc = subprocess.run(
@@ -333,7 +349,7 @@ class SshKit:
         if proc.returncode != 0:
             raise OSError(last_line(proc.stderr) or f"ssh -O forward exited {proc.returncode}")
         try:
-            yield local
+            yield
         finally:
             subprocess.run(
                 [*control, "-O", "cancel", "-L", spec, host.target],
@@ -365,7 +381,7 @@ class SshKit:
         proc = self._session(host)
         try:
             assert proc.stdin and proc.stdout and proc.stderr
-            proc.stdin.write(remote_script({**params, "ACTION": "hold"}))
+            proc.stdin.write(remote_script({**params, "ACTION": "hold"}, body=self.body))
             proc.stdin.close()
             out = []
             for line in proc.stdout:
@@ -399,7 +415,7 @@ class SshKit:
         launched = time.time()
         proc = self._session(host)
         try:
-            out, err = proc.communicate(remote_script(params, exports), timeout=max(timeout, 1))
+            out, err = proc.communicate(remote_script(params, exports, self.body), timeout=max(timeout, 1))
             code = proc.returncode
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -1,0 +1,1 @@
+"""swarm-deploy: the release contract on Docker Swarm."""

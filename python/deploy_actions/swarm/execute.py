@@ -1,0 +1,314 @@
+"""A swarm-deploy, run: the manager reached over SSH and its lock held for the whole deploy;
+the release's digests read from the registry; the migration once, as a job; `docker stack
+deploy`; convergence by digest; /ready and smoke; and, on any failure after the update,
+every service back on the previous release and verified there. Returns the outcome."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+from deploy_actions import cancel
+from deploy_actions.console import Reporter
+from deploy_actions.deploy.settings import ready_path, ssh_kit
+from deploy_actions.errors import CheckFailed
+from deploy_actions.images.registry import Registry, RegistryError
+from deploy_actions.swarm.cluster import Cluster, override_file
+from deploy_actions.swarm.convergence import ServiceState, Verdict, assess, digest_of, tag_of
+from deploy_actions.swarm.settings import Inputs
+
+POLL = 0.5
+
+
+@dataclass
+class Outcome:
+    previous: str = ""
+    failure: str | None = None
+    usage: bool = False
+    rolled_back: bool = False
+    rollback: str = ""  # how: swarm-rollback, redeploy-previous, none
+    services: dict[str, dict] = field(default_factory=dict)
+
+
+def _params(inputs: Inputs, action: str, **extra: str) -> dict[str, str]:
+    return {
+        "ACTION": action,
+        "STATE_DIR": inputs.state_dir,
+        "STACK": inputs.stack,
+        "DOCKER_SOCKET": inputs.docker_socket,
+        "DEPLOY_ID": f"{inputs.tag}-{inputs.deploy_id}",
+        "TAG": inputs.tag,
+        "COMMIT": inputs.commit,
+        "ACTOR": inputs.actor,
+        "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
+        **extra,
+    }
+
+
+def release_digests(inputs: Inputs, tag: str) -> dict[str, str]:
+    """service → the digest its image has in the registry under `tag`; an absent tag is a
+    failed check: only existing, pushed releases are deployed."""
+    digests: dict[str, str] = {}
+    for service in inputs.release_services:
+        ref = inputs.image(service, tag)
+        try:
+            with Registry(ref.registry, username=inputs.registry_username, password=inputs.registry_password) as reg:
+                digest = reg.digest(ref.repository, ref.reference)
+        except RegistryError as exc:
+            raise CheckFailed(f"cannot read {ref} from its registry: {exc} (nothing was changed)") from None
+        if not digest:
+            raise CheckFailed(f"{ref} does not exist in the registry: deploy a pushed release (nothing was changed)")
+        digests[service] = digest
+    return digests
+
+
+def _auth(inputs: Inputs):
+    from deploy_actions.images import cli_auth
+
+    registry = inputs.image(inputs.release_services[0]).registry
+    return cli_auth.registry_login(registry, inputs.registry_username, inputs.registry_password, inputs.environment)
+
+
+def converge(
+    cluster: Cluster,
+    inputs: Inputs,
+    expected: dict[str, str],
+    before: dict[str, ServiceState],
+    timeout: float,
+    reporter: Reporter,
+    *,
+    rolling_back: bool = False,
+) -> tuple[dict[str, Verdict], str | None]:
+    """Wait until every service runs its expected digest on every task; (verdicts, failure)."""
+    deadline = time.monotonic() + timeout
+    last_line = ""
+    while True:
+        states = cluster.services(inputs.stack)
+        missing = [name for name in expected if name not in states]
+        verdicts = {
+            name: assess(
+                state,
+                expected.get(name),
+                name not in before or before[name].version != state.version,
+                rolling_back=rolling_back,
+            )
+            for name, state in states.items()
+        }
+        failed = [v for v in verdicts.values() if v.failure]
+        if failed:
+            return verdicts, "; ".join(f"{v.service}: {v.failure}" for v in failed)
+        if not missing and all(v.done for v in verdicts.values()):
+            return verdicts, None
+        line = ", ".join(v.progress for v in verdicts.values())
+        if line != last_line:
+            reporter.progress(f"converging: {line}")
+            last_line = line
+        if cancel.cancelled.is_set():
+            return verdicts, "cancelled while the services converged"
+        if time.monotonic() > deadline:
+            waiting = [v.progress for v in verdicts.values() if not v.done] + [f"{m}: not created" for m in missing]
+            return verdicts, f"not converged within {int(timeout)}s: {', '.join(waiting)}"
+        time.sleep(POLL)
+
+
+def _check(inputs: Inputs, reporter: Reporter) -> tuple[bool, str]:
+    from urllib.parse import urlsplit
+
+    from deploy_actions.smoke.verify import Readiness, verify
+
+    parts = urlsplit(inputs.ready_url)
+    verdict = verify(
+        Readiness(
+            url=f"{parts.scheme}://{parts.netloc}",
+            ready_path=ready_path(inputs.ready_url),
+            timeout=inputs.ready_timeout,
+            calls=inputs.smoke_calls,
+            spec_path=inputs.smoke_spec,
+        ),
+        reporter,
+    )
+    return verdict.ok, verdict.diagnosis or "a smoke call failed"
+
+
+def _describe(verdicts: dict[str, Verdict], states: dict[str, ServiceState]) -> dict[str, dict]:
+    return {
+        name: {
+            "image": states[name].image if name in states else "",
+            "digest": v.digest,
+            "tag": tag_of(states[name].image) if name in states else None,
+            "running": v.running,
+            "desired": v.desired,
+            "state": "converged" if v.done else (v.failure or "converging"),
+        }
+        for name, v in verdicts.items()
+    }
+
+
+def _roll_back(
+    cluster: Cluster, inputs: Inputs, before: dict[str, ServiceState], previous: str, reporter: Reporter
+) -> tuple[str, str | None, dict[str, Verdict]]:
+    """Every release service back where it was; (how, failure, verdicts). Swarm's own
+    rollback where the service's previous spec is the one it ran before this deploy;
+    otherwise the previous tag is deployed again from these stack files."""
+    now = cluster.services(inputs.stack)
+    expected = {n: digest_of(s.image) for n, s in before.items() if n in inputs.release_services}
+    expected = {n: d for n, d in expected.items() if d}
+    swarm_own = all(
+        name in now
+        and (
+            digest_of(now[name].image) == digest  # Swarm rolled it back itself already
+            or (now[name].previous_image and digest_of(now[name].previous_image) == digest)
+        )
+        for name, digest in expected.items()
+    )
+    if swarm_own:
+        how = "swarm-rollback"
+        for name, digest in expected.items():
+            if digest_of(now[name].image) != digest:
+                reporter.info(f"docker service rollback {inputs.stack}_{name}")
+                cluster.rollback(inputs.stack, name)
+    else:
+        how = "redeploy-previous"
+        reporter.info(f"deploying the previous tag {previous} again (a Swarm rollback would not return there)")
+        with _auth(inputs) as auth:
+            cluster.stack_deploy(
+                inputs.stack,
+                list(inputs.compose_files),
+                {**inputs.variables, inputs.tag_variable: previous},
+                auth,
+            )
+    for name in inputs.release_services:
+        if name not in before and name in now:  # new in this release: there was nothing before it
+            reporter.info(f"removing {inputs.stack}_{name}, which the previous release did not have")
+            cluster.remove(inputs.stack, name)
+    verdicts, failure = converge(cluster, inputs, expected, {}, inputs.converge_timeout, reporter, rolling_back=True)
+    return how, failure, verdicts
+
+
+def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
+    outcome = Outcome()
+    if inputs.insecure:
+        reporter.warning(
+            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
+            "impersonate the manager and receive the deploy",
+            title="swarm-deploy",
+        )
+    started = time.monotonic()
+    with ssh_kit(inputs, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
+        kit.pin([inputs.manager])
+        refused = held.enter_context(kit.hold(inputs.manager, _params(inputs, "hold"), reporter.info))
+        if refused:
+            outcome.failure = f"{inputs.manager}: {refused.problem()} (nothing was changed)"
+            # No manager there (no SSH server, a refused key…) is the input's fault; a wrong host key is not.
+            unreachable = refused.code == 255 and "host key" not in outcome.failure
+            outcome.usage = unreachable or refused.fields.get("step") in ("socket", "path")
+            return outcome
+        probe = kit.run(inputs.manager, _params(inputs, "probe"), timeout=inputs.connect_timeout + 30)
+        if not probe.ok:
+            outcome.failure, outcome.usage = f"{inputs.manager}: {probe.problem()} (nothing was changed)", True
+            return outcome
+        socket_path = held.enter_context(kit.forward_socket(inputs.manager, inputs.docker_socket))
+        cluster = Cluster(socket_path, inputs.environment, timeout=inputs.converge_timeout + 60)
+        version = cluster.check_manager()
+        reporter.info(f"swarm-deploy {inputs.tag} to stack {inputs.stack} via {inputs.manager} (Docker {version})")
+        expected = release_digests(inputs, inputs.tag)
+        before = cluster.services(inputs.stack)
+        current = [tag_of(before[n].image) for n in inputs.release_services if n in before]
+        outcome.previous = next((t for t in current if t), "") or ""
+
+        def record(action: str, tag: str, result: str) -> None:
+            kit.run(
+                inputs.manager,
+                _params(
+                    inputs,
+                    "record",
+                    RECORD_ACTION=action,
+                    RECORD_TAG=tag,
+                    RECORD_PREVIOUS=outcome.previous,
+                    RECORD_RESULT=result,
+                ),
+                timeout=inputs.connect_timeout + 30,
+            )
+
+        if inputs.migrate:
+            image = f"{inputs.image(inputs.migrate_service).name}@{expected[inputs.migrate_service]}"
+            reporter.info(f"migration (a one-off job in {image}): {inputs.migrate}")
+            with _auth(inputs) as auth, reporter.group("migration"):
+                code, logs = cluster.run_job(
+                    f"{inputs.stack}_migrate-{inputs.deploy_id}",
+                    image,
+                    inputs.migrate,
+                    {**inputs.env, inputs.tag_variable: inputs.tag},
+                    inputs.migrate_network,
+                    auth,
+                    {"org.deploy-actions.stack": inputs.stack, "org.deploy-actions.tag": inputs.tag},
+                    max(inputs.timeout - (time.monotonic() - started), 1),
+                    reporter.info,
+                )
+                with reporter.untrusted():
+                    reporter.foreign(logs.rstrip() or "(no output)")
+            if code != 0:
+                record("migrate", inputs.tag, "failed")
+                why = "did not finish in time" if code is None else f"exited {code}"
+                outcome.failure = f"the migration {why}; no service was updated"
+                outcome.services = _describe({}, before)
+                return outcome
+            record("migrate", inputs.tag, "ok")
+        record("started", inputs.tag, "in-progress")
+        override = override_file(list(inputs.release_services), inputs.update, _version(inputs))
+        try:
+            with _auth(inputs) as auth, reporter.group(f"docker stack deploy {inputs.stack}"):
+                files = list(inputs.compose_files) + ([override] if override else [])
+                out = cluster.stack_deploy(
+                    inputs.stack, files, {**inputs.variables, inputs.tag_variable: inputs.tag}, auth
+                )
+                with reporter.untrusted():
+                    reporter.foreign(out.rstrip())
+        finally:
+            if override:
+                os.unlink(override)
+        remaining = max(inputs.timeout - (time.monotonic() - started), 1)
+        verdicts, failure = converge(
+            cluster, inputs, expected, before, min(inputs.converge_timeout, remaining), reporter
+        )
+        if failure is None:
+            reporter.success(f"every task runs {inputs.tag}: " + ", ".join(v.progress for v in verdicts.values()))
+            if inputs.ready_url:
+                ok, why = _check(inputs, reporter)
+                if not ok:
+                    failure = f"{inputs.ready_url}: {why}"
+        states = cluster.services(inputs.stack)
+        outcome.services = _describe(verdicts, states)
+        if failure is None:
+            record("deploy", inputs.tag, "ok")
+            return outcome
+        outcome.failure = failure
+        reporter.error(f"{inputs.stack}: {failure}", title="swarm-deploy")
+        if not outcome.previous or cancel.cancelled.is_set():
+            outcome.rollback = "none"
+            record("deploy", inputs.tag, "failed-no-rollback" if not outcome.previous else "cancelled")
+            return outcome
+        with reporter.group(f"rolling back to {outcome.previous}"):
+            how, back_failure, back = _roll_back(cluster, inputs, before, outcome.previous, reporter)
+        outcome.rollback, outcome.rolled_back = how, back_failure is None
+        outcome.services = _describe(back, cluster.services(inputs.stack))
+        if back_failure:
+            outcome.failure += f"; the rollback ({how}) failed too: {back_failure}"
+            record("rollback", outcome.previous, f"failed-{how}")
+        else:
+            reporter.success(f"every service is back on {outcome.previous} ({how}), verified by digest")
+            record("rollback", outcome.previous, f"ok-{how}")
+    return outcome
+
+
+def _version(inputs: Inputs) -> str | None:
+    """The first stack file's `version`, for the override file (older CLIs want them equal)."""
+    from deploy_actions.swarm.stackfile import parse
+
+    first = inputs.compose_files[0]
+    with open(first, encoding="utf-8") as fh:
+        data, _ = parse(fh.read(), first)
+    version = data.get("version")
+    return str(version) if version is not None else None

@@ -1,0 +1,267 @@
+"""swarm-deploy's settings, parsed in one place. The SSH inputs are ssh-compose-deploy's own
+(same names, same checks); the stack files are read here, on the runner, so a bad file, a
+service without the tag variable or an unknown update order stops the deploy before the
+manager is even reached."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from deploy_actions.deploy import settings as ssh_settings
+from deploy_actions.deploy.hosts import SAFE_NAME, Host, parse_host, safe_names, safe_path
+from deploy_actions.errors import UsageError
+from deploy_actions.images.reference import Ref, parse_ref
+from deploy_actions.inputfiles import read_text
+from deploy_actions.options import Option
+from deploy_actions.swarm import stackfile
+from deploy_actions.values import ENV_NAME, parse_duration, parse_int, parse_list
+
+_SSH = {opt.name: opt for opt in ssh_settings.OPTIONS}
+STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+ORDERS = ("start-first", "stop-first")
+FAILURE_ACTIONS = ("rollback", "pause", "continue")
+
+OPTIONS = (
+    Option(
+        "manager",
+        "A Swarm manager to drive the cluster through, `user@host` or `user@host:port`; the deploy user "
+        "needs the Docker socket there.",
+        required=True,
+    ),
+    _SSH["ssh-key"],
+    _SSH["ssh-key-passphrase"],
+    _SSH["known-hosts"],
+    _SSH["host-key-fingerprint"],
+    _SSH["insecure-skip-host-key-check"],
+    _SSH["jump-host"],
+    Option("stack", "Stack name (`docker stack deploy … <stack>`).", required=True),
+    Option(
+        "compose-files",
+        "Stack files in the runner's checkout of the release, comma or newline separated (later ones "
+        "override earlier ones).",
+        default="docker-stack.yml",
+    ),
+    Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
+    _SSH["require-release-tag"],
+    Option(
+        "tag-variable",
+        "Variable the stack file uses for the tag (`image: …:${IMAGE_TAG}`).",
+        default="IMAGE_TAG",
+    ),
+    Option(
+        "services",
+        "The services that carry the release, comma or newline separated; each must use the tag "
+        "variable (default: every service of the stack).",
+    ),
+    Option(
+        "env",
+        "Variables for the stack files and the migration, one KEY=value per line (secrets from the secrets "
+        "context: GitHub masks them); given to the docker CLI by environment, never on a command line.",
+    ),
+    Option("env-file", "A KEY=value file in the checkout whose variables fill the stack files (env wins)."),
+    Option("registry-username", "User for the services' private registry, passed with --with-registry-auth."),
+    Option(
+        "registry-password",
+        "Password or token for that registry; masked, handed to the cluster with --with-registry-auth "
+        "and written to no file.",
+        secret=True,
+    ),
+    Option(
+        "migrate-command",
+        "Run once, as a one-off Swarm job in the release's image, before any service is updated, e.g. "
+        "`alembic upgrade head`; its exit code decides whether the update happens.",
+    ),
+    Option("migrate-service", "The service whose image and release digest the migration runs in (default: the first)."),
+    Option("migrate-network", "Network for the migration job (e.g. host, or an overlay network of the stack)."),
+    Option("update-order", "Override the stack file's update order: start-first or stop-first."),
+    Option("update-parallelism", "Override how many tasks Swarm updates at once."),
+    Option("update-monitor", "Override how long Swarm watches each updated task for a failure, e.g. 10s."),
+    Option("failure-action", "Override what Swarm does when an update fails: rollback, pause or continue."),
+    Option(
+        "ready-url",
+        "Readiness URL, checked from the runner once every task runs the release; then the smoke spec "
+        "runs against it. A failure rolls every service back.",
+    ),
+    Option("ready-timeout", "How long the stack may take to become ready once converged.", default="60s"),
+    Option("smoke-spec", "Smoke spec (YAML) run from the runner against ready-url once it is ready."),
+    Option(
+        "converge-timeout",
+        "How long every task of every service may take to run the release's image.",
+        default="5m",
+    ),
+    Option("docker-socket", "The Docker socket on the manager.", default="/var/run/docker.sock"),
+    Option(
+        "state-path",
+        "Folder on the manager, relative to the deploy user's home, for the stack's lock and history.",
+        default=".deploy-actions/swarm",
+    ),
+    _SSH["connect-timeout"],
+    Option("lock-timeout", "How long to wait for another deploy of the same stack to finish.", default="5m"),
+    _SSH["timeout"],
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    manager: Host
+    key: str
+    passphrase: str
+    known_hosts: str
+    fingerprint: str
+    insecure: bool
+    jump: Host | None
+    connect_timeout: float
+    stack: str
+    compose_files: tuple[str, ...]
+    services: stackfile.Stack
+    release_services: tuple[str, ...]
+    tag: str
+    tag_variable: str
+    variables: dict[str, str]  # env-file, then env
+    env: dict[str, str]  # the env input alone: the migration's environment
+    registry_username: str
+    registry_password: str
+    migrate: str
+    migrate_service: str
+    migrate_network: str
+    update: dict[str, str]  # update_config overrides
+    ready_url: str
+    ready_timeout: float
+    smoke_calls: tuple
+    smoke_spec: str | None
+    converge_timeout: float
+    docker_socket: str
+    state_dir: str
+    lock_timeout: float
+    timeout: float
+    commit: str
+    actor: str
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)  # the docker CLI's
+    deploy_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def image(self, service: str, tag: str | None = None) -> Ref:
+        """The image a service runs with `tag` (default: the one being deployed)."""
+        values = {**self.variables, self.tag_variable: tag or self.tag}
+        spec = self.services.services[service]
+        text = stackfile.interpolate(spec.image, values, where=f"{spec.file}:{spec.line}")
+        return parse_ref(text, "compose-files")
+
+
+def _env_file(path: str) -> dict[str, str]:
+    if not path:
+        return {}
+    text = read_text(path, "env-file", what="env file")
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not ENV_NAME.match(name.strip()):
+            raise UsageError(f"{path}:{number}: expected KEY=value", input="env-file", file=path, line=number)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def _update(raw: Mapping[str, str]) -> dict[str, str]:
+    update: dict[str, str] = {}
+    order = raw["update-order"].strip()
+    if order:
+        if order not in ORDERS:
+            raise UsageError(f"expected start-first or stop-first, got {order!r}", input="update-order")
+        update["order"] = order
+    if raw["update-parallelism"].strip():
+        update["parallelism"] = str(parse_int(raw["update-parallelism"], "update-parallelism", minimum=0, maximum=1000))
+    if raw["update-monitor"].strip():
+        seconds = parse_duration(raw["update-monitor"], "update-monitor", minimum=0)
+        update["monitor"] = f"{seconds:g}s"
+    action = raw["failure-action"].strip()
+    if action:
+        if action not in FAILURE_ACTIONS:
+            raise UsageError(f"expected rollback, pause or continue, got {action!r}", input="failure-action")
+        update["failure_action"] = action
+    return update
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    env = env if env is not None else os.environ
+    manager = parse_host(raw["manager"], "manager")
+    ssh = ssh_settings.parse_ssh(raw)
+    stack = raw["stack"].strip()
+    if not STACK_NAME.match(stack):
+        raise UsageError(f"expected lowercase letters, digits, _ and -, got {stack!r}", input="stack")
+    tag, tag_variable = ssh_settings.parse_tag(raw)
+    user_env = ssh_settings.user_env(raw["env"], tag_variable)
+    variables = {**_env_file(raw["env-file"].strip()), **user_env}
+    files = parse_list(raw["compose-files"]) or ["docker-stack.yml"]
+    texts = {path: read_text(path, "compose-files", what="stack file") for path in files}
+    stack_files = stackfile.load(texts, {**variables, tag_variable: tag})
+    release = stackfile.check_release_services(
+        stack_files, tuple(safe_names(parse_list(raw["services"]), "services")), tag_variable
+    )
+    migrate_service = raw["migrate-service"].strip() or release[0]
+    if migrate_service not in release:
+        raise UsageError(f"expected one of the release services ({', '.join(release)})", input="migrate-service")
+    network = raw["migrate-network"].strip()
+    if network and not SAFE_NAME.match(network):
+        raise UsageError(f"expected a network name, got {network!r}", input="migrate-network")
+    ready_url = ssh_settings.check_ready_url(raw["ready-url"].strip())
+    if "{host}" in ready_url:
+        ready_url = ready_url.replace("{host}", manager.host.strip("[]"))
+    spec = raw["smoke-spec"].strip() or None
+    calls: tuple = ()
+    if spec:
+        if not ready_url:
+            raise UsageError("smoke calls need ready-url (where the stack answers)", input="smoke-spec")
+        from deploy_actions.smoke import spec as spec_file
+
+        calls = tuple(spec_file.load(spec))
+    state_path = raw["state-path"].strip() or ".deploy-actions/swarm"
+    if state_path.startswith("/"):
+        state_path = safe_path(state_path, "state-path")
+    elif not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._/-]*", state_path) or ".." in state_path.split("/"):
+        raise UsageError(f"expected a path of letters, digits, . _ - and /, got {state_path!r}", input="state-path")
+    inputs = Inputs(
+        **ssh,
+        manager=manager,
+        stack=stack,
+        compose_files=tuple(files),
+        services=stack_files,
+        release_services=release,
+        tag=tag,
+        tag_variable=tag_variable,
+        variables=variables,
+        env=user_env,
+        registry_username=raw["registry-username"].strip(),
+        registry_password=raw["registry-password"],
+        migrate=raw["migrate-command"].strip(),
+        migrate_service=migrate_service,
+        migrate_network=network,
+        update=_update(raw),
+        ready_url=ready_url,
+        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
+        smoke_calls=calls,
+        smoke_spec=spec,
+        converge_timeout=parse_duration(raw["converge-timeout"], "converge-timeout", minimum=1),
+        docker_socket=safe_path(raw["docker-socket"], "docker-socket"),
+        state_dir=f"{state_path.rstrip('/')}/{stack}",
+        lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
+        timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
+        commit=env.get("GITHUB_SHA", ""),
+        actor=env.get("GITHUB_ACTOR") or env.get("USER", ""),
+        environment=dict(env),
+    )
+    for name in release:  # every release image is a valid reference once filled in
+        inputs.image(name)
+    return inputs
+
+
+def secrets(inputs: Inputs) -> list[str]:
+    return [s for s in (inputs.passphrase, inputs.registry_password) if s]
