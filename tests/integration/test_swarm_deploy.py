@@ -162,6 +162,29 @@ def test_deploy_then_update_every_task_on_the_new_digest(swarm, gha_env, capsys,
     ]
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "swarm-deploy `v1.1.0`" in summary and "| web | `v1.1.0` |" in summary
+    # swarm-status reads the same through the manager, read-only.
+    status = [
+        "swarm-status",
+        "--manager",
+        swarm.manager,
+        "--known-hosts",
+        Path(swarm.services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+        "--stack",
+        swarm.stack,
+        "--json",
+    ]
+    code = main(status, env={**gha_env, "INPUT_SSH_KEY": Path(swarm.services["DA_SSH_KEY"]).read_text()})
+    printed = capsys.readouterr().out
+    document = json.loads(printed[printed.index("\n{") + 1 :] if not printed.startswith("{") else printed)
+    assert code == 0 and document["ok"], document
+    assert document["services"]["web"] == {
+        "tag": "v1.1.0",
+        "digest": new,
+        "running": 1,
+        "desired": 1,
+        "update": "completed",
+    }
+    assert [row["action"] for row in document["history"]][-2:] == ["started", "deploy"]
 
 
 def test_never_ready_release_is_rolled_back_by_swarm(swarm, gha_env, capsys, web_repo):

@@ -23,6 +23,8 @@ BAD_INPUT = {  # a real input mistake of each command: the command's own parsing
     "release-check": [],
     "smoke-ready": [],
     "ssh-compose-deploy": [],
+    "swarm-deploy": [],
+    "swarm-status": ["--manager", "no-user-here", "--stack", "s", "--known-hosts", "x"],
 }
 
 

@@ -19,6 +19,7 @@ MODULES = {
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",
     "swarm-deploy": "deploy_actions.commands.swarm_deploy",
+    "swarm-status": "deploy_actions.commands.swarm_status",
 }
 
 

@@ -41,18 +41,9 @@ class Cluster:
             version = self.client.version().get("Version", "?")
         except docker.errors.DockerException as exc:
             raise CheckFailed(f"the manager's Docker engine did not answer through SSH ({exc})") from None
-        swarm = info.get("Swarm") or {}
-        if swarm.get("LocalNodeState") != "active":
-            raise UsageError(
-                f"the engine on {info.get('Name', 'the manager')} is not in swarm mode "
-                "(`docker swarm init`, or give a manager of your swarm)",
-                input="manager",
-            )
-        if not swarm.get("ControlAvailable"):
-            raise UsageError(
-                f"{info.get('Name', 'this node')} is a swarm worker, not a manager: deploys go through a manager",
-                input="manager",
-            )
+        problem = manager_problem(info)
+        if problem:
+            raise UsageError(problem, input="manager")
         return version
 
     def services(self, stack: str) -> dict[str, ServiceState]:
@@ -171,6 +162,17 @@ class Cluster:
             return self.docker("service", "logs", "--raw", "--no-task-ids", name, timeout=30)
         except CheckFailed:
             return ""
+
+
+def manager_problem(info: Mapping) -> str | None:
+    """Why an engine (its `docker info`) cannot take a stack deploy, if it cannot."""
+    swarm = info.get("Swarm") or {}
+    name = info.get("Name") or "the manager"
+    if swarm.get("LocalNodeState") != "active":
+        return f"the engine on {name} is not in swarm mode (`docker swarm init`, or give a manager of your swarm)"
+    if not swarm.get("ControlAvailable"):
+        return f"{name} is a swarm worker, not a manager: deploys go through a manager"
+    return None
 
 
 def override_file(stack_services: list[str], update: Mapping[str, str], version: str | None) -> str | None:

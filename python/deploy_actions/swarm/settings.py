@@ -190,13 +190,28 @@ def _update(raw: Mapping[str, str]) -> dict[str, str]:
     return update
 
 
+def parse_stack(raw: Mapping[str, str]) -> str:
+    stack = raw["stack"].strip()
+    if not STACK_NAME.match(stack):
+        raise UsageError(f"expected lowercase letters, digits, _ and -, got {stack!r}", input="stack")
+    return stack
+
+
+def parse_state_dir(raw: Mapping[str, str], stack: str) -> str:
+    """The stack's folder on the manager (lock, history): relative to the user's home or absolute."""
+    path = raw["state-path"].strip() or ".deploy-actions/swarm"
+    if path.startswith("/"):
+        path = safe_path(path, "state-path")
+    elif not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._/-]*", path) or ".." in path.split("/"):
+        raise UsageError(f"expected a path of letters, digits, . _ - and /, got {path!r}", input="state-path")
+    return f"{path.rstrip('/')}/{stack}"
+
+
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     env = env if env is not None else os.environ
     manager = parse_host(raw["manager"], "manager")
     ssh = ssh_settings.parse_ssh(raw)
-    stack = raw["stack"].strip()
-    if not STACK_NAME.match(stack):
-        raise UsageError(f"expected lowercase letters, digits, _ and -, got {stack!r}", input="stack")
+    stack = parse_stack(raw)
     tag, tag_variable = ssh_settings.parse_tag(raw)
     user_env = ssh_settings.user_env(raw["env"], tag_variable)
     variables = {**_env_file(raw["env-file"].strip()), **user_env}
@@ -223,11 +238,6 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         from deploy_actions.smoke import spec as spec_file
 
         calls = tuple(spec_file.load(spec))
-    state_path = raw["state-path"].strip() or ".deploy-actions/swarm"
-    if state_path.startswith("/"):
-        state_path = safe_path(state_path, "state-path")
-    elif not re.fullmatch(r"[A-Za-z0-9._][A-Za-z0-9._/-]*", state_path) or ".." in state_path.split("/"):
-        raise UsageError(f"expected a path of letters, digits, . _ - and /, got {state_path!r}", input="state-path")
     inputs = Inputs(
         **ssh,
         manager=manager,
@@ -251,7 +261,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         smoke_spec=spec,
         converge_timeout=parse_duration(raw["converge-timeout"], "converge-timeout", minimum=1),
         docker_socket=safe_path(raw["docker-socket"], "docker-socket"),
-        state_dir=f"{state_path.rstrip('/')}/{stack}",
+        state_dir=parse_state_dir(raw, stack),
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
         commit=env.get("GITHUB_SHA", ""),
