@@ -389,3 +389,32 @@ def deploy_process(target, tag, *args, addr="127.0.0.2"):
     return subprocess.Popen(
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
     )
+
+
+def dispatch(repo: Path, action_repo: Path, services, tag: str, *extra: str):
+    """act running the consumer's `workflow_dispatch` deploy with `image_tag`, the deploy key
+    as the secret DEPLOY_SSH_KEY and known_hosts as the variable DEPLOY_KNOWN_HOSTS."""
+    from conftest import run_act
+
+    env = {
+        **os.environ,
+        "DEPLOY_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
+        "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
+    }
+    event = repo.parent / "dispatch.json"
+    event.write_text(json.dumps({"inputs": {"image_tag": tag}}))
+    return run_act(
+        repo,
+        action_repo,
+        "workflow_dispatch",
+        "-e",
+        str(event),
+        "--input",
+        f"image_tag={tag}",
+        "-s",
+        "DEPLOY_SSH_KEY",
+        "--var",
+        "DEPLOY_KNOWN_HOSTS",
+        *extra,
+        env=env,
+    )

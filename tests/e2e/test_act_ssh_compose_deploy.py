@@ -2,14 +2,12 @@
 `image_tag` input, the key from secrets and known_hosts from variables, run by act
 against the sshd on 127.0.0.2."""
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import commit_all, run_act
-from deploy_support import Target
+from conftest import commit_all
+from deploy_support import Target, dispatch
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -42,30 +40,6 @@ jobs:
 """
 
 
-def run_dispatch(repo, action_repo, services, tag):
-    env = {
-        **os.environ,
-        "DEPLOY_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
-        "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-    }
-    event = repo.parent / "dispatch.json"
-    event.write_text(json.dumps({"inputs": {"image_tag": tag}}))
-    return run_act(
-        repo,
-        action_repo,
-        "workflow_dispatch",
-        "-e",
-        str(event),
-        "--input",
-        f"image_tag={tag}",
-        "-s",
-        "DEPLOY_SSH_KEY",
-        "--var",
-        "DEPLOY_KNOWN_HOSTS",
-        env=env,
-    )
-
-
 def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo, services, web_repo):
     target = Target(services, web_repo)
     try:
@@ -75,13 +49,13 @@ def test_dispatch_deploys_a_tag_then_a_bad_tag_rolls_back(tmp_path, action_repo,
             WORKFLOW.format(hosts=target.hosts("127.0.0.2"), path=target.path, port=target.port)
         )
         commit_all(repo, "ops")
-        good = run_dispatch(repo, action_repo, services, "v1.0.0")
+        good = dispatch(repo, action_repo, services, "v1.0.0")
         assert good.returncode == 0, good.stdout[-4000:]
         assert "result deployed=v1.0.0 previous=none" in good.stdout
         assert target.version("127.0.0.2") == "v1.0.0"
         key_line = Path(services["DA_SSH_KEY"]).read_text().splitlines()[1]
         assert key_line not in good.stdout  # the key never shows in the log
-        bad = run_dispatch(repo, action_repo, services, "v2.0.0-rc.1")
+        bad = dispatch(repo, action_repo, services, "v2.0.0-rc.1")
         assert bad.returncode != 0
         assert "::error title=ssh-compose-deploy failed::" in bad.stdout and "rolled-back" in bad.stdout
         assert target.version("127.0.0.2") == "v1.0.0"

@@ -2,8 +2,6 @@
 input, the stack file from the consumer's checkout, the key from secrets and known_hosts
 from variables, run by act against the manager's sshd on 127.0.0.2."""
 
-import json
-import os
 import subprocess
 import urllib.request
 import uuid
@@ -11,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import commit_all, free_port, run_act
+from conftest import commit_all, free_port
+from deploy_support import dispatch
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -63,32 +62,6 @@ networks:
 """
 
 
-def run_dispatch(repo, action_repo, services, tag):
-    env = {
-        **os.environ,
-        "DEPLOY_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text(),
-        "DEPLOY_KNOWN_HOSTS": Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-    }
-    event = repo.parent / "dispatch.json"
-    event.write_text(json.dumps({"inputs": {"image_tag": tag}}))
-    return run_act(
-        repo,
-        action_repo,
-        "workflow_dispatch",
-        "-e",
-        str(event),
-        "--input",
-        f"image_tag={tag}",
-        "--env",
-        f"CONSUMER_REPO={repo}",
-        "-s",
-        "DEPLOY_SSH_KEY",
-        "--var",
-        "DEPLOY_KNOWN_HOSTS",
-        env=env,
-    )
-
-
 def test_dispatch_deploys_to_the_swarm_then_a_bad_tag_rolls_back(tmp_path, action_repo, services, web_repo):
     stack, port = f"e2e-{uuid.uuid4().hex[:8]}", free_port()
     manager = f"{services['DA_SSH_USER']}@127.0.0.2:{services['DA_SSH_PORT']}"
@@ -103,13 +76,13 @@ def test_dispatch_deploys_to_the_swarm_then_a_bad_tag_rolls_back(tmp_path, actio
             return answer.read().decode().strip()
 
     try:
-        good = run_dispatch(repo, action_repo, services, "v1.0.0")
+        good = dispatch(repo, action_repo, services, "v1.0.0", "--env", f"CONSUMER_REPO={repo}")
         assert good.returncode == 0, good.stdout[-4000:]
         assert "result deployed=v1.0.0 previous= rolled-back=false" in good.stdout
         assert version() == "v1.0.0"
         key_line = Path(services["DA_SSH_KEY"]).read_text().splitlines()[1]
         assert key_line not in good.stdout
-        bad = run_dispatch(repo, action_repo, services, "v2.0.0-rc.1")
+        bad = dispatch(repo, action_repo, services, "v2.0.0-rc.1", "--env", f"CONSUMER_REPO={repo}")
         assert bad.returncode != 0
         assert "::error title=swarm-deploy failed::" in bad.stdout
         assert "result deployed= previous=v1.0.0 rolled-back=true" in bad.stdout

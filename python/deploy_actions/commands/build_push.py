@@ -346,11 +346,12 @@ def _dockerfile_text(path: str) -> str:
     return read_text(path, "dockerfile", what="Dockerfile")
 
 
-def _annotate_failure(inputs: Inputs, reporter: Reporter, message: str, step, line, tail) -> None:
+def _build_failed(inputs: Inputs, reporter: Reporter, message: str, step, line, tail) -> CheckFailed:
+    """Annotate the failure at its Dockerfile line; the caller raises what this returns."""
     where = f" at `{step}`" if step else ""
     last = f". Last lines: {' | '.join(tail[-5:])}" if tail else ""
     reporter.error(f"{message}{where}{last}", title="build-push: build failed", file=inputs.dockerfile, line=line)
-    raise CheckFailed(f"the image did not build: {message}")
+    return CheckFailed(f"the image did not build: {message}")
 
 
 def _build_classic(client, inputs: Inputs, local: str, reporter: Reporter) -> str:
@@ -381,8 +382,7 @@ def _build_classic(client, inputs: Inputs, local: str, reporter: Reporter) -> st
                     log=reporter.info,
                 )
         except engine.BuildFailure as failure:
-            _annotate_failure(inputs, reporter, failure.message, failure.step, failure.line, failure.tail)
-            raise AssertionError("unreachable") from None
+            raise _build_failed(inputs, reporter, failure.message, failure.step, failure.line, failure.tail) from None
 
 
 def _builder(options: BuildOptions):
@@ -435,7 +435,8 @@ def _network(client, chosen: str | None, reporter: Reporter) -> str | None:
     if chosen:
         return chosen
     try:
-        has_bridge = bool(client.networks.list(names=["bridge"]))
+        # The name filter matches substrings (swarm's docker_gwbridge would pass): compare exactly.
+        has_bridge = any(network.name == "bridge" for network in client.networks.list(names=["bridge"]))
     except Exception:  # noqa: BLE001 - an engine that will not say keeps the default
         return None
     if has_bridge:
@@ -482,7 +483,7 @@ def _build_buildkit(inputs: Inputs, local: str, reporter: Reporter, network: str
             line = buildkit.failure_line(
                 failure.line, failure.step, failure.message, _dockerfile_text(inputs.dockerfile)
             )
-            _annotate_failure(inputs, reporter, failure.message, failure.step, line, failure.tail)
+            raise _build_failed(inputs, reporter, failure.message, failure.step, line, failure.tail) from None
     for problem in built.progress.side_errors:
         reporter.warning(f"BuildKit: {problem}", title="build-push: BuildKit warning")
     return built.image_id, built.digest

@@ -15,26 +15,14 @@ from deploy_actions.results import Result
 from deploy_actions.swarm import settings as swarm
 from deploy_actions.swarm.status import Target
 
-SHARED = (
-    "manager",
-    "ssh-key",
-    "ssh-key-passphrase",
-    "known-hosts",
-    "host-key-fingerprint",
-    "insecure-skip-host-key-check",
-    "jump-host",
-    "stack",
-    "docker-socket",
-    "state-path",
-    "connect-timeout",
-)
+SHARED = ("manager", *ssh_settings.SSH_OPTION_NAMES, "stack", "docker-socket", "state-path")
 OPTIONS = tuple(o for o in swarm.OPTIONS if o.name in SHARED)
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Target:
     stack = swarm.parse_stack(raw)
     return Target(
-        **ssh_settings.parse_ssh(raw),
+        ssh=ssh_settings.parse_ssh(raw),
         manager=parse_host(raw["manager"], "manager"),
         stack=stack,
         docker_socket=safe_path(raw["docker-socket"], "docker-socket"),
@@ -77,6 +65,6 @@ COMMAND = Command(
     outputs={},
     parse=parse_inputs,
     run=run,
-    secrets=lambda target: [target.passphrase] if target.passphrase else [],
+    secrets=lambda target: [target.ssh.passphrase] if target.ssh.passphrase else [],
     action=False,
 )

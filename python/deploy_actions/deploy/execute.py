@@ -42,7 +42,7 @@ def _public(inputs: Inputs, host: Host) -> str:
 def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
     for the whole deploy, the runner-side gate and checks, the rollout."""
-    if inputs.insecure:
+    if inputs.ssh.insecure:
         reporter.warning(
             "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
             "impersonate the hosts and receive the deploy",
@@ -51,7 +51,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     started = time.monotonic()
     params = remote_params(inputs)
     hosts = list(inputs.hosts)
-    with ssh_kit(inputs) as kit:
+    with ssh_kit(inputs.ssh) as kit:
         kit.pin(hosts)
         check = gate = None
         if inputs.ready_url and inputs.ready_from == "runner":

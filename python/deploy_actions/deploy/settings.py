@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
@@ -145,12 +145,7 @@ OPTIONS = (
 @dataclass(frozen=True)
 class Inputs:
     hosts: tuple[Host, ...]
-    key: str
-    passphrase: str
-    known_hosts: str
-    fingerprint: str
-    insecure: bool
-    jump: Host | None
+    ssh: SshAccess
     deploy_path: str
     strategy: str
     proxy_listen: str
@@ -174,7 +169,6 @@ class Inputs:
     smoke_spec: str | None
     max_parallel: int
     fail_fast: bool
-    connect_timeout: float
     command_timeout: float
     lock_timeout: float
     timeout: float
@@ -238,7 +232,20 @@ SSH_OPTION_NAMES = (
 )
 
 
-def parse_ssh(raw: Mapping[str, str]) -> dict:
+@dataclass(frozen=True)
+class SshAccess:
+    """How to reach the hosts: what SshKit is made from."""
+
+    key: str
+    passphrase: str
+    known_hosts: str
+    fingerprint: str
+    insecure: bool
+    jump: Host | None
+    connect_timeout: float
+
+
+def parse_ssh(raw: Mapping[str, str]) -> SshAccess:
     """How to reach the hosts: the key, host-key checks (always on unless switched off
     loudly), the jump host. Shared by every command that deploys over SSH."""
     insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
@@ -254,15 +261,15 @@ def parse_ssh(raw: Mapping[str, str]) -> dict:
             "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
             input="known-hosts",
         )
-    return {
-        "key": raw["ssh-key"],
-        "passphrase": raw["ssh-key-passphrase"],
-        "known_hosts": raw["known-hosts"],
-        "fingerprint": fingerprint,
-        "insecure": insecure,
-        "jump": parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
-        "connect_timeout": parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
-    }
+    return SshAccess(
+        key=raw["ssh-key"],
+        passphrase=raw["ssh-key-passphrase"],
+        known_hosts=raw["known-hosts"],
+        fingerprint=fingerprint,
+        insecure=insecure,
+        jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
+        connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
+    )
 
 
 def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:
@@ -321,7 +328,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         )
     return Inputs(
         **blue_green,
-        **ssh,
+        ssh=ssh,
         hosts=hosts,
         deploy_path=safe_path(raw["deploy-path"], "deploy-path"),
         tag=tag,
@@ -365,7 +372,7 @@ def user_env(raw: str, tag_variable: str) -> dict[str, str]:
 
 
 def secrets(inputs: Inputs) -> list[str]:
-    return [inputs.passphrase] if inputs.passphrase else []
+    return [inputs.ssh.passphrase] if inputs.ssh.passphrase else []
 
 
 def host_url(template: str, host: Host) -> str:
@@ -411,18 +418,18 @@ def ready_path(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def ssh_kit(inputs: Any, body: str = "remote.sh") -> SshKit:
-    """The SSH set-up these settings ask for (anything parse_ssh filled): the key, host-key
-    checks, the jump host; `body` is the remote script its sessions run."""
+def ssh_kit(access: SshAccess, body: str = "remote.sh") -> SshKit:
+    """The SSH set-up these settings ask for: the key, host-key checks, the jump host;
+    `body` is the remote script its sessions run."""
     from deploy_actions.deploy.ssh import SshKit
 
     return SshKit(
-        key=inputs.key,
-        passphrase=inputs.passphrase,
-        known_hosts=inputs.known_hosts,
-        fingerprint=inputs.fingerprint,
-        insecure=inputs.insecure,
-        connect_timeout=inputs.connect_timeout,
-        jump=inputs.jump,
+        key=access.key,
+        passphrase=access.passphrase,
+        known_hosts=access.known_hosts,
+        fingerprint=access.fingerprint,
+        insecure=access.insecure,
+        connect_timeout=access.connect_timeout,
+        jump=access.jump,
         body=body,
     )

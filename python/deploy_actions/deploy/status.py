@@ -33,7 +33,7 @@ def fetch(spec: Inputs) -> list[dict]:
     """Each host's tag, running containers, history and (blue-green) copies, read-only."""
     params = {**remote_params(spec), "ACTION": "status"}
     hosts = []
-    with ssh_kit(spec) as kit:
+    with ssh_kit(spec.ssh) as kit:
         kit.pin(list(spec.hosts))
         for host in spec.hosts:
             answer = kit.run(host, params, timeout=spec.command_timeout)

@@ -189,14 +189,14 @@ def _roll_back(
 
 def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     outcome = Outcome()
-    if inputs.insecure:
+    if inputs.ssh.insecure:
         reporter.warning(
             "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
             "impersonate the manager and receive the deploy",
             title="swarm-deploy",
         )
     started = time.monotonic()
-    with ssh_kit(inputs, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
+    with ssh_kit(inputs.ssh, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
         kit.pin([inputs.manager])
         refused = held.enter_context(kit.hold(inputs.manager, _params(inputs, "hold"), reporter.info))
         if refused:
@@ -205,7 +205,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             unreachable = refused.code == 255 and "host key" not in outcome.failure
             outcome.usage = unreachable or refused.fields.get("step") in ("socket", "path")
             return outcome
-        probe = kit.run(inputs.manager, _params(inputs, "probe"), timeout=inputs.connect_timeout + 30)
+        probe = kit.run(inputs.manager, _params(inputs, "probe"), timeout=inputs.ssh.connect_timeout + 30)
         if not probe.ok:
             outcome.failure, outcome.usage = f"{inputs.manager}: {probe.problem()} (nothing was changed)", True
             return outcome
@@ -229,7 +229,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                     RECORD_PREVIOUS=outcome.previous,
                     RECORD_RESULT=result,
                 ),
-                timeout=inputs.connect_timeout + 30,
+                timeout=inputs.ssh.connect_timeout + 30,
             )
 
         if inputs.migrate:

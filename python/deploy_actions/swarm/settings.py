@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions.deploy import settings as ssh_settings
 from deploy_actions.deploy.hosts import SAFE_NAME, Host, parse_host, safe_names, safe_path
+from deploy_actions.deploy.settings import SshAccess
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.inputfiles import read_text
@@ -108,13 +109,7 @@ OPTIONS = (
 @dataclass(frozen=True)
 class Inputs:
     manager: Host
-    key: str
-    passphrase: str
-    known_hosts: str
-    fingerprint: str
-    insecure: bool
-    jump: Host | None
-    connect_timeout: float
+    ssh: SshAccess
     stack: str
     compose_files: tuple[str, ...]
     services: stackfile.Stack
@@ -239,7 +234,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
         calls = tuple(spec_file.load(spec))
     inputs = Inputs(
-        **ssh,
+        ssh=ssh,
         manager=manager,
         stack=stack,
         compose_files=tuple(files),
@@ -274,4 +269,4 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def secrets(inputs: Inputs) -> list[str]:
-    return [s for s in (inputs.passphrase, inputs.registry_password) if s]
+    return [s for s in (inputs.ssh.passphrase, inputs.registry_password) if s]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploy_actions.deploy.hosts import Host
-from deploy_actions.deploy.settings import ssh_kit
+from deploy_actions.deploy.settings import SshAccess, ssh_kit
 from deploy_actions.deploy.status import HISTORY
 from deploy_actions.swarm.convergence import assess, digest_of, tag_of
 
@@ -15,13 +15,7 @@ from deploy_actions.swarm.convergence import assess, digest_of, tag_of
 @dataclass(frozen=True)
 class Target:
     manager: Host
-    key: str
-    passphrase: str
-    known_hosts: str
-    fingerprint: str
-    insecure: bool
-    jump: Host | None
-    connect_timeout: float
+    ssh: SshAccess
     stack: str
     docker_socket: str
     state_dir: str
@@ -54,9 +48,9 @@ def fetch(target: Target) -> dict:
         "ACTOR": "",
         "LOCK_TIMEOUT": "0",
     }
-    with ssh_kit(target, body="remote_swarm.sh") as kit:
+    with ssh_kit(target.ssh, body="remote_swarm.sh") as kit:
         kit.pin([target.manager])
-        answer = kit.run(target.manager, params, timeout=target.connect_timeout + 30)
+        answer = kit.run(target.manager, params, timeout=target.ssh.connect_timeout + 30)
         if not answer.ok:
             return {"ok": False, "error": answer.problem(), "services": {}, "history": []}
         with kit.forward_socket(target.manager, target.docker_socket) as socket_path:
