@@ -277,3 +277,22 @@ def test_several_version_locations_split_as_alembic_splits_them(tmp_path, separa
     )
     folders = scripts.script_location(tmp_path / "alembic.ini")
     assert [f.name for f in folders] == ["a", "b"]
+
+
+@pytest.mark.parametrize("recursive", ["", "recursive_version_locations = true\n"])
+def test_a_folder_and_its_subfolder_as_locations_are_read_once(tmp_path, recursive):
+    """alembic reads only each location's own files unless recursive_version_locations is on;
+    a subfolder listed beside its parent is no duplicate revision either way."""
+    (tmp_path / "migrations" / "versions" / "sub" / "deeper").mkdir(parents=True)
+    versions = tmp_path / "migrations" / "versions"
+    (versions / "a1.py").write_text('revision = "a1"\ndown_revision = None\n')
+    (versions / "sub" / "b1.py").write_text('revision = "b1"\ndown_revision = "a1"\n')
+    (versions / "sub" / "deeper" / "c1.py").write_text('revision = "c1"\ndown_revision = "b1"\n')
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\n"
+        "version_locations = %(here)s/migrations/versions %(here)s/migrations/versions/sub\n" + recursive
+    )
+    config = tmp_path / "alembic.ini"
+    found = scripts.load(scripts.script_location(config), scripts.recursive_locations(config))
+    expected = ["a1", "b1", "c1"] if recursive else ["a1", "b1"]
+    assert sorted(r.revision for r in found) == expected

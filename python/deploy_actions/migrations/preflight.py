@@ -222,8 +222,8 @@ class Preflight:
         self.steps.append(("squawk", True, f"{len(reported)} finding(s)"))
 
     def run(self) -> None:
-        folders = scripts.script_location(self.inputs.cwd / self.inputs.config)
-        revisions = scripts.load(folders)
+        config = self.inputs.cwd / self.inputs.config
+        revisions = scripts.load(scripts.script_location(config), scripts.recursive_locations(config))
         self.graph = graph_rules.build(revisions, self.inputs.expected_heads)
         self.findings += _graph_findings(self.graph)
         graph_ok = not self.graph.problems
@@ -269,5 +269,6 @@ def deployed(inputs: Inputs) -> tuple[graph_rules.Graph, list[str]]:
     """The migrations' graph and the revisions the target database records (read-only)."""
     from deploy_actions.migrations import database
 
-    graph = graph_rules.build(scripts.load(scripts.script_location(inputs.cwd / inputs.config)))
+    config = inputs.cwd / inputs.config
+    graph = graph_rules.build(scripts.load(scripts.script_location(config), scripts.recursive_locations(config)))
     return graph, database.current(inputs.database_url)

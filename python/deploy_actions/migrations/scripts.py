@@ -142,14 +142,28 @@ def read(path: Path) -> Revision | None:
     )
 
 
-def load(folders: list[Path]) -> list[Revision]:
+def recursive_locations(config: Path) -> bool:
+    """alembic's `recursive_version_locations`: off by default, when only each folder's own
+    files are revisions (a subfolder listed as a location of its own is not read twice)."""
+    parser = configparser.ConfigParser(defaults={"here": str(config.parent.resolve())})
+    try:
+        parser.read(config, encoding="utf-8")
+        return parser.getboolean("alembic", "recursive_version_locations", fallback=False)
+    except (configparser.Error, ValueError, UnicodeDecodeError):
+        return False
+
+
+def load(folders: list[Path], recursive: bool = False) -> list[Revision]:
     revisions = []
+    seen: set[Path] = set()
     for folder in folders:
         if not folder.is_dir():
             raise UsageError(f"versions folder {folder} does not exist", input="config")
-        for path in sorted(folder.rglob("*.py")):
-            if "__pycache__" not in path.parts:
-                found = read(path)
-                if found:
-                    revisions.append(found)
+        for path in sorted(folder.rglob("*.py") if recursive else folder.glob("*.py")):
+            if "__pycache__" in path.parts or path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            found = read(path)
+            if found:
+                revisions.append(found)
     return revisions
