@@ -183,7 +183,7 @@ def run(
         return Built(image_id, digest, progress)
 
 
-def failure_line(progress_line: int | None, step: str | None, message: str, dockerfile_text: str) -> int | None:
+def failure_line(progress_line: int | None, step: str | None, dockerfile_text: str) -> int | None:
     """BuildKit's own `Dockerfile:N` if it printed one, else the failing step found in the file."""
     if progress_line is not None:
         return progress_line
