@@ -4,7 +4,9 @@ fenced code blocks. Pure: text in, structures out."""
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 # Fences at any indentation: inside list items, admonitions and content tabs they are indented.
@@ -15,6 +17,8 @@ _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\
 _REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
 _CODE = re.compile(r"(`+)(.+?)\1")
 _SLUG_DROP = re.compile(r"[^\w\- ]")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_AUTODOC = re.compile(r"^:::\s+([A-Za-z_][\w.]*)")  # mkdocstrings: `::: package.module`
 _ANCHOR_TAG = re.compile(r'<a\s+(?:name|id)="([^"]+)"')
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
@@ -48,6 +52,13 @@ class Document:
     links: list[Link] = field(default_factory=list)
     anchors: set[str] = field(default_factory=set)
     code_spans: list[tuple[int, str]] = field(default_factory=list)
+    autodoc: list[str] = field(default_factory=list)  # mkdocstrings identifiers rendered here
+
+    def has_anchor(self, anchor: str) -> bool:
+        """A heading's anchor, or one mkdocstrings generates under an identifier this page renders."""
+        if anchor in self.anchors or anchor.lower() in self.anchors:
+            return True
+        return any(anchor == ident or anchor.startswith(ident + ".") for ident in self.autodoc)
 
 
 def split_row(line: str) -> list[str]:
@@ -78,10 +89,19 @@ def split_row(line: str) -> list[str]:
 
 
 def strip_markup(text: str) -> str:
-    if "[" not in text and "`" not in text and "*" not in text and "_" not in text:
+    """A heading or cell as rendered text: links and images become their text, inline HTML
+    tags go, emphasis markers go — but a code span's content stays as written (`__init__`)."""
+    if "[" not in text and "`" not in text and "*" not in text and "_" not in text and "<" not in text:
         return text.strip()
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return text.replace("`", "").replace("**", "").replace("__", "").strip()
+    parts = re.split(r"(`+)(.+?)\1", text)  # [prose, ticks, code, prose, ticks, code, …]
+    rendered = []
+    for index in range(0, len(parts), 3):
+        prose = _TAG.sub("", parts[index]).replace("**", "").replace("__", "")
+        rendered.append(prose)
+        if index + 2 < len(parts):
+            rendered.append(parts[index + 2].strip())
+    return "".join(rendered).strip()
 
 
 def slug(heading: str, seen: dict[str, int]) -> str:
@@ -92,7 +112,21 @@ def slug(heading: str, seen: dict[str, int]) -> str:
     return text if count == 0 else f"{text}-{count}"
 
 
-def parse(text: str) -> Document:
+def toc_slug(heading: str, seen: dict[str, int], separator: str = "-") -> str:
+    """Python-Markdown's toc (MkDocs' default): ASCII only, punctuation dropped, runs of spaces
+    and separators become one separator, and repeats get `_1`, `_2`."""
+    text = unicodedata.normalize("NFKD", html.unescape(strip_markup(heading)))
+    text = text.encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    text = re.sub(rf"[{re.escape(separator)}\s]+", separator, text)
+    count = seen.get(text, 0)
+    seen[text] = count + 1
+    return text if count == 0 else f"{text}_{count}"
+
+
+def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
+    """`slugs`: how headings become anchors — `github`, or `toc` (Python-Markdown, MkDocs,
+    with its `separator`)."""
     lines = text.splitlines()
     doc = Document(lines)
     fence: str | None = None
@@ -129,7 +163,11 @@ def parse(text: str) -> Document:
                 if explicit:
                     doc.anchors.add(explicit.group(1))
                     title = title[: explicit.start()]
-                doc.anchors.add(slug(title, seen))
+                doc.anchors.add(toc_slug(title, seen, separator) if slugs == "toc" else slug(title, seen))
+        if stripped.startswith(":::"):
+            autodoc = _AUTODOC.match(stripped)
+            if autodoc:
+                doc.autodoc.append(autodoc.group(1))
         if "<a" in line:
             doc.anchors.update(m.group(1) for m in _ANCHOR_TAG.finditer(line))
         code_free = line

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
-from deploy_actions.docs import markdown, workflows
+from deploy_actions.docs import markdown, mkdocs_site, workflows
 
 SKIP_DIRS = {
     ".git",
@@ -120,10 +120,29 @@ class Repo:
 
     _docs: dict = field(default_factory=dict)
 
+    @cached_property
+    def mkdocs(self) -> mkdocs_site.Site | None:
+        return mkdocs_site.load(self.root)
+
+    def slugs(self, rel: str) -> str:
+        site = self.mkdocs
+        return site.slugs if site and site.renders(rel) else "github"
+
     def doc(self, rel: str) -> markdown.Document:
+        """A page, its headings slugged as the site that renders it does: MkDocs' toc for pages
+        in an MkDocs site's docs_dir, GitHub's for everything else."""
         if rel not in self._docs:
-            self._docs[rel] = markdown.parse((self.root / rel).read_text(encoding="utf-8", errors="replace"))
+            site = self.mkdocs
+            text = (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            self._docs[rel] = markdown.parse(text, self.slugs(rel), site.separator if site else "-")
         return self._docs[rel]
+
+
+_ANCHOR_RULES = {
+    "github": "fix the anchor (GitHub lowercases headings and turns spaces into -)",
+    "toc": "fix the anchor (MkDocs: lowercase ASCII, punctuation dropped, runs of spaces and - become one -, "
+    "a repeated heading gets _1)",
+}
 
 
 # -- 1. workflow tables ----------------------------------------------------------------------
@@ -321,7 +340,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                 path = unquote(path)
             kind = "image" if link.image else "link"
             if not path:
-                if anchor and anchor.lower() not in doc.anchors and anchor not in doc.anchors:
+                if anchor and not doc.has_anchor(anchor):
                     drifts.append(
                         Drift(
                             "links",
@@ -329,7 +348,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                             link.line,
                             f"{kind} to #{anchor}",
                             "no such heading here",
-                            "fix the anchor (GitHub lowercases headings and turns spaces into -)",
+                            _ANCHOR_RULES[repo.slugs(rel)],
                         )
                     )
                 continue
@@ -349,7 +368,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                         "fix the path or remove the link",
                     )
                 )
-            elif anchor and resolved.endswith(".md") and anchor not in repo.doc(resolved).anchors:
+            elif anchor and resolved.endswith(".md") and not repo.doc(resolved).has_anchor(anchor):
                 drifts.append(
                     Drift(
                         "links",

@@ -1,0 +1,76 @@
+"""An MkDocs site in the repository (`mkdocs.yml`): which pages it renders (its docs_dir)
+and how it turns headings into anchors (the toc extension's slugify and separator), so
+links inside the site are checked by MkDocs' rules and the rest by GitHub's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NAMES = ("mkdocs.yml", "mkdocs.yaml")
+
+
+@dataclass(frozen=True)
+class Site:
+    docs_dir: str  # relative to the repository root, no trailing /
+    slugs: str  # "toc" (Python-Markdown's default) or "github" (pymdownx.slugs: GitHub-like)
+    separator: str = "-"
+
+    def renders(self, rel: str) -> bool:
+        return rel.startswith(self.docs_dir + "/")
+
+
+def _loader() -> type:
+    """A safe loader that reads MkDocs' `!!python/name:…` and `!ENV` tags as plain text:
+    the tag names a slugify function; nothing is imported or run."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: Any, suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return f"{suffix} {loader.construct_scalar(node)}".strip()
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return {"__tag__": suffix, **loader.construct_mapping(node, deep=True)}
+
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", tagged)
+    Loader.add_multi_constructor("!", tagged)
+    return Loader
+
+
+def _toc_options(extensions: Any) -> dict:
+    for entry in extensions if isinstance(extensions, list) else [extensions]:
+        if isinstance(entry, dict) and isinstance(entry.get("toc"), dict):
+            return entry["toc"]
+    return {}
+
+
+def read(text: str) -> Site:
+    import yaml
+
+    try:
+        config = yaml.load(text, Loader=_loader()) or {}  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        config = {}
+    if not isinstance(config, dict):
+        config = {}
+    toc = _toc_options(config.get("markdown_extensions") or [])
+    slugify = str(toc.get("slugify", ""))
+    slugs = "github" if "pymdownx.slugs" in slugify or "gfm" in slugify else "toc"
+    separator = str(toc.get("separator", "-")) or "-"
+    docs_dir = str(config.get("docs_dir", "docs")).strip("/").removeprefix("./") or "docs"
+    return Site(docs_dir=docs_dir, slugs=slugs, separator=separator)
+
+
+def load(root: Path) -> Site | None:
+    for name in NAMES:
+        path = root / name
+        if path.is_file():
+            try:
+                return read(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                return None
+    return None
