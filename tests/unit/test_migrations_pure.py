@@ -296,3 +296,34 @@ def test_a_folder_and_its_subfolder_as_locations_are_read_once(tmp_path, recursi
     found = scripts.load(scripts.script_location(config), scripts.recursive_locations(config))
     expected = ["a1", "b1", "c1"] if recursive else ["a1", "b1"]
     assert sorted(r.revision for r in found) == expected
+
+
+def test_messages_name_the_table_and_column_however_they_are_given():
+    """Keyword arguments and batch operations name the column right (issue 13: "makes an
+    existing column of NOT NULL" and "a column of 'byte_count'" were wrong)."""
+    source = (
+        'revision = "x1"\ndown_revision = None\n\n'
+        "def upgrade():\n"
+        '    op.alter_column("events", column_name="byte_count", nullable=False)\n'
+        '    op.alter_column(table_name="events", column_name="size", new_column_name="size_bytes")\n'
+        '    with op.batch_alter_table("events") as batch_op:\n'
+        '        batch_op.alter_column("kind", nullable=False, type_=sa.Text())\n'
+        '        batch_op.add_column(sa.Column("flags", sa.Integer(), nullable=False))\n'
+        '        batch_op.drop_column("legacy")\n'
+        '        batch_op.create_index("ix_events_kind", ["kind"])\n'
+        '    op.drop_column(table_name="events", column_name="old")\n'
+        '    op.rename_table("events", "event_log")\n'
+    )
+    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
+    messages = {(f.line, f.message) for f in risks.analyse(rev)}
+    assert messages == {
+        (5, "makes existing column 'events.byte_count' NOT NULL"),
+        (6, "renames column 'events.size' to 'size_bytes'"),
+        (8, "changes the type of column 'events.kind'"),
+        (8, "makes existing column 'events.kind' NOT NULL"),
+        (9, "adds NOT NULL column 'events.flags' without server_default (fails on a non-empty table)"),
+        (10, "drops column 'events.legacy'"),
+        (11, "creates an index on existing table 'events' without CONCURRENTLY"),
+        (12, "drops column 'events.old'"),
+        (13, "renames table 'events' to 'event_log'"),
+    }

@@ -110,6 +110,60 @@ def _string(node: ast.expr | None) -> str | None:
     return None
 
 
+# alembic's positional parameters, for op.* and for batch_op.* (where the table is the batch's).
+_SIGNATURES = {
+    "alter_column": (("table_name", "column_name"), ("column_name",)),
+    "drop_column": (("table_name", "column_name"), ("column_name",)),
+    "add_column": (("table_name", "column"), ("column",)),
+    "drop_table": (("table_name",), ()),
+    "rename_table": (("old_table_name", "new_table_name"), ()),
+    "drop_index": (("index_name", "table_name"), ("index_name",)),
+    "drop_constraint": (("constraint_name", "table_name"), ("constraint_name",)),
+    "create_index": (("index_name", "table_name", "columns"), ("index_name", "columns")),
+    "create_foreign_key": (
+        ("constraint_name", "source_table", "referent_table"),
+        ("constraint_name", "referent_table"),
+    ),
+    "create_unique_constraint": (("constraint_name", "table_name", "columns"), ("constraint_name", "columns")),
+    "create_check_constraint": (("constraint_name", "table_name", "condition"), ("constraint_name", "condition")),
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # alter_column, execute, autocommit_block…
+    call: ast.Call
+    batch_table: str | None = None  # the table of the batch_alter_table it runs in
+
+    def arg(self, parameter: str) -> ast.expr | None:
+        """A parameter by alembic's name, given by position or keyword; `table_name` (and
+        `source_table`) in a batch is the batch's table."""
+        ops, batch = _SIGNATURES.get(self.name, ((), ()))
+        names = batch if self.batch_table is not None else ops
+        if parameter in names and names.index(parameter) < len(self.call.args):
+            return self.call.args[names.index(parameter)]
+        return _kw(self.call, parameter)
+
+    def table(self) -> str | None:
+        if self.batch_table is not None:
+            return self.batch_table
+        for parameter in ("table_name", "source_table", "old_table_name"):
+            value = _string(self.arg(parameter))
+            if value:
+                return value
+        return None
+
+    def column(self) -> str | None:
+        return _string(self.arg("column_name"))
+
+    def where(self) -> str:
+        """`'events.byte_count'`, `'events'` or "" for a message."""
+        table, column = self.table(), self.column()
+        if table and column:
+            return f" '{table}.{column}'"
+        return f" {table or column!r}" if (table or column) else ""
+
+
 def _bodies(upgrade: ast.FunctionDef, module: ast.Module | None) -> list[ast.AST]:
     """upgrade() and the module's own functions it calls, directly or through each other:
     operations in a helper are operations of the revision."""
@@ -128,18 +182,18 @@ def _bodies(upgrade: ast.FunctionDef, module: ast.Module | None) -> list[ast.AST
     return bodies
 
 
-def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> list[tuple[str, ast.Call]]:
+def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> list[Operation]:
     """(operation name, call) for op.* and batch_op.* calls — and SQL run through a connection
     (op.get_bind(), connection.execute) as `execute` — in source order, helpers included."""
     bodies = _bodies(upgrade, module)
     found = []
     for body in bodies:
         found += _operations_in(body)
-    return sorted(found, key=lambda item: (item[1].lineno, item[1].col_offset))
+    return sorted(found, key=lambda item: (item.call.lineno, item.call.col_offset))
 
 
-def _operations_in(upgrade: ast.AST) -> list[tuple[str, ast.Call]]:
-    aliases = {"op"}
+def _operations_in(upgrade: ast.AST) -> list[Operation]:
+    aliases: dict[str, str | None] = {"op": None}  # name → its batch's table (None: op itself)
     binds = {"conn", "connection", "bind"}  # the usual names of a connection passed to a helper
     for node in ast.walk(upgrade):
         # conn = op.get_bind() / bind = op.get_context().bind: SQL run through it is SQL of the revision.
@@ -158,63 +212,61 @@ def _operations_in(upgrade: ast.AST) -> list[tuple[str, ast.Call]]:
                     and getattr(call.func, "attr", "") == "batch_alter_table"
                     and isinstance(item.optional_vars, ast.Name)
                 ):
-                    aliases.add(item.optional_vars.id)
+                    table = _string(call.args[0]) if call.args else _string(_kw(call, "table_name"))
+                    aliases[item.optional_vars.id] = table or ""
     found = []
     for node in ast.walk(upgrade):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner = node.func.value
             if isinstance(owner, ast.Name) and owner.id in aliases:
-                found.append((node.func.attr, node))
+                found.append(Operation(node.func.attr, node, aliases[owner.id]))
             elif node.func.attr == "autocommit_block":
-                found.append(("autocommit_block", node))
+                found.append(Operation("autocommit_block", node))
             elif node.func.attr == "execute" and (
                 (isinstance(owner, ast.Name) and owner.id in binds)
                 or (isinstance(owner, ast.Call) and getattr(owner.func, "attr", "") == "get_bind")
             ):
-                found.append(("execute", node))
+                found.append(Operation("execute", node))
     return found
 
 
-def _check_call(name: str, call: ast.Call) -> list[tuple[str, str]]:
+def _check_call(op: Operation) -> list[tuple[str, str]]:
     """(rule, message) for one operation."""
-    target = _string(call.args[0]) if call.args else None
-    what = f" {target!r}" if target else ""
+    name, call = op.name, op.call
     if name == "drop_table":
-        return [("drop-table", f"drops table{what}")]
+        return [("drop-table", f"drops table{op.where()}")]
     if name == "drop_column":
-        column = _string(call.args[1]) if len(call.args) > 1 else (target if len(call.args) == 1 else None)
-        return [("drop-column", f"drops column {column!r}" if column else "drops a column")]
+        return [("drop-column", f"drops column{op.where()}" if op.column() else "drops a column")]
     if name == "drop_constraint":
-        return [("drop-constraint", f"drops constraint{what}")]
+        return [("drop-constraint", f"drops constraint {_string(op.arg('constraint_name'))!r}")]
     if name == "drop_index":
-        return [("drop-index", f"drops index{what}")]
+        return [("drop-index", f"drops index {_string(op.arg('index_name'))!r}")]
     if name == "rename_table":
-        return [("rename-table", f"renames table{what}")]
+        new_name = _string(op.arg("new_table_name"))
+        return [("rename-table", f"renames table{op.where()}" + (f" to {new_name!r}" if new_name else ""))]
     found = []
     if name == "alter_column":
+        column = f"column{op.where()}" if op.column() else f"a column of{op.where()}"
         if _kw(call, "type_") is not None:
-            found.append(("alter-type", f"changes the type of a column of{what}"))
+            found.append(("alter-type", f"changes the type of {column}"))
+        new_name = _string(_kw(call, "new_column_name"))
         if _kw(call, "new_column_name") is not None:
-            found.append(("rename-column", f"renames a column of{what}"))
+            found.append(("rename-column", f"renames {column}" + (f" to {new_name!r}" if new_name else "")))
         if _is_false(_kw(call, "nullable")):
-            found.append(("not-null-existing", f"makes an existing column of{what} NOT NULL"))
+            found.append(("not-null-existing", f"makes existing {column} NOT NULL"))
     if name == "add_column":
-        column = next(
-            (
-                a
-                for a in call.args
-                if isinstance(a, ast.Call) and getattr(a.func, "attr", getattr(a.func, "id", "")) == "Column"
-            ),
-            None,
-        )
-        if column is not None and _is_false(_kw(column, "nullable")) and _kw(column, "server_default") is None:
-            col = _string(column.args[0]) if column.args else None
-            found.append(
-                (
-                    "not-null-without-default",
-                    f"adds NOT NULL column {col!r} without server_default (fails on a non-empty table)",
-                )
-            )
+        column = op.arg("column")
+        if (
+            isinstance(column, ast.Call)
+            and getattr(column.func, "attr", getattr(column.func, "id", "")) == "Column"
+            and _is_false(_kw(column, "nullable"))
+            and _kw(column, "server_default") is None
+        ):
+            col = _string(column.args[0]) if column.args else _string(_kw(column, "name"))
+            table = op.table()
+            named = f"'{table}.{col}'" if table and col else repr(col)
+            message = f"adds NOT NULL column {named} without server_default (fails on a non-empty table)"
+            found.append(("not-null-without-default", message))
     if name == "create_index" and _is_true(_kw(call, "postgresql_concurrently")):
         found.append(("non-transactional", "CREATE INDEX CONCURRENTLY cannot run in a transaction"))
     if name == "autocommit_block":
@@ -251,11 +303,6 @@ def _without_temporary_drops(sql: str) -> str:
     return _DROP_TABLE.sub(keep, sql)
 
 
-def _table_of(call: ast.Call, keyword: str) -> str | None:
-    """The table an op.create_* call works on: its second argument or the keyword."""
-    return _string(call.args[1]) if len(call.args) > 1 else _string(_kw(call, keyword))
-
-
 def _inside(call: ast.Call, block: ast.Call, upgrade_nodes: list[ast.With]) -> bool:
     """Whether `call` sits in the `with` whose context expression is `block`."""
     for node in upgrade_nodes:
@@ -286,26 +333,27 @@ def analyse(
     severities, allowed = severities or {}, allowed or {}
     operations = _operations(upgrade, rev.tree)
     withs = [n for body in _bodies(upgrade, rev.tree) for n in ast.walk(body) if isinstance(n, ast.With)]
-    blocks = [c for n, c in operations if n == "autocommit_block"]
+    blocks = [o.call for o in operations if o.name == "autocommit_block"]
     created = set()  # tables this revision creates: new, empty, nothing runs on them yet
-    dropped_constraints = {_string(c.args[0]) for n, c in operations if n == "drop_constraint" and c.args}
-    recreated_names = {_string(c.args[0]) for n, c in operations if n.startswith("create_") and c.args}
+    dropped_constraints = {_string(o.arg("constraint_name")) for o in operations if o.name == "drop_constraint"}
+    recreated_names = {_string(o.call.args[0]) for o in operations if o.name.startswith("create_") and o.call.args}
     raw: list[tuple[str, int, str]] = []
-    for name, call in operations:
+    for op in operations:
+        name, call = op.name, op.call
         if name == "create_table" and call.args:
             created.add(_string(call.args[0]))
-        findings = _check_call(name, call)
-        if name == "drop_constraint" and call.args and _string(call.args[0]) in recreated_names:
+        findings = _check_call(op)
+        if name == "drop_constraint" and _string(op.arg("constraint_name")) in recreated_names:
             findings = []  # dropped to be re-created (e.g. to add ON DELETE CASCADE): the re-creation is the risk
         in_block = name != "autocommit_block" and any(_inside(call, block, withs) for block in blocks)
         if in_block:  # the block was said once already: its statements are the same operation
             findings = [f for f in findings if f[0] != "non-transactional"]
-        table = _table_of(call, "source_table" if name == "create_foreign_key" else "table_name")
+        table = op.table()
         existing = table not in created
         not_valid = _is_true(_kw(call, "postgresql_not_valid"))
         if name in ("create_foreign_key", "create_check_constraint") and existing and not not_valid:
             what = "foreign key" if name == "create_foreign_key" else "check constraint"
-            again = " (re-created)" if call.args and _string(call.args[0]) in dropped_constraints else ""
+            again = " (re-created)" if _string(op.arg("constraint_name")) in dropped_constraints else ""
             findings.append(("constraint-full-scan", f"adds a {what}{again} to existing table {table!r}"))
         concurrently = _is_true(_kw(call, "postgresql_concurrently"))
         if name == "create_index" and existing and not concurrently:
@@ -316,16 +364,17 @@ def analyse(
             findings.append(("unique-constraint-locks", f"adds a unique constraint to existing table {table!r}"))
         raw += [(rule, call.lineno, message) for rule, message in findings]
     has_data = any(
-        n == "bulk_insert" or (n == "execute" and c.args and _DATA_SQL.search(_string(c.args[0]) or ""))
-        for n, c in operations
+        o.name == "bulk_insert"
+        or (o.name == "execute" and o.call.args and _DATA_SQL.search(_string(o.call.args[0]) or ""))
+        for o in operations
     )
     if has_data:
-        for name, call in operations:
-            if name in _CONSTRAINTS or (name == "alter_column" and _is_false(_kw(call, "nullable"))):
+        for o in operations:
+            if o.name in _CONSTRAINTS or (o.name == "alter_column" and _is_false(_kw(o.call, "nullable"))):
                 raw.append(
                     (
                         "backfill-with-constraint",
-                        call.lineno,
+                        o.call.lineno,
                         "backfills data and adds a constraint in the same revision",
                     )
                 )
