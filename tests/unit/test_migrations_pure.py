@@ -327,3 +327,15 @@ def test_messages_name_the_table_and_column_however_they_are_given():
         (12, "drops column 'events.old'"),
         (13, "renames table 'events' to 'event_log'"),
     }
+
+
+def test_volatile_defaults_rewrite_existing_tables_only():
+    found = analysed(
+        "def upgrade():\n"
+        '    op.add_column("users", sa.Column("token", sa.Uuid(), server_default=sa.text("gen_random_uuid()")))\n'
+        '    op.add_column("users", sa.Column("seen_at", sa.DateTime(), server_default=sa.text("now()")))\n'
+        '    op.add_column("users", sa.Column("salt", sa.Float(), server_default=sa.func.random()))\n'
+        '    op.create_table("keys", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    op.add_column("keys", sa.Column("token", sa.Uuid(), server_default=sa.text("gen_random_uuid()")))\n'
+    )
+    assert found == {("volatile-default", 5), ("volatile-default", 7)}  # now() is stored once; keys is new

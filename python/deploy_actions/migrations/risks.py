@@ -48,6 +48,11 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         "CREATE INDEX blocks writes to the table while it builds: create it CONCURRENTLY "
         "(postgresql_concurrently=True inside op.get_context().autocommit_block()), alone in its revision",
     ),
+    "volatile-default": (
+        WARNING,
+        "PostgreSQL rewrites the whole table under an exclusive lock to fill a volatile default: add the column "
+        "without it, backfill in batches, then set the default",
+    ),
     "unique-constraint-locks": (
         WARNING,
         "fails on duplicates and builds its index under a lock: CREATE UNIQUE INDEX CONCURRENTLY first, then "
@@ -68,6 +73,11 @@ _TEMP_TABLE = re.compile(
 _DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([\w.\"]+(?:\s*,\s*[\w.\"]+)*)", re.I)
 # Destructive schema objects built with SQLAlchemy and run through op.execute(…).
 _DROP_CONSTRUCTS = {"DropSequence": "a sequence", "DropTable": "a table", "DropSchema": "a schema"}
+# Defaults PostgreSQL must compute row by row (so ADD COLUMN rewrites the table); now() and
+# constants are stored once since PostgreSQL 11 and cost nothing.
+_VOLATILE = re.compile(
+    r"\b(random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|timeofday|nextval|txid_current)\s*\(", re.I
+)
 _CONSTRAINTS = {"create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"}
 
 
@@ -267,6 +277,20 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
             named = f"'{table}.{col}'" if table and col else repr(col)
             message = f"adds NOT NULL column {named} without server_default (fails on a non-empty table)"
             found.append(("not-null-without-default", message))
+    if name == "add_column":
+        column = op.arg("column")
+        default = _kw(column, "server_default") if isinstance(column, ast.Call) else None
+        text = _string(default) or (ast.unparse(default) if isinstance(default, ast.Call) else "")
+        volatile = _VOLATILE.search(text) or (
+            isinstance(default, ast.Call) and getattr(default.func, "attr", "") in ("random", "gen_random_uuid")
+        )
+        if volatile:
+            col = _string(column.args[0]) if column.args else None
+            table = op.table()
+            named = f"'{table}.{col}'" if table and col else repr(col)
+            found.append(
+                ("volatile-default", f"adds column {named} with a volatile default ({' '.join(text.split())})")
+            )
     if name == "create_index" and _is_true(_kw(call, "postgresql_concurrently")):
         found.append(("non-transactional", "CREATE INDEX CONCURRENTLY cannot run in a transaction"))
     if name == "autocommit_block":
@@ -350,6 +374,8 @@ def analyse(
             findings = [f for f in findings if f[0] != "non-transactional"]
         table = op.table()
         existing = table not in created
+        if not existing:  # a table this revision creates is empty: nothing to rewrite
+            findings = [f for f in findings if f[0] != "volatile-default"]
         not_valid = _is_true(_kw(call, "postgresql_not_valid"))
         if name in ("create_foreign_key", "create_check_constraint") and existing and not not_valid:
             what = "foreign key" if name == "create_foreign_key" else "check constraint"
