@@ -355,3 +355,27 @@ def test_bad_stack_files(swarm, gha_env, capsys, tmp_path):
         out = capsys.readouterr().out
         assert code == 2, out
         assert message in out
+
+
+def test_a_service_changed_during_the_deploy_is_rolled_back_by_redeploying_the_previous_tag(
+    swarm, gha_env, capsys, web_repo
+):
+    """Someone updates the service while the release waits for /ready: Swarm's rollback would
+    only undo that update, so the previous tag is deployed again, and verified by digest."""
+    assert swarm.deploy(gha_env, capsys, "v1.0.0")[0] == 0
+    proc = swarm.process("v2.0.0-rc.1")
+    seen = ""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen += line
+        if "waiting for /ready" in line:
+            docker("service", "update", "--detach", "--label-add", "touched=by-hand", f"{swarm.stack}_web")
+            break
+    rest, _ = proc.communicate(timeout=180)
+    out = seen + rest
+    assert proc.returncode == 1, out
+    assert "deploying the previous tag v1.0.0 again" in out and "(redeploy-previous)" in out
+    assert swarm.task_digests() == {digest(web_repo, "v1.0.0")}
+    assert swarm.version() == "v1.0.0"
+    assert swarm.history()[-1][1:5] == ["rollback", "v1.0.0", "v1.0.0", "ok-redeploy-previous"]

@@ -6,7 +6,7 @@ import pytest
 from deploy_actions.errors import UsageError
 from deploy_actions.swarm import stackfile
 from deploy_actions.swarm.cluster import manager_problem
-from deploy_actions.swarm.convergence import ServiceState, Task, assess, tag_of
+from deploy_actions.swarm.convergence import ServiceState, Task, assess, rollback_plan, tag_of
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -124,3 +124,21 @@ def test_tags_and_managers():
     assert "not in swarm mode" in manager_problem({"Name": "n1", "Swarm": {"LocalNodeState": "inactive"}})
     worker = manager_problem({"Name": "n2", "Swarm": {"LocalNodeState": "active", "ControlAvailable": False}})
     assert worker == "n2 is a swarm worker, not a manager: deploys go through a manager"
+
+
+def test_rollback_plan_uses_swarm_where_its_previous_spec_is_the_previous_release():
+    def service(name, image, previous=None, version=5):
+        return ServiceState(name, f"app:{image}", 1, version, None, "", f"app:{previous}" if previous else None)
+
+    before = {"api": service("api", f"v1@{A}"), "worker": service("worker", f"v1@{A}"), "redis": service("redis", "7")}
+    now = {
+        "api": service("api", f"v2@{B}", previous=f"v1@{A}"),  # this deploy's update: Swarm can go back
+        "worker": service("worker", f"v1@{A}", previous=f"v2@{B}"),  # Swarm rolled it back already
+        "redis": service("redis", "7.2"),
+    }
+    plan = rollback_plan(before, now, ("api", "worker"))
+    assert (plan.how, plan.services, plan.expected) == ("swarm-rollback", ("api",), {"api": A, "worker": A})
+    now["api"] = service("api", f"v2@{B}", previous=f"v2@{B}")  # updated again since: its previous is not v1
+    assert rollback_plan(before, now, ("api", "worker")).how == "redeploy-previous"
+    del now["worker"]  # removed meanwhile: only a redeploy brings it back
+    assert rollback_plan(before, now, ("worker",)).how == "redeploy-previous"

@@ -109,3 +109,32 @@ def assess(
     update_over = not updated or state.update_state in (None, *finished)
     done = failure is None and update_over and len(running) == desired and not others
     return Verdict(state.name, done, failure, len(running), desired, digest)
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    how: str  # swarm-rollback or redeploy-previous
+    services: tuple[str, ...]  # for swarm-rollback: the services to roll back (others are back already)
+    expected: dict[str, str]  # service → the digest it ran before the deploy
+
+
+def rollback_plan(
+    before: dict[str, ServiceState], now: dict[str, ServiceState], release: tuple[str, ...]
+) -> RollbackPlan:
+    """Swarm's own rollback returns a service to its previous spec. That is right when the
+    previous spec is what the service ran before this deploy (or Swarm already went back);
+    if anything else changed the service since, only deploying the previous tag again
+    returns every service to the previous release."""
+    expected = {n: d for n, s in before.items() if n in release and (d := digest_of(s.image))}
+    back, to_roll = True, []
+    for name, digest in expected.items():
+        state = now.get(name)
+        if state is not None and digest_of(state.image) == digest:
+            continue  # Swarm rolled it back itself, or this deploy did not change it
+        if state is not None and state.previous_image and digest_of(state.previous_image) == digest:
+            to_roll.append(name)
+            continue
+        back = False
+    if back:
+        return RollbackPlan("swarm-rollback", tuple(to_roll), expected)
+    return RollbackPlan("redeploy-previous", (), expected)

@@ -16,7 +16,7 @@ from deploy_actions.deploy.settings import ready_path, ssh_kit
 from deploy_actions.errors import CheckFailed
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.swarm.cluster import Cluster, override_file
-from deploy_actions.swarm.convergence import ServiceState, Verdict, assess, digest_of, tag_of
+from deploy_actions.swarm.convergence import ServiceState, Verdict, assess, rollback_plan, tag_of
 from deploy_actions.swarm.settings import Inputs
 
 POLL = 0.5
@@ -153,24 +153,12 @@ def _roll_back(
     rollback where the service's previous spec is the one it ran before this deploy;
     otherwise the previous tag is deployed again from these stack files."""
     now = cluster.services(inputs.stack)
-    expected = {n: digest_of(s.image) for n, s in before.items() if n in inputs.release_services}
-    expected = {n: d for n, d in expected.items() if d}
-    swarm_own = all(
-        name in now
-        and (
-            digest_of(now[name].image) == digest  # Swarm rolled it back itself already
-            or (now[name].previous_image and digest_of(now[name].previous_image) == digest)
-        )
-        for name, digest in expected.items()
-    )
-    if swarm_own:
-        how = "swarm-rollback"
-        for name, digest in expected.items():
-            if digest_of(now[name].image) != digest:
-                reporter.info(f"docker service rollback {inputs.stack}_{name}")
-                cluster.rollback(inputs.stack, name)
+    plan = rollback_plan(before, now, inputs.release_services)
+    if plan.how == "swarm-rollback":
+        for name in plan.services:
+            reporter.info(f"docker service rollback {inputs.stack}_{name}")
+            cluster.rollback(inputs.stack, name)
     else:
-        how = "redeploy-previous"
         reporter.info(f"deploying the previous tag {previous} again (a Swarm rollback would not return there)")
         with _auth(inputs) as auth:
             cluster.stack_deploy(
@@ -183,8 +171,10 @@ def _roll_back(
         if name not in before and name in now:  # new in this release: there was nothing before it
             reporter.info(f"removing {inputs.stack}_{name}, which the previous release did not have")
             cluster.remove(inputs.stack, name)
-    verdicts, failure = converge(cluster, inputs, expected, {}, inputs.converge_timeout, reporter, rolling_back=True)
-    return how, failure, verdicts
+    verdicts, failure = converge(
+        cluster, inputs, plan.expected, {}, inputs.converge_timeout, reporter, rolling_back=True
+    )
+    return plan.how, failure, verdicts
 
 
 def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
