@@ -234,7 +234,9 @@ def test_migration_runs_once_and_a_failing_one_changes_nothing(swarm, gha_env, c
     assert code == 0, out
     assert out.count("migrated-v1.1.0") == 1  # the job ran once, with the release's tag
     jobs = docker("service", "ls", "--filter", f"label=org.deploy-actions.stack={swarm.stack}", "--format", "{{.Name}}")
-    assert jobs.strip() == ""  # the job is removed once it has run
+    assert jobs.strip() == ""  # the job is removed once it has run, and its container too
+    left = docker("ps", "-a", "--filter", f"name={swarm.stack}_migrate-", "--format", "{{.Names}}")
+    assert left.strip() == ""
     assert [r[1] for r in swarm.history()[-3:]] == ["migrate", "started", "deploy"]
 
 

@@ -156,6 +156,18 @@ class Cluster:
                 self.docker("service", "rm", name, timeout=60)
             except CheckFailed:
                 say(f"could not remove the migration job {name}; remove it with `docker service rm {name}`")
+            self._remove_job_containers(name)
+
+    def _remove_job_containers(self, name: str) -> None:
+        """A finished job's container outlives its service (Docker 20.10 leaves it exited):
+        removed here, on the manager, where the job ran unless the swarm placed it elsewhere."""
+        try:
+            for container in self.client.containers.list(
+                all=True, filters={"label": f"com.docker.swarm.service.name={name}"}
+            ):
+                container.remove(force=True)
+        except docker.errors.DockerException:
+            pass
 
     def _logs(self, name: str) -> str:
         try:
