@@ -20,6 +20,12 @@ def in_actions(env: Mapping[str, str] | None = None) -> bool:
     return (env if env is not None else os.environ).get("GITHUB_ACTIONS") == "true"
 
 
+def tool_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment for a tool the CLI starts (the docker CLI): the runner's, without the
+    action's own inputs (INPUT_*), which hold secrets that tool has no business seeing."""
+    return {key: value for key, value in env.items() if not key.startswith("INPUT_")}
+
+
 def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -51,3 +51,8 @@ def test_group_wraps_even_on_error():
     with pytest.raises(RuntimeError), gha.group("Install", out):
         raise RuntimeError
     assert out.getvalue() == "::group::Install\n::endgroup::\n"
+
+
+def test_tools_started_by_the_cli_do_not_inherit_the_actions_inputs():
+    env = {"PATH": "/usr/bin", "HOME": "/root", "INPUT_PASSWORD": "s3cret", "INPUT_SSH_KEY": "key", "GITHUB_SHA": "a"}
+    assert gha.tool_environment(env) == {"PATH": "/usr/bin", "HOME": "/root", "GITHUB_SHA": "a"}

@@ -252,7 +252,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         password=password,
         overwrite=parse_bool(raw["overwrite"], "overwrite"),
         build=build,
-        environment=dict(env),
+        environment=gha.tool_environment(env),
     )
 
 

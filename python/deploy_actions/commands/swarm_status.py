@@ -27,7 +27,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         stack=stack,
         docker_socket=safe_path(raw["docker-socket"], "docker-socket"),
         state_dir=swarm.parse_state_dir(raw, stack),
-        environment=dict(env if env is not None else os.environ),
+        environment=gha.tool_environment(env if env is not None else os.environ),
     )
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from deploy_actions import gha
 from deploy_actions.deploy import settings as ssh_settings
 from deploy_actions.deploy.hosts import SAFE_NAME, Host, parse_host, safe_names, safe_path
 from deploy_actions.deploy.settings import SshAccess
@@ -261,7 +262,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
         commit=env.get("GITHUB_SHA", ""),
         actor=env.get("GITHUB_ACTOR") or env.get("USER", ""),
-        environment=dict(env),
+        environment=gha.tool_environment(env),
     )
     for name in release:  # every release image is a valid reference once filled in
         inputs.image(name)
