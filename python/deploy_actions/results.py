@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK
+from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,13 @@ class Result:
 
     def error(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("error", message, **where))
+
+    def fail(self, message: str, command: str, *, usage: bool = False) -> None:
+        """The command failed: a failed check (exit 1), or the input's fault found only once
+        it ran — a compose file that cannot run, no manager there (exit 2)."""
+        self.ok = False
+        self.error(message, title=f"{command}: bad input" if usage else f"{command} failed")
+        self.exit_code = EXIT_USAGE if usage else None
 
     def warning(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("warning", message, **where))

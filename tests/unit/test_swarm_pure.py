@@ -55,6 +55,7 @@ def test_stack_files_merge_and_keep_their_lines():
     api, worker, redis = (stack.services[n] for n in ("api", "worker", "redis"))
     assert (api.replicas, api.update_order, api.file, api.line) == (5, "start-first", "stack.yml", 6)
     assert worker.replicas is None  # global
+    assert stack.version == "3.8"
     assert (redis.image, redis.file, redis.line) == ("redis:7.2", "prod.yml", 6)
     assert stackfile.check_release_services(stack, ("api", "worker"), "IMAGE_TAG") == ("api", "worker")
     with pytest.raises(UsageError) as caught:
@@ -72,6 +73,7 @@ def test_stack_files_merge_and_keep_their_lines():
         ("services: {}\n", "s.yml: no services"),
         ("- a list\n", "s.yml: expected a compose file"),
         ("services:\n  web: {image: 'x\n", "s.yml: not valid YAML"),
+        ("services:\n  web:\n    image: x\n    deploy: {replicas: many}\n", "s.yml:2: service web: deploy.replicas"),
     ],
 )
 def test_bad_stack_files(text, message):

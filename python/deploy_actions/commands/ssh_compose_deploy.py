@@ -10,7 +10,6 @@ import time
 from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.deploy.settings import OPTIONS, Inputs, parse_inputs, secrets
-from deploy_actions.errors import EXIT_USAGE
 from deploy_actions.options import Command
 from deploy_actions.results import Result
 from deploy_actions.values import plural
@@ -52,9 +51,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         summary += f"> {gha.md_cell(outcome.failure)}\n\n"
     result.summary = summary + gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
     if outcome.failure:
-        usage = outcome.usage  # a compose file unusable for blue-green, a taken port: the input's fault
-        result.error(outcome.failure, title="ssh-compose-deploy: bad input" if usage else "ssh-compose-deploy failed")
-        result.exit_code = EXIT_USAGE if usage else None
+        # A compose file unusable for blue-green, a taken port: the input's fault.
+        result.fail(outcome.failure, "ssh-compose-deploy", usage=outcome.usage)
     else:
         result.message = f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s"
     return result

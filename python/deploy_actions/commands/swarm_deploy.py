@@ -10,7 +10,6 @@ import time
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
-from deploy_actions.errors import EXIT_USAGE
 from deploy_actions.options import Command
 from deploy_actions.results import Result
 from deploy_actions.swarm.settings import OPTIONS, Inputs, parse_inputs, secrets
@@ -67,9 +66,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         summary += f"> {gha.md_cell(outcome.failure)}{back}\n\n"
     result.summary = summary + gha.md_table(["Service", "Tag", "Digest", "Replicas", "State"], rows)
     if outcome.failure:
-        title = "swarm-deploy: bad input" if outcome.usage else "swarm-deploy failed"
-        result.error(outcome.failure, title=title)
-        result.exit_code = EXIT_USAGE if outcome.usage else None
+        result.fail(outcome.failure, "swarm-deploy", usage=outcome.usage)
     else:
         result.message = f"{inputs.tag} runs on every task of stack {inputs.stack} ({time.monotonic() - started:.1f}s)"
     return result

@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 from deploy_actions.console import Reporter
 from deploy_actions.deploy.hosts import Host
 from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
-from deploy_actions.deploy.settings import Inputs, host_params, host_url, ready_path, remote_params, ssh_kit
+from deploy_actions.deploy.settings import (
+    Inputs,
+    host_params,
+    host_url,
+    ready_path,
+    remote_params,
+    ssh_kit,
+    warn_if_insecure,
+)
 from deploy_actions.values import plural
 
 
@@ -42,12 +50,7 @@ def _public(inputs: Inputs, host: Host) -> str:
 def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
     for the whole deploy, the runner-side gate and checks, the rollout."""
-    if inputs.ssh.insecure:
-        reporter.warning(
-            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
-            "impersonate the hosts and receive the deploy",
-            title="ssh-compose-deploy",
-        )
+    warn_if_insecure(inputs.ssh, reporter, "ssh-compose-deploy", "the hosts")
     started = time.monotonic()
     params = remote_params(inputs)
     hosts = list(inputs.hosts)

@@ -28,6 +28,7 @@ from deploy_actions.values import (
 from deploy_actions.versions import is_release
 
 if TYPE_CHECKING:
+    from deploy_actions.console import Reporter
     from deploy_actions.deploy.ssh import SshKit
 
 OPTIONS = (
@@ -270,6 +271,15 @@ def parse_ssh(raw: Mapping[str, str]) -> SshAccess:
         jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
         connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
     )
+
+
+def warn_if_insecure(access: SshAccess, reporter: Reporter, command: str, reached: str) -> None:
+    if access.insecure:
+        reporter.warning(
+            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
+            f"impersonate {reached} and receive the deploy",
+            title=command,
+        )
 
 
 def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:

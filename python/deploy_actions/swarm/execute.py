@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions import cancel
 from deploy_actions.console import Reporter
-from deploy_actions.deploy.settings import ready_path, ssh_kit
+from deploy_actions.deploy.settings import ready_path, ssh_kit, warn_if_insecure
 from deploy_actions.errors import CheckFailed
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.swarm.cluster import Cluster, override_file
@@ -51,16 +51,23 @@ def release_digests(inputs: Inputs, tag: str) -> dict[str, str]:
     """service → the digest its image has in the registry under `tag`; an absent tag is a
     failed check: only existing, pushed releases are deployed."""
     digests: dict[str, str] = {}
-    for service in inputs.release_services:
-        ref = inputs.image(service, tag)
-        try:
-            with Registry(ref.registry, username=inputs.registry_username, password=inputs.registry_password) as reg:
-                digest = reg.digest(ref.repository, ref.reference)
-        except RegistryError as exc:
-            raise CheckFailed(f"cannot read {ref} from its registry: {exc} (nothing was changed)") from None
-        if not digest:
-            raise CheckFailed(f"{ref} does not exist in the registry: deploy a pushed release (nothing was changed)")
-        digests[service] = digest
+    with contextlib.ExitStack() as opened:
+        registries: dict[str, Registry] = {}  # one connection (and token) per registry, not per service
+        for service in inputs.release_services:
+            ref = inputs.image(service, tag)
+            if ref.registry not in registries:
+                registries[ref.registry] = opened.enter_context(
+                    Registry(ref.registry, username=inputs.registry_username, password=inputs.registry_password)
+                )
+            try:
+                digest = registries[ref.registry].digest(ref.repository, ref.reference)
+            except RegistryError as exc:
+                raise CheckFailed(f"cannot read {ref} from its registry: {exc} (nothing was changed)") from None
+            if not digest:
+                raise CheckFailed(
+                    f"{ref} does not exist in the registry: deploy a pushed release (nothing was changed)"
+                )
+            digests[service] = digest
     return digests
 
 
@@ -179,12 +186,7 @@ def _roll_back(
 
 def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     outcome = Outcome()
-    if inputs.ssh.insecure:
-        reporter.warning(
-            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
-            "impersonate the manager and receive the deploy",
-            title="swarm-deploy",
-        )
+    warn_if_insecure(inputs.ssh, reporter, "swarm-deploy", "the manager")
     started = time.monotonic()
     with ssh_kit(inputs.ssh, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
         kit.pin([inputs.manager])
@@ -247,7 +249,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                 return outcome
             record("migrate", inputs.tag, "ok")
         record("started", inputs.tag, "in-progress")
-        override = override_file(list(inputs.release_services), inputs.update, _version(inputs))
+        override = override_file(list(inputs.release_services), inputs.update, inputs.services.version)
         try:
             with _auth(inputs) as auth, reporter.group(f"docker stack deploy {inputs.stack}"):
                 files = list(inputs.compose_files) + ([override] if override else [])
@@ -291,14 +293,3 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             reporter.success(f"every service is back on {outcome.previous} ({how}), verified by digest")
             record("rollback", outcome.previous, f"ok-{how}")
     return outcome
-
-
-def _version(inputs: Inputs) -> str | None:
-    """The first stack file's `version`, for the override file (older CLIs want them equal)."""
-    from deploy_actions.swarm.stackfile import parse
-
-    first = inputs.compose_files[0]
-    with open(first, encoding="utf-8") as fh:
-        data, _ = parse(fh.read(), first)
-    version = data.get("version")
-    return str(version) if version is not None else None

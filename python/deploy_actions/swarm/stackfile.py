@@ -33,6 +33,7 @@ class Service:
 class Stack:
     files: tuple[str, ...]
     services: dict[str, Service]
+    version: str | None = None  # the first file's `version`, for a file added after it
 
 
 def interpolate(text: str, env: Mapping[str, str], *, where: str = "") -> str:
@@ -93,8 +94,11 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
     """`files`: path → text, in the order given (later files override earlier ones, as
     `docker stack deploy -c a -c b` merges them)."""
     services: dict[str, Service] = {}
-    for file, text in files.items():
+    version = None
+    for index, (file, text) in enumerate(files.items()):
         data, lines = parse(text, file)
+        if index == 0 and data.get("version") is not None:
+            version = str(data["version"])
         declared = _mapping(data.get("services"), "services", file, lines.get(("services",), 1))
         for name, body in declared.items():
             line = lines.get(("services", name), 1)
@@ -118,7 +122,15 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
             mode = deploy.get("mode", "replicated")
             replicas = deploy.get("replicas", earlier.replicas if earlier else 1)
             if isinstance(replicas, str):
-                replicas = int(interpolate(replicas, env, where=f"{file}:{line}")) if replicas.strip() else 1
+                filled = interpolate(replicas, env, where=f"{file}:{line}").strip() or "1"
+                replicas = int(filled) if filled.isdigit() else None
+            if not isinstance(replicas, int):
+                raise UsageError(
+                    f"{file}:{line}: service {name}: deploy.replicas must be a whole number",
+                    input="compose-files",
+                    file=file,
+                    line=line,
+                )
             if "image" in body or not earlier:
                 where = (file, lines.get(("services", name, "image"), line))
             else:
@@ -134,7 +146,7 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
     if not services:
         first = next(iter(files), "")
         raise UsageError(f"{first}: no services in the stack file(s)", input="compose-files", file=first)
-    return Stack(tuple(files), services)
+    return Stack(tuple(files), services, version)
 
 
 def check_release_services(stack: Stack, names: tuple[str, ...], tag_variable: str) -> tuple[str, ...]:
