@@ -26,10 +26,20 @@ def read_outputs(path: Path) -> dict[str, str]:
     return outputs
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no one listens on, on any address (the test hosts are 127.0.0.2, 127.0.0.3, …),
+    and never the same twice in a session: the kernel may give a just-closed port again, and
+    a Target asks for three that must differ."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @pytest.fixture

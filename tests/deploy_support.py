@@ -322,6 +322,13 @@ class LoadClient:
         return max(a[0] for a in self.answers) - min(a[0] for a in self.answers) if self.answers else 0.0
 
 
+def succeeded(result: tuple) -> tuple:
+    """A deploy's (code, output, outputs) that must have passed; its output is the failure message."""
+    code, out, _ = result
+    assert code == 0, out
+    return result
+
+
 def deploy(target, gha_env, capsys, tag, *args, hosts=None, env=None, key=None, known_hosts=None):
     services = target.services
     run_env = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_support import COMPOSE_BLUE_GREEN, LoadClient, Target, deploy, deploy_process, states
+from deploy_support import COMPOSE_BLUE_GREEN, LoadClient, Target, deploy, deploy_process, states, succeeded
 
 pytestmark = pytest.mark.services
 
@@ -81,7 +81,7 @@ def test_good_release_under_load_drops_nothing_and_changes_version_once(target, 
 
 
 def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, capsys):
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
     with users(target) as load:
         code, out, outputs = bg(target, gha_env, capsys, "v2.0.0-rc.1")
     assert code == 1
@@ -101,7 +101,7 @@ def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, caps
 
 
 def test_a_long_request_in_flight_during_the_switch_completes(target, gha_env, capsys):
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
     import threading
     import urllib.request
 
@@ -124,7 +124,7 @@ def test_a_long_request_in_flight_during_the_switch_completes(target, gha_env, c
 def test_smoke_failing_only_through_the_proxy_switches_back(target, gha_env, capsys, tmp_path):
     spec = tmp_path / "smoke.yml"
     spec.write_text("calls:\n  - name: check\n    path: /cgi-bin/check\n    expect:\n      status: 200\n")
-    assert bg(target, gha_env, capsys, "v1.0.0", "--smoke-spec", str(spec))[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0", "--smoke-spec", str(spec)))
     with users(target) as load:
         code, out, outputs = bg(target, gha_env, capsys, "v4.0.0-rc.1", "--smoke-spec", str(spec))
     assert code == 1
@@ -137,7 +137,7 @@ def test_smoke_failing_only_through_the_proxy_switches_back(target, gha_env, cap
 
 def test_second_host_failing_leaves_both_on_the_old_release(target, gha_env, capsys):
     both = target.hosts()
-    assert bg(target, gha_env, capsys, "v1.0.0", hosts=both)[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0", hosts=both))
     code, out, outputs = bg(target, gha_env, capsys, "v3.0.0-rc.1", hosts=both)
     assert code == 1
     assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "rejected"}
@@ -145,8 +145,8 @@ def test_second_host_failing_leaves_both_on_the_old_release(target, gha_env, cap
 
 
 def test_proxy_restart_keeps_serving_the_live_copy_and_the_next_deploy_works(target, gha_env, capsys):
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
+    succeeded(bg(target, gha_env, capsys, "v1.1.0"))
     subprocess.run(["docker", "restart", "-t", "1", proxy()], check=True, capture_output=True)
     deadline = time.monotonic() + 10
     while target.version(ONE).startswith("down") and time.monotonic() < deadline:
@@ -159,8 +159,8 @@ def test_proxy_restart_keeps_serving_the_live_copy_and_the_next_deploy_works(tar
 
 
 def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
+    succeeded(bg(target, gha_env, capsys, "v1.1.0"))
     with users(target) as load:
         code, out, outputs = bg(target, gha_env, capsys, "v1.0.0")
     assert code == 0, out
@@ -171,7 +171,7 @@ def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):
 def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
     """The folder's lock is held for a whole blue-green deploy (stage, gate, switch, check,
     finish): a second deploy waits for all of it, then runs."""
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
     first = deploy_process(target, "v1.2.0", *target.blue_green_args())  # ready only after 3 s: a long gate
     time.sleep(1.0)
     second = deploy_process(target, "v1.1.0", *target.blue_green_args())
@@ -187,8 +187,8 @@ def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
 def test_deploy_status_shows_live_and_standby(target, gha_env, capsys, services):
     from deploy_actions.cli import main
 
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
-    assert bg(target, gha_env, capsys, "v1.1.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
+    succeeded(bg(target, gha_env, capsys, "v1.1.0"))
     code = main(
         [
             "--json",
@@ -251,7 +251,7 @@ def test_a_missing_proxy_image_is_refused(target, gha_env, capsys, services):
 
 
 def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, capsys, services, tmp_path):
-    assert bg(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
     with users(target) as load:
         proc = deploy_process(target, "v1.2.0", *target.blue_green_args())
         time.sleep(2)  # v1.2.0 takes 3 s to get ready: the deploy is waiting at its gate

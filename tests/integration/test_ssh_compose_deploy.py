@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deploy_actions.cli import main
-from deploy_support import ArgvSampler, Target, deploy, deploy_process, states
+from deploy_support import ArgvSampler, Target, deploy, deploy_process, states, succeeded
 
 pytestmark = pytest.mark.services
 
@@ -45,7 +45,7 @@ def test_happy_path_on_one_host(target, gha_env, capsys):
 
 @pytest.mark.parametrize("parallel,ready_from", [("1", "runner"), ("2", "host")])
 def test_happy_path_on_two_hosts(target, gha_env, capsys, parallel, ready_from):
-    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0"))
     code, out, outputs = deploy(
         target, gha_env, capsys, "v1.1.0", "--max-parallel", parallel, "--ready-from", ready_from
     )
@@ -58,7 +58,7 @@ def test_happy_path_on_two_hosts(target, gha_env, capsys, parallel, ready_from):
 
 
 def test_never_ready_tag_rolls_back_and_fails(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0"))
     code, out, outputs = deploy(target, gha_env, capsys, "v2.0.0-rc.1", "--ready-timeout", "3s")
     assert code == 1
     assert states(outputs) == {"127.0.0.2": "rolled-back", "127.0.0.3": "not-switched"}
@@ -71,7 +71,7 @@ def test_never_ready_tag_rolls_back_and_fails(target, gha_env, capsys):
 
 
 def test_second_host_failing_rolls_back_the_first(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0"))
     code, out, outputs = deploy(
         target, gha_env, capsys, "v3.0.0-rc.1", "--require-release-tag", "--ready-timeout", "3s"
     )
@@ -85,7 +85,7 @@ def test_second_host_failing_rolls_back_the_first(target, gha_env, capsys):
 
 
 def test_migration_runs_exactly_once_and_a_failing_one_switches_nothing(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0")[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0"))
     migrate = f'echo "migrated to $IMAGE_TAG" >> {target.path}/migrations.log'
     code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", "--migrate-command", migrate)
     assert code == 0, out
@@ -163,7 +163,7 @@ def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
 
 
 def test_two_deploys_at_once_one_waits(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     first = cli(target, "v1.2.0")  # ready only after 3 s: holds the lock meanwhile
     time.sleep(1.0)
     second = cli(target, "v1.1.0")
@@ -181,7 +181,7 @@ def test_two_deploys_at_once_one_waits(target, gha_env, capsys):
 
 
 def test_connection_cut_mid_deploy_then_next_deploy_works(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
     deadline = time.monotonic() + 30
     while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
@@ -232,7 +232,7 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
 
 
 def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
-    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     before = set(Path("/tmp").glob("deploy-actions-ssh-*"))
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
     deadline = time.monotonic() + 30
@@ -249,7 +249,7 @@ def test_the_tag_variable_cannot_be_overridden(target, gha_env, capsys):
     """Real rollbacks have silently done nothing because a profile exported IMAGE_TAG (Compose
     prefers the shell's value to .env): the remote script passes the tag to every compose
     command explicitly, and `env` may not set it at all."""
-    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     code, out, _ = deploy(
         target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"), env={"INPUT_ENV": "IMAGE_TAG=v1.0.0"}
     )
@@ -266,7 +266,7 @@ def test_the_tag_variable_cannot_be_overridden(target, gha_env, capsys):
 def test_orphan_containers_of_the_project_are_not_verified(target, gha_env, capsys):
     """A container of a service that left the compose file (or another app in the same
     project) must not make verification fail or show up as what the deploy runs."""
-    assert deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2"))[0] == 0
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     folder = target.dirs["127.0.0.2"]
     compose = (folder / "compose.yml").read_text()
     (folder / "compose.yml").write_text(
