@@ -339,3 +339,107 @@ def test_volatile_defaults_rewrite_existing_tables_only():
         '    op.add_column("keys", sa.Column("token", sa.Uuid(), server_default=sa.text("gen_random_uuid()")))\n'
     )
     assert found == {("volatile-default", 5), ("volatile-default", 7)}  # now() is stored once; keys is new
+
+
+def test_changes_to_a_table_created_earlier_in_the_revision_are_fine():
+    """A table the revision creates is new, empty and unused: dropping, renaming or retyping it
+    later in the same revision breaks no running version and loses no row."""
+    assert (
+        analysed(
+            "def upgrade():\n"
+            '    op.create_table("staging", sa.Column("id", sa.Integer))\n'
+            '    op.add_column("staging", sa.Column("n", sa.Integer(), nullable=False))\n'
+            '    op.alter_column("staging", "n", type_=sa.BigInteger())\n'
+            '    op.rename_table("staging", "imports")\n'
+            '    op.drop_column("imports", "n")\n'
+            '    op.drop_table("imports")\n'
+        )
+        == set()
+    )
+    # the same operations before the table is created, or on another table, are flagged
+    found = analysed(
+        "def upgrade():\n"
+        '    op.drop_table("staging")\n'
+        '    op.create_table("staging", sa.Column("id", sa.Integer))\n'
+        '    op.drop_column("users", "n")\n'
+    )
+    assert found == {("drop-table", 5), ("drop-column", 7)}
+
+
+@pytest.mark.parametrize(
+    "existing,new,flagged",
+    [
+        ("sa.String(length=255)", "sa.String(length=320)", False),
+        ("sa.VARCHAR(255)", "sa.Text()", False),
+        ("sa.String(50)", "sa.String()", False),
+        ("postgresql.VARCHAR(length=20)", "sa.Unicode(20)", False),
+        ("sa.Numeric(10, 2)", "sa.Numeric(12, 2)", False),
+        ("sa.Numeric(precision=10, scale=2)", "sa.Numeric()", False),
+        ("sa.String(10)", "sa.String(5)", True),  # shorter: every row checked, may fail
+        ("sa.Text()", "sa.String(100)", True),
+        ("sa.Numeric(10, 2)", "sa.Numeric(12, 4)", True),  # another scale: rewrite
+        ("sa.Integer()", "sa.BigInteger()", True),  # rewrite
+        (None, "sa.String(320)", True),  # the old type unknown: cannot tell
+    ],
+)
+def test_widening_a_varchar_or_numeric_is_not_a_type_change(existing, new, flagged):
+    old = f", existing_type={existing}" if existing else ""
+    found = analysed(f'def upgrade():\n    op.alter_column("users", "email"{old}, type_={new})\n')
+    assert (("alter-type", 5) in found) is flagged
+
+
+def test_upgrades_dispatched_by_engine_name_are_read():
+    """alembic's multidb template: upgrade(engine_name) calls upgrade_<engine>() by name."""
+    found = analysed(
+        "def upgrade(engine_name):\n"
+        '    globals()["upgrade_%s" % engine_name]()\n\n\n'
+        "def upgrade_engine1():\n"
+        '    op.drop_column("users", "bio")\n\n\n'
+        "def downgrade_engine1():\n"
+        '    op.drop_table("users")\n'
+    )
+    assert found == {("drop-column", 9)}
+
+
+def test_deleting_rows_is_a_warning_and_deleting_every_row_an_error():
+    found = analysed(
+        "def upgrade():\n"
+        "    conn = op.get_bind()\n"
+        "    conn.execute(sa.text(\"DELETE FROM sessions WHERE created_at < now() - interval '30 days'\"))\n"
+        "    op.execute(sessions.delete().where(sessions.c.user_id.is_(None)))\n"
+        "    op.execute(sa.delete(tokens).where(tokens.c.expired))\n"
+        "    op.execute(tokens.delete(tokens.c.expired))\n"
+        "    op.execute(sa.delete(tokens))\n"
+        '    op.execute("UPDATE users SET active = true WHERE active IS NULL")\n'
+    )
+    assert found == {("delete-rows", 6), ("delete-rows", 7), ("delete-rows", 8), ("delete-rows", 9)} | {
+        ("raw-sql-destructive", 10)
+    }
+
+
+def test_a_primary_key_on_an_existing_table_builds_its_index_under_a_lock():
+    found = analysed('def upgrade():\n    op.create_primary_key("pk_events", "events", ["id"])\n')
+    assert found == {("unique-constraint-locks", 5)}
+
+
+def test_a_backfill_counts_with_a_constraint_on_the_table_it_fills():
+    """Rows written and a constraint added in one transaction hold the table's lock for the
+    whole backfill; rows written to another table do not."""
+    same = analysed(
+        "def upgrade():\n"
+        "    op.execute(\"UPDATE public.users SET plan = 'free' WHERE plan IS NULL\")\n"
+        '    op.alter_column("users", "plan", nullable=False)\n'
+    )
+    assert ("backfill-with-constraint", 6) in same
+    other = analysed(
+        'audit = sa.table("audit", sa.column("id"))\n\n\n'
+        "def upgrade():\n"
+        '    op.bulk_insert(audit, [{"id": 1}])\n'
+        "    op.execute(\"INSERT INTO audit_log (note) VALUES ('plan added')\")\n"
+        '    op.alter_column("users", "plan", nullable=False)\n'
+    )
+    assert ("backfill-with-constraint", 10) not in other and ("not-null-existing", 10) in other
+    unknown = analysed(
+        'def upgrade():\n    op.bulk_insert(make_table(), [])\n    op.alter_column("users", "plan", nullable=False)\n'
+    )
+    assert ("backfill-with-constraint", 6) in unknown  # the filled table cannot be told: assume it is this one

@@ -25,6 +25,10 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         ERROR,
         "destructive SQL cannot be undone by a rollback of the app; split it into expand/contract steps",
     ),
+    "delete-rows": (
+        WARNING,
+        "deleted rows do not come back with a rollback: copy them aside (or make sure nothing needs them) first",
+    ),
     "not-null-without-default": (
         ERROR,
         "add the column nullable (or with server_default), backfill, then set NOT NULL in a later revision",
@@ -59,6 +63,20 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         "ADD CONSTRAINT … USING INDEX",
     ),
 }
+# Rules about what a running version or existing rows suffer: moot on a table the revision
+# itself created earlier (it is new, empty and unused).
+_EXISTING_ONLY = {
+    "drop-table",
+    "drop-column",
+    "alter-type",
+    "rename-column",
+    "rename-table",
+    "not-null-without-default",
+    "not-null-existing",
+    "drop-index",
+    "drop-constraint",
+    "volatile-default",
+}
 _ALLOW = re.compile(r"#\s*preflight:\s*allow\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:[-–—:]+\s*(\S.*))?$")
 _DESTRUCTIVE_SQL = re.compile(
     r"\b(DROP\s+(TABLE|COLUMN|SCHEMA|DATABASE|VIEW|TYPE)|TRUNCATE|ALTER\s+(TABLE\s+\S+\s+)?"
@@ -67,6 +85,8 @@ _DESTRUCTIVE_SQL = re.compile(
 )
 _CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b|\bVACUUM\b|\bALTER\s+TYPE\s+\S+\s+ADD\s+VALUE\b", re.I)
 _DATA_SQL = re.compile(r"^\s*(UPDATE|INSERT)\b", re.I)
+_DATA_TABLE = re.compile(r"^\s*(?:UPDATE\s+(?:ONLY\s+)?|INSERT\s+INTO\s+)([\w.\"]+)", re.I)
+_DELETE_WHERE = re.compile(r"\bDELETE\s+FROM\b[^;]*\bWHERE\b", re.I)
 _TEMP_TABLE = re.compile(
     r"\bCREATE\s+(?:GLOBAL\s+|LOCAL\s+)?TEMP(?:ORARY)?\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)", re.I
 )
@@ -122,6 +142,7 @@ def _string(node: ast.expr | None) -> str | None:
 
 # alembic's positional parameters, for op.* and for batch_op.* (where the table is the batch's).
 _SIGNATURES = {
+    "create_table": (("table_name",), ()),
     "alter_column": (("table_name", "column_name"), ("column_name",)),
     "drop_column": (("table_name", "column_name"), ("column_name",)),
     "add_column": (("table_name", "column"), ("column",)),
@@ -136,6 +157,7 @@ _SIGNATURES = {
     ),
     "create_unique_constraint": (("constraint_name", "table_name", "columns"), ("constraint_name", "columns")),
     "create_check_constraint": (("constraint_name", "table_name", "condition"), ("constraint_name", "condition")),
+    "create_primary_key": (("constraint_name", "table_name", "columns"), ("constraint_name", "columns")),
 }
 
 
@@ -184,12 +206,28 @@ def _bodies(upgrade: ast.FunctionDef, module: ast.Module | None) -> list[ast.AST
         body = todo.pop()
         bodies.append(body)
         for node in ast.walk(body):
+            called: list[str] = []
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                helper = functions.get(node.func.id)
+                called = [node.func.id]
+            elif _dispatches(node):  # the multidb template: globals()["upgrade_%s" % engine_name]()
+                called = [name for name in functions if name.startswith(f"{upgrade.name}_")]
+            for name in called:
+                helper = functions.get(name)
                 if helper is not None and helper.name not in seen:
                     seen.add(helper.name)
                     todo.append(helper)
     return bodies
+
+
+def _dispatches(node: ast.AST) -> bool:
+    """`globals()[…]()` or `getattr(sys.modules[__name__], …)()`: a call of a module function
+    chosen by name at run time."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Subscript):
+        return isinstance(func.value, ast.Call) and getattr(func.value.func, "id", "") == "globals"
+    return isinstance(func, ast.Call) and getattr(func.func, "id", "") == "getattr"
 
 
 def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> list[Operation]:
@@ -257,7 +295,7 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
     found = []
     if name == "alter_column":
         column = f"column{op.where()}" if op.column() else f"a column of{op.where()}"
-        if _kw(call, "type_") is not None:
+        if _kw(call, "type_") is not None and not _widens(_kw(call, "existing_type"), _kw(call, "type_")):
             found.append(("alter-type", f"changes the type of {column}"))
         new_name = _string(_kw(call, "new_column_name"))
         if _kw(call, "new_column_name") is not None:
@@ -299,7 +337,15 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
         sql = _string(call.args[0]) if call.args else None
         if sql and _DESTRUCTIVE_SQL.search(_without_temporary_drops(sql)):
             found.append(("raw-sql-destructive", f"raw SQL: {' '.join(sql.split())[:80]}"))
+        elif sql and _DELETE_WHERE.search(sql):
+            found.append(("delete-rows", f"deletes rows: {' '.join(sql.split())[:80]}"))
         construct = call.args[0] if call.args else None
+        methods = _chain(construct)
+        if "delete" in methods:  # sa.delete(table).where(…), table.delete()
+            if "where" in methods or _delete_has_where(construct):
+                found.append(("delete-rows", "deletes rows (a delete() construct with a where clause)"))
+            else:
+                found.append(("raw-sql-destructive", "deletes every row of a table (delete() without where)"))
         kind = (
             getattr(construct.func, "attr", getattr(construct.func, "id", ""))
             if isinstance(construct, ast.Call)
@@ -312,6 +358,68 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
                 ("non-transactional", f"raw SQL that cannot run in a transaction: {' '.join(sql.split())[:80]}")
             )
     return found
+
+
+def _chain(node: ast.expr | None) -> list[str]:
+    """The names called along `sa.delete(t).where(…).returning(…)`: returning, where, delete."""
+    names = []
+    while isinstance(node, ast.Call):
+        func = node.func
+        names.append(getattr(func, "attr", getattr(func, "id", "")))
+        node = func.value if isinstance(func, ast.Attribute) else None
+    return names
+
+
+def _delete_has_where(node: ast.expr | None) -> bool:
+    """The old spellings: table.delete(whereclause), sa.delete(table, whereclause)."""
+    while isinstance(node, ast.Call):
+        func = node.func
+        if getattr(func, "attr", getattr(func, "id", "")) == "delete":
+            owner = getattr(func, "value", None)
+            function = not isinstance(func, ast.Attribute) or getattr(owner, "id", "") in ("sa", "sqlalchemy")
+            return len(node.args) >= (2 if function else 1) or _kw(node, "whereclause") is not None
+        node = func.value if isinstance(func, ast.Attribute) else None
+    return False
+
+
+# Type changes PostgreSQL makes without rewriting the table or checking rows (binary-coercible).
+_VARCHAR = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
+_TEXT = {"Text", "TEXT", "UnicodeText"}
+_NUMERIC = {"Numeric", "NUMERIC", "DECIMAL"}
+
+
+def _type_spec(node: ast.expr | None) -> tuple[str, tuple] | None:
+    """("varchar", (length or None,)) or ("numeric", (precision, scale)) for a type expression."""
+    call = node if isinstance(node, ast.Call) else None
+    target = call.func if call else node
+    name = getattr(target, "attr", getattr(target, "id", ""))
+
+    def number(position: int, keyword: str) -> int | None:
+        value = call.args[position] if call and len(call.args) > position else (_kw(call, keyword) if call else None)
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
+
+    if name in _TEXT:
+        return ("varchar", (None,))
+    if name in _VARCHAR:
+        return ("varchar", (number(0, "length"),))
+    if name in _NUMERIC:
+        return ("numeric", (number(0, "precision"), number(1, "scale")))
+    return None
+
+
+def _widens(existing: ast.expr | None, new: ast.expr | None) -> bool:
+    """varchar(n) → varchar(m ≥ n), varchar or text; numeric(p, s) → numeric(q ≥ p, s) or numeric:
+    PostgreSQL changes only the catalog, so the running version and the rows are untouched."""
+    old, wanted = _type_spec(existing), _type_spec(new)
+    if old is None or wanted is None or old[0] != wanted[0]:
+        return False
+    if old[0] == "varchar":
+        (before,), (after,) = old[1], wanted[1]
+        return after is None or (before is not None and after >= before)
+    (precision, scale), (new_precision, new_scale) = old[1], wanted[1]
+    if new_precision is None and new_scale is None:
+        return True
+    return precision is not None and new_precision is not None and new_precision >= precision and new_scale == scale
 
 
 def _without_temporary_drops(sql: str) -> str:
@@ -364,8 +472,10 @@ def analyse(
     raw: list[tuple[str, int, str]] = []
     for op in operations:
         name, call = op.name, op.call
-        if name == "create_table" and call.args:
-            created.add(_string(call.args[0]))
+        if name == "create_table" and op.table():
+            created.add(op.table())
+        if name == "rename_table" and op.table() in created and _string(op.arg("new_table_name")):
+            created.add(_string(op.arg("new_table_name")))
         findings = _check_call(op)
         if name == "drop_constraint" and _string(op.arg("constraint_name")) in recreated_names:
             findings = []  # dropped to be re-created (e.g. to add ON DELETE CASCADE): the re-creation is the risk
@@ -373,9 +483,9 @@ def analyse(
         if in_block:  # the block was said once already: its statements are the same operation
             findings = [f for f in findings if f[0] != "non-transactional"]
         table = op.table()
-        existing = table not in created
-        if not existing:  # a table this revision creates is empty: nothing to rewrite
-            findings = [f for f in findings if f[0] != "volatile-default"]
+        existing = table is None or table not in created
+        if not existing:  # a table this revision created is new and empty: no one uses it yet
+            findings = [f for f in findings if f[0] not in _EXISTING_ONLY]
         not_valid = _is_true(_kw(call, "postgresql_not_valid"))
         if name in ("create_foreign_key", "create_check_constraint") and existing and not not_valid:
             what = "foreign key" if name == "create_foreign_key" else "check constraint"
@@ -386,17 +496,16 @@ def analyse(
             findings.append(
                 ("index-locks-writes", f"creates an index on existing table {table!r} without CONCURRENTLY")
             )
-        if name == "create_unique_constraint" and existing:
-            findings.append(("unique-constraint-locks", f"adds a unique constraint to existing table {table!r}"))
+        if name in ("create_unique_constraint", "create_primary_key") and existing:
+            what = "unique constraint" if name == "create_unique_constraint" else "primary key"
+            findings.append(("unique-constraint-locks", f"adds a {what} to existing table {table!r}"))
         raw += [(rule, call.lineno, message) for rule, message in findings]
-    has_data = any(
-        o.name == "bulk_insert"
-        or (o.name == "execute" and o.call.args and _DATA_SQL.search(_string(o.call.args[0]) or ""))
-        for o in operations
-    )
-    if has_data:
+    filled = _filled_tables(operations, rev.tree)
+    if filled:
         for o in operations:
-            if o.name in _CONSTRAINTS or (o.name == "alter_column" and _is_false(_kw(o.call, "nullable"))):
+            constrains = o.name in _CONSTRAINTS or (o.name == "alter_column" and _is_false(_kw(o.call, "nullable")))
+            table = o.table()
+            if constrains and table not in created and (table in filled or None in filled):
                 raw.append(
                     (
                         "backfill-with-constraint",
@@ -424,6 +533,34 @@ def analyse(
             )
         )
     return findings
+
+
+def _filled_tables(operations: list[Operation], module: ast.Module | None) -> set[str | None]:
+    """The tables the revision writes rows into (UPDATE, INSERT, bulk_insert); None for a
+    write whose table cannot be read from the source."""
+    named = {  # coupons = sa.table("coupons", …)
+        node.targets[0].id: _string(node.value.args[0])
+        for node in ast.walk(module or ast.Module(body=[], type_ignores=[]))
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in ("table", "Table")
+        and node.value.args
+    }
+    filled: set[str | None] = set()
+    for o in operations:
+        if o.name == "bulk_insert" and o.call.args:
+            target = o.call.args[0]
+            filled.add(named.get(target.id) if isinstance(target, ast.Name) else None)
+        elif o.name == "execute" and o.call.args:
+            sql = _string(o.call.args[0]) or ""
+            for statement in sql.split(";"):
+                match = _DATA_SQL.search(statement)
+                if match:
+                    table = _DATA_TABLE.search(statement)
+                    filled.add(table.group(1).split(".")[-1].strip('"') if table else None)
+    return filled
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:

@@ -13,7 +13,7 @@ def upgrade():
 
 
 def _purge(conn):
-    conn.execute(sa.text("DELETE FROM sessions WHERE created_at < now() - interval '30 days'"))
+    conn.execute(sa.text("DELETE FROM sessions WHERE created_at < now() - interval '30 days'"))  # expect: delete-rows
     conn.execute(sa.text("DELETE FROM sessions"))  # expect: raw-sql-destructive
 
 
