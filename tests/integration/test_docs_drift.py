@@ -234,7 +234,8 @@ def test_two_workflow_folders_each_checked_against_their_own_doc(gha_env, capsys
 def test_an_mkdocs_site_is_checked_by_mkdocs_rules_and_the_readme_by_githubs(gha_env, capsys, tmp_path):
     """A site with mkdocs.yml: toc slugs (runs of - collapsed, `_1` for repeats, ASCII only,
     code spans and inline HTML rendered), mkdocstrings anchors under the identifiers a page
-    renders, admonitions' indented fences. Exactly the real mistakes are reported."""
+    renders, admonitions' indented fences, the headings of files a page includes (snippets
+    from their base_path, include-markdown, setext). Exactly the real mistakes are reported."""
     root = tmp_path / "site"
     shutil.copytree(SEED.parent / "mkdocs_site", root)
     code, out, outputs = drift(gha_env, capsys, root)
@@ -245,6 +246,7 @@ def test_an_mkdocs_site_is_checked_by_mkdocs_rules_and_the_readme_by_githubs(gha
         ("docs/index.md", 23, "link to guide/old.md"),
         ("docs/index.md", 24, "link to reference.md#otherpkg.Thing"),
         ("docs/index.md", 25, "link to guide/setup.md#nowhere"),
+        ("docs/index.md", 29, "link to changelog.md#900"),
     ]
     assert code == 1
     hint = next(line for line in out.splitlines() if "#usage-1" in line)

@@ -1,6 +1,7 @@
 """Just enough Markdown for drift checks, line by line and fast: tables (with the line of
-every row), links and images, headings as GitHub anchors, and code spans — all outside
-fenced code blocks. Pure: text in, structures out."""
+every row), links and images, headings (ATX and setext) as anchors, and code spans — all
+outside code blocks, fenced or indented, and outside YAML front matter. Pure: text in,
+structures out."""
 
 from __future__ import annotations
 
@@ -21,6 +22,59 @@ _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _AUTODOC = re.compile(r"^:::\s+([A-Za-z_][\w.]*)")  # mkdocstrings: `::: package.module`
 _ANCHOR_TAG = re.compile(r'<a\s+(?:name|id)="([^"]+)"')
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Files a page includes when MkDocs renders it: pymdownx.snippets (`--8<-- "README.md"`, or a
+# block of paths between two `--8<--` lines) and mkdocs-include-markdown-plugin.
+_SNIPPET = re.compile(r"^\s*-{1,}8<-{1,}\s+([\"'])(.+?)\1\s*$")
+_SNIPPET_BLOCK = re.compile(r"^\s*-{1,}8<-{1,}\s*$")
+_INCLUDE = re.compile(r"\{%\s*include(?:-markdown)?\s+([\"'])(.+?)\1")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
+# Blocks whose content is indented: MkDocs admonitions, collapsible blocks and content tabs.
+_INDENTED_BLOCK = re.compile(r"^(\s*)(!!!|\?\?\?\+?|===)\s")
+_NOT_PARAGRAPH = re.compile(r"^\s*([-*+>|<#]|\d{1,9}[.)]|!!!|\?\?\?|===|:::)")
+
+
+class _Containers:
+    """Where indented code starts: 4 columns past the content of the list item, admonition or
+    tab a line sits in (CommonMark's rule, and Python-Markdown's 4-space lists in MkDocs)."""
+
+    def __init__(self, toc: bool):
+        self.toc = toc
+        self.columns: list[int] = []  # content columns of the open containers, innermost last
+
+    def code_column(self) -> int:
+        return (self.columns[-1] if self.columns else 0) + 4
+
+    def see(self, line: str, indent: int, after_blank: bool) -> None:
+        """Update the open containers with a non-blank line that is not code."""
+        if after_blank:  # a line less indented than a container's content closes it
+            while self.columns and indent < self.columns[-1]:
+                self.columns.pop()
+        item = _LIST_ITEM.match(line) or _INDENTED_BLOCK.match(line)
+        if item is None:
+            return
+        while self.columns and indent < self.columns[-1]:
+            self.columns.pop()  # a sibling item replaces the one before it
+        if self.toc or item.group(2) in ("!!!", "???", "???+", "==="):
+            self.columns.append(indent + 4)
+        else:
+            spacing = len(item.group(3).expandtabs(4)) if item.group(3) else 1
+            self.columns.append(indent + len(item.group(2)) + (spacing if 1 <= spacing <= 4 else 1))
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def _front_matter_end(lines: list[str]) -> int:
+    """The number of lines YAML front matter (`---` … `---`) takes at the top, or 0."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    for number, line in enumerate(lines[1:], 2):
+        if line.strip() in ("---", "..."):
+            return number
+    return 0
 
 
 @dataclass
@@ -53,6 +107,7 @@ class Document:
     anchors: set[str] = field(default_factory=set)
     code_spans: list[tuple[int, str]] = field(default_factory=list)
     autodoc: list[str] = field(default_factory=list)  # mkdocstrings identifiers rendered here
+    includes: list[tuple[str, str]] = field(default_factory=list)  # (snippet | include-markdown, path)
 
     def has_anchor(self, anchor: str) -> bool:
         """A heading's anchor, or one mkdocstrings generates under an identifier this page renders."""
@@ -132,19 +187,49 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
     fence: str | None = None
     seen: dict[str, int] = {}
     table: Table | None = None
+    containers = _Containers(slugs == "toc")
+    skip = _front_matter_end(lines)
+    snippets: bool = False  # inside a `--8<--` block of paths
+    paragraph: list[str] = []  # the lines of the paragraph so far (a setext heading's text)
+    blank, code = True, False  # the line before was blank / indented code
     for number, line in enumerate(lines, 1):
+        if number <= skip:
+            continue
         # Cheap substring tests gate every regex: most lines are plain prose.
         opened = _FENCE.match(line) if ("```" in line or "~~~" in line) else None
         if fence:
             if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
                 fence = None
             continue
-        if opened:
-            fence, table = opened.group(1), None
-            continue
         stripped = line.strip()
+        if "8<" in stripped:
+            snippet = _SNIPPET.match(line)
+            if snippet:
+                doc.includes.append(("snippet", snippet.group(2)))
+                continue
+            if _SNIPPET_BLOCK.match(line):
+                snippets = not snippets
+                continue
+        if snippets:
+            if stripped and not stripped.startswith(";"):
+                doc.includes.append(("snippet", stripped))
+            continue
         if not stripped:
-            table = None
+            table, paragraph, blank = None, [], True
+            continue
+        indent = _indent(line) if line[0] in " \t" else 0
+        if (blank or code) and not paragraph and indent >= containers.code_column():
+            blank, code = False, True  # an indented code block: nothing in it is a link
+            continue
+        containers.see(line, indent, blank)
+        blank, code = False, False
+        if opened:
+            fence, table, paragraph = opened.group(1), None, []
+            continue
+        if paragraph and ("=" in stripped or "-" in stripped) and _SETEXT.match(line):
+            title = "\n".join(part.strip() for part in paragraph)  # GitHub drops the line break
+            doc.anchors.add(toc_slug(title, seen, separator) if slugs == "toc" else slug(title, seen))
+            paragraph = []
             continue
         if table is not None:
             if "|" in stripped:
@@ -182,6 +267,12 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
             ref = _REF_DEF.match(code_free)
             if ref and not ref.group(1).startswith("^"):  # `[^1]: …` is a footnote, not a link
                 doc.links.append(Link(number, ref.group(2), False))
+        if _NOT_PARAGRAPH.match(line):
+            paragraph = []
+        else:
+            paragraph.append(line)
+    if "{%" in text:
+        doc.includes += [("include-markdown", match.group(2)) for match in _INCLUDE.finditer(text)]
     # A table's separator row was consumed as a row; drop it.
     for t in doc.tables:
         t.rows = [(n, cells) for n, cells in t.rows if not _SEPARATOR.match(doc.lines[n - 1])]

@@ -16,6 +16,7 @@ class Site:
     docs_dir: str  # relative to the repository root, no trailing /
     slugs: str  # "toc" (Python-Markdown's default) or "github" (pymdownx.slugs: GitHub-like)
     separator: str = "-"
+    snippet_paths: tuple[str, ...] = (".",)  # pymdownx.snippets' base_path, relative to the root
 
     def renders(self, rel: str) -> bool:
         return rel.startswith(self.docs_dir + "/")
@@ -41,10 +42,10 @@ def _loader() -> type:
     return Loader
 
 
-def _toc_options(extensions: Any) -> dict:
+def _options(extensions: Any, name: str) -> dict:
     for entry in extensions if isinstance(extensions, list) else [extensions]:
-        if isinstance(entry, dict) and isinstance(entry.get("toc"), dict):
-            return entry["toc"]
+        if isinstance(entry, dict) and isinstance(entry.get(name), dict):
+            return entry[name]
     return {}
 
 
@@ -57,12 +58,14 @@ def read(text: str) -> Site:
         config = {}
     if not isinstance(config, dict):
         config = {}
-    toc = _toc_options(config.get("markdown_extensions") or [])
+    toc = _options(config.get("markdown_extensions") or [], "toc")
+    base = _options(config.get("markdown_extensions") or [], "pymdownx.snippets").get("base_path", ".")
+    snippet_paths = tuple(str(b).strip("/") or "." for b in (base if isinstance(base, list) else [base]))
     slugify = str(toc.get("slugify", ""))
     slugs = "github" if "pymdownx.slugs" in slugify or "gfm" in slugify else "toc"
     separator = str(toc.get("separator", "-")) or "-"
     docs_dir = str(config.get("docs_dir", "docs")).strip("/").removeprefix("./") or "docs"
-    return Site(docs_dir=docs_dir, slugs=slugs, separator=separator)
+    return Site(docs_dir=docs_dir, slugs=slugs, separator=separator, snippet_paths=snippet_paths or (".",))
 
 
 def load(root: Path) -> Site | None:

@@ -134,8 +134,40 @@ class Repo:
         if rel not in self._docs:
             site = self.mkdocs
             text = (self.root / rel).read_text(encoding="utf-8", errors="replace")
-            self._docs[rel] = markdown.parse(text, self.slugs(rel), site.separator if site else "-")
+            doc = markdown.parse(text, self.slugs(rel), site.separator if site else "-")
+            if site and site.renders(rel) and doc.includes:
+                self._include(doc, rel, site, {rel})
+            self._docs[rel] = doc
         return self._docs[rel]
+
+    def _include(self, doc: markdown.Document, rel: str, site: mkdocs_site.Site, seen: set[str]) -> None:
+        """The headings of the files a page includes (snippets, include-markdown) are the
+        page's own anchors once MkDocs renders it."""
+        for kind, target in doc.includes:
+            found = self._included_file(kind, target, rel, site)
+            if found is None or found in seen or len(seen) > 20:
+                continue
+            seen.add(found)
+            text = (self.root / found).read_text(encoding="utf-8", errors="replace")
+            part = markdown.parse(text, site.slugs, site.separator)
+            doc.anchors |= part.anchors
+            doc.autodoc += part.autodoc
+            self._include(part, found, site, seen)
+
+    def _included_file(self, kind: str, target: str, rel: str, site: mkdocs_site.Site) -> str | None:
+        """The repository path an include names: snippets from their base paths (with an
+        optional `:section` or `:1:20` after the name), include-markdown from the page's folder."""
+        names = [target]
+        if ":" in target:
+            names.append(target.split(":", 1)[0])
+        folder = posixpath.dirname(rel)
+        bases = [*site.snippet_paths, folder] if kind == "snippet" else [folder, "."]
+        for base in bases:
+            for name in names:
+                candidate = posixpath.normpath(posixpath.join(base, name))
+                if not candidate.startswith("..") and candidate in self.files:
+                    return candidate
+        return None
 
 
 _ANCHOR_RULES = {
