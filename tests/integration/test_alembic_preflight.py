@@ -240,3 +240,21 @@ def test_squawk_lints_the_offline_sql(gha_env, capsys, tmp_path):
     drop = next(f for f in squawked if f["rule"] == "squawk:ban-drop-column")
     assert "DROP COLUMN" in sql.read_text().splitlines()[drop["line"] - 1].upper()
     assert f"file={sql}," in out
+
+
+def test_a_project_configured_in_pyproject_toml_is_rehearsed(gha_env, capsys, pg, tmp_path):
+    """`alembic init --template pyproject` (alembic 1.16+): script_location lives in
+    pyproject.toml's [tool.alembic]; alembic.ini keeps only logging. Both the reading of the
+    history and the real upgrade find the migrations."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "linear", project)
+    ini = (project / "alembic.ini").read_text()
+    (project / "alembic.ini").write_text(ini.replace("[alembic]\nscript_location = %(here)s/migrations\n", ""))
+    (project / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "%(here)s/migrations"\n')
+    env = {**gha_env, "INPUT_DATABASE_URL": pg}
+    code = main(["alembic-preflight", "--working-directory", str(project)], env=env)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
+    assert outputs["head"] == "a3" and outputs["passed"] == "true"
+    assert "| upgrade to head | ✅ |" in Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()

@@ -293,7 +293,7 @@ def test_a_folder_and_its_subfolder_as_locations_are_read_once(tmp_path, recursi
         "version_locations = %(here)s/migrations/versions %(here)s/migrations/versions/sub\n" + recursive
     )
     config = tmp_path / "alembic.ini"
-    found = scripts.load(scripts.script_location(config), scripts.recursive_locations(config))
+    found = scripts.load_project(config)
     expected = ["a1", "b1", "c1"] if recursive else ["a1", "b1"]
     assert sorted(r.revision for r in found) == expected
 
@@ -443,3 +443,39 @@ def test_a_backfill_counts_with_a_constraint_on_the_table_it_fills():
         'def upgrade():\n    op.bulk_insert(make_table(), [])\n    op.alter_column("users", "plan", nullable=False)\n'
     )
     assert ("backfill-with-constraint", 6) in unknown  # the filled table cannot be told: assume it is this one
+
+
+def test_alembic_settings_from_pyproject_toml(tmp_path):
+    """alembic 1.16+ reads [tool.alembic] in pyproject.toml where alembic.ini does not set
+    an option (`alembic init --template pyproject`); version_locations is a list there."""
+    for folder in ("migrations/versions", "extra"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "migrations" / "versions" / "a1.py").write_text('revision = "a1"\ndown_revision = None\n')
+    (tmp_path / "extra" / "b1.py").write_text('revision = "b1"\ndown_revision = "a1"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n\n[tool.alembic]\nscript_location = "%(here)s/migrations"\n'
+        'version_locations = ["%(here)s/migrations/versions", "%(here)s/extra"]\n'
+    )
+    # alembic.ini with only the URL and logging, as the pyproject template writes it
+    (tmp_path / "alembic.ini").write_text("[alembic]\nsqlalchemy.url = postgresql://u:p%40ss@127.0.0.1/db\n")
+    found = scripts.load_project(tmp_path / "alembic.ini")
+    assert sorted(r.revision for r in found) == ["a1", "b1"]
+    (tmp_path / "alembic.ini").unlink()  # no ini at all
+    assert len(scripts.load_project(tmp_path / "alembic.ini")) == 2
+    assert len(scripts.load_project(tmp_path / "pyproject.toml")) == 2
+    # option by option, the ini wins where both set it
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    assert len(scripts.load_project(tmp_path / "alembic.ini")) == 2  # version_locations still from the toml
+    (tmp_path / "alembic.ini").write_text("[alembic]\nversion_locations = %(here)s/migrations/versions\n")
+    assert [r.revision for r in scripts.load_project(tmp_path / "alembic.ini")] == ["a1"]
+
+
+def test_pyproject_toml_that_is_not_toml_is_bad_input(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.alembic\n")
+    with pytest.raises(UsageError, match=r"pyproject.toml is not valid TOML"):
+        scripts.load_project(tmp_path / "alembic.ini")
+    (tmp_path / "pyproject.toml").write_text("[tool.alembic]\nsourceless = false\n")
+    (tmp_path / "alembic.ini").write_text("[loggers]\nkeys = root\n")
+    expected = r"has no \[alembic\] script_location, nor .*pyproject.toml a \[tool.alembic\] one"
+    with pytest.raises(UsageError, match=expected):
+        scripts.load_project(tmp_path / "alembic.ini")

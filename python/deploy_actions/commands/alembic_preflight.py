@@ -28,7 +28,12 @@ OPTIONS = (
         default="check",
     ),
     Option("working-directory", "Folder to run alembic in (where alembic.ini is), e.g. backend.", default="."),
-    Option("config", "alembic.ini, relative to working-directory.", default="alembic.ini"),
+    Option(
+        "config",
+        "alembic.ini, relative to working-directory. As alembic 1.16+ does, options it does not set "
+        "are read from pyproject.toml's [tool.alembic] in working-directory.",
+        default="alembic.ini",
+    ),
     Option("alembic-command", "How to run the project's alembic, e.g. `uv run alembic`.", default="alembic"),
     Option(
         "database-url",

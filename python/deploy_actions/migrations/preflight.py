@@ -223,7 +223,7 @@ class Preflight:
 
     def run(self) -> None:
         config = self.inputs.cwd / self.inputs.config
-        revisions = scripts.load(scripts.script_location(config), scripts.recursive_locations(config))
+        revisions = scripts.load_project(config, self.inputs.cwd / "pyproject.toml")
         self.graph = graph_rules.build(revisions, self.inputs.expected_heads)
         self.findings += _graph_findings(self.graph)
         graph_ok = not self.graph.problems
@@ -270,5 +270,5 @@ def deployed(inputs: Inputs) -> tuple[graph_rules.Graph, list[str]]:
     from deploy_actions.migrations import database
 
     config = inputs.cwd / inputs.config
-    graph = graph_rules.build(scripts.load(scripts.script_location(config), scripts.recursive_locations(config)))
+    graph = graph_rules.build(scripts.load_project(config, inputs.cwd / "pyproject.toml"))
     return graph, database.current(inputs.database_url)

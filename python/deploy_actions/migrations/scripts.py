@@ -29,35 +29,103 @@ class Revision:
         return next((n for n in self.tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
 
 
-def script_location(config: Path, input_name: str = "config") -> list[Path]:
-    """The versions folders alembic.ini points at (script_location/versions, or version_locations)."""
-    if not config.is_file():
+@dataclass(frozen=True)
+class Settings:
+    """The [alembic] options that say where revisions live, as alembic reads them: from the
+    ini file first, then from pyproject.toml's [tool.alembic] (alembic 1.16+)."""
+
+    script_location: str
+    version_locations: tuple[str, ...]  # already split; `%(here)s` substituted
+    recursive: bool
+    base: Path  # relative locations are relative to this folder (the config file's)
+
+
+def settings(config: Path, pyproject: Path | None = None, input_name: str = "config") -> Settings:
+    """`config` is alembic.ini (or pyproject.toml itself); `pyproject` the pyproject.toml
+    alembic also reads (the one in the folder it runs in; by default beside `config`)."""
+    if config.name == "pyproject.toml":
+        ini, toml_path = config.parent / "alembic.ini", config
+    else:
+        ini, toml_path = config, pyproject or config.parent / "pyproject.toml"
+    ini_options = _ini_options(ini, input_name) if ini.is_file() else {}
+    toml_options = _toml_options(toml_path, input_name) if toml_path.is_file() else {}
+    if not ini.is_file() and not toml_options:
         raise UsageError(f"no alembic.ini at {config} (set working-directory or config)", input=input_name)
-    parser = configparser.ConfigParser(defaults={"here": str(config.parent.resolve())})
+    if "script_location" in ini_options:
+        location, base = ini_options["script_location"], ini.parent
+    elif "script_location" in toml_options:
+        here = str(toml_path.parent.resolve())
+        location, base = str(toml_options["script_location"]).replace("%(here)s", here), toml_path.parent
+    else:
+        where = f"{ini} has no [alembic] script_location"
+        raise UsageError(where + (f", nor {toml_path} a [tool.alembic] one" if toml_options else ""), input=input_name)
+    if "version_locations" in ini_options:
+        locations = _split_locations(ini_options["version_locations"], ini_options)
+    else:
+        value = toml_options.get("version_locations") or []
+        locations = [value] if isinstance(value, str) else [str(v) for v in value if str(v).strip()]
+        locations = [v.replace("%(here)s", str(toml_path.parent.resolve())) for v in locations]
+    recursive = ini_options.get("recursive_version_locations", "").strip().lower() in ("true", "1", "yes", "on")
+    if "recursive_version_locations" not in ini_options:
+        recursive = toml_options.get("recursive_version_locations") is True
+    return Settings(location, tuple(locations), recursive, base)
+
+
+# Only these are read: another option's bad interpolation (a password with `%40` in
+# sqlalchemy.url) is alembic's to report when it reads it, not ours.
+_KEYS = (
+    "script_location",
+    "version_locations",
+    "path_separator",
+    "version_path_separator",
+    "recursive_version_locations",
+)
+
+
+def _ini_options(ini: Path, input_name: str) -> dict[str, str]:
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
     try:
-        parser.read(config, encoding="utf-8")
-        location = parser.get("alembic", "script_location")
-    except (configparser.Error, KeyError):
-        raise UsageError(f"{config} has no [alembic] script_location", input=input_name) from None
+        parser.read(ini, encoding="utf-8")
+        if not parser.has_section("alembic"):
+            return {}
+        return {key: parser.get("alembic", key) for key in _KEYS if parser.has_option("alembic", key)}
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"{ini} cannot be read as an ini file: {first}", input=input_name) from None
     except UnicodeDecodeError:
-        raise UsageError(f"{config} is not UTF-8 text: is it the alembic.ini?", input=input_name) from None
-    base = Path(location) if os.path.isabs(location) else config.parent / location
+        raise UsageError(f"{ini} is not UTF-8 text: is it the alembic.ini?", input=input_name) from None
+
+
+def _toml_options(path: Path, input_name: str) -> dict:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}", input=input_name) from None
+    section = data.get("tool", {}).get("alembic", {}) if isinstance(data.get("tool"), dict) else {}
+    return section if isinstance(section, dict) else {}
+
+
+def script_location(config: Path, input_name: str = "config", pyproject: Path | None = None) -> list[Path]:
+    """The versions folders alembic reads (script_location/versions, or version_locations)."""
+    found = settings(config, pyproject, input_name)
+    location = found.script_location
+    base = Path(location) if os.path.isabs(location) else found.base / location
     if ":" in location and not os.path.exists(base):
         raise UsageError(f"script_location {location!r} is a package resource; give a folder path", input=input_name)
-    extra = _split_locations(parser.get("alembic", "version_locations", fallback=""), parser)
-    folders = [Path(x) if os.path.isabs(x) else config.parent / x for x in extra] or [base / "versions"]
+    extra = found.version_locations
+    folders = [Path(x) if os.path.isabs(x) else found.base / x for x in extra] or [base / "versions"]
     if not base.is_dir():
         raise UsageError(f"script_location {base} does not exist", input=input_name)
     return folders
 
 
-def _split_locations(text: str, parser: configparser.ConfigParser) -> list[str]:
+def _split_locations(text: str, options: dict[str, str]) -> list[str]:
     """version_locations split the way alembic splits them: by `path_separator` (alembic 1.16)
     or `version_path_separator` — `os`, `:`, `;`, `newline`, `space` — else, as before those
     settings, on spaces and commas."""
-    separator = parser.get("alembic", "path_separator", fallback="") or parser.get(
-        "alembic", "version_path_separator", fallback=""
-    )
+    separator = options.get("path_separator", "") or options.get("version_path_separator", "")
     separator = separator.strip()
     if separator == "os":
         parts = text.split(os.pathsep)
@@ -142,15 +210,10 @@ def read(path: Path) -> Revision | None:
     )
 
 
-def recursive_locations(config: Path) -> bool:
-    """alembic's `recursive_version_locations`: off by default, when only each folder's own
-    files are revisions (a subfolder listed as a location of its own is not read twice)."""
-    parser = configparser.ConfigParser(defaults={"here": str(config.parent.resolve())})
-    try:
-        parser.read(config, encoding="utf-8")
-        return parser.getboolean("alembic", "recursive_version_locations", fallback=False)
-    except (configparser.Error, ValueError, UnicodeDecodeError):
-        return False
+def load_project(config: Path, pyproject: Path | None = None) -> list[Revision]:
+    """Every revision of the project whose alembic config is `config` (and `pyproject`)."""
+    found = settings(config, pyproject)
+    return load(script_location(config, pyproject=pyproject), found.recursive)
 
 
 def load(folders: list[Path], recursive: bool = False) -> list[Revision]:
