@@ -479,3 +479,14 @@ def test_pyproject_toml_that_is_not_toml_is_bad_input(tmp_path):
     expected = r"has no \[alembic\] script_location, nor .*pyproject.toml a \[tool.alembic\] one"
     with pytest.raises(UsageError, match=expected):
         scripts.load_project(tmp_path / "alembic.ini")
+
+
+def test_an_f_string_table_is_unknown_not_the_next_word():
+    found = analysed(
+        'TABLE = "users"\n\n\n'
+        "def upgrade():\n"
+        "    op.execute(f\"UPDATE {TABLE} SET plan = 'free' WHERE plan IS NULL\")\n"
+        '    op.alter_column(TABLE, "plan", nullable=False)\n'
+        '    op.execute(f"DROP TABLE {TABLE}_old")\n'
+    )
+    assert ("backfill-with-constraint", 9) in found and ("raw-sql-destructive", 10) in found

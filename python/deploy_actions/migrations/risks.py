@@ -133,8 +133,10 @@ def _string(node: ast.expr | None) -> str | None:
     """A SQL string: a literal, or sa.text("…")."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.JoinedStr):  # f"UPDATE {table} …": what is filled in is unknown, not absent
+        return "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{…}" for v in node.values
+        )
     if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) == "text":
         return _string(node.args[0])
     return None
