@@ -251,3 +251,27 @@ def test_an_mkdocs_site_is_checked_by_mkdocs_rules_and_the_readme_by_githubs(gha
     assert code == 1
     hint = next(line for line in out.splitlines() if "#usage-1" in line)
     assert "a repeated heading gets _1" in hint
+
+
+def test_a_github_readme_as_github_renders_it(gha_env, capsys, tmp_path):
+    """Links that climb to the repository's GitHub pages (`../../issues`), HTML images and
+    links, setext headings, indented code and titled links: the real mistakes only."""
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "logo.png").write_bytes(b"")
+    (root / "docs" / "guide (v2).md").write_text("# Guide\n")
+    (root / "README.md").write_text(
+        '<p align="center"><img src="docs/logo.png" alt="logo"></p>\n\n'
+        "Report bugs in [issues](../../issues), read the [wiki](../../wiki) and the\n"
+        "[guide](<docs/guide (v2).md> 'the guide'); jump to [setup](#setup).\n\n"
+        "Setup\n-----\n\n"
+        "    [example](not/a/path.md)\n\n"
+        '<img src="docs/banner.png"> and [above the root](../other-repo/README.md).\n'
+    )
+    code, out, outputs = drift(gha_env, capsys, root)
+    found = sorted((d["file"], d["line"], d["says"]) for d in report(outputs))
+    assert found == [
+        ("README.md", 11, "image to docs/banner.png"),
+        ("README.md", 11, "link to ../other-repo/README.md"),
+    ], out
+    assert code == 1

@@ -81,3 +81,28 @@ def test_snippet_base_paths_come_from_mkdocs_yml():
     site = mkdocs_site.read("markdown_extensions:\n  - pymdownx.snippets:\n      base_path: [docs/snippets, .]\n")
     assert site.snippet_paths == ("docs/snippets", ".")
     assert mkdocs_site.read("markdown_extensions: [pymdownx.snippets]\n").snippet_paths == (".",)
+
+
+def test_link_destinations_as_commonmark_writes_them():
+    text = (
+        "[t](a.md 'single'), [p](b.md (paren)), [n](c_(1).md), [s](<d e.md>), [e](), [w]( f.md )\n"
+        '<p align="center"><img src="logo.png" width="80"></p> <a href="docs/x.md#y">x</a>\n'
+        '<picture><source srcset="dark.png 2x" media="(prefers-color-scheme: dark)"></picture>\n'
+        '`<img src="in-code.png">`\n\n'
+        '[r]: <g h.md> "title"\n'
+        "[q]: i.md\n"
+    )
+    assert targets(text) == [
+        (1, "a.md"),
+        (1, "b.md"),
+        (1, "c_(1).md"),
+        (1, "d e.md"),
+        (1, "f.md"),
+        (2, "logo.png"),
+        (2, "docs/x.md#y"),
+        (3, "dark.png"),
+        (6, "g h.md"),
+        (7, "i.md"),
+    ]
+    images = {link.target for link in markdown.parse(text).links if link.image}
+    assert images == {"logo.png", "dark.png"}

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _ATTR_ID = re.compile(r"\s*\{:?\s*#([\w.:-]+)[^}]*\}\s*$")  # `## Title {#id}` (MkDocs attr_list)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+.*)?$")
+# [text](<a b.md>), [text](file_(1).md "title"), titles in "", '' or ().
+_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]"
+    r"\(\s*(?:<([^<>\n]*)>|((?:[^()\s]|\([^()\s]*\))+))"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)"
+)
+_REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(?:<([^<>]*)>|(\S+))(?:\s+.*)?$")
+# Inline HTML that links: <a href>, <img src>, <source srcset> (a README's centred logo).
+_HTML_LINK = re.compile(r"<(a|img|source)\b[^>]*?\s(?:href|src|srcset)\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _CODE = re.compile(r"(`+)(.+?)\1")
 _SLUG_DROP = re.compile(r"[^\w\- ]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
@@ -262,11 +269,20 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
                 code_free = code_free.replace(match.group(0), " " * len(match.group(0)), 1)
         if "](" in code_free:
             for match in _LINK.finditer(code_free):
-                doc.links.append(Link(number, match.group(3), bool(match.group(1))))
+                target = match.group(3) if match.group(3) is not None else match.group(4)
+                if target.strip():
+                    doc.links.append(Link(number, target.strip(), bool(match.group(1))))
+        if "<" in code_free and ("href" in code_free or "src" in code_free):
+            for match in _HTML_LINK.finditer(code_free):
+                target = match.group(2).strip().split()[0] if match.group(2).strip() else ""
+                if target:
+                    doc.links.append(Link(number, html.unescape(target), match.group(1).lower() != "a"))
         if stripped[0] == "[" and "]:" in code_free:
             ref = _REF_DEF.match(code_free)
             if ref and not ref.group(1).startswith("^"):  # `[^1]: …` is a footnote, not a link
-                doc.links.append(Link(number, ref.group(2), False))
+                target = ref.group(2) if ref.group(2) is not None else ref.group(3)
+                if target.strip():
+                    doc.links.append(Link(number, target.strip(), False))
         if _NOT_PARAGRAPH.match(line):
             paragraph = []
         else:

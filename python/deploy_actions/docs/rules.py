@@ -355,6 +355,41 @@ def diff(changes: dict[str, tuple[str, str]]) -> str:
     )
 
 
+# Pages of the repository on GitHub that a README reaches by climbing out of blob/<branch>/
+# (`../../issues`, `../../wiki`): not files, and not drift.
+_GITHUB_ROUTES = {
+    "actions",
+    "blob",
+    "commits",
+    "compare",
+    "discussions",
+    "graphs",
+    "issues",
+    "labels",
+    "milestones",
+    "network",
+    "packages",
+    "projects",
+    "pulls",
+    "raw",
+    "releases",
+    "security",
+    "stargazers",
+    "tags",
+    "tree",
+    "wiki",
+}
+
+
+def _github_page(resolved: str) -> bool:
+    if not resolved.startswith("../"):
+        return False
+    rest = resolved
+    while rest.startswith("../"):
+        rest = rest[3:]
+    return rest.split("/", 1)[0] in _GITHUB_ROUTES
+
+
 # -- 3. links and paths -------------------------------------------------------------------------------------
 def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
     drifts = []
@@ -387,7 +422,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             resolved = posixpath.normpath(posixpath.join(base, path))
             if path.startswith("/"):
                 resolved = path.strip("/")
-            if repo.ignored(resolved):
+            if repo.ignored(resolved) or _github_page(resolved):
                 continue
             if resolved.startswith("..") or (not repo.exists(resolved) and not repo.generated(resolved)):
                 drifts.append(
