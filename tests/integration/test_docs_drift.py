@@ -3,6 +3,7 @@ matching and non-matching workflows, action tables, links, paths, variables, end
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,17 @@ def test_a_github_readme_as_github_renders_it(gha_env, capsys, tmp_path):
         ("README.md", 11, "link to ../other-repo/README.md"),
     ], out
     assert code == 1
+
+
+def test_paths_git_ignores_are_build_outputs_not_drift(gha_env, capsys, tmp_path):
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".gitignore").write_text("__pycache__/\n*.pyc\ndocs/_build/\n")
+    (root / "README.md").write_text(
+        "Run `src/app.py`; the docs build into `docs/_build/html/index.html`,\n"
+        "Python caches into `src/__pycache__/` and `src/app.pyc`. But `src/gone.py` is gone.\n"
+    )
+    code, out, outputs = drift(gha_env, capsys, root)
+    assert [(d["line"], d["says"]) for d in report(outputs)] == [(2, "`src/gone.py`")], out

@@ -460,7 +460,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             if "." not in last.lstrip(".") and not repo.exists(first) and not repo.exists(posixpath.join(base, first)):
                 continue
             here = posixpath.normpath(posixpath.join(base, span))
-            if not (repo.exists(span) or repo.exists(here)):
+            if not (repo.exists(span) or repo.exists(here)) and not repo.generated(span):  # a/ asks as a folder
                 drifts.append(
                     Drift(
                         "paths",
