@@ -490,3 +490,16 @@ def test_an_f_string_table_is_unknown_not_the_next_word():
         '    op.execute(f"DROP TABLE {TABLE}_old")\n'
     )
     assert ("backfill-with-constraint", 9) in found and ("raw-sql-destructive", 10) in found
+
+
+def test_a_package_resource_script_location_is_found_in_the_source_tree(tmp_path):
+    """`script_location = myapp.db:migrations` names a folder inside an installed package:
+    found in the checkout (beside alembic.ini or under src/), never by importing it."""
+    versions = tmp_path / "src" / "myapp" / "db" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1.py").write_text('revision = "a1"\ndown_revision = None\n')
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = myapp.db:migrations\n")
+    assert [r.revision for r in scripts.load_project(tmp_path / "alembic.ini")] == ["a1"]
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = otherapp:migrations\n")
+    with pytest.raises(UsageError, match=r"'otherapp:migrations' is a package resource and no folder .*otherapp"):
+        scripts.load_project(tmp_path / "alembic.ini")

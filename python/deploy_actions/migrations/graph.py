@@ -29,9 +29,10 @@ class Graph:
         return self.heads[0] if len(self.heads) == 1 else None
 
 
-def build(revisions: list[Revision], expected: int | tuple[str, ...] = 1) -> Graph:
+def build(revisions: list[Revision], expected: int | tuple[str, ...] = 1, searched: str = "") -> Graph:
     """`expected`: how many heads the history has on purpose (expand/contract layouts keep
-    two), or the branch labels whose branches each end in one head."""
+    two), or the branch labels whose branches each end in one head; `searched`: where the
+    revisions were looked for, for the message when there are none."""
     problems: list[Problem] = []
     by_id: dict[str, Revision] = {}
     for rev in revisions:
@@ -77,7 +78,8 @@ def build(revisions: list[Revision], expected: int | tuple[str, ...] = 1) -> Gra
             )
         )
     if not by_id:
-        problems.append(Problem("no-revisions", "no revision files found"))
+        message = f"no revision files in {searched}" if searched else "no revision files found"
+        problems.append(Problem("no-revisions", message))
     return Graph(by_id, heads, bases, problems, order)
 
 

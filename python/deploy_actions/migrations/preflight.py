@@ -223,8 +223,11 @@ class Preflight:
 
     def run(self) -> None:
         config = self.inputs.cwd / self.inputs.config
-        revisions = scripts.load_project(config, self.inputs.cwd / "pyproject.toml")
-        self.graph = graph_rules.build(revisions, self.inputs.expected_heads)
+        pyproject = self.inputs.cwd / "pyproject.toml"
+        folders = scripts.script_location(config, pyproject=pyproject)
+        revisions = scripts.load_project(config, pyproject)
+        searched = f"{', '.join(map(str, folders))} (script_location / version_locations of {config.name})"
+        self.graph = graph_rules.build(revisions, self.inputs.expected_heads, searched=searched)
         self.findings += _graph_findings(self.graph)
         graph_ok = not self.graph.problems
         self.steps.append(

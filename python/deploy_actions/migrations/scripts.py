@@ -113,12 +113,28 @@ def script_location(config: Path, input_name: str = "config", pyproject: Path | 
     location = found.script_location
     base = Path(location) if os.path.isabs(location) else found.base / location
     if ":" in location and not os.path.exists(base):
-        raise UsageError(f"script_location {location!r} is a package resource; give a folder path", input=input_name)
+        base = _package_folder(location, found.base, input_name)
     extra = found.version_locations
     folders = [Path(x) if os.path.isabs(x) else found.base / x for x in extra] or [base / "versions"]
     if not base.is_dir():
         raise UsageError(f"script_location {base} does not exist", input=input_name)
     return folders
+
+
+def _package_folder(location: str, root: Path, input_name: str) -> Path:
+    """`myapp:migrations` (or `myapp.db:migrations`): the folder inside the package, found in
+    the source tree (beside the config, or under src/) — never by importing the package."""
+    package, _, resource = location.partition(":")
+    inside = Path(*package.split(".")) / resource
+    candidates = [root / inside, root / "src" / inside]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    tried = " or ".join(str(c) for c in candidates)
+    raise UsageError(
+        f"script_location {location!r} is a package resource and no folder {tried} exists; give a folder path",
+        input=input_name,
+    )
 
 
 def _split_locations(text: str, options: dict[str, str]) -> list[str]:
