@@ -290,3 +290,15 @@ def test_paths_git_ignores_are_build_outputs_not_drift(gha_env, capsys, tmp_path
     )
     code, out, outputs = drift(gha_env, capsys, root)
     assert [(d["line"], d["says"]) for d in report(outputs)] == [(2, "`src/gone.py`")], out
+
+
+def test_example_file_names_in_prose_are_not_repository_paths(gha_env, capsys, tmp_path):
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "Makefile").write_text("")
+    (root / "docs" / "hooks.md").write_text(
+        "If both `./foo.mjs` and `./bar.mjs` define a hook, `./resource.js` and `../resource.js` are read;\n"
+        "`some-library/lib/some-library.js` is an example. Build with `./Makefile`; configure `./pyproject.toml`.\n"
+    )
+    code, out, outputs = drift(gha_env, capsys, root)
+    assert [(d["line"], d["says"]) for d in report(outputs)] == [(2, "`pyproject.toml`")], out

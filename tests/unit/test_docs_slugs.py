@@ -53,3 +53,10 @@ def test_mkdocs_yml_slugify_and_docs_dir():
     env_tag = mkdocs_site.read("site_name: !ENV [SITE, x]\nmarkdown_extensions: [toc]\n")
     assert env_tag.slugs == "toc"
     assert mkdocs_site.read(": not yaml [").docs_dir == "docs"
+
+
+def test_link_syntax_inside_a_code_span_heading_is_code():
+    """Node's `emitter[Symbol.for('nodejs.rejection')](err, eventName[, ...args])` heading."""
+    heading = "`emitter[Symbol.for('nodejs.rejection')](err, eventName[, ...args])`"
+    assert markdown.slug(heading, {}) == "emittersymbolfornodejsrejectionerr-eventname-args"
+    assert markdown.slug("See [the guide](guide.md) `a[b](c)`", {}) == "see-the-guide-abc"

@@ -155,11 +155,11 @@ def strip_markup(text: str) -> str:
     tags go, emphasis markers go — but a code span's content stays as written (`__init__`)."""
     if "[" not in text and "`" not in text and "*" not in text and "_" not in text and "<" not in text:
         return text.strip()
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     parts = re.split(r"(`+)(.+?)\1", text)  # [prose, ticks, code, prose, ticks, code, …]
     rendered = []
     for index in range(0, len(parts), 3):
-        prose = _TAG.sub("", parts[index]).replace("**", "").replace("__", "")
+        prose = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", parts[index])  # not in code: `a[b](c)` is code
+        prose = _TAG.sub("", prose).replace("**", "").replace("__", "")
         rendered.append(prose)
         if index + 2 < len(parts):
             rendered.append(parts[index + 2].strip())

@@ -31,6 +31,35 @@ SKIP_DIRS = {
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _PATHLIKE = re.compile(r"^\.?[\w.-]+(?:/[\w.-]+)+/?$")
 _PLACEHOLDER = {"path", "to", "some", "your", "my", "foo", "bar", "baz", "example", "xxx"}
+_PLACEHOLDER_WORDS = {"some", "your", "my", "foo", "bar", "baz", "xxx"}  # within a name: `some-library/`
+# Files a project has at a known place: `./pyproject.toml` names this repository's own.
+_PROJECT_FILES = {
+    ".env.example",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "CHANGELOG.md",
+    "CONTRIBUTING.md",
+    "Cargo.toml",
+    "Dockerfile",
+    "Gemfile",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "action.yml",
+    "alembic.ini",
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+    "go.mod",
+    "mkdocs.yml",
+    "package.json",
+    "pyproject.toml",
+    "requirements.txt",
+    "setup.cfg",
+    "setup.py",
+    "tox.ini",
+}
 _WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
 
 
@@ -451,9 +480,13 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
         for line, span in doc.code_spans:
             if not _PATHLIKE.match(span) or span.startswith(("/", "-")) or repo.ignored(span.rstrip("/")):
                 continue
-            if _PLACEHOLDER.intersection(span.lower().strip("./").split("/")):
-                continue  # `some/path/to/file.py`, `path/to/your/app`: an example, not a path of this repository
+            if _PLACEHOLDER.intersection(span.lower().strip("./").split("/")) or _PLACEHOLDER_WORDS.intersection(
+                re.split(r"[/._-]+", span.lower())
+            ):
+                continue  # `some/path/to/file.py`, `some-library/index.js`: an example, not a path of this repository
             span = posixpath.normpath(span) + ("/" if span.endswith("/") else "")  # `./pyproject.toml`
+            if "/" not in re.sub(r"^(\.\./)+", "", span).rstrip("/") and span.rsplit("/", 1)[-1] not in _PROJECT_FILES:
+                continue  # `./resource.js` in prose is a file of the reader's; `./pyproject.toml` is ours
             # `owner/action` and `org/image` look like paths too: check what has a file
             # extension, or starts in a folder this repository has.
             first, last = span.split("/", 1)[0], span.rstrip("/").rsplit("/", 1)[-1]
