@@ -302,3 +302,26 @@ def test_example_file_names_in_prose_are_not_repository_paths(gha_env, capsys, t
     )
     code, out, outputs = drift(gha_env, capsys, root)
     assert [(d["line"], d["says"]) for d in report(outputs)] == [(2, "`pyproject.toml`")], out
+
+
+def test_pages_of_a_static_site_link_by_url_not_by_file(gha_env, capsys, tmp_path):
+    """Pages with front matter belong to a static site (Jekyll, Hugo, Docusaurus, npm's docs):
+    `/commands/install` and `../guide/setup` are URLs of pages the site builds from .md files."""
+    root = tmp_path / "repo"
+    for folder in ("docs/content/commands", "docs/content/guide/setup"):
+        (root / folder).mkdir(parents=True)
+    (root / "docs" / "content" / "commands" / "install.md").write_text("---\ntitle: install\n---\n\n## Synopsis\n")
+    (root / "docs" / "content" / "guide" / "setup" / "index.md").write_text("---\ntitle: setup\n---\n")
+    (root / "docs" / "content" / "commands" / "publish.md").write_text(
+        "---\ntitle: publish\nsection: 1\n---\n\n"
+        "See [install](/commands/install#synopsis), [setup](../guide/setup), [gone](/commands/unpublish)\n"
+        "and [bad anchor](/commands/install#nope).\n"
+    )
+    (root / "README.md").write_text("A GitHub README: [install](docs/content/commands/install) is broken here.\n")
+    code, out, outputs = drift(gha_env, capsys, root)
+    found = sorted((d["file"], d["line"], d["says"]) for d in report(outputs))
+    assert found == [
+        ("README.md", 1, "link to docs/content/commands/install"),
+        ("docs/content/commands/publish.md", 6, "link to /commands/unpublish"),
+        ("docs/content/commands/publish.md", 7, "link to /commands/install#nope"),
+    ], out

@@ -115,6 +115,7 @@ class Document:
     code_spans: list[tuple[int, str]] = field(default_factory=list)
     autodoc: list[str] = field(default_factory=list)  # mkdocstrings identifiers rendered here
     includes: list[tuple[str, str]] = field(default_factory=list)  # (snippet | include-markdown, path)
+    front_matter: bool = False  # a static site's page (Jekyll, Hugo, Docusaurus…), not a GitHub README
 
     def has_anchor(self, anchor: str) -> bool:
         """A heading's anchor, or one mkdocstrings generates under an identifier this page renders."""
@@ -196,6 +197,7 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
     table: Table | None = None
     containers = _Containers(slugs == "toc")
     skip = _front_matter_end(lines)
+    doc.front_matter = skip > 0
     snippets: bool = False  # inside a `--8<--` block of paths
     paragraph: list[str] = []  # the lines of the paragraph so far (a setext heading's text)
     blank, code = True, False  # the line before was blank / indented code

@@ -134,6 +134,29 @@ class Repo:
         rel = rel.strip("/")
         return rel in self.files or rel in self.dirs
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for path in self.files:
+            found.setdefault(posixpath.basename(path), []).append(path)
+        return found
+
+    def site_page(self, rel: str, absolute: bool) -> str | None:
+        """The page a static site serves at an extensionless URL (`guide/setup` → guide/setup.md,
+        guide/setup/index.md, …); for a site-absolute URL (`/commands/npm-team`), under whichever
+        folder is the site's content root."""
+        if posixpath.splitext(rel)[1]:
+            return None
+        for suffix in (".md", ".mdx", "/index.md", "/index.mdx", "/README.md", "/_index.md"):
+            if rel + suffix in self.files:
+                return rel + suffix
+            if absolute:
+                wanted = "/" + rel + suffix
+                for path in self._by_name.get(posixpath.basename(rel + suffix), []):
+                    if path.endswith(wanted):
+                        return path
+        return None
+
     def glob(self, patterns: list[str]) -> list[str]:
         return sorted(p for p in self.files if matches(p, patterns))
 
@@ -453,6 +476,8 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                 resolved = path.strip("/")
             if repo.ignored(resolved) or _github_page(resolved):
                 continue
+            if doc.front_matter and not repo.exists(resolved):
+                resolved = repo.site_page(resolved, absolute=path.startswith("/")) or resolved
             if resolved.startswith("..") or (not repo.exists(resolved) and not repo.generated(resolved)):
                 drifts.append(
                     Drift(
