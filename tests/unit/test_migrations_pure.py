@@ -503,3 +503,23 @@ def test_a_package_resource_script_location_is_found_in_the_source_tree(tmp_path
     (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = otherapp:migrations\n")
     with pytest.raises(UsageError, match=r"'otherapp:migrations' is a package resource and no folder .*otherapp"):
         scripts.load_project(tmp_path / "alembic.ini")
+
+
+def test_names_wrapped_in_op_f_are_read_and_unnamed_ones_never_match():
+    """`op.f("ix_…")` is autogenerate's spelling of a name; two unnamed constraints are not
+    "the same constraint dropped and re-created"."""
+    source = (
+        'revision = "x1"\ndown_revision = None\n\n'
+        "def upgrade():\n"
+        '    op.drop_index(op.f("ix_users_email"), table_name="users")\n'
+        '    op.drop_constraint(op.f("fk_a_b"), "a", type_="foreignkey")\n'
+        '    op.create_index(op.f("ix_a_c"), "a", ["c"])\n'
+        '    op.drop_constraint(None, "a")\n'
+    )
+    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
+    assert {(f.line, f.rule, f.message) for f in risks.analyse(rev)} == {
+        (5, "drop-index", "drops index 'ix_users_email' of 'users'"),
+        (6, "drop-constraint", "drops constraint 'fk_a_b' of 'a'"),
+        (7, "index-locks-writes", "creates an index on existing table 'a' without CONCURRENTLY"),
+        (8, "drop-constraint", "drops constraint of 'a'"),
+    }

@@ -137,7 +137,17 @@ def _string(node: ast.expr | None) -> str | None:
         return "".join(
             v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{…}" for v in node.values
         )
-    if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) == "text":
+    # sa.text("…"), op.f("ix_…") and conv("…"): the string inside
+    if (
+        isinstance(node, ast.Call)
+        and node.args
+        and getattr(node.func, "attr", getattr(node.func, "id", ""))
+        in (
+            "text",
+            "f",
+            "conv",
+        )
+    ):
         return _string(node.args[0])
     return None
 
@@ -288,9 +298,9 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
     if name == "drop_column":
         return [("drop-column", f"drops column{op.where()}" if op.column() else "drops a column")]
     if name == "drop_constraint":
-        return [("drop-constraint", f"drops constraint {_string(op.arg('constraint_name'))!r}")]
+        return [("drop-constraint", _named("drops constraint", _string(op.arg("constraint_name")), op.table()))]
     if name == "drop_index":
-        return [("drop-index", f"drops index {_string(op.arg('index_name'))!r}")]
+        return [("drop-index", _named("drops index", _string(op.arg("index_name")), op.table()))]
     if name == "rename_table":
         new_name = _string(op.arg("new_table_name"))
         return [("rename-table", f"renames table{op.where()}" + (f" to {new_name!r}" if new_name else ""))]
@@ -360,6 +370,11 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
                 ("non-transactional", f"raw SQL that cannot run in a transaction: {' '.join(sql.split())[:80]}")
             )
     return found
+
+
+def _named(what: str, name: str | None, table: str | None) -> str:
+    """`drops index 'ix_a' of 'users'`, or without the parts the source does not spell out."""
+    return what + (f" {name!r}" if name else "") + (f" of {table!r}" if table else "")
 
 
 def _chain(node: ast.expr | None) -> list[str]:
@@ -471,6 +486,8 @@ def analyse(
     created = set()  # tables this revision creates: new, empty, nothing runs on them yet
     dropped_constraints = {_string(o.arg("constraint_name")) for o in operations if o.name == "drop_constraint"}
     recreated_names = {_string(o.call.args[0]) for o in operations if o.name.startswith("create_") and o.call.args}
+    dropped_constraints.discard(None)  # an unnamed constraint is no match for another unnamed one
+    recreated_names.discard(None)
     raw: list[tuple[str, int, str]] = []
     for op in operations:
         name, call = op.name, op.call
