@@ -523,3 +523,12 @@ def test_names_wrapped_in_op_f_are_read_and_unnamed_ones_never_match():
         (7, "index-locks-writes", "creates an index on existing table 'a' without CONCURRENTLY"),
         (8, "drop-constraint", "drops constraint of 'a'"),
     }
+
+
+def test_adding_an_enum_value_says_what_the_postgresql_version_changes():
+    found = analysed("def upgrade():\n    op.execute(\"ALTER TYPE status ADD VALUE IF NOT EXISTS 'archived'\")\n")
+    assert found == {("non-transactional", 5)}
+    source = "def upgrade():\n    op.execute(\"ALTER TYPE status ADD VALUE 'archived'\")\n"
+    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
+    [finding] = risks.analyse(rev)
+    assert finding.rule == "non-transactional" and "PostgreSQL < 12 cannot in a transaction" in finding.message

@@ -366,9 +366,15 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
         if kind in _DROP_CONSTRUCTS:
             found.append(("raw-sql-destructive", f"drops {_DROP_CONSTRUCTS[kind]} ({kind})"))
         if sql and _CONCURRENTLY.search(sql):
-            found.append(
-                ("non-transactional", f"raw SQL that cannot run in a transaction: {' '.join(sql.split())[:80]}")
-            )
+            shown = " ".join(sql.split())[:80]
+            if re.search(r"\bADD\s+VALUE\b", sql, re.I) and not re.search(r"\bCONCURRENTLY\b|\bVACUUM\b", sql, re.I):
+                message = (
+                    "adds an enum value (PostgreSQL < 12 cannot in a transaction; 12+ cannot use it in the same "
+                    f"transaction): {shown}"
+                )
+            else:
+                message = f"raw SQL that cannot run in a transaction: {shown}"
+            found.append(("non-transactional", message))
     return found
 
 
