@@ -242,14 +242,17 @@ def test_squawk_lints_the_offline_sql(gha_env, capsys, tmp_path):
     assert f"file={sql}," in out
 
 
-def test_a_project_configured_in_pyproject_toml_is_rehearsed(gha_env, capsys, pg, tmp_path):
+@pytest.mark.parametrize("ini", ["logging only", "none"])
+def test_a_project_configured_in_pyproject_toml_is_rehearsed(gha_env, capsys, pg, tmp_path, ini):
     """`alembic init --template pyproject` (alembic 1.16+): script_location lives in
-    pyproject.toml's [tool.alembic]; alembic.ini keeps only logging. Both the reading of the
-    history and the real upgrade find the migrations."""
+    pyproject.toml's [tool.alembic]; alembic.ini keeps only logging, or is not there. Both the
+    reading of the history and the real upgrade find the migrations."""
     project = tmp_path / "project"
     shutil.copytree(FIXTURES / "linear", project)
-    ini = (project / "alembic.ini").read_text()
-    (project / "alembic.ini").write_text(ini.replace("[alembic]\nscript_location = %(here)s/migrations\n", ""))
+    text = (project / "alembic.ini").read_text()
+    (project / "alembic.ini").write_text(text.replace("[alembic]\nscript_location = %(here)s/migrations\n", ""))
+    if ini == "none":
+        (project / "alembic.ini").unlink()
     (project / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "%(here)s/migrations"\n')
     env = {**gha_env, "INPUT_DATABASE_URL": pg}
     code = main(["alembic-preflight", "--working-directory", str(project)], env=env)
