@@ -35,10 +35,11 @@ _SNIPPET = re.compile(r"^\s*-{1,}8<-{1,}\s+([\"'])(.+?)\1\s*$")
 _SNIPPET_BLOCK = re.compile(r"^\s*-{1,}8<-{1,}\s*$")
 _INCLUDE = re.compile(r"\{%\s*include(?:-markdown)?\s+([\"'])(.+?)\1")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
-_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)])(\s+|$)")
-# Blocks whose content is indented: MkDocs admonitions, collapsible blocks and content tabs.
-_INDENTED_BLOCK = re.compile(r"^(\s*)(!!!|\?\?\?\+?|===)\s")
+# A list item, or a block whose content is indented: MkDocs admonitions, collapsible blocks, tabs.
+_CONTAINER = re.compile(r"^(\s*)([-*+]|\d{1,9}[.)]|!!!|\?\?\?\+?|===)(\s+|$)")
 _NOT_PARAGRAPH = re.compile(r"^\s*([-*+>|<#]|\d{1,9}[.)]|!!!|\?\?\?|===|:::)")
+_BLOCK_STARTS = frozenset("-*+!?=0123456789")  # the first characters of list items and MkDocs blocks
+_NOT_PARAGRAPH_STARTS = _BLOCK_STARTS | frozenset(">|<#:")
 
 
 class _Containers:
@@ -52,12 +53,15 @@ class _Containers:
     def code_column(self) -> int:
         return (self.columns[-1] if self.columns else 0) + 4
 
-    def see(self, line: str, indent: int, after_blank: bool) -> None:
-        """Update the open containers with a non-blank line that is not code."""
+    def see(self, line: str, first: str, indent: int, after_blank: bool) -> None:
+        """Update the open containers with a non-blank line that is not code (`first`: its
+        first non-blank character, a cheap test before the regexes)."""
         if after_blank:  # a line less indented than a container's content closes it
             while self.columns and indent < self.columns[-1]:
                 self.columns.pop()
-        item = _LIST_ITEM.match(line) or _INDENTED_BLOCK.match(line)
+        if first not in _BLOCK_STARTS:
+            return
+        item = _CONTAINER.match(line)
         if item is None:
             return
         while self.columns and indent < self.columns[-1]:
@@ -230,7 +234,8 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
         if (blank or code) and not paragraph and indent >= containers.code_column():
             blank, code = False, True  # an indented code block: nothing in it is a link
             continue
-        containers.see(line, indent, blank)
+        if containers.columns or stripped[0] in _BLOCK_STARTS:  # most lines: prose outside any list
+            containers.see(line, stripped[0], indent, blank)
         blank, code = False, False
         if opened:
             fence, table, paragraph = opened.group(1), None, []
@@ -285,7 +290,7 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
                 target = ref.group(2) if ref.group(2) is not None else ref.group(3)
                 if target.strip():
                     doc.links.append(Link(number, target.strip(), False))
-        if _NOT_PARAGRAPH.match(line):
+        if stripped[0] in _NOT_PARAGRAPH_STARTS and _NOT_PARAGRAPH.match(line):
             paragraph = []
         else:
             paragraph.append(line)

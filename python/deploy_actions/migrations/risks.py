@@ -563,20 +563,13 @@ def analyse(
 def _filled_tables(operations: list[Operation], module: ast.Module | None) -> set[str | None]:
     """The tables the revision writes rows into (UPDATE, INSERT, bulk_insert); None for a
     write whose table cannot be read from the source."""
-    named = {  # coupons = sa.table("coupons", …)
-        node.targets[0].id: _string(node.value.args[0])
-        for node in ast.walk(module or ast.Module(body=[], type_ignores=[]))
-        if isinstance(node, ast.Assign)
-        and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
-        and isinstance(node.value, ast.Call)
-        and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in ("table", "Table")
-        and node.value.args
-    }
     filled: set[str | None] = set()
+    named: dict[str, str | None] | None = None  # coupons = sa.table("coupons", …), read once if needed
     for o in operations:
         if o.name == "bulk_insert" and o.call.args:
             target = o.call.args[0]
+            if named is None:
+                named = _table_names(module)
             filled.add(named.get(target.id) if isinstance(target, ast.Name) else None)
         elif o.name == "execute" and o.call.args:
             sql = _string(o.call.args[0]) or ""
@@ -586,6 +579,19 @@ def _filled_tables(operations: list[Operation], module: ast.Module | None) -> se
                     table = _DATA_TABLE.search(statement)
                     filled.add(table.group(1).split(".")[-1].strip('"') if table else None)
     return filled
+
+
+def _table_names(module: ast.Module | None) -> dict[str, str | None]:
+    return {
+        node.targets[0].id: _string(node.value.args[0])
+        for node in ast.walk(module or ast.Module(body=[], type_ignores=[]))
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in ("table", "Table")
+        and node.value.args
+    }
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:
