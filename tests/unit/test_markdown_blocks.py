@@ -106,3 +106,13 @@ def test_link_destinations_as_commonmark_writes_them():
     ]
     images = {link.target for link in markdown.parse(text).links if link.image}
     assert images == {"logo.png", "dark.png"}
+
+
+def test_html_elements_with_an_id_or_name_are_anchors():
+    doc = markdown.parse(
+        '<a name="legacy"></a>\n<a href="https://example.invalid" id=\'both\'>x</a>\n'
+        '<h2 id="custom-title">Title</h2>\n<span id="here"></span> <div class="x" id="box">\n'
+        '<img src="a.png" alt="no id">\n'
+    )
+    assert {"legacy", "both", "custom-title", "here", "box"} <= doc.anchors
+    assert not any("png" in anchor for anchor in doc.anchors)

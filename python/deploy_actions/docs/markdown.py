@@ -27,7 +27,8 @@ _CODE = re.compile(r"(`+)(.+?)\1")
 _SLUG_DROP = re.compile(r"[^\w\- ]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _AUTODOC = re.compile(r"^:::\s+([A-Za-z_][\w.]*)")  # mkdocstrings: `::: package.module`
-_ANCHOR_TAG = re.compile(r'<a\s+(?:name|id)="([^"]+)"')
+# An HTML element a link can jump to: <a name="x">, <a href="…" id='x'>, <h2 id="x">, <span id="x">.
+_ANCHOR_TAG = re.compile(r"<[A-Za-z][\w-]*(?:\s[^>]*?)?\s(?:name|id)\s*=\s*[\"']([^\"']+)[\"']")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Files a page includes when MkDocs renders it: pymdownx.snippets (`--8<-- "README.md"`, or a
 # block of paths between two `--8<--` lines) and mkdocs-include-markdown-plugin.
@@ -267,7 +268,7 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
             autodoc = _AUTODOC.match(stripped)
             if autodoc:
                 doc.autodoc.append(autodoc.group(1))
-        if "<a" in line:
+        if "<" in line and ("id" in line or "name" in line):
             doc.anchors.update(m.group(1) for m in _ANCHOR_TAG.finditer(line))
         code_free = line
         if "`" in line:
