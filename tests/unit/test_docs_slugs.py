@@ -60,3 +60,11 @@ def test_link_syntax_inside_a_code_span_heading_is_code():
     heading = "`emitter[Symbol.for('nodejs.rejection')](err, eventName[, ...args])`"
     assert markdown.slug(heading, {}) == "emittersymbolfornodejsrejectionerr-eventname-args"
     assert markdown.slug("See [the guide](guide.md) `a[b](c)`", {}) == "see-the-guide-abc"
+
+
+def test_underscore_emphasis_is_rendered_away_but_snake_case_stays():
+    """Node's `#### 7.1 Updating the release _(optional)_` → `#71-updating-the-release-optional`."""
+    assert markdown.slug("7.1 Updating the release _(optional)_", {}) == "71-updating-the-release-optional"
+    assert markdown.slug("The snake_case_name and _x", {}) == "the-snake_case_name-and-_x"  # no pair: literal
+    assert markdown.toc_slug("__Bold__ and _em_", {}) == "bold-and-em"
+    assert markdown.slug("`__init__` method", {}) == "__init__-method"  # code keeps its underscores

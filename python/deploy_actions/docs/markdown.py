@@ -24,6 +24,8 @@ _REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(?:<([^<>]*)>|(\S+))(?:\s+.*)?$"
 # Inline HTML that links: <a href>, <img src>, <source srcset> (a README's centred logo).
 _HTML_LINK = re.compile(r"<(a|img|source)\b[^>]*?\s(?:href|src|srcset)\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _CODE = re.compile(r"(`+)(.+?)\1")
+# `_optional_`, `__bold__`: emphasis, gone once rendered; `snake_case` inside a word stays.
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<![^\W_])(_{1,3})(?=\S)(.+?)(?<=\S)\1(?![^\W_])")
 _SLUG_DROP = re.compile(r"[^\w\- ]")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _AUTODOC = re.compile(r"^:::\s+([A-Za-z_][\w.]*)")  # mkdocstrings: `::: package.module`
@@ -165,7 +167,7 @@ def strip_markup(text: str) -> str:
     rendered = []
     for index in range(0, len(parts), 3):
         prose = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", parts[index])  # not in code: `a[b](c)` is code
-        prose = _TAG.sub("", prose).replace("**", "").replace("__", "")
+        prose = _EMPHASIS_UNDERSCORE.sub(r"\2", _TAG.sub("", prose).replace("**", ""))
         rendered.append(prose)
         if index + 2 < len(parts):
             rendered.append(parts[index + 2].strip())
