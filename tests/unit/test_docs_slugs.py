@@ -68,3 +68,9 @@ def test_underscore_emphasis_is_rendered_away_but_snake_case_stays():
     assert markdown.slug("The snake_case_name and _x", {}) == "the-snake_case_name-and-_x"  # no pair: literal
     assert markdown.toc_slug("__Bold__ and _em_", {}) == "bold-and-em"
     assert markdown.slug("`__init__` method", {}) == "__init__-method"  # code keeps its underscores
+
+
+def test_backslash_escapes_are_literal_text_not_markup():
+    """Node's `### 2. \\<nodejs.org> access` → `#2-nodejsorg-access`: an escaped `<` opens no tag."""
+    assert markdown.slug("2. \\<nodejs.org> access", {}) == "2-nodejsorg-access"
+    assert markdown.slug("a \\_not emphasis\\_ b", {}) == "a-_not-emphasis_-b"

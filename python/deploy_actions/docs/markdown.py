@@ -24,6 +24,8 @@ _REF_DEF = re.compile(r"^\s{0,3}\[([^\]]+)\]:\s*(?:<([^<>]*)>|(\S+))(?:\s+.*)?$"
 # Inline HTML that links: <a href>, <img src>, <source srcset> (a README's centred logo).
 _HTML_LINK = re.compile(r"<(a|img|source)\b[^>]*?\s(?:href|src|srcset)\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _CODE = re.compile(r"(`+)(.+?)\1")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark's backslash escapes of ASCII punctuation
+_HIDDEN = 0xE000  # a private-use offset that keeps an escaped character away from the markup rules
 # `_optional_`, `__bold__`: emphasis, gone once rendered; `snake_case` inside a word stays.
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![^\W_])(_{1,3})(?=\S)(.+?)(?<=\S)\1(?![^\W_])")
 _SLUG_DROP = re.compile(r"[^\w\- ]")
@@ -161,13 +163,16 @@ def split_row(line: str) -> list[str]:
 def strip_markup(text: str) -> str:
     """A heading or cell as rendered text: links and images become their text, inline HTML
     tags go, emphasis markers go — but a code span's content stays as written (`__init__`)."""
-    if "[" not in text and "`" not in text and "*" not in text and "_" not in text and "<" not in text:
+    if not any(c in text for c in "[`*_<\\"):
         return text.strip()
     parts = re.split(r"(`+)(.+?)\1", text)  # [prose, ticks, code, prose, ticks, code, …]
     rendered = []
     for index in range(0, len(parts), 3):
-        prose = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", parts[index])  # not in code: `a[b](c)` is code
+        # `\<`, `\_`: escaped characters are literal text, hidden from the markup rules below.
+        prose = _ESCAPED.sub(lambda m: chr(_HIDDEN + ord(m.group(1))), parts[index])
+        prose = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", prose)  # not in code: `a[b](c)` is code
         prose = _EMPHASIS_UNDERSCORE.sub(r"\2", _TAG.sub("", prose).replace("**", ""))
+        prose = re.sub(f"[{chr(_HIDDEN + 33)}-{chr(_HIDDEN + 126)}]", lambda m: chr(ord(m.group(0)) - _HIDDEN), prose)
         rendered.append(prose)
         if index + 2 < len(parts):
             rendered.append(parts[index + 2].strip())
