@@ -129,25 +129,18 @@ def _is_true(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+_WRAPS = ("text", "f", "conv")  # sa.text("…"), op.f("ix_…"), conv("…"): the string inside counts
+
+
 def _string(node: ast.expr | None) -> str | None:
-    """A SQL string: a literal, or sa.text("…")."""
+    """A SQL string or a name: a literal, an f-string, or one wrapped in sa.text / op.f / conv."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):  # f"UPDATE {table} …": what is filled in is unknown, not absent
         return "".join(
             v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{…}" for v in node.values
         )
-    # sa.text("…"), op.f("ix_…") and conv("…"): the string inside
-    if (
-        isinstance(node, ast.Call)
-        and node.args
-        and getattr(node.func, "attr", getattr(node.func, "id", ""))
-        in (
-            "text",
-            "f",
-            "conv",
-        )
-    ):
+    if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) in _WRAPS:
         return _string(node.args[0])
     return None
 
