@@ -143,8 +143,9 @@ def test_a_revision_in_another_encoding_with_a_coding_line_is_read(tmp_path):
     assert revision.revision == "a1" and "café" in "\n".join(revision.source)
     broken = tmp_path / "b2.py"
     broken.write_bytes(b"revision = 'b2'\n# \xff\xfe not utf-8\n")
-    with pytest.raises(UsageError, match="b2.py"):
+    with pytest.raises(UsageError, match=r"b2.py:2: byte 0xff is not utf-8; .*PEP 263") as raised:
         scripts.read(broken)
+    assert raised.value.line == 2
 
 
 def analysed(body: str):

@@ -186,6 +186,15 @@ def read(path: Path) -> Revision | None:
         tree = ast.parse(raw, filename=str(path))
         text = raw.decode(tokenize.detect_encoding(io.BytesIO(raw).readline)[0])
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, UnicodeDecodeError):  # a stray byte where no coding line says what it is
+            line = raw[: exc.start].count(b"\n") + 1
+            raise UsageError(
+                f"{path}:{line}: byte 0x{raw[exc.start]:02x} is not {exc.encoding}; re-save the file as UTF-8 or "
+                "declare its encoding on line 1 or 2 (PEP 263: `# -*- coding: latin-1 -*-`)",
+                input="migrations",
+                file=str(path),
+                line=line,
+            ) from None
         if not isinstance(exc, SyntaxError):
             raise UsageError(
                 f"{path}: cannot be read as Python source ({exc})", input="migrations", file=str(path)
