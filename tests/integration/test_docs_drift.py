@@ -325,3 +325,13 @@ def test_pages_of_a_static_site_link_by_url_not_by_file(gha_env, capsys, tmp_pat
         ("docs/content/commands/publish.md", 6, "link to /commands/unpublish"),
         ("docs/content/commands/publish.md", 7, "link to /commands/install#nope"),
     ], out
+
+
+def test_template_links_are_filled_in_at_build_time(gha_env, capsys, tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "README.md").write_text(
+        "[Docs]({{site.baseurl}}/docs/setup), [ref]({% link _posts/x.md %}) and [gone](nothing.md).\n"
+    )
+    code, out, outputs = drift(gha_env, capsys, root)
+    assert [d["says"] for d in report(outputs)] == ["link to nothing.md"], out

@@ -450,8 +450,8 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
         base = posixpath.dirname(rel)
         for link in doc.links:
             target = link.target
-            if _SCHEME.match(target) or target.startswith("//"):
-                continue
+            if _SCHEME.match(target) or target.startswith("//") or "{{" in target or "{%" in target:
+                continue  # a URL elsewhere, or a template's (`{{ site.baseurl }}/…`) filled in at build time
             path, _, anchor = target.partition("#")
             if "?" in path:
                 path = path.split("?")[0]
