@@ -62,6 +62,11 @@ def build_push(env, capsys, *args):
     return code, out, read_outputs(Path(env["GITHUB_OUTPUT"]))
 
 
+def build(env, capsys, image, context, *args):
+    """build-push of `context` as `image`: (exit code, output, outputs)."""
+    return build_push(env, capsys, "--image", image, "--context", str(context), *args)
+
+
 def docker(*args, check=True) -> subprocess.CompletedProcess:
     return subprocess.run([DOCKER, *args], capture_output=True, check=check, timeout=300)
 
@@ -100,7 +105,7 @@ def test_cache_mount_target_and_stages(tmp_path, gha_env, capsys, repo):
     )
     context = context_with(tmp_path, dockerfile)
     env = env_for(tmp_path, gha_env)
-    code, out, outputs = build_push(env, capsys, "--image", repo, "--context", str(context), "--target", "app")
+    code, out, outputs = build(env, capsys, repo, context, "--target", "app")
     assert code == 0, out
     assert "docker build (BuildKit)" in out and "RUN --mount=type=cache" in out
     image = outputs["image-id"]
@@ -108,9 +113,7 @@ def test_cache_mount_target_and_stages(tmp_path, gha_env, capsys, repo):
     first = int(docker("run", "--rm", image, "cat", "/deps").stdout)
     # The cache mount outlives the build: a rebuild that re-runs the step (ROUND changed) sees it.
     env = env_for(tmp_path, gha_env)
-    code, out, outputs = build_push(
-        env, capsys, "--image", repo, "--context", str(context), "--target", "app", "--build-args", "ROUND=2"
-    )
+    code, out, outputs = build(env, capsys, repo, context, "--target", "app", "--build-args", "ROUND=2")
     assert code == 0, out
     assert int(docker("run", "--rm", outputs["image-id"], "cat", "/deps").stdout) == first + 1
 
@@ -130,15 +133,13 @@ def test_secrets_leave_no_trace(tmp_path, gha_env, capsys, repo):
     context = context_with(tmp_path, dockerfile)
     env = env_for(tmp_path, gha_env, INPUT_SECRETS=f"index_token={secret}")
     with ArgvSampler(secret, file_secret, build_arg) as sampler:
-        code, out, outputs = build_push(
+        code, out, outputs = build(
             env,
             capsys,
+            repo,
+            context,
             "--mode",
             "push",
-            "--image",
-            repo,
-            "--context",
-            str(context),
             "--build-args",
             f"FLAVOUR={build_arg}",
             "--secret-files",
@@ -169,29 +170,11 @@ def test_secrets_leave_no_trace(tmp_path, gha_env, capsys, repo):
 def test_layer_cache_from_the_previous_release_on_an_empty_engine(tmp_path, gha_env, capsys, repo):
     dockerfile = BUSYBOX + ("RUN head -c 64 /dev/urandom | od -x > /dependencies && sleep 2\nCOPY app.txt /app.txt\n")
     context = context_with(tmp_path, dockerfile, {"app.txt": "one\n"})
-    code, out, first = build_push(
-        env_for(tmp_path, gha_env, "refs/tags/v1.0.0"),
-        capsys,
-        "--mode",
-        "push",
-        "--image",
-        repo,
-        "--context",
-        str(context),
-    )
+    code, out, first = build(env_for(tmp_path, gha_env, "refs/tags/v1.0.0"), capsys, repo, context, "--mode", "push")
     assert code == 0, out
     forget(*first["tags"].splitlines(), first["image-id"])
     (context / "app.txt").write_text("two\n")  # an app-only change
-    code, out, second = build_push(
-        env_for(tmp_path, gha_env, "refs/tags/v1.1.0"),
-        capsys,
-        "--mode",
-        "push",
-        "--image",
-        repo,
-        "--context",
-        str(context),
-    )
+    code, out, second = build(env_for(tmp_path, gha_env, "refs/tags/v1.1.0"), capsys, repo, context, "--mode", "push")
     assert code == 0, out
     assert f"layer cache from {repo}:v1.0.0" in out
     heavy = next(line for line in out.splitlines() if "RUN head -c 64" in line and line.startswith("#"))
@@ -202,13 +185,11 @@ def test_layer_cache_from_the_previous_release_on_an_empty_engine(tmp_path, gha_
     # The same with the source named explicitly, as docker/build-push-action takes it.
     forget(f"{repo}:v1.1.0", second["image-id"])
     (context / "app.txt").write_text("three\n")
-    code, out, _ = build_push(
+    code, out, _ = build(
         env_for(tmp_path, gha_env, "refs/heads/main"),
         capsys,
-        "--image",
         repo,
-        "--context",
-        str(context),
+        context,
         "--cache-from",
         f"type=registry,ref={repo}:v1.0.0",
     )
@@ -216,16 +197,7 @@ def test_layer_cache_from_the_previous_release_on_an_empty_engine(tmp_path, gha_
     assert f"{step} CACHED" in out or "RUN head -c 64" in out and "CACHED" in out
     # `none` turns the automatic source off: on an empty engine every step runs.
     forget()
-    code, out, _ = build_push(
-        env_for(tmp_path, gha_env, "refs/tags/v1.2.0"),
-        capsys,
-        "--image",
-        repo,
-        "--context",
-        str(context),
-        "--cache-from",
-        "none",
-    )
+    code, out, _ = build(env_for(tmp_path, gha_env, "refs/tags/v1.2.0"), capsys, repo, context, "--cache-from", "none")
     assert code == 0, out
     assert "layer cache from" not in out and "importing cache manifest" not in out
 
@@ -244,9 +216,7 @@ def test_private_registry_credentials_reach_the_cli_through_a_helper_only(tmp_pa
     context = context_with(tmp_path, BUSYBOX + "COPY app.txt /app.txt\n", {"app.txt": "one\n"})
     auth = {"INPUT_USERNAME": services["DA_REGISTRY_TLS_USER"], "INPUT_PASSWORD": password, "HOME": str(home)}
     with ArgvSampler(password) as sampler:
-        code, out, first = build_push(
-            env_for(tmp_path, gha_env, **auth), capsys, "--mode", "push", "--image", image, "--context", str(context)
-        )
+        code, out, first = build(env_for(tmp_path, gha_env, **auth), capsys, image, context, "--mode", "push")
         assert code == 0, out
         forget(*first["tags"].splitlines(), first["image-id"])
         env = {**os.environ, "HOME": str(home)}
@@ -264,9 +234,7 @@ def test_private_registry_credentials_reach_the_cli_through_a_helper_only(tmp_pa
     assert (home / ".docker" / "config.json").read_text() == '{"auths": {}}'  # the user's config untouched
     # A cache source the engine's BuildKit cannot read is a warning, not a failed build.
     (context / "app.txt").write_text("two\n")
-    code, out, _ = build_push(
-        env_for(tmp_path, gha_env, "refs/tags/v1.0.1", **auth), capsys, "--image", image, "--context", str(context)
-    )
+    code, out, _ = build(env_for(tmp_path, gha_env, "refs/tags/v1.0.1", **auth), capsys, image, context)
     assert code == 0, out
     assert f"layer cache from {image}:v1.0.0" in out
     warnings = [line for line in out.splitlines() if line.startswith("::warning title=build-push%3A BuildKit")]
@@ -284,12 +252,10 @@ def test_ssh_agent_forwarded_to_a_run_step(tmp_path, gha_env, capsys, repo):
         dockerfile = BUSYBOX + 'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent-ok\n'
         context = context_with(tmp_path, dockerfile)
         env = env_for(tmp_path, gha_env, SSH_AUTH_SOCK=str(sock))
-        code, out, _ = build_push(env, capsys, "--image", repo, "--context", str(context), "--ssh", "default")
+        code, out, _ = build(env, capsys, repo, context, "--ssh", "default")
         assert code == 0, out
         assert "agent-ok" in out
-        code, out, _ = build_push(
-            env_for(tmp_path, gha_env), capsys, "--image", repo, "--context", str(context), "--ssh", "default"
-        )
+        code, out, _ = build(env_for(tmp_path, gha_env), capsys, repo, context, "--ssh", "default")
         assert code == 2 and "ssh: line 1: 'default' forwards the SSH agent, but SSH_AUTH_SOCK is not set" in out
     finally:
         agent.terminate()
@@ -299,7 +265,7 @@ def test_ssh_agent_forwarded_to_a_run_step(tmp_path, gha_env, capsys, repo):
 def test_failures_are_annotated_at_their_dockerfile_line(tmp_path, gha_env, capsys, repo):
     env = env_for(tmp_path, gha_env)
     syntax = context_with(tmp_path, BUSYBOX + "RUN --mount=type=nonsense true\n")
-    code, out, _ = build_push(env, capsys, "--image", repo, "--context", str(syntax))
+    code, out, _ = build(env, capsys, repo, syntax)
     assert code == 1
     line = annotation(out)
     assert f"file={syntax / 'Dockerfile'},line=4::" in line and "nonsense" in line
@@ -313,9 +279,7 @@ def test_failures_are_annotated_at_their_dockerfile_line(tmp_path, gha_env, caps
     stages = stages.replace("RUN test -e /flag || echo no flag", "RUN test -e /flag || (echo no flag; exit 3)")
     stages = stages.replace("FROM base AS one\nRUN", "FROM base AS one\nRUN touch /flag\nRUN")
     failing = context_with(tmp_path, stages)
-    code, out, _ = build_push(
-        env_for(tmp_path, gha_env), capsys, "--image", repo, "--context", str(failing), "--target", "two"
-    )
+    code, out, _ = build(env_for(tmp_path, gha_env), capsys, repo, failing, "--target", "two")
     assert code == 1
     line = annotation(out)
     lines = (failing / "Dockerfile").read_text().splitlines()
@@ -326,25 +290,12 @@ def test_failures_are_annotated_at_their_dockerfile_line(tmp_path, gha_env, caps
 
 def test_classic_builder_names_buildkit_syntax(tmp_path, gha_env, capsys, repo):
     context = context_with(tmp_path, BUSYBOX + "RUN --mount=type=cache,target=/c true\n")
-    code, out, _ = build_push(
-        env_for(tmp_path, gha_env),
-        capsys,
-        "--mode",
-        "push",
-        "--image",
-        repo,
-        "--context",
-        str(context),
-        "--builder",
-        "classic",
-    )
+    code, out, _ = build(env_for(tmp_path, gha_env), capsys, repo, context, "--mode", "push", "--builder", "classic")
     assert code == 2
     line = annotation(out)
     assert f"file={context / 'Dockerfile'},line=4::" in line and "`RUN --mount`" in line and "builder" in line
     plain = context_with(tmp_path, BUSYBOX + "RUN echo classic > /built\n")
-    code, out, outputs = build_push(
-        env_for(tmp_path, gha_env), capsys, "--image", repo, "--context", str(plain), "--builder", "classic"
-    )
+    code, out, outputs = build(env_for(tmp_path, gha_env), capsys, repo, plain, "--builder", "classic")
     assert code == 0, out
     assert "docker build (classic)" in out
     assert docker("run", "--rm", outputs["image-id"], "cat", "/built").stdout == b"classic\n"
@@ -370,9 +321,7 @@ def test_classic_builder_names_buildkit_syntax(tmp_path, gha_env, capsys, repo):
 )
 def test_bad_build_inputs(tmp_path, gha_env, capsys, repo, args, message):
     context = context_with(tmp_path, BUSYBOX)
-    code, out, _ = build_push(
-        env_for(tmp_path, gha_env), capsys, "--mode", "push", "--image", repo, "--context", str(context), *args
-    )
+    code, out, _ = build(env_for(tmp_path, gha_env), capsys, repo, context, "--mode", "push", *args)
     assert code == 2, out
     assert message in out
     assert "::error " in out and "Traceback" not in out
