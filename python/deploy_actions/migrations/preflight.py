@@ -224,8 +224,8 @@ class Preflight:
     def run(self) -> None:
         config = self.inputs.cwd / self.inputs.config
         pyproject = self.inputs.cwd / "pyproject.toml"
-        folders = scripts.script_location(config, pyproject=pyproject)
-        revisions = scripts.load_project(config, pyproject)
+        folders, recursive = scripts.locate(config, pyproject)
+        revisions = scripts.load(folders, recursive)
         searched = f"{', '.join(map(str, folders))} (script_location / version_locations of {config.name})"
         self.graph = graph_rules.build(revisions, self.inputs.expected_heads, searched=searched)
         self.findings += _graph_findings(self.graph)

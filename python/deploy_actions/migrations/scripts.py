@@ -109,6 +109,11 @@ def _toml_options(path: Path, input_name: str) -> dict:
 
 def script_location(config: Path, input_name: str = "config", pyproject: Path | None = None) -> list[Path]:
     """The versions folders alembic reads (script_location/versions, or version_locations)."""
+    return locate(config, pyproject, input_name)[0]
+
+
+def locate(config: Path, pyproject: Path | None = None, input_name: str = "config") -> tuple[list[Path], bool]:
+    """The versions folders, and whether alembic reads them recursively: the config read once."""
     found = settings(config, pyproject, input_name)
     location = found.script_location
     base = Path(location) if os.path.isabs(location) else found.base / location
@@ -118,7 +123,7 @@ def script_location(config: Path, input_name: str = "config", pyproject: Path | 
     folders = [Path(x) if os.path.isabs(x) else found.base / x for x in extra] or [base / "versions"]
     if not base.is_dir():
         raise UsageError(f"script_location {base} does not exist", input=input_name)
-    return folders
+    return folders, found.recursive
 
 
 def _package_folder(location: str, root: Path, input_name: str) -> Path:
@@ -237,8 +242,7 @@ def read(path: Path) -> Revision | None:
 
 def load_project(config: Path, pyproject: Path | None = None) -> list[Revision]:
     """Every revision of the project whose alembic config is `config` (and `pyproject`)."""
-    found = settings(config, pyproject)
-    return load(script_location(config, pyproject=pyproject), found.recursive)
+    return load(*locate(config, pyproject))
 
 
 def load(folders: list[Path], recursive: bool = False) -> list[Revision]:
