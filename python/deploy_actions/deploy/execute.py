@@ -24,22 +24,25 @@ from deploy_actions.deploy.settings import (
 from deploy_actions.values import plural
 
 
-def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
-    """/ready (then the smoke spec) at `base(host)` + ready-url's path, from the runner."""
+def ready_and_smoke(inputs, base: str, reporter: Reporter) -> tuple[bool, str]:
+    """/ready (then the smoke calls and spec) at `base` + ready-url's path, from the runner;
+    `inputs` is either deploy action's (ready_url, ready_timeout, smoke_calls, smoke_spec)."""
     from deploy_actions.smoke.verify import Readiness, verify
 
-    def check(host: Host) -> tuple[bool, str]:
-        readiness = Readiness(
-            url=base(host),
-            ready_path=ready_path(inputs.ready_url),
-            timeout=inputs.ready_timeout,
-            calls=inputs.smoke_calls,
-            spec_path=inputs.smoke_spec,
-        )
-        verdict = verify(readiness, reporter)
-        return verdict.ok, verdict.diagnosis or "a smoke call failed"
+    readiness = Readiness(
+        url=base,
+        ready_path=ready_path(inputs.ready_url),
+        timeout=inputs.ready_timeout,
+        calls=inputs.smoke_calls,
+        spec_path=inputs.smoke_spec,
+    )
+    verdict = verify(readiness, reporter)
+    return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
-    return check
+
+def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
+    """The check of one host, its base URL given by `base(host)`."""
+    return lambda host: ready_and_smoke(inputs, base(host), reporter)
 
 
 def _public(inputs: Inputs, host: Host) -> str:

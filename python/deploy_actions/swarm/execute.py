@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions import cancel
 from deploy_actions.console import Reporter
-from deploy_actions.deploy.settings import ready_path, ssh_kit, warn_if_insecure
+from deploy_actions.deploy.settings import ssh_kit, warn_if_insecure
 from deploy_actions.errors import CheckFailed
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.swarm.cluster import Cluster, override_file
@@ -123,20 +123,10 @@ def converge(
 def _check(inputs: Inputs, reporter: Reporter) -> tuple[bool, str]:
     from urllib.parse import urlsplit
 
-    from deploy_actions.smoke.verify import Readiness, verify
+    from deploy_actions.deploy.execute import ready_and_smoke
 
     parts = urlsplit(inputs.ready_url)
-    verdict = verify(
-        Readiness(
-            url=f"{parts.scheme}://{parts.netloc}",
-            ready_path=ready_path(inputs.ready_url),
-            timeout=inputs.ready_timeout,
-            calls=inputs.smoke_calls,
-            spec_path=inputs.smoke_spec,
-        ),
-        reporter,
-    )
-    return verdict.ok, verdict.diagnosis or "a smoke call failed"
+    return ready_and_smoke(inputs, f"{parts.scheme}://{parts.netloc}", reporter)
 
 
 def _describe(verdicts: dict[str, Verdict], states: dict[str, ServiceState]) -> dict[str, dict]:
