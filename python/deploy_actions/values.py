@@ -160,17 +160,22 @@ def parse_pairs(
     example: str = "KEY=value",
     hint: str = "",
     secret: bool = False,
+    unique: str = "",
+    required_value: bool = False,
 ) -> dict[str, str]:
     """One `key<separator>value` per line, blank lines skipped. A secret input's error cites
-    the line number only, never the line."""
+    the line number only, never the line. `unique` names a key that may not come twice
+    ("secret id"); `required_value` refuses an empty value."""
     pairs: dict[str, str] = {}
     for number, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
         left, sep, value = line.partition(separator)
-        if not sep or not key.match(left.strip()):
+        if not sep or not key.match(left.strip()) or (required_value and not value.strip()):
             got = "" if secret else f", got {line.strip()!r}"
             raise UsageError(f"line {number}: expected `{example}`{hint}{got}", input=name)
+        if unique and left.strip() in pairs:
+            raise UsageError(f"line {number}: {unique} {left.strip()!r} given twice", input=name)
         pairs[left.strip()] = value.strip()
     return pairs
 

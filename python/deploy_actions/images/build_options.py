@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import parse_ref
-from deploy_actions.values import parse_bool, parse_list
+from deploy_actions.values import parse_bool, parse_list, parse_pairs
 
 BUILDERS = ("auto", "buildx", "docker-buildkit", "classic")
 BUILDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # a buildx builder instance
@@ -113,18 +113,15 @@ def parse_network(raw: str) -> str | None:
 
 def parse_secrets(raw: str) -> dict[str, str]:
     """`id=value` per line. The value may contain `=`; a line is never echoed."""
-    found: dict[str, str] = {}
-    for number, line in _lines(raw):
-        secret_id, sep, value = line.partition("=")
-        if not sep or not ID.match(secret_id.strip()):
-            raise UsageError(
-                f"line {number}: expected `id=value` (id: letters, digits, . _ -), the value from the secrets context",
-                input="secrets",
-            )
-        if secret_id.strip() in found:
-            raise UsageError(f"line {number}: secret id {secret_id.strip()!r} given twice", input="secrets")
-        found[secret_id.strip()] = value.strip()
-    return found
+    return parse_pairs(
+        raw,
+        "secrets",
+        key=ID,
+        example="id=value",
+        hint=" (id: letters, digits, . _ -), the value from the secrets context",
+        secret=True,
+        unique="secret id",
+    )
 
 
 def parse_secret_files(raw: str) -> dict[str, str]:
@@ -213,13 +210,7 @@ def parse_platforms(raw: str) -> tuple[str, ...]:
 
 
 def parse_build_contexts(raw: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for number, line in _lines(raw):
-        name, sep, value = line.partition("=")
-        if not sep or not CONTEXT_NAME.match(name.strip()) or not value.strip():
-            raise UsageError(f"line {number}: expected `name=path-or-url`, got {line!r}", input="build-contexts")
-        found[name.strip()] = value.strip()
-    return found
+    return parse_pairs(raw, "build-contexts", key=CONTEXT_NAME, example="name=path-or-url", required_value=True)
 
 
 def parse_attestation(raw: str, name: str) -> str | None:
