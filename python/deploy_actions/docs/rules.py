@@ -171,6 +171,7 @@ class Repo:
         return proc.returncode == 0
 
     _docs: dict = field(default_factory=dict)
+    _parts: dict = field(default_factory=dict)  # included files, parsed once as the site renders them
 
     @cached_property
     def mkdocs(self) -> mkdocs_site.Site | None:
@@ -200,8 +201,10 @@ class Repo:
             if found is None or found in seen or len(seen) > 20:
                 continue
             seen.add(found)
-            text = (self.root / found).read_text(encoding="utf-8", errors="replace")
-            part = markdown.parse(text, site.slugs, site.separator)
+            if found not in self._parts:
+                text = (self.root / found).read_text(encoding="utf-8", errors="replace")
+                self._parts[found] = markdown.parse(text, site.slugs, site.separator)
+            part = self._parts[found]
             doc.anchors |= part.anchors
             doc.autodoc += part.autodoc
             self._include(part, found, site, seen)
