@@ -46,5 +46,12 @@ class Result:
         self.error(message, title=f"{command}: bad input" if usage else f"{command} failed")
         self.exit_code = EXIT_USAGE if usage else None
 
+    def conclude(self, failure: str | None, command: str, *, usage: bool, message: str) -> None:
+        """The deploy commands' ending: `fail` with `failure`, or pass saying `message`."""
+        if failure:
+            self.fail(failure, command, usage=usage)
+        else:
+            self.message = message
+
     def warning(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("warning", message, **where))

@@ -50,11 +50,9 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     if outcome.failure:
         summary += f"> {gha.md_cell(outcome.failure)}\n\n"
     result.summary = summary + gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
-    if outcome.failure:
-        # A compose file unusable for blue-green, a taken port: the input's fault.
-        result.fail(outcome.failure, "ssh-compose-deploy", usage=outcome.usage)
-    else:
-        result.message = f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s"
+    # A compose file unusable for blue-green, a taken port: the input's fault (usage).
+    live = f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s"
+    result.conclude(outcome.failure, "ssh-compose-deploy", usage=outcome.usage, message=live)
     return result
 
 

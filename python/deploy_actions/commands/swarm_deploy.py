@@ -65,10 +65,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         )
         summary += f"> {gha.md_cell(outcome.failure)}{back}\n\n"
     result.summary = summary + gha.md_table(["Service", "Tag", "Digest", "Replicas", "State"], rows)
-    if outcome.failure:
-        result.fail(outcome.failure, "swarm-deploy", usage=outcome.usage)
-    else:
-        result.message = f"{inputs.tag} runs on every task of stack {inputs.stack} ({time.monotonic() - started:.1f}s)"
+    live = f"{inputs.tag} runs on every task of stack {inputs.stack} ({time.monotonic() - started:.1f}s)"
+    result.conclude(outcome.failure, "swarm-deploy", usage=outcome.usage, message=live)
     return result
 
 
