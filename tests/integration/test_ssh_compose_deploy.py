@@ -333,3 +333,43 @@ def test_no_secret_on_any_command_line_during_a_deploy(target, gha_env, capsys, 
     assert (target.dirs["127.0.0.2"] / "token.log").read_text() == "seen\n"
     shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
     assert token not in shown and passphrase not in shown
+
+
+@pytest.mark.parametrize("how", ["kill -9", "SIGTERM"])
+def test_a_killed_deploy_keeps_the_lock_until_its_migration_ends(target, gha_env, capsys, how):
+    """The runner vanishes (kill -9 of its process group) or is cancelled (SIGTERM) while the
+    migration runs on the host: the migration goes on there, and so must the lock. The next
+    deploy waits until it has ended; the history says the migration ended before the lock
+    went."""
+    addr = "127.0.0.2"
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts(addr)))
+    migrate = 'echo "start $IMAGE_TAG" >>m.log; sleep 6; echo "end $IMAGE_TAG" >>m.log'
+    log = target.dirs[addr] / "m.log"
+    doomed = cli(target, "v1.1.0", "--migrate-command", migrate)
+    deadline = time.monotonic() + 30
+    while "start v1.1.0" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline and doomed.poll() is None, "the first migration never started"
+        time.sleep(0.1)
+    time.sleep(1)
+    if how == "kill -9":
+        os.killpg(doomed.pid, signal.SIGKILL)
+    else:
+        doomed.send_signal(signal.SIGTERM)
+    doomed.communicate(timeout=60)
+    code, out, _ = deploy(
+        target,
+        gha_env,
+        capsys,
+        "v1.2.0",
+        "--migrate-command",
+        migrate,
+        hosts=target.hosts(addr),
+        env={"INPUT_LOCK_TIMEOUT": "40s"},
+    )
+    assert code == 0, out
+    assert log.read_text().split("\n")[:4] == ["start v1.1.0", "end v1.1.0", "start v1.2.0", "end v1.2.0"]
+    assert "waiting for deploy v1.1.0-" in out
+    rows = [(row[1], row[2], row[4]) for row in target.history(addr)]
+    first = [row for row in rows if row[1] == "v1.1.0" or row[0] == "interrupted"]
+    assert first[0] == ("migrate", "v1.1.0", "ok"), rows
+    assert first[1][0] == "interrupted" and first[1][2].startswith("interrupted-runner-gone"), rows

@@ -101,6 +101,7 @@ class Swarm:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # so a test can kill it with its ssh children, as a runner dies
         )
 
     def version(self) -> str:
@@ -319,6 +320,34 @@ def test_cancelled_deploy_releases_the_lock(swarm, gha_env, capsys):
     waited = re.search(r"lock acquired after (\d+)s", out)
     assert time.monotonic() - started < 60 and (waited is None or int(waited.group(1)) <= 3), out
     assert swarm.version() == "v1.1.0"
+
+
+def test_a_killed_deploy_keeps_the_lock_until_its_migration_job_ends(swarm, gha_env, capsys):
+    """The runner dies (kill -9 of its process group) while the migration job runs: the job
+    goes on in the swarm, and the stack's lock with it. The next deploy waits for the job to
+    end, and the job (whose spec holds the deploy's env) does not outlive it."""
+    assert swarm.deploy(gha_env, capsys, "v1.0.0")[0] == 0
+    migration = ("--migrate-command", "sleep 8; echo migrated-$IMAGE_TAG", "--migrate-network", "host")
+    doomed = swarm.process("v1.1.0", *migration, "--env", f"WEB_PORT={swarm.port}\nDB_PASSWORD=s3cret-job")
+    jobs = ("service", "ls", "--filter", f"label=org.deploy-actions.stack={swarm.stack}", "--format", "{{.Name}}")
+    deadline = time.monotonic() + 60
+    while not docker(*jobs).strip():
+        assert time.monotonic() < deadline and doomed.poll() is None, "the migration job never started"
+        time.sleep(0.2)
+    job = docker(*jobs).strip()
+    killed = time.monotonic()
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.communicate(timeout=30)
+    code, out, _ = swarm.deploy(gha_env, capsys, "v1.1.0", *migration, "--lock-timeout", "60s")
+    assert code == 0, out
+    assert "still runs: waiting for it to end" in out or "waiting for deploy" in out, out
+    waited = re.search(r"lock acquired after (\d+)s", out)
+    assert waited and time.monotonic() - killed >= 6, out  # not before the first job had ended
+    assert job not in docker("service", "ls", "--format", "{{.Name}}")  # the orphan job is gone
+    assert docker(*jobs).strip() == ""
+    rows = [(row[1], row[4]) for row in swarm.history()]
+    assert any(action == "interrupted" and result.startswith("interrupted-runner-gone") for action, result in rows)
+    assert rows[-1] == ("deploy", "ok")
 
 
 @pytest.mark.parametrize(

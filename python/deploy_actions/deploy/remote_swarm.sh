@@ -12,6 +12,26 @@
 state_dir() { printf '%s' "$STATE_DIR"; }
 lock_subject() { printf 'stack %s' "$STACK"; }
 
+migration_jobs() { # the stack's migration job services (labelled so by the runner)
+  docker -H "unix://$DOCKER_SOCKET" service ls -q --filter "label=org.deploy-actions.stack=$STACK" 2>/dev/null
+}
+
+job_runs() { # a task of job service $1 has not finished (a job's desired state is Complete throughout)
+  docker -H "unix://$DOCKER_SOCKET" service ps --format '{{.CurrentState}}' "$1" 2>/dev/null \
+    | grep -qE '^(New|Pending|Assigned|Accepted|Preparing|Ready|Starting|Running)'
+}
+
+remote_work() { # a migration job of this stack runs: its deploy's runner may be gone, the job is not
+  for job in $(migration_jobs); do job_runs "$job" && return 0; done
+  return 1
+}
+
+reap() { # finished migration jobs a vanished runner left behind (their spec holds its env): removed
+  for job in $(migration_jobs); do
+    job_runs "$job" || docker -H "unix://$DOCKER_SOCKET" service rm "$job" >/dev/null 2>&1 || :
+  done
+}
+
 main() {
   say "@@started $(date +%s.%N 2>/dev/null)"
   mkdir -p "$STATE_DIR" 2>/dev/null || fail path 3 "cannot create $STATE_DIR on $(hostname) for the stack's lock and history"
