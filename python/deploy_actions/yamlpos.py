@@ -1,6 +1,7 @@
-"""YAML documents that remember where each key came from, so a schema error can name the
-file, the key path and the line (smoke specs, the docs contract). PyYAML's composer gives
-the marks; no second parser is needed."""
+"""YAML as the library reads it: one loading policy for every file (bounded nesting and
+alias expansion, errors at file:line), and documents that remember where each key came
+from, so a schema error can name the file, the key path and the line. PyYAML's composer
+gives the marks; no second parser is needed."""
 
 from __future__ import annotations
 
@@ -82,20 +83,82 @@ def _path(error: Any) -> tuple:
     return path
 
 
-def _refuse_aliases(text: str, file: str, input_name: str) -> None:
-    """Anchors and aliases (`*a`) let a few hundred bytes expand to gigabytes (the billion
-    laughs); a spec or contract has no need for them."""
+MAX_DEPTH = 64  # collections inside collections: far beyond any real file, far below Python's stack
+MAX_NODES = 100_000  # values once every alias is expanded: a big stack file has a few thousand
+
+
+def _refuse(file: str, input_name: str, line: int, problem: str) -> UsageError:
+    return UsageError(f"{file}:{line}: {problem}", input=input_name, file=file, line=line)
+
+
+def _check_shape(text: str, file: str, input_name: str, loader: type) -> None:
+    """One pass over the parser's events, before anything is built: nesting deeper than
+    MAX_DEPTH (a 1 KB file can nest 500 levels and break every recursive reader) or aliases
+    that expand past MAX_NODES values (a few hundred bytes can expand to gigabytes: the
+    billion laughs) are refused on the line where the limit is crossed. Anchors within the
+    limits are fine: compose files and workflows use them."""
     import yaml
 
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1
-            raise UsageError(
-                f"{file}:{line}: YAML aliases (*name) are not accepted here; write the value out",
-                input=input_name,
-                file=file,
-                line=line,
+    sizes: dict[str, int] = {}  # anchor → values it stands for, expanded
+    open_: list[list] = []  # per open collection: [anchor, values inside it so far]
+    total = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_) >= MAX_DEPTH:
+                raise _refuse(file, input_name, event.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+            open_.append([event.anchor, 1])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        if open_:
+            open_[-1][1] += size
+        else:
+            total += size
+        if total + sum(entry[1] for entry in open_) > MAX_NODES:
+            raise _refuse(
+                file,
+                input_name,
+                event.start_mark.line + 1,
+                f"YAML aliases (*name) here expand to more than {MAX_NODES:,} values; write the values out",
             )
+
+
+def parse(text: str, file: str, input_name: str, *, loader: type | None = None) -> tuple[Any, Any]:
+    """The one way the library reads YAML: (data, node), node for key_lines. Every file a
+    user controls — specs, contracts, stack files, workflows, action files, MkDocs configs —
+    goes through here, so one set of limits holds for all; a file that breaks them, or is
+    not YAML, is a UsageError naming file:line. `loader`: a SafeLoader subclass with the
+    tags a format defines (MkDocs' !ENV)."""
+    import yaml
+
+    loader = loader or yaml.SafeLoader
+    try:
+        _check_shape(text, file, input_name, loader)
+        reader = loader(text)
+        try:
+            node = reader.get_single_node()
+            data = reader.construct_document(node) if node is not None else None
+        finally:
+            reader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(
+            f"{file}: not valid YAML: {problem}" + (f" (line {line})" if line else ""),
+            input=input_name,
+            file=file,
+            line=line,
+        ) from None
+    return data, node
 
 
 def _message(error: Any) -> str:
@@ -114,22 +177,7 @@ def load(
 ) -> tuple[Any, dict[tuple, int]]:
     """Parse and validate (unless the caller knows this text passed already); errors (up to
     three) name file:line and the key path."""
-    import yaml
-
-    try:
-        _refuse_aliases(text, file, input_name)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UsageError(
-            f"{file}: not valid YAML: {problem}" + (f" (line {line})" if line else ""),
-            input=input_name,
-            file=file,
-            line=line,
-        ) from None
+    data, node = parse(text, file, input_name)
     if node is None:
         raise UsageError(f"{file}: the {what} is empty", input=input_name, file=file, line=1)
     lines = _lines(node)

@@ -101,13 +101,76 @@ def test_input_files_must_be_small_regular_utf8_files(tmp_path):
         inputfiles.read_text(binary, "spec")
 
 
-def test_yaml_aliases_are_refused_before_expansion():
-    bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
+
+
+def _nested(depth: int) -> str:
+    return "x: " + "[" * depth + "]" * depth + "\n"
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda text: yamlpos.load(text, "spec.yml", "spec", "smoke-spec.schema.json", what="smoke spec"),
+        lambda text: __import__("deploy_actions.swarm.stackfile").swarm.stackfile.parse(text, "spec.yml"),
+        lambda text: yamlpos.parse(text, "spec.yml", "workflow"),
+    ],
+    ids=["smoke spec", "stack file", "any YAML"],
+)
+def test_one_yaml_policy_refuses_alias_bombs_and_deep_nesting_quickly(read):
+    import time
+
+    assert len(BOMB) < 600
+    started = time.monotonic()
+    with pytest.raises(UsageError, match=r"spec\.yml:\d+: YAML aliases \(\*name\) here expand to more than"):
+        read(BOMB)
+    with pytest.raises(UsageError, match=r"spec\.yml:1: nested more than 64 levels deep"):
+        read(_nested(500))
+    with pytest.raises(UsageError, match=r"spec\.yml:1: nested more than 64 levels deep"):
+        read(_nested(200_000))  # a 400 KB file: refused as fast as the small one
+    assert time.monotonic() - started < 5
+
+
+def test_anchors_within_the_limits_are_read():
+    from deploy_actions.swarm import stackfile
+
+    text = (
+        "x-common: &common\n  image: r/web:${TAG}\n  environment: {A: '1'}\n"
+        "services:\n  web:\n    <<: *common\n  worker:\n    <<: *common\n    command: work\n"
     )
-    assert len(bomb) < 600
-    with pytest.raises(UsageError, match=r"spec\.yml:2: YAML aliases"):
-        yamlpos.load(bomb, "spec.yml", "spec", "smoke-spec.schema.json", what="smoke spec")
+    data, lines = stackfile.parse(text, "stack.yml")
+    assert data["services"]["worker"]["image"] == "r/web:${TAG}" and data["services"]["worker"]["command"] == "work"
+    assert lines[("services", "worker")] == 7
+
+
+def test_repository_files_are_read_inside_the_root_and_bounded(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    (tmp_path / "secret.txt").write_text("outside\n")
+    (root / "zero.md").symlink_to("/dev/zero")
+    (root / "out.md").symlink_to(tmp_path / "secret.txt")
+    (root / "in.md").symlink_to(root / "real.md")
+    (root / "real.md").write_text("# Real\n")
+    os.mkfifo(root / "pipe.md")
+    (root / "latin.md").write_bytes(b"# Title\n\ncaf\xe9\n")
+    assert inputfiles.read_text(root / "in.md", "root", root=root) == "# Real\n"
+    with pytest.raises(UsageError, match=r"^root: zero\.md: the file is a symlink that leads outside the repository"):
+        inputfiles.read_text(root / "zero.md", "root", root=root)
+    with pytest.raises(UsageError, match=r"out\.md: the page is a symlink that leads outside") as caught:
+        inputfiles.read_text(root / "out.md", "root", what="page", root=root)
+    assert "secret" not in str(caught.value)
+    with pytest.raises(UsageError, match="pipe.md is not a regular file"):
+        inputfiles.read_text(root / "pipe.md", "root", root=root)
+    with pytest.raises(UsageError, match=r"latin\.md:3: the file is not UTF-8 text") as caught:
+        inputfiles.read_text(root / "latin.md", "root", root=root)
+    assert caught.value.line == 3 and caught.value.file == "latin.md"
+    with pytest.raises(UsageError, match="leads outside the repository; it is not read"):
+        inputfiles.write_text(root / "out.md", "overwritten", root, "root", what="README")
+    assert (tmp_path / "secret.txt").read_text() == "outside\n"
+    inputfiles.write_text(root / "in.md", "# New\n", root, "root", what="README")
+    assert (root / "real.md").read_text() == "# New\n" and (root / "in.md").is_symlink()
 
 
 def test_a_private_key_given_as_a_spec_is_not_printed_back():
@@ -215,7 +278,7 @@ def test_binary_files_and_option_like_refs_are_usage_errors(gha_env, capsys, tmp
     (tmp_path / "migrations" / "versions").mkdir(parents=True)
     (tmp_path / "entry.sh").write_bytes(b"\xff\xfe\x00binary")
     code = main(["alembic-preflight", "--entrypoint", "entry.sh"], env=gha_env)
-    assert code == 2 and "entrypoint: the entrypoint 'entry.sh' is not UTF-8 text" in capsys.readouterr().out
+    assert code == 2 and "entrypoint: entry.sh:1: the entrypoint is not UTF-8 text" in capsys.readouterr().out
     subprocess.run(["git", "init", "-q"], check=True)
     code = main(["alembic-preflight"], env={**gha_env, "INPUT_CHANGED_SINCE": f"--output={tmp_path / 'written'}"})
     assert code == 2 and "changed-since: expected a git ref" in capsys.readouterr().out
@@ -224,7 +287,7 @@ def test_binary_files_and_option_like_refs_are_usage_errors(gha_env, capsys, tmp
     workflows.mkdir(parents=True)
     (workflows / "x.yml").write_bytes(b"\xff\xfe\x00binary")
     code = main(["local-run", "--repo", str(tmp_path), "--workflow", "x.yml"], env=gha_env)
-    assert code == 2 and "workflow: the workflow" in capsys.readouterr().out
+    assert code == 2 and "workflow: .github/workflows/x.yml:1: the workflow is not UTF-8" in capsys.readouterr().out
 
 
 def test_a_glob_of_many_stars_ends():
@@ -262,3 +325,68 @@ def test_mkdocs_conventions_are_not_drift_and_real_drift_still_is(tmp_path, gha_
         (19, "link to #no-such-anchor"),
         (19, "link to missing.md"),
     ]
+
+
+HOSTILE = {
+    "README.md -> /dev/zero": ("README.md", "/dev/zero"),
+    "README.md -> a file outside": ("README.md", "OUTSIDE"),
+    "docs/guide.md is a FIFO": ("docs/guide.md", "FIFO"),
+    "workflow -> /dev/zero": (".github/workflows/ci.yml", "/dev/zero"),
+    "pyproject.toml -> /dev/zero": ("pyproject.toml", "/dev/zero"),
+    "CHANGELOG.md is a FIFO": ("CHANGELOG.md", "FIFO"),
+    "revision -> /dev/zero": ("migrations/versions/0001_x.py", "/dev/zero"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["docs-drift", "--root", "{root}"],
+        ["pin", "--root", "{root}", "--check"],
+        ["release-check", "--root", "{root}", "--tag", "v1.0.0"],
+        ["alembic-preflight", "--working-directory", "{root}"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_hostile_repository_file_ends_the_run_with_one_line(case, argv, tmp_path, gha_env, capsys):
+    """A pull request controls the repository: a committed symlink to /dev/zero, to a file
+    outside, or a FIFO is refused at once with a line naming it (exit 2) by every command
+    that would read it, and never read, blocked on or quoted."""
+    import subprocess
+    import time
+
+    rel, kind = HOSTILE[case]
+    root = tmp_path / "repo"
+    for name, text in {
+        "README.md": "# Project\n",
+        "docs/guide.md": "# Guide\n",
+        ".github/workflows/ci.yml": "on: push\njobs: {}\n",
+        "pyproject.toml": '[project]\nname = "x"\nversion = "1.0.0"\n',
+        "CHANGELOG.md": "# Changelog\n\n## [1.0.0] - 2026-01-01\n- first\n",
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/versions/0001_x.py": 'revision = "1"\ndown_revision = None\n',
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (tmp_path / "private.txt").write_text("secret-outside-the-repository\n")
+    (root / rel).unlink()
+    if kind == "FIFO":
+        os.mkfifo(root / rel)
+    else:
+        (root / rel).symlink_to(tmp_path / "private.txt" if kind == "OUTSIDE" else kind)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    started = time.monotonic()
+    code = main([part.replace("{root}", str(root)) for part in argv], env=gha_env)
+    out = capsys.readouterr().out
+    assert time.monotonic() - started < 5
+    assert "secret-outside" not in out and "Traceback" not in out and "internal error" not in out
+    reads_it = {
+        "docs-drift": rel in ("README.md", "docs/guide.md"),
+        "pin": rel.endswith(".yml"),
+        "release-check": rel in ("pyproject.toml", "CHANGELOG.md"),
+        "alembic-preflight": rel.endswith(".py"),
+    }[argv[0]]
+    if reads_it:
+        assert code == 2, out
+        assert rel in out and ("not a regular file" in out or "leads outside the repository" in out), out

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions import gha, inputfiles, localrun
+from deploy_actions import gha, inputfiles, localrun, yamlpos
 from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
@@ -158,8 +158,6 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, localrun.Workflow]:
-    import yaml
-
     candidates = [repo / ".github" / "workflows" / name, Path(name).resolve(), repo / name]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
@@ -168,17 +166,11 @@ def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, local
             f"no workflow {name!r} in {repo}/.github/workflows (there: {', '.join(present) or 'none'})",
             input="workflow",
         )
-    text = inputfiles.read_text(path, "workflow", what="workflow")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UsageError(
-            f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            input="workflow",
-            file=str(path),
-            line=mark.line + 1 if mark else None,
-        ) from None
+    text = inputfiles.read_text(path, "workflow", what="workflow", root=repo if inputfiles.inside(path, repo) else None)
+    shown = (
+        os.path.relpath(os.path.realpath(path), os.path.realpath(repo)) if inputfiles.inside(path, repo) else str(path)
+    )
+    data, _ = yamlpos.parse(text, shown, "workflow")
     return path, localrun.read_workflow(data, library)
 
 

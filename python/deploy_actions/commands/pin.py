@@ -71,24 +71,16 @@ def files(root: Path) -> list[Path]:
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
-    import yaml
-
-    from deploy_actions import pinning
+    from deploy_actions import inputfiles, pinning, yamlpos
 
     texts: dict[Path, str] = {}
     for path in files(inputs.root):
-        with open(path, encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        text = inputfiles.read_text(path, "root", what="workflow", root=inputs.root)
         try:
-            yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise UsageError(
-                f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc} — nothing was rewritten",
-                input="root",
-                file=str(path),
-                line=mark.line + 1 if mark else None,
-            ) from None
+            yamlpos.parse(text, path.relative_to(inputs.root).as_posix(), "root")
+        except UsageError as exc:
+            exc.args = (f"{exc.args[0]} — nothing was rewritten",)
+            raise
         texts[path] = text
     uses = {path: pinning.find(text, str(path)) for path, text in texts.items()}
     if inputs.check:
@@ -136,8 +128,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             )
         raise UsageError(f"{len(missing)} reference(s) do not resolve; nothing was rewritten", input="remote")
     for path, changes in plans.items():
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(pinning.rewrite(texts[path], changes))
+        inputfiles.write_text(path, pinning.rewrite(texts[path], changes), inputs.root, "root", what="workflow")
         for number, (sha, human) in sorted(changes.items()):
             reporter.info(f"{path}:{number}: @{sha[:12]}… # {human}")
     count = sum(len(c) for c in plans.values())

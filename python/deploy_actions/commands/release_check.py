@@ -4,13 +4,14 @@ the same version; CHANGELOG.md has its section (the release notes); and the majo
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions import gha
+from deploy_actions import gha, inputfiles
 from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
@@ -42,7 +43,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     tag = raw["tag"].strip().removeprefix("refs/tags/")
     release_version(tag, "tag")
     root = Path(raw["root"].strip() or ".")
-    if not (root / "pyproject.toml").is_file():
+    if not os.path.lexists(root / "pyproject.toml"):
         raise UsageError(f"no pyproject.toml in {str(root)!r}", input="root")
     return Inputs(tag, root, root / (raw["changelog"].strip() or "CHANGELOG.md"))
 
@@ -89,10 +90,10 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     prerelease = is_prerelease(inputs.tag)
     major = inputs.tag.split(".")[0]
     problems = []
-    declared = project_version((inputs.root / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = project_version(inputfiles.read_text(inputs.root / "pyproject.toml", "root", root=inputs.root))
     if declared not in (version, pep440(version)):
         problems.append(f"pyproject.toml says version {declared!r}, the tag says {version!r}")
-    text = inputs.changelog.read_text(encoding="utf-8") if inputs.changelog.is_file() else ""
+    text = inputfiles.read_text(inputs.changelog, "changelog", root=inputs.root) if inputs.changelog.exists() else ""
     section = notes(text, version)
     if not section:
         problems.append(

@@ -49,12 +49,13 @@ def _options(extensions: Any, name: str) -> dict:
     return {}
 
 
-def read(text: str) -> Site:
-    import yaml
+def read(text: str, file: str = "mkdocs.yml") -> Site:
+    from deploy_actions import yamlpos
+    from deploy_actions.errors import UsageError
 
     try:
-        config = yaml.load(text, Loader=_loader()) or {}  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
+        config = yamlpos.parse(text, file, "root", loader=_loader())[0] or {}
+    except UsageError:  # a config MkDocs could not build either: the defaults, as before it was read
         config = {}
     if not isinstance(config, dict):
         config = {}
@@ -72,8 +73,7 @@ def load(root: Path) -> Site | None:
     for name in NAMES:
         path = root / name
         if path.is_file():
-            try:
-                return read(path.read_text(encoding="utf-8", errors="replace"))
-            except OSError:
-                return None
+            from deploy_actions import inputfiles
+
+            return read(inputfiles.read_text(path, "root", what="MkDocs config", root=root), name)
     return None

@@ -15,7 +15,9 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from deploy_actions import inputfiles, yamlpos
 from deploy_actions.docs import markdown, mkdocs_site, workflows
+from deploy_actions.errors import UsageError
 
 SKIP_DIRS = {
     ".git",
@@ -130,6 +132,10 @@ class Repo:
                 found.add("/".join(parts[:i]))
         return found
 
+    def read(self, rel: str, what: str = "file") -> str:
+        """A repository file's text, through the one reader (inside the root, bounded, UTF-8)."""
+        return inputfiles.read_text(self.root / rel, "root", what=what, root=self.root)
+
     def exists(self, rel: str) -> bool:
         rel = rel.strip("/")
         return rel in self.files or rel in self.dirs
@@ -186,7 +192,7 @@ class Repo:
         in an MkDocs site's docs_dir, GitHub's for everything else."""
         if rel not in self._docs:
             site = self.mkdocs
-            text = (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            text = self.read(rel, "page")
             doc = markdown.parse(text, self.slugs(rel), site.separator if site else "-")
             if site and site.renders(rel) and doc.includes:
                 self._include(doc, rel, site, {rel})
@@ -202,7 +208,7 @@ class Repo:
                 continue
             seen.add(found)
             if found not in self._parts:
-                text = (self.root / found).read_text(encoding="utf-8", errors="replace")
+                text = self.read(found, "included file")
                 self._parts[found] = markdown.parse(text, site.slugs, site.separator)
             part = self._parts[found]
             doc.anchors |= part.anchors
@@ -292,7 +298,7 @@ def workflow_tables(
 def _trigger_drift(
     repo: Repo, rel: str, line: int, name: str, path: str, cell: str, wording: dict[str, str]
 ) -> list[Drift]:
-    real = workflows.read(repo.root / path)
+    real = workflows.read(repo.read(path, "workflow"), path)
     if real.error:
         return [
             Drift(
@@ -364,8 +370,6 @@ def _events(events: set[str]) -> str:
 # -- 2. action reference tables -----------------------------------------------------------------
 def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drift], dict[str, tuple[str, str]]]:
     """Drifts, and {readme: (old text, new text)} for what --fix/--diff would write."""
-    import yaml
-
     from deploy_actions.docs.tables import has_markers, refresh
 
     drifts, changes = [], {}
@@ -373,13 +377,13 @@ def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drif
         readme = (Path(action).parent / "README.md").as_posix()
         if readme not in repo.files:
             continue
-        old = (repo.root / readme).read_text(encoding="utf-8")
+        old = repo.read(readme, "README")
         if not has_markers(old):
             continue
         try:
-            spec = yaml.safe_load((repo.root / action).read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            drifts.append(Drift("action-table", action, 1, "", f"not valid YAML: {exc}", "fix the action file"))
+            spec = yamlpos.parse(repo.read(action, "action file"), action, "root")[0] or {}
+        except UsageError as exc:
+            drifts.append(Drift("action-table", action, 1, "", exc.args[0], "fix the action file"))
             continue
         new = refresh(old, spec)
         if new != old:
@@ -399,7 +403,7 @@ def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drif
                 )
             )
             if fix:
-                (repo.root / readme).write_text(new, encoding="utf-8")
+                inputfiles.write_text(repo.root / readme, new, repo.root, "root", what="README")
     return drifts, changes
 
 
@@ -542,11 +546,9 @@ _REF = re.compile(r"\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)")
 
 def used_variables(repo: Repo, sources: list[str]) -> dict[str, str]:
     """{variable: where it is used} from compose files, .env examples and workflows."""
-    import yaml
-
     used: dict[str, str] = {}
     for rel in repo.glob(sources):
-        text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
+        text = repo.read(rel)
         name = rel.rsplit("/", 1)[-1]
         if name.startswith(".env") or name.endswith(".env"):
             for line in text.splitlines():
@@ -560,8 +562,8 @@ def used_variables(repo: Repo, sources: list[str]) -> dict[str, str]:
             used.setdefault(match.group(1), rel)
         if "/workflows/" in f"/{rel}":
             try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError:
+                data = yamlpos.parse(text, rel, "root")[0]
+            except UsageError:
                 continue
             for block in _env_blocks(data):
                 for key in block:
@@ -631,9 +633,7 @@ _ENDPOINT = re.compile(r"^(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+)?(/[\
 
 
 def endpoints(repo: Repo, docs: list[str], openapi: str) -> list[Drift]:
-    import yaml
-
-    spec = yaml.safe_load((repo.root / openapi).read_text(encoding="utf-8")) or {}
+    spec = yamlpos.parse(repo.read(openapi, "OpenAPI file"), openapi, "openapi")[0] or {}
     known = {_template(p) for p in (spec.get("paths") or {})}
     drifts = []
     for rel in docs:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 EVENTS = {
     "push",
@@ -31,29 +30,33 @@ class Triggers:
     error_line: int | None = None
 
 
-def read(path: Path) -> Triggers:
-    import yaml
+def _strings(value: object) -> list[str]:
+    """A workflow field that holds one name or a list of them; anything else holds none."""
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def read(text: str, file: str) -> Triggers:
+    from deploy_actions import yamlpos
+    from deploy_actions.errors import UsageError
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return Triggers(
-            error=f"not valid YAML: {getattr(exc, 'problem', None) or exc}", error_line=mark.line + 1 if mark else None
-        )
+        data, _ = yamlpos.parse(text, file, "root")
+    except UsageError as exc:
+        return Triggers(error=exc.args[0].removeprefix(f"{file}: ").removeprefix(f"{file}:"), error_line=exc.line)
     if not isinstance(data, dict):
         return Triggers(error="not a workflow (no mapping at the top)")
     on = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as true
     if on is None:
         return Triggers(error="has no `on:` triggers")
-    if isinstance(on, str):
-        return Triggers({on})
-    if isinstance(on, list):
-        return Triggers({str(e) for e in on})
+    if not isinstance(on, dict):
+        events = _strings(on)
+        return Triggers(set(events)) if events else Triggers(error="`on:` is neither an event, a list nor a mapping")
     triggers = Triggers({str(e) for e in on})
     push = on.get("push") if isinstance(on.get("push"), dict) else {}
-    triggers.tags = [str(t) for t in push.get("tags", []) or []]
-    triggers.branches = [str(b) for b in push.get("branches", []) or []]
+    triggers.tags = _strings(push.get("tags"))
+    triggers.branches = _strings(push.get("branches"))
     return triggers
 
 

@@ -188,8 +188,13 @@ class Preflight:
             self.problem("offline-sql", f"`alembic upgrade {start} --sql` failed: {result.tail(3)}")
             return
         sql = "\n".join(line for line in result.output.splitlines() if not line.startswith("INFO  [alembic"))
-        Path(self.inputs.sql_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(self.inputs.sql_path).write_text(sql + "\n", encoding="utf-8")
+        try:
+            Path(self.inputs.sql_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.inputs.sql_path).write_text(sql + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the offline SQL to {self.inputs.sql_path}: {exc.strerror}", input="sql-path"
+            ) from None
         if self.inputs.squawk:
             self.squawk()
 

@@ -11,6 +11,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy_actions import inputfiles
 from deploy_actions.errors import UsageError
 
 
@@ -100,9 +101,11 @@ def _toml_options(path: Path, input_name: str) -> dict:
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(inputfiles.read_text(path, input_name, what="pyproject.toml"))
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path} is not valid TOML: {exc}", input=input_name) from None
+    except RecursionError:
+        raise UsageError(f"{path}: nested too deeply to be read", input=input_name, file=str(path)) from None
     section = data.get("tool", {}).get("alembic", {}) if isinstance(data.get("tool"), dict) else {}
     return section if isinstance(section, dict) else {}
 
@@ -185,11 +188,13 @@ def _literal(
 
 
 def read(path: Path) -> Revision | None:
-    raw = path.read_bytes()
+    raw = inputfiles.read_bytes(path, "migrations", what="revision file", limit=inputfiles.REPOSITORY_LIMIT)
     try:
         # Bytes, so a PEP 263 coding line (`# -*- coding: latin-1 -*-`) is honoured as Python does.
         tree = ast.parse(raw, filename=str(path))
         text = raw.decode(tokenize.detect_encoding(io.BytesIO(raw).readline)[0])
+    except (RecursionError, MemoryError):  # hundreds of nested brackets: no revision looks like that
+        raise UsageError(f"{path}: nested too deeply to be read", input="migrations", file=str(path)) from None
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         if isinstance(exc, UnicodeDecodeError):  # a stray byte where no coding line says what it is
             line = raw[: exc.start].count(b"\n") + 1

@@ -68,23 +68,9 @@ def _mapping(value: object, what: str, file: str, line: int) -> dict:
 
 
 def parse(text: str, file: str) -> tuple[dict, dict[tuple, int]]:
-    import yaml
-
     from deploy_actions import yamlpos
 
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(
-            f"{file}: not valid YAML: {problem}" + (f" (line {line})" if line else ""),
-            input="compose-files",
-            file=file,
-            line=line,
-        ) from None
+    data, node = yamlpos.parse(text, file, "compose-files")
     if not isinstance(data, dict):
         raise UsageError(f"{file}: expected a compose file (a mapping with services)", input="compose-files", file=file)
     return data, yamlpos.key_lines(node)
