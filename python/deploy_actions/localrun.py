@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploy_actions import inputfiles
 from deploy_actions.errors import UsageError
-from deploy_actions.values import ENV_NAME
+from deploy_actions.values import ENV_NAME, refuse_reserved
 from deploy_actions.versions import is_release
 
 
@@ -177,6 +177,7 @@ def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
             raise UsageError(
                 f"{path}:{number}: expected NAME=value or NAME=@file", input=name, file=str(path), line=number
             )
+        refuse_reserved(key, name, file=str(path), line=number)
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]

@@ -62,6 +62,12 @@ def newest_in_major(tags: dict[str, str], current: str) -> str | None:
     return best if best and version_key(best) > version_key(current) else None
 
 
+def remote_url(template: str, repo: str) -> str:
+    """The remote of `owner/name` from a template with {repo}, {owner} and {name}."""
+    owner, _, name = repo.partition("/")
+    return template.format(repo=repo, owner=owner, name=name)
+
+
 class Resolver:
     """`git ls-remote` once per repository; annotated tags are peeled to their commit."""
 
@@ -71,13 +77,14 @@ class Resolver:
 
     def refs(self, repo: str) -> dict[str, str]:
         if repo not in self._refs:
-            url = self.remote.format(repo=repo, owner=repo.split("/")[0], name=repo.split("/")[1])
+            # `--`: the URL is never an option (`--upload-pack=…` would run a command);
+            # GIT_PROTOCOL_FROM_USER=0: no transport that runs programs (ext::) either.
             proc = subprocess.run(
-                ["git", "ls-remote", "--tags", "--heads", url],
+                ["git", "ls-remote", "--tags", "--heads", "--", remote_url(self.remote, repo)],
                 capture_output=True,
                 text=True,
                 timeout=60,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PROTOCOL_FROM_USER": "0"},
             )
             refs: dict[str, str] = {}
             peeled: dict[str, str] = {}

@@ -14,7 +14,7 @@ _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 
 
 def _shown(raw: str, secret: bool) -> str:
@@ -31,10 +31,10 @@ def parse_bool(raw: str, name: str) -> bool:
 
 
 def parse_int(raw: str, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    try:
-        value = int(raw.strip(), 10)
-    except ValueError:
-        raise UsageError(f"expected a whole number, got {raw!r}", input=name) from None
+    # ASCII digits only: int() also takes Arabic-Indic digits (٣), `1_000` and 5,000-digit numbers.
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", raw.strip()):
+        raise UsageError(f"expected a whole number, got {raw[:40]!r}", input=name)
+    value = int(raw.strip(), 10)
     if minimum is not None and value < minimum:
         raise UsageError(f"expected a number ≥ {minimum}, got {value}", input=name)
     if maximum is not None and value > maximum:
@@ -50,7 +50,7 @@ def parse_duration(raw: str, name: str, *, minimum: float = 0.0) -> float:
     as in most CI timeout settings."""
     text = raw.strip().replace(" ", "")
     seconds: float | None = None
-    if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
+    if re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", text):
         seconds = float(text)
     elif text and _DURATION_PART.sub("", text) == "":
         seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
@@ -148,7 +148,41 @@ def parse_path(raw: str, name: str, *, allow_none: bool = False) -> str | None:
 
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Names the shell, the dynamic loader or the tools the library runs (docker, git, ssh, act)
+# act on: set by a user, they would change which programs run, or where the docker CLI
+# connects, rather than what a service sees. One policy, wherever a user's name reaches an
+# environment: env, tag-variable, port-variable, env files, vars and secrets files.
+RESERVED_ENV = re.compile(
+    r"^(PATH|IFS|ENV|BASH_ENV|CDPATH|PS4|SHELLOPTS|BASHOPTS|GLOBIGNORE|HOME|TMPDIR|LD_[A-Z0-9_]*|DYLD_[A-Z0-9_]*"
+    r"|DOCKER_(HOST|CONTEXT|CONFIG|CERT_PATH|TLS|TLS_VERIFY|API_VERSION|BUILDKIT)|BUILDKIT_HOST|BUILDX_[A-Z0-9_]*"
+    r"|SSH_AUTH_SOCK|SSH_ASKPASS[A-Z_]*|GIT_[A-Z0-9_]*|PYTHON[A-Z0-9_]*|NODE_OPTIONS|PERL5[A-Z0-9_]*|RUBYOPT)$"
+)
+
+
+def refuse_reserved(name: str, input_name: str, *, file: str | None = None, line: int | None = None) -> None:
+    if RESERVED_ENV.match(name):
+        where = f"{file}:{line}: " if file and line else ""
+        raise UsageError(
+            f"{where}{name} changes which programs run (or where the docker CLI connects), not what the "
+            "service sees; it cannot be set here",
+            input=input_name,
+            file=file,
+            line=line,
+        )
+
+
 LABEL_KEY = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
+
+
+def history_field(text: str, limit: int = 100) -> str:
+    """A value for one field of a host's tab-separated deploy history (who deployed, which
+    commit): tabs, line breaks and other control characters would forge fields or rows."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+
+
+def lines(raw: str) -> list[str]:
+    """A multi-line input's lines: split at LF only (a CR before it dropped)."""
+    return [line.removesuffix("\r") for line in raw.split("\n")]
 
 
 def parse_pairs(
@@ -165,9 +199,11 @@ def parse_pairs(
 ) -> dict[str, str]:
     """One `key<separator>value` per line, blank lines skipped. A secret input's error cites
     the line number only, never the line. `unique` names a key that may not come twice
-    ("secret id"); `required_value` refuses an empty value."""
+    ("secret id"); `required_value` refuses an empty value. Lines end at LF (CRLF too), as
+    GitHub's multi-line inputs do: a \v, \x85 or U+2028 inside a value stays in the value
+    and cannot start a new `KEY=value`."""
     pairs: dict[str, str] = {}
-    for number, line in enumerate(raw.splitlines(), 1):
+    for number, line in enumerate(lines(raw), 1):
         if not line.strip():
             continue
         left, sep, value = line.partition(separator)

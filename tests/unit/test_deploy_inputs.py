@@ -43,7 +43,7 @@ BASE = {
             "compose-files: '/tmp/x.yml' must be a path inside deploy-path",
         ),
         ({"--services": "web,-api"}, "services: '-api' may only use"),
-        ({"--env": "PATH=/tmp/evil"}, "env: PATH changes which programs the deploy runs"),
+        ({"--env": "PATH=/tmp/evil"}, "env: PATH changes which programs run"),
         ({"--env": "LD_PRELOAD=/tmp/evil.so"}, "env: LD_PRELOAD changes which programs"),
         ({"--env": "IMAGE_TAG=v9.9.9"}, "env: IMAGE_TAG is the tag variable"),
         (

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -390,3 +391,171 @@ def test_a_hostile_repository_file_ends_the_run_with_one_line(case, argv, tmp_pa
     if reads_it:
         assert code == 2, out
         assert rel in out and ("not a regular file" in out or "leads outside the repository" in out), out
+
+
+# -- round 2: names, digits, lines, credentials ---------------------------------------------------
+def test_multi_line_inputs_end_lines_at_lf_only():
+    from deploy_actions.deploy.settings import user_env
+    from deploy_actions.values import ENV_NAME, parse_pairs
+
+    for sep in ("\v", "\x85", "\u2028", "\f", "\x1c"):
+        assert user_env(f"X=a{sep}COMPOSE_FILE=/etc/passwd", "IMAGE_TAG") == {"X": f"a{sep}COMPOSE_FILE=/etc/passwd"}
+    assert parse_pairs("A=1\r\nB=2\n", "env", key=ENV_NAME) == {"A": "1", "B": "2"}
+
+
+@pytest.mark.parametrize("text", ["{host}:٣١٨٣١", ":３０００", "[::1]:8٠80"])
+def test_a_port_is_ascii_digits(text):
+    from deploy_actions.deploy.settings import _blue_green
+
+    raw = {"strategy": "blue-green", "proxy-listen": text, "upstream-ports": "8001,8002"}
+    with pytest.raises(UsageError, match="proxy-listen: expected"):
+        _blue_green(raw, "IMAGE_TAG")
+
+
+def test_numbers_durations_hosts_and_versions_are_ascii_digits():
+    from deploy_actions.deploy.hosts import parse_hosts
+    from deploy_actions.values import parse_duration, parse_int
+    from deploy_actions.versions import is_release
+
+    for bad in ("٣", "²", "1_000", "9" * 5000):
+        with pytest.raises(UsageError, match="replicas: expected a whole number"):
+            parse_int(bad, "replicas")
+    with pytest.raises(UsageError, match="timeout"):
+        parse_duration("٣s", "timeout")
+    with pytest.raises(UsageError, match="hosts"):
+        parse_hosts("deploy@127.0.0.2:٢٢")
+    assert not is_release("v١.0.0") and is_release("v1.0.0")
+
+
+@pytest.mark.parametrize("name", ["LD_PRELOAD", "PATH", "BASH_ENV", "DOCKER_HOST", "GIT_SSH_COMMAND"])
+def test_names_that_change_which_programs_run_are_refused_everywhere(name, tmp_path):
+    from deploy_actions.deploy.settings import _blue_green, parse_tag, user_env
+    from deploy_actions.localrun import read_pairs_file
+    from deploy_actions.swarm.settings import _env_file
+
+    with pytest.raises(UsageError, match=f"tag-variable: {name} changes which programs run"):
+        parse_tag({"image-tag": "v1.0.0", "tag-variable": name, "require-release-tag": "true"})
+    raw = {"strategy": "blue-green", "proxy-listen": ":8080", "upstream-ports": "8001,8002", "port-variable": name}
+    raw["upstream-host"] = "127.0.0.1"
+    with pytest.raises(UsageError, match=f"port-variable: {name} changes"):
+        _blue_green(raw, "IMAGE_TAG")
+    with pytest.raises(UsageError, match=f"env: {name} changes"):
+        user_env(f"{name}=/tmp/x", "IMAGE_TAG")
+    env_file = tmp_path / "stack.env"
+    env_file.write_text(f"A=1\n{name}=/tmp/x\n")
+    with pytest.raises(UsageError, match=rf"env-file: .*stack\.env:2: {name} changes"):
+        _env_file(str(env_file))
+    with pytest.raises(UsageError, match=rf"vars: .*vars\.env:1: {name} changes"):
+        read_pairs_file(f"{name}=x\n", tmp_path / "vars.env", "vars")
+
+
+def test_build_args_that_would_go_on_the_command_line_are_refused(tmp_path, gha_env, capsys):
+    from deploy_actions.images.buildkit import check_build_args
+
+    check_build_args(["BUILDKIT_INLINE_CACHE", "APP_VERSION", "BUILDKIT_CONTEXT_KEEP_GIT_DIR"])
+    for name in ("DOCKER_HUB_TOKEN", "HOME", "LD_PRELOAD", "BUILDX_BUILDER"):
+        with pytest.raises(UsageError, match=f"build-args: {name}: a build argument of this name"):
+            check_build_args([name])
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    argv = ["build-push", "--image", "127.0.0.1:1/x/y", "--context", str(tmp_path)]
+    code = main([*argv, "--build-args", "DOCKER_HUB_TOKEN=hunter2-token"], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 2 and "DOCKER_HUB_TOKEN: a build argument" in out and "hunter2" not in out
+
+
+def test_an_image_name_with_credentials_is_refused_without_printing_them(gha_env, capsys):
+    with pytest.raises(UsageError) as caught:
+        parse_ref("u:s3cr3t-pw@127.0.0.1:5000/x/bp", "image")
+    assert "s3cr3t" not in str(caught.value) and "registry-password" in str(caught.value)
+    assert parse_ref("127.0.0.1:5000/x/bp@sha256:" + "a" * 64, "image").digest == "sha256:" + "a" * 64
+    code = main(["build-push", "--image", "u:s3cr3t-pw@127.0.0.1:5000/x/bp"], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 2 and "s3cr3t" not in out
+    summary = gha_env["GITHUB_STEP_SUMMARY"]
+    assert not os.path.exists(summary) or "s3cr3t" not in Path(summary).read_text()
+
+
+def test_pin_remote_is_never_an_option_nor_a_program(tmp_path, gha_env, capsys):
+    from deploy_actions.pinning import Resolver
+
+    marker = tmp_path / "ran"
+    code = main(
+        ["pin", "--root", str(tmp_path), "--remote", f"--upload-pack=touch {marker}; git-upload-pack {{repo}}"],
+        env=gha_env,
+    )
+    assert code == 2 and "remote: expected a URL template, not an option" in capsys.readouterr().out
+    # Below the input check too: git is told the URL is a URL.
+    assert Resolver(f"--upload-pack=touch {marker}; git-upload-pack {{repo}}").refs("o/n") == {}
+    assert Resolver(f"ext::sh -c touch% {marker}%; echo {{repo}}").refs("o/n") == {}
+    assert not marker.exists()
+
+
+def test_pin_names_an_unresolvable_ref_with_any_template(tmp_path, gha_env, capsys):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: o/n@v9\n")
+    code = main(
+        ["pin", "--root", str(tmp_path), "--remote", f"file://{tmp_path}/none/{{owner}}/{{name}}.git"], env=gha_env
+    )
+    out = capsys.readouterr().out
+    assert code == 2 and "1 reference(s) do not resolve" in out and "internal error" not in out
+
+
+def test_a_history_field_cannot_forge_rows_or_fields():
+    from deploy_actions.values import history_field
+
+    assert history_field("bot\n2026-01-01T00:00:00Z\tdeploy\tv9") == "bot?2026-01-01T00:00:00Z?deploy?v9"
+    assert history_field("a\u2028b\x85c") == "a?b?c" and len(history_field("x" * 10_000)) == 100
+
+
+def test_deploy_status_wraps_what_the_hosts_say(monkeypatch, gha_env, capsys):
+    from deploy_actions.deploy import status
+
+    host = {
+        "host": "deploy@127.0.0.2:2222",
+        "ok": True,
+        "tag": "v1.0.0",
+        "running": [{"service": "::error::INJ-service", "image": "x", "image_id": "sha256:1"}],
+        "history": [{"time": "t", "action": "::error::INJ-history", "tag": "v1", "result": "ok"}],
+    }
+    monkeypatch.setattr(status, "fetch", lambda spec: [host])
+    argv = [
+        "deploy-status",
+        "--hosts",
+        "deploy@127.0.0.2:2222",
+        "--deploy-path",
+        "/srv/x",
+        "--insecure-skip-host-key-check",
+    ]
+    code = main(argv, env={**gha_env, "INPUT_SSH_KEY": "k"})
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, lines
+    open_token = None
+    for line in lines:
+        if line.startswith("::stop-commands::"):
+            open_token = line.removeprefix("::stop-commands::")
+        elif open_token and line == f"::{open_token}::":
+            open_token = None
+        elif "INJ" in line:
+            assert open_token, f"{line!r} is outside ::stop-commands::"
+
+
+def test_a_deep_glob_on_a_deep_path_ends_at_once():
+    import time
+
+    from deploy_actions.docs.rules import matches
+
+    deep = "/".join(["d"] * 25) + "/x.md"
+    started = time.monotonic()
+    assert matches(deep, ["/".join(["**"] * 12) + "/*.md"]) and not matches(deep, ["/".join(["**"] * 12) + "/*.txt"])
+    assert not matches("a/" * 40 + "b", ["*a*a*a*a*a*a*a*a*a*a*a*a*c"])
+    assert time.monotonic() - started < 1
+
+
+def test_stack_files_with_unicode_replicas_or_integer_service_names(tmp_path):
+    from deploy_actions.swarm import stackfile
+
+    with pytest.raises(UsageError, match="deploy.replicas must be a whole number"):
+        stackfile.load({"s.yml": "services:\n  web:\n    image: r/w\n    deploy: {replicas: '²'}\n"}, {})
+    stack = stackfile.load({"s.yml": "services:\n  1:\n    image: r/w\n"}, {})
+    assert list(stack.services) == ["1"]

@@ -17,7 +17,7 @@ from deploy_actions.migrations import preflight, risks
 from deploy_actions.migrations.preflight import Inputs
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
-from deploy_actions.values import parse_bool, parse_duration, parse_int, parse_list
+from deploy_actions.values import lines, parse_bool, parse_duration, parse_int, parse_list
 
 MODES = ("check", "post-deploy")
 OPTIONS = (
@@ -97,7 +97,7 @@ OUTPUTS = {
 
 def _severities(raw: str) -> dict[str, str]:
     result = {}
-    for number, line in enumerate(raw.splitlines(), 1):
+    for number, line in enumerate(lines(raw), 1):
         if not line.strip():
             continue
         rule, _, level = (part.strip() for part in line.partition("="))
@@ -113,7 +113,7 @@ def _severities(raw: str) -> dict[str, str]:
 
 def _allowed(raw: str) -> dict[tuple[str, str], str]:
     result = {}
-    for number, line in enumerate(raw.splitlines(), 1):
+    for number, line in enumerate(lines(raw), 1):
         if not line.strip():
             continue
         match = re.match(r"^\s*(\S+):([\w-]+)\s+(\S.*)$", line)

@@ -164,6 +164,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     if mode not in MODES:
         raise UsageError(f"expected one of {', '.join(MODES)}, got {mode!r}", input="mode")
     image = parse_ref(raw["image"], "image", allow_tag=False)
+    build_args = parse_pairs(raw["build-args"], "build-args", key=ENV_NAME, secret=True)
+    from deploy_actions.images.buildkit import check_build_args
+
+    check_build_args(build_args)
     context = raw["context"].strip() or "."
     dockerfile = raw["dockerfile"].strip() or os.path.join(context, "Dockerfile")
     if mode != "promote":
@@ -238,7 +242,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         context=context,
         dockerfile=dockerfile,
         target=raw["target"].strip() or None,
-        build_args=parse_pairs(raw["build-args"], "build-args", key=ENV_NAME, secret=True),
+        build_args=build_args,
         labels=labels,
         tags=tags,
         ready_url=ready_url,

@@ -53,7 +53,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     for entry in hosts:
         if not entry["ok"]:
             result.error(f"{entry['host']}: {entry['error']}", title="deploy-status")
-        with reporter.group(f"{entry['host']}: {entry['tag'] or '(no tag)'}"):
+        # Every line below comes from the host (its env file, containers, history): foreign.
+        with reporter.group(f"{entry['host']}: {entry['tag'] or '(no tag)'}"), reporter.untrusted():
             copies = entry.get("blue_green")
             if copies:
                 live, standby = copies.get("live"), copies.get("standby")

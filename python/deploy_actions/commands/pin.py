@@ -48,6 +48,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     root = Path(raw["root"].strip() or ".")
     if not root.is_dir():
         raise UsageError(f"{str(root)!r} is not a folder", input="root")
+    if raw["remote"].strip().startswith("-"):
+        raise UsageError("expected a URL template, not an option (it starts with -)", input="remote")
     if "{repo}" not in raw["remote"] and "{owner}" not in raw["remote"]:
         raise UsageError("expected a URL template with {repo}, e.g. https://github.com/{repo}.git", input="remote")
     try:
@@ -121,7 +123,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     if missing:
         for use in missing:
             reporter.error(
-                f"{use.repo}@{use.ref} does not resolve at {inputs.remote.format(repo=use.repo)}",
+                f"{use.repo}@{use.ref} does not resolve at {pinning.remote_url(inputs.remote, use.repo)}",
                 title="pin: unknown ref",
                 file=use.file,
                 line=use.line,

@@ -40,13 +40,14 @@ def run(target: Target, reporter: Reporter) -> Result:
         result.error(f"{target.manager}: {found['error']}", title="swarm-status")
     if found["ok"] and not found["services"]:
         result.warning(f"no services in stack {target.stack}", title="swarm-status")
-    for name, service in found["services"].items():
-        reporter.info(
-            f"{name}: {service['tag'] or '(no tag)'} {service['digest'] or ''} "
-            f"{service['running']}/{service['desired']} running {service['update']}".rstrip()
-        )
-    for row in found["history"][-5:]:
-        reporter.info(f"  {row.get('time')} {row.get('action')} {row.get('tag')} → {row.get('result')}")
+    with reporter.untrusted():  # the cluster's names and the manager's history: foreign
+        for name, service in found["services"].items():
+            reporter.info(
+                f"{name}: {service['tag'] or '(no tag)'} {service['digest'] or ''} "
+                f"{service['running']}/{service['desired']} running {service['update']}".rstrip()
+            )
+        for row in found["history"][-5:]:
+            reporter.info(f"  {row.get('time')} {row.get('action')} {row.get('tag')} → {row.get('result')}")
     rows = [
         [name, s["tag"] or "—", f"`{(s['digest'] or '—')[:19]}`", f"{s['running']}/{s['desired']}", s["update"]]
         for name, s in found["services"].items()

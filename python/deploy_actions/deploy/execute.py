@@ -97,7 +97,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             # stays open until the end. Taken in one order, so two deploys cannot deadlock.
             refused = None
             for host in sorted(hosts, key=str):
-                refused = held.enter_context(kit.hold(host, {**params, **host_params(inputs, host)}, reporter.info))
+                refused = held.enter_context(kit.hold(host, {**params, **host_params(inputs, host)}, reporter.foreign))
                 if refused:
                     break
             if refused:

@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass
 
 from deploy_actions.errors import UsageError
+from deploy_actions.values import lines
 
 _HOST_LINE = re.compile(
     r"^(?P<user>[a-z_][a-z0-9_.-]*)@"
-    r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(?P<port>\d+))?$"
+    r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(?P<port>[0-9]{1,5}))?$"
 )
 # Paths and names that reach the host: letters, digits and . _ - / only. Shell
 # metacharacters are refused outright (and every value is still quoted).
@@ -50,10 +51,10 @@ def parse_host(text: str, input_name: str) -> Host:
 
 
 def parse_hosts(raw: str, input_name: str = "hosts") -> list[Host]:
-    lines = [line.strip() for line in raw.splitlines() if line.strip() and not line.strip().startswith("#")]
-    if not lines:
+    given = [line.strip() for line in lines(raw) if line.strip() and not line.strip().startswith("#")]
+    if not given:
         raise UsageError("expected at least one user@host[:port] line", input=input_name)
-    hosts = [parse_host(line, input_name) for line in lines]
+    hosts = [parse_host(line, input_name) for line in given]
     seen = set()
     for host in hosts:
         if (host.host, host.port) in seen:

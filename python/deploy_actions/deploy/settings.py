@@ -18,11 +18,13 @@ from deploy_actions.images.reference import TAG
 from deploy_actions.options import Option
 from deploy_actions.values import (
     ENV_NAME,
+    history_field,
     parse_bool,
     parse_duration,
     parse_int,
     parse_list,
     parse_pairs,
+    refuse_reserved,
     refuse_unsafe_url,
 )
 from deploy_actions.versions import is_release
@@ -177,7 +179,7 @@ class Inputs:
     actor: str
 
 
-_LISTEN = re.compile(r"^(\{host\}|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$")
+_LISTEN = re.compile(r"^(\{host\}|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$")
 _ADDRESS = re.compile(r"^(\{host\}|[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")
 STRATEGIES = ("blue-green", "recreate")
@@ -205,6 +207,7 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
         raise UsageError(
             f"expected a variable name other than tag-variable, got {port_variable!r}", input="port-variable"
         )
+    refuse_reserved(port_variable, "port-variable")
     upstream = raw["upstream-host"].strip()
     if not _ADDRESS.match(upstream):
         raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
@@ -296,6 +299,7 @@ def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:
     tag_variable = raw["tag-variable"].strip()
     if not ENV_NAME.match(tag_variable):
         raise UsageError(f"expected a variable name, got {tag_variable!r}", input="tag-variable")
+    refuse_reserved(tag_variable, "tag-variable")
     return tag, tag_variable
 
 
@@ -359,14 +363,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         command_timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
-        commit=env.get("GITHUB_SHA", ""),
-        actor=env.get("GITHUB_ACTOR") or env.get("USER", ""),
+        commit=history_field(env.get("GITHUB_SHA", "")),
+        actor=history_field(env.get("GITHUB_ACTOR") or env.get("USER", "")),
     )
-
-
-# Names the shell or the dynamic loader act on: set by a user, they would change which
-# programs the deploy runs rather than what the service sees.
-_RESERVED = re.compile(r"^(PATH|IFS|ENV|BASH_ENV|CDPATH|PS4|LD_[A-Z_]*)$")
 
 
 def user_env(raw: str, tag_variable: str) -> dict[str, str]:
@@ -374,10 +373,7 @@ def user_env(raw: str, tag_variable: str) -> dict[str, str]:
     for name in env:
         if name == tag_variable:
             raise UsageError(f"{name} is the tag variable: the deploy sets it from image-tag", input="env")
-        if _RESERVED.match(name):
-            raise UsageError(
-                f"{name} changes which programs the deploy runs on the host; it cannot be set here", input="env"
-            )
+        refuse_reserved(name, "env")
     return env
 
 

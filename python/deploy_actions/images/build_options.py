@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import parse_ref
-from deploy_actions.values import parse_bool, parse_list, parse_pairs
+from deploy_actions.values import lines, parse_bool, parse_list, parse_pairs
 
 BUILDERS = ("auto", "buildx", "docker-buildkit", "classic")
 BUILDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # a buildx builder instance
@@ -90,7 +90,7 @@ def _cache_type(spec: str) -> str | None:
 
 
 def _lines(raw: str) -> list[tuple[int, str]]:
-    return [(n, line.strip()) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    return [(n, line.strip()) for n, line in enumerate(lines(raw), 1) if line.strip()]
 
 
 def parse_builder(raw: str) -> str:

@@ -14,19 +14,34 @@ import re
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from deploy_actions.errors import UsageError
 from deploy_actions.images import dockerfile as dockerfile_rules
 from deploy_actions.images.build_options import cache_fields, cache_ref
 from deploy_actions.images.docker_cli import Cli
 from deploy_actions.images.progress import Progress
 
 SECRET_ENV = "DEPLOY_ACTIONS_BUILD_SECRET_"
-# Build arguments whose name would change how the docker CLI itself behaves if passed as
-# an environment variable; their values go on the command line instead (they are settings,
-# not secrets).
+# Build arguments whose name would change how the docker CLI itself behaves if passed as an
+# environment variable: BuildKit's own settings (BUILDKIT_INLINE_CACHE, BUILDKIT_SYNTAX…) go
+# on the command line; any other such name is refused when the inputs are read (its value
+# might be a token, and the command line is public).
 CLI_VARIABLES = re.compile(r"^(DOCKER_.*|BUILDKIT_.*|BUILDX_.*|PATH|HOME|TMPDIR|LD_.*|SSH_AUTH_SOCK)$")
+SETTING_ARGS = re.compile(r"^BUILDKIT_[A-Z0-9_]+$")
+
+
+def check_build_args(names: Iterable[str]) -> None:
+    """Refuse a build argument that could only reach the builder on the command line."""
+    for name in names:
+        if CLI_VARIABLES.match(name) and not SETTING_ARGS.match(name):
+            raise UsageError(
+                f"{name}: a build argument of this name would change the docker CLI's own behaviour, so its "
+                "value would have to go on the command line, which every process can read; rename the ARG "
+                "(or pass a token as a secret)",
+                input="build-args",
+            )
 
 
 @dataclass(frozen=True)

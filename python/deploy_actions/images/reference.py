@@ -48,6 +48,14 @@ def parse_ref(text: str, input_name: str, *, allow_tag: bool = True) -> Ref:
     raw = text.strip()
     if not raw:
         raise UsageError("expected an image name such as ghcr.io/org/app", input=input_name)
+    if "/" in raw.partition("@")[2]:  # user:password@registry/…: a digest never holds a slash
+        raise UsageError(
+            "an image name carries no credentials (user:password@…); give them as registry-username "
+            "and registry-password",
+            input=input_name,
+        )
+    if len(raw) > 1024:
+        raise UsageError(f"expected an image name, got {len(raw):,} characters", input=input_name)
     rest, _, digest_text = raw.partition("@")
     digest = digest_text or None
     first, _, remainder = rest.partition("/")

@@ -180,7 +180,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     started = time.monotonic()
     with ssh_kit(inputs.ssh, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
         kit.pin([inputs.manager])
-        refused = held.enter_context(kit.hold(inputs.manager, _params(inputs, "hold"), reporter.info))
+        refused = held.enter_context(kit.hold(inputs.manager, _params(inputs, "hold"), reporter.foreign))
         if refused:
             outcome.failure = f"{inputs.manager}: {refused.problem()} (nothing was changed)"
             # No manager there (no SSH server, a refused key…) is the input's fault; a wrong host key is not.

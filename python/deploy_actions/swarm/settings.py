@@ -20,7 +20,7 @@ from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.inputfiles import read_text
 from deploy_actions.options import Option
 from deploy_actions.swarm import stackfile
-from deploy_actions.values import ENV_NAME, parse_duration, parse_int, parse_list
+from deploy_actions.values import ENV_NAME, history_field, parse_duration, parse_int, parse_list, refuse_reserved
 
 _SSH = {opt.name: opt for opt in ssh_settings.OPTIONS}
 STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -159,6 +159,7 @@ def _env_file(path: str) -> dict[str, str]:
         name, sep, value = line.removeprefix("export ").partition("=")
         if not sep or not ENV_NAME.match(name.strip()):
             raise UsageError(f"{path}:{number}: expected KEY=value", input="env-file", file=path, line=number)
+        refuse_reserved(name.strip(), "env-file", file=path, line=number)
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -260,8 +261,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         state_dir=parse_state_dir(raw, stack),
         lock_timeout=parse_duration(raw["lock-timeout"], "lock-timeout", minimum=0),
         timeout=parse_duration(raw["timeout"], "timeout", minimum=1),
-        commit=env.get("GITHUB_SHA", ""),
-        actor=env.get("GITHUB_ACTOR") or env.get("USER", ""),
+        commit=history_field(env.get("GITHUB_SHA", "")),
+        actor=history_field(env.get("GITHUB_ACTOR") or env.get("USER", "")),
         environment=gha.tool_environment(env),
     )
     for name in release:  # every release image is a valid reference once filled in

@@ -86,7 +86,8 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
         if index == 0 and data.get("version") is not None:
             version = str(data["version"])
         declared = _mapping(data.get("services"), "services", file, lines.get(("services",), 1))
-        for name, body in declared.items():
+        for key, body in declared.items():
+            name = str(key)  # `1:` is a YAML integer; Docker takes it as the name "1"
             line = lines.get(("services", name), 1)
             body = _mapping(body, f"service {name}", file, line)
             if "build" in body and "image" not in body and name not in services:
@@ -109,7 +110,7 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
             replicas = deploy.get("replicas", earlier.replicas if earlier else 1)
             if isinstance(replicas, str):
                 filled = interpolate(replicas, env, where=f"{file}:{line}").strip() or "1"
-                replicas = int(filled) if filled.isdigit() else None
+                replicas = int(filled) if filled.isascii() and filled.isdigit() else None
             if not isinstance(replicas, int):
                 raise UsageError(
                     f"{file}:{line}: service {name}: deploy.replicas must be a whole number",
