@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+
+
+# `user:password@` in a URL or an image reference someone typed into the wrong input: a
+# message may quote what was given, never a password in it.
+# It starts only after a delimiter, its runs never backtrack (linear time on any message),
+# and a host follows it (a message may name the form, `user:password@`, in prose).
+_USERINFO = re.compile(r"(?<![^\s/'\"(])([^\s/@:'\"]++):[^\s/@'\"]++@(?=[\w\[])")
+
+
+def without_credentials(message: str) -> str:
+    return _USERINFO.sub(r"\1:***@", message) if "@" in message else message
 
 
 class UsageError(Exception):
@@ -20,7 +33,7 @@ class UsageError(Exception):
         line: int | None = None,
         hint: str | None = None,
     ):
-        super().__init__(message)
+        super().__init__(without_credentials(message))
         self.input = input
         self.file = file
         self.line = line

@@ -37,11 +37,12 @@ def read_workflow(data: object, library: str) -> Workflow:
         on = {name: None for name in on}
     elif not isinstance(on, dict):
         raise UsageError("the workflow has no `on:` triggers", input="workflow")
-    dispatch = (on.get("workflow_dispatch") or {}).get("inputs") or {}
+    dispatch = on.get("workflow_dispatch") if isinstance(on.get("workflow_dispatch"), dict) else {}
+    dispatch = dispatch.get("inputs") if isinstance(dispatch.get("inputs"), dict) else {}
     labels: list[str] = []
     for job in data["jobs"].values():
         runs_on = job.get("runs-on") if isinstance(job, dict) else None
-        for label in [runs_on] if isinstance(runs_on, str) else runs_on or []:
+        for label in [runs_on] if isinstance(runs_on, str) else runs_on if isinstance(runs_on, list) else []:
             if isinstance(label, str) and "${{" not in label and label not in labels:
                 labels.append(label)
     push = on.get("push") if isinstance(on.get("push"), dict) else {}
@@ -57,7 +58,7 @@ def read_workflow(data: object, library: str) -> Workflow:
             fetched.append(uses)
     return Workflow(
         frozenset(on),
-        {k: v or {} for k, v in dispatch.items()},
+        {str(k): _mapping(v) for k, v in dispatch.items()},
         tuple(labels),
         tuple(library_refs),
         tuple(fetched),
@@ -72,10 +73,16 @@ def _uses(jobs: dict):
         if not isinstance(job, dict):
             continue
         if isinstance(job.get("uses"), str):
-            yield job["uses"], job.get("with") or {}
-        for step in job.get("steps") or []:
+            yield job["uses"], _mapping(job.get("with"))
+        for step in job["steps"] if isinstance(job.get("steps"), list) else []:
             if isinstance(step, dict) and isinstance(step.get("uses"), str):
-                yield step["uses"], step.get("with") or {}
+                yield step["uses"], _mapping(step.get("with"))
+
+
+def _mapping(value: object) -> dict:
+    """A workflow field that should be a mapping; any other type counts as empty (GitHub
+    would refuse the workflow; act says why when it runs it)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _downloaded(uses: str, inputs: dict) -> bool:
@@ -126,11 +133,15 @@ def dispatch(pairs: dict[str, str], workflow: Workflow, branch: str) -> Event:
             value = str(spec["default"]).lower()
         if spec.get("required") and value == "":
             raise UsageError(
-                f"the workflow requires input {name!r} ({spec.get('description', 'no description')}): "
+                f"the workflow requires input {name!r} ({str(spec.get('description', 'no description'))}): "
                 f"add --dispatch {name}=…",
                 input="dispatch",
             )
-        if spec.get("type") == "choice" and value and value not in [str(o) for o in spec.get("options", [])]:
+        if (
+            spec.get("type") == "choice"
+            and value
+            and value not in [str(o) for o in spec.get("options") or [] if isinstance(spec.get("options"), list)]
+        ):
             raise UsageError(
                 f"{name} must be one of {', '.join(map(str, spec['options']))}, got {value!r}", input="dispatch"
             )

@@ -26,6 +26,7 @@ class Option:
     action_default: str = ""
     renamed_from: str = ""  # the input's older name: still read, with a deprecation warning
     deprecation: str = ""  # on the older name's stand-in: action.yml's deprecationMessage
+    path: str = ""  # "one": names a file or folder; "list": several, by line or comma (see check_path)
 
     def stand_in(self) -> Option | None:
         """The older name as an input of its own, for action.yml (the runner warns on use)."""
@@ -127,5 +128,21 @@ def resolve(
                 f"is required: pass --{opt.name} or set {opt.env} (in a workflow: `with: {opt.name}: …`)",
                 input=opt.name,
             )
+        if opt.path:
+            check_path(value, opt.name, several=opt.path == "list")
         raw[opt.name] = value
     return raw
+
+
+def check_path(value: str, name: str, *, several: bool = False) -> None:
+    """A path input (`several`: a list of them, by line or comma) the operating system can
+    take: no control character, no name of over 255 bytes, at most 4,096 bytes a path —
+    refused here in one line rather than as an OSError from whichever call meets it first."""
+    allowed = "\n" if several else ""
+    if any((ord(ch) < 0x20 and ch not in allowed) or ord(ch) == 0x7F for ch in value.strip()):
+        raise UsageError("expected a path, got control characters (a line break?) in it", input=name)
+    for item in value.replace(",", "\n").split("\n") if several else [value]:
+        if len(item.encode("utf-8", "surrogateescape")) > 4096 or any(
+            len(part.encode("utf-8", "surrogateescape")) > 255 for part in item.split("/")
+        ):
+            raise UsageError("expected a path, got a name longer than the file system allows", input=name)

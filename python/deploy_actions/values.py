@@ -5,7 +5,7 @@ of an input marked secret (callers pass ``secret=True``)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from deploy_actions.errors import UsageError
 
@@ -89,6 +89,16 @@ def parse_status_list(raw: str, name: str) -> tuple[int, ...]:
     return tuple(parse_int(item, name, minimum=100, maximum=599) for item in items)
 
 
+def split_url(url: str, name: str) -> SplitResult:
+    """urlsplit, with its ValueError (`http://[::1`, a port of 99999) as a UsageError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise UsageError(f"expected a URL such as http://127.0.0.1:8000/ready ({exc})", input=name) from None
+    return parts
+
+
 def refuse_unsafe_url(url: str, name: str) -> None:
     """Credentials in a URL would be printed before any mask and handed whole (`user:pass@host`)
     to the name resolver; control characters would split a request line or a log line.
@@ -97,7 +107,7 @@ def refuse_unsafe_url(url: str, name: str) -> None:
         raise UsageError(
             "expected a URL without spaces or control characters (a newline or tab was given?)", input=name
         )
-    if "@" in urlsplit(url).netloc:
+    if "@" in split_url(url, name).netloc:
         raise UsageError(
             "expected a URL without user:password@ (it would be printed and sent to the name "
             "resolver); pass credentials as a header (headers input, from secrets)",
@@ -126,7 +136,7 @@ def parse_ready_url(raw: str, name: str) -> tuple[str, str]:
     """A full readiness URL, as every action's `ready-url` is: (base URL, path with query)."""
     url = raw.strip()
     refuse_unsafe_url(url, name)
-    parts = urlsplit(url)
+    parts = split_url(url, name)
     if not parts.path.strip("/"):
         raise UsageError(
             f"expected the full readiness URL such as http://127.0.0.1:8000/ready, got {url!r} (no path)", input=name

@@ -559,3 +559,28 @@ def test_stack_files_with_unicode_replicas_or_integer_service_names(tmp_path):
         stackfile.load({"s.yml": "services:\n  web:\n    image: r/w\n    deploy: {replicas: '²'}\n"}, {})
     stack = stackfile.load({"s.yml": "services:\n  1:\n    image: r/w\n"}, {})
     assert list(stack.services) == ["1"]
+
+
+@pytest.mark.parametrize("spec", ["inputs: 5", "inputs: [a, b]", "inputs: {a: 5}", "outputs: 5", "- 1"])
+def test_a_wrongly_typed_action_file_is_drift_not_an_internal_error(spec, tmp_path, gha_env, capsys):
+    (tmp_path / "act").mkdir()
+    (tmp_path / "act" / "README.md").write_text("# A\n\n<!-- docs-drift:inputs -->\n<!-- /docs-drift:inputs -->\n")
+    (tmp_path / "act" / "action.yml").write_text(spec + "\n")
+    code = main(["docs-drift", "--root", str(tmp_path)], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 1 and "act/action.yml" in out and "internal error" not in out
+
+
+@pytest.mark.parametrize(
+    "workflow",
+    [
+        {"on": "push", "jobs": {"a": {"steps": 5}}},
+        {"on": {"workflow_dispatch": 5}, "jobs": {"a": {"runs-on": 5, "steps": [{"uses": 5}]}}},
+        {"on": {"workflow_dispatch": {"inputs": {"a": 5}}}, "jobs": {"a": {"steps": [{"uses": "./x", "with": 5}]}}},
+        {"on": ["push"], "jobs": {"a": 5, "b": {"uses": "o/r/.github/workflows/x.yml@v1", "with": [1]}}},
+    ],
+)
+def test_a_wrongly_typed_workflow_is_read_without_an_internal_error(workflow):
+    from deploy_actions.localrun import read_workflow
+
+    read_workflow(workflow, "org/deploy-actions")

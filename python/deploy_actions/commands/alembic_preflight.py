@@ -27,12 +27,15 @@ OPTIONS = (
         "`post-deploy` (read-only: is the database at database-url at head?).",
         default="check",
     ),
-    Option("working-directory", "Folder to run alembic in (where alembic.ini is), e.g. backend.", default="."),
+    Option(
+        "working-directory", "Folder to run alembic in (where alembic.ini is), e.g. backend.", default=".", path="one"
+    ),
     Option(
         "config",
         "alembic.ini, relative to working-directory. As alembic 1.16+ does, options it does not set "
         "are read from pyproject.toml's [tool.alembic] in working-directory.",
         default="alembic.ini",
+        path="one",
     ),
     Option("alembic-command", "How to run the project's alembic, e.g. `uv run alembic`.", default="alembic"),
     Option(
@@ -73,7 +76,7 @@ OPTIONS = (
         "Accepted findings, one `<revision or file>:<rule> <reason>` per line (or a "
         "`# preflight: allow <rule> – <reason>` comment on the line).",
     ),
-    Option("sql-path", "Write the offline SQL of the upgrade (`alembic upgrade --sql`) to this file."),
+    Option("sql-path", "Write the offline SQL of the upgrade (`alembic upgrade --sql`) to this file.", path="one"),
     Option(
         "squawk",
         "Lint the offline SQL with squawk (PyPI squawk-cli, on PATH) and add its findings; needs sql-path.",
@@ -83,6 +86,7 @@ OPTIONS = (
     Option(
         "entrypoint",
         "The deploy entrypoint or script that runs migrations; checked for `upgrade heads` vs `upgrade head`.",
+        path="one",
     ),
     Option("command-timeout", "Longest any single alembic command may take.", default="10m"),
 )

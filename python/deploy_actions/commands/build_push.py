@@ -34,8 +34,8 @@ OPTIONS = (
     Option(
         "image", "Image name without a tag, e.g. ghcr.io/org/app or 127.0.0.1:5000/team/app (lowercase).", required=True
     ),
-    Option("context", "Build context directory.", default="."),
-    Option("dockerfile", "Path to the Dockerfile (default: Dockerfile in the context)."),
+    Option("context", "Build context directory.", default=".", path="one"),
+    Option("dockerfile", "Path to the Dockerfile (default: Dockerfile in the context).", path="one"),
     Option("target", "Build stage to stop at (multi-stage Dockerfiles)."),
     Option(
         "build-args", "Build arguments, one KEY=value per line (values reach the builder by environment, not argv)."
@@ -91,7 +91,7 @@ OPTIONS = (
         "answers 200, e.g. http://127.0.0.1:8000/ready; nothing is pushed if it fails.",
     ),
     Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready."),
+    Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready.", path="one"),
     Option(
         "run-env",
         "Environment for the booted image and the test command, one KEY=value per line (pass "

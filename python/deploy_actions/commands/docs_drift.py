@@ -22,8 +22,9 @@ OPTIONS = (
         "The contract file listing which docs are checked by which rules (missing: the defaults "
         "— links and paths in README.md and docs/**/*.md, workflow and action tables wherever found).",
         default=".docs-contract.yml",
+        path="one",
     ),
-    Option("root", "Repository root the docs and the contract are relative to.", default="."),
+    Option("root", "Repository root the docs and the contract are relative to.", default=".", path="one"),
     Option(
         "fix",
         "Rewrite every generated section (action tables between docs-drift markers); report the rest.",

@@ -29,9 +29,12 @@ INPUT_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 OPTIONS = (
     Option(
-        "workflow", "The workflow to run: a file name in the repository's .github/workflows/, or a path.", required=True
+        "workflow",
+        "The workflow to run: a file name in the repository's .github/workflows/, or a path.",
+        required=True,
+        path="one",
     ),
-    Option("repo", "The repository to run it in (act runs its working tree).", default="."),
+    Option("repo", "The repository to run it in (act runs its working tree).", default=".", path="one"),
     Option("tag", "Run as a push of this tag (vX.Y.Z); the tag must exist and be checked out."),
     Option(
         "dispatch",
@@ -48,6 +51,7 @@ OPTIONS = (
         "library-path",
         "The library's checkout (default: the one this command runs from); only the files git "
         "tracks are handed to act.",
+        path="one",
     ),
     Option("act", "The act executable (default: act on PATH or beside this Python)."),
     Option("act-args", "More arguments for act, shell-quoted (e.g. `--verbose`)."),

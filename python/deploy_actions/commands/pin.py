@@ -15,7 +15,9 @@ from deploy_actions.results import Result
 from deploy_actions.values import parse_bool
 
 OPTIONS = (
-    Option("root", "Repository whose .github/workflows/*.yml and action.yml files are pinned.", default="."),
+    Option(
+        "root", "Repository whose .github/workflows/*.yml and action.yml files are pinned.", default=".", path="one"
+    ),
     Option(
         "remote",
         "Where refs are resolved with git ls-remote; {repo} is owner/name.",

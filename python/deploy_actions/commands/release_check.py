@@ -20,8 +20,8 @@ from deploy_actions.versions import SEMVER, is_prerelease, release_version
 
 OPTIONS = (
     Option("tag", "The release tag, vX.Y.Z or vX.Y.Z-pre (in a workflow: the pushed tag's name).", required=True),
-    Option("root", "Repository root (a git checkout with its tags).", default="."),
-    Option("changelog", "The changelog, in Keep a Changelog form.", default="CHANGELOG.md"),
+    Option("root", "Repository root (a git checkout with its tags).", default=".", path="one"),
+    Option("changelog", "The changelog, in Keep a Changelog form.", default="CHANGELOG.md", path="one"),
 )
 OUTPUTS = {
     "version": "The version without the v.",

@@ -63,7 +63,7 @@ OPTIONS = (
         default="false",
         switch=True,
     ),
-    Option("ca-bundle", "Path to a PEM file of CA certificates to trust for https URLs."),
+    Option("ca-bundle", "Path to a PEM file of CA certificates to trust for https URLs.", path="one"),
     Option(
         "follow-redirects", "Follow 3xx redirects; when false a redirect is the answer.", default="true", switch=True
     ),
@@ -71,6 +71,7 @@ OPTIONS = (
         "smoke-spec",
         "Path to a smoke spec (YAML) of calls to run once ready; see smoke-ready/README.md.",
         renamed_from="spec",
+        path="one",
     ),
 )
 

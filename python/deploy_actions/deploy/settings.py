@@ -103,11 +103,15 @@ OPTIONS = (
         default="IMAGE_TAG",
     ),
     Option(
-        "env-file", "File in the deploy path that holds the tag variable; its other lines are kept.", default=".env"
+        "env-file",
+        "File in the deploy path that holds the tag variable; its other lines are kept.",
+        default=".env",
+        path="one",
     ),
     Option(
         "compose-files",
         "Compose files relative to the deploy path, comma or newline separated (default: Compose's own lookup).",
+        path="list",
     ),
     Option("project-name", "Compose project name (default: Compose's own, the folder name)."),
     Option("services", "Services to pull and update, comma or newline separated (default: all)."),
@@ -135,7 +139,7 @@ OPTIONS = (
         default="runner",
     ),
     Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready."),
+    Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready.", path="one"),
     Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
     Option("fail-fast", "Stop switching further hosts after the first failure.", default="true", switch=True),
     Option("connect-timeout", "SSH connection timeout.", default="10s"),

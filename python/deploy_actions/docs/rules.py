@@ -409,7 +409,7 @@ def _events(events: set[str]) -> str:
 # -- 2. action reference tables -----------------------------------------------------------------
 def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drift], dict[str, tuple[str, str]]]:
     """Drifts, and {readme: (old text, new text)} for what --fix/--diff would write."""
-    from deploy_actions.docs.tables import has_markers, refresh
+    from deploy_actions.docs.tables import has_markers, refresh, shape_problem
 
     drifts, changes = [], {}
     for action in repo.glob(patterns):
@@ -419,10 +419,15 @@ def action_tables(repo: Repo, patterns: list[str], fix: bool) -> tuple[list[Drif
         old = repo.read(readme, "README")
         if not has_markers(old):
             continue
+        text = repo.read(action, "action file")
         try:
-            spec = yamlpos.parse(repo.read(action, "action file"), action, "root")[0] or {}
+            spec = yamlpos.parse(text, action, "root")[0] or {}
         except UsageError as exc:
-            drifts.append(Drift("action-table", action, 1, "", exc.args[0], "fix the action file"))
+            drifts.append(Drift("action-table", action, exc.line or 1, "", exc.args[0], "fix the action file"))
+            continue
+        problem = shape_problem(spec)
+        if problem:
+            drifts.append(Drift("action-table", action, 1, "", problem, "fix the action file"))
             continue
         new = refresh(old, spec)
         if new != old:

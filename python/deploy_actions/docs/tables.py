@@ -13,18 +13,31 @@ MARKER = "<!-- docs-drift:{} -->"
 END = "<!-- /docs-drift:{} -->"
 
 
+def shape_problem(action: object) -> str | None:
+    """Why a parsed action.yml cannot give tables, if it cannot: inputs and outputs are
+    mappings of names to mappings (GitHub refuses the action otherwise)."""
+    if not isinstance(action, dict):
+        return "not an action file: expected a mapping at the top"
+    for section in ("inputs", "outputs"):
+        entries = action.get(section) or {}
+        if not isinstance(entries, dict) or any(not isinstance(s, dict | None) for s in entries.values()):
+            return f"`{section}:` must map each name to its description, required and default"
+    return None
+
+
 def reference_tables(action: dict[str, Any]) -> dict[str, str]:
+    """The tables of an action that passed shape_problem."""
     rows = [
         [
             f"`{name}`",
-            (spec or {}).get("description", ""),
+            str((spec or {}).get("description", "")),
             "yes" if (spec or {}).get("required") else "no",
             f"`{spec['default']}`" if (spec or {}).get("default") not in (None, "") else "",
         ]
         for name, spec in (action.get("inputs") or {}).items()
     ]
     outputs = [
-        [f"`{name}`", (spec or {}).get("description", "")] for name, spec in (action.get("outputs") or {}).items()
+        [f"`{name}`", str((spec or {}).get("description", ""))] for name, spec in (action.get("outputs") or {}).items()
     ]
     return {
         "inputs": gha.md_table(["Input", "Description", "Required", "Default"], rows),

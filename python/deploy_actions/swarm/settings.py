@@ -46,6 +46,7 @@ OPTIONS = (
         "Stack files in the runner's checkout of the release, comma or newline separated (later ones "
         "override earlier ones).",
         default="docker-stack.yml",
+        path="list",
     ),
     Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
     _SSH["require-release-tag"],
@@ -64,7 +65,7 @@ OPTIONS = (
         "Variables for the stack files and the migration, one KEY=value per line (secrets from the secrets "
         "context: GitHub masks them); given to the docker CLI by environment, never on a command line.",
     ),
-    Option("env-file", "A KEY=value file in the checkout whose variables fill the stack files (env wins)."),
+    Option("env-file", "A KEY=value file in the checkout whose variables fill the stack files (env wins).", path="one"),
     Option("registry-username", "User for the services' private registry, passed with --with-registry-auth."),
     Option(
         "registry-password",
@@ -89,7 +90,7 @@ OPTIONS = (
         "runs against it. A failure rolls every service back.",
     ),
     Option("ready-timeout", "How long the stack may take to become ready once converged.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) run from the runner against ready-url once it is ready."),
+    Option("smoke-spec", "Smoke spec (YAML) run from the runner against ready-url once it is ready.", path="one"),
     Option(
         "converge-timeout",
         "How long every task of every service may take to run the release's image.",
