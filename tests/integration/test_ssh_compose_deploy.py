@@ -233,7 +233,7 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
 
 def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
     succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
-    before = set(Path("/tmp").glob("deploy-actions-ssh-*"))
+    before = key_folders()
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
     deadline = time.monotonic() + 30
     while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
@@ -242,7 +242,51 @@ def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
     doomed.send_signal(signal.SIGTERM)  # what a cancelled job gets
     out = doomed.communicate(timeout=60)[0]
     assert doomed.returncode == 130 and "interrupted" in out
-    assert set(Path("/tmp").glob("deploy-actions-ssh-*")) <= before  # key folder gone
+    assert key_folders() <= before  # key folder gone
+
+
+def key_folders() -> set[Path]:
+    return {p for base in ("/dev/shm", "/tmp") for p in Path(base).glob("deploy-actions-ssh-*")}
+
+
+def test_a_runner_killed_outright_leaves_no_key_socket_or_connection(target, gha_env, capsys):
+    """kill -9 of the runner's process group: no chance to unwind. The key folder (the
+    decrypted key, the control socket) lives in memory and a watchdog removes it, with the
+    shared connection, within a second or two. OpenSSH never sees the action's inputs."""
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
+    before = key_folders()
+    doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
+    deadline = time.monotonic() + 30
+    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
+        assert time.monotonic() < deadline, "the deploy never started"
+        time.sleep(0.2)
+    [folder] = key_folders() - before
+    assert folder.parent == Path("/dev/shm")  # memory, not disk
+    ssh_environments = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry / "cmdline").read_bytes().startswith(b"ssh\0") and str(folder).encode() in (
+                entry / "cmdline"
+            ).read_bytes():
+                ssh_environments.append((entry / "environ").read_bytes())
+        except OSError:
+            continue
+    assert ssh_environments and not any(b"INPUT_SSH_KEY" in env for env in ssh_environments)
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    deadline = time.monotonic() + 5
+    while folder.exists():
+        assert time.monotonic() < deadline, f"{folder} is still there 5 s after the kill"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    left = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if str(folder).encode() in (entry / "cmdline").read_bytes():
+                left.append((entry / "cmdline").read_bytes())
+        except OSError:
+            continue
+    assert [c for c in left if b"watchdog" not in c] == []  # no SSH master outlives the runner
 
 
 def test_the_tag_variable_cannot_be_overridden(target, gha_env, capsys):

@@ -1,7 +1,10 @@
 """OpenSSH, the way a deploy should use it: host keys always verified against a
 known_hosts file we write (or build from a pinned fingerprint), the key in a private
-0600 file, no agent, no user config, everything removed when the deploy ends — also on
-failure or cancellation (the CLI turns SIGTERM into an exception so `with` blocks unwind)."""
+0600 file in memory-backed storage (/dev/shm where there is one), no agent, no user
+config, everything removed when the deploy ends — on failure or cancellation too (the CLI
+turns SIGTERM into an exception so `with` blocks unwind), and, when the runner is killed
+outright (kill -9 leaves no chance to unwind), by a watchdog that outlives it. OpenSSH's
+own processes get the runner's environment without the action's inputs (INPUT_*)."""
 
 from __future__ import annotations
 
@@ -110,7 +113,9 @@ def _fingerprints(lines: str) -> dict[str, str]:
     for line in lines.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        proc = subprocess.run(["ssh-keygen", "-lf", "-"], input=line + "\n", capture_output=True, text=True)
+        proc = subprocess.run(
+            ["ssh-keygen", "-lf", "-"], input=line + "\n", capture_output=True, text=True, env=child_environment()
+        )
         match = re.search(r"(SHA256:\S+)", proc.stdout)
         if match:
             found[match.group(1).rstrip("=")] = line
@@ -118,6 +123,35 @@ def _fingerprints(lines: str) -> dict[str, str]:
 
 
 PREFIX = "deploy-actions-ssh-"
+MEMORY = "/dev/shm"  # tmpfs on Linux: a decrypted key there never reaches a disk
+
+# Run detached (its own session: a kill of the runner's process group spares it), with the
+# key folder and the runner's pid as arguments (nothing secret): once the runner is gone
+# and the folder still there, close the shared connections and remove the folder.
+WATCHDOG = """
+while kill -0 "$2" 2>/dev/null && [ -d "$1" ]; do sleep 0.5; done
+[ -d "$1" ] || exit 0
+for socket in "$1"/cm-*; do
+  [ -S "$socket" ] && ssh -o ControlPath="$socket" -O exit x >/dev/null 2>&1
+done
+rm -rf "$1"
+"""
+
+
+def _bases() -> list[str]:
+    """Where key folders live: memory first, then the temporary folder (for the sweep: both)."""
+    memory = [MEMORY] if os.path.isdir(MEMORY) and os.access(MEMORY, os.W_OK | os.X_OK) else []
+    return memory + [tempfile.gettempdir()]
+
+
+def child_environment() -> dict[str, str]:
+    """What ssh, ssh-keygen and ssh-keyscan inherit: not the action's inputs (the key, its
+    passphrase, a registry password), which they are given otherwise or not at all."""
+    from deploy_actions.gha import tool_environment
+
+    return tool_environment(os.environ)
+
+
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
 
@@ -134,7 +168,11 @@ cancel.on_cancel(_stop_sessions)
 def sweep_orphans() -> None:
     """Remove key folders left by a deploy that was killed outright (SIGKILL leaves no chance
     to clean up): any whose owner process is gone. Its multiplexing master is told to exit."""
-    base = tempfile.gettempdir()
+    for base in _bases():
+        _sweep(base)
+
+
+def _sweep(base: str) -> None:
     for name in os.listdir(base):
         folder = os.path.join(base, name)
         if not name.startswith(PREFIX) or not os.path.isdir(folder):
@@ -152,6 +190,7 @@ def sweep_orphans() -> None:
                     ["ssh", "-o", f"ControlPath={os.path.join(folder, socket_name)}", "-O", "exit", "x"],
                     capture_output=True,
                     timeout=10,
+                    env=child_environment(),
                 )
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -178,17 +217,30 @@ class SshKit:
         self.jump = jump
         self.body = body  # the remote script this kit's sessions run (deploy/*.sh)
         self.dir = ""
+        self.env = child_environment()
         self._used: set[Host] = set()
 
     def __enter__(self) -> SshKit:
         sweep_orphans()
-        self.dir = tempfile.mkdtemp(prefix=PREFIX)  # 0700
+        self.dir = tempfile.mkdtemp(prefix=PREFIX, dir=_bases()[0])  # 0700
         try:
+            self._watch()
             self._set_up()
         except BaseException:  # a refused key leaves nothing behind either
             self.__exit__()
             raise
         return self
+
+    def _watch(self) -> None:
+        """The watchdog that cleans up after a runner killed outright (see WATCHDOG)."""
+        subprocess.Popen(
+            ["sh", "-c", WATCHDOG, "deploy-actions-ssh-watchdog", self.dir, str(os.getpid())],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+            start_new_session=True,
+        )
 
     def _set_up(self) -> None:
         with open(os.path.join(self.dir, "owner"), "w") as fh:
@@ -208,7 +260,9 @@ class SshKit:
             )
             if proc.returncode != 0:
                 raise UsageError("could not decrypt the SSH key with this passphrase", input="ssh-key-passphrase")
-        check = subprocess.run(["ssh-keygen", "-y", "-P", "", "-f", self.key], capture_output=True, text=True)
+        check = subprocess.run(
+            ["ssh-keygen", "-y", "-P", "", "-f", self.key], capture_output=True, text=True, env=self.env
+        )
         if check.returncode != 0:
             hint = (
                 "it needs a passphrase (set ssh-key-passphrase)"
@@ -228,7 +282,7 @@ class SshKit:
             fh.write("#!/bin/sh\nprintf '%s\\n' \"$DEPLOY_ACTIONS_KEY_PASSPHRASE\"\n")
         # REQUIRE=force for OpenSSH ≥ 8.4; older ones use askpass when DISPLAY is set and stdin is no tty.
         return {
-            **os.environ,
+            **self.env,
             "SSH_ASKPASS": helper,
             "SSH_ASKPASS_REQUIRE": "force",
             "DISPLAY": ":0",
@@ -238,7 +292,9 @@ class SshKit:
     def __exit__(self, *exc: object) -> None:
         if self.dir and os.path.isdir(self.dir):
             for host in self._used:  # close the shared connections before their sockets go
-                subprocess.run(self.argv(host)[:-1] + ["-O", "exit", host.target], capture_output=True, timeout=10)
+                subprocess.run(
+                    self.argv(host)[:-1] + ["-O", "exit", host.target], capture_output=True, timeout=10, env=self.env
+                )
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def pin(self, hosts: list[Host]) -> None:
@@ -260,6 +316,7 @@ class SshKit:
                 ],
                 capture_output=True,
                 text=True,
+                env=self.env,
             )
             matching = _fingerprints(scan.stdout).get(self.fingerprint)
             if not matching:
@@ -345,6 +402,7 @@ class SshKit:
             capture_output=True,
             text=True,
             timeout=self.connect_timeout + 10,
+            env=self.env,
         )
         if proc.returncode != 0:
             raise OSError(last_line(proc.stderr) or f"ssh -O forward exited {proc.returncode}")
@@ -355,6 +413,7 @@ class SshKit:
                 [*control, "-O", "cancel", "-L", spec, host.target],
                 capture_output=True,
                 timeout=self.connect_timeout + 10,
+                env=self.env,
             )
 
     def _session(self, host: Host) -> subprocess.Popen:
@@ -366,6 +425,7 @@ class SshKit:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=self.env,
         )
         with _running_lock:
             _running.add(proc)
