@@ -417,3 +417,19 @@ def test_a_killed_deploy_keeps_the_lock_until_its_migration_ends(target, gha_env
     first = [row for row in rows if row[1] == "v1.1.0" or row[0] == "interrupted"]
     assert first[0] == ("migrate", "v1.1.0", "ok"), rows
     assert first[1][0] == "interrupted" and first[1][2].startswith("interrupted-runner-gone"), rows
+
+
+def test_a_large_script_to_an_unreachable_host_is_a_clear_failure(target, gha_env, capsys):
+    """The script travels on ssh's stdin: past the pipe's buffer (64 KB), an ssh that fails
+    to connect breaks the pipe. That is an SSH failure with its reason, not a silent exit."""
+    big = "echo " + "m" * 100_000
+    code, out, _ = deploy(
+        target,
+        gha_env,
+        capsys,
+        "v1.0.0",
+        "--migrate-command",
+        big,
+        hosts=f"{target.services['DA_SSH_USER']}@127.0.0.2:1",
+    )
+    assert code == 1 and "connection refused: no SSH server" in out, out

@@ -441,8 +441,12 @@ class SshKit:
         proc = self._session(host)
         try:
             assert proc.stdin and proc.stdout and proc.stderr
-            proc.stdin.write(remote_script({**params, "ACTION": "hold"}, body=self.body))
-            proc.stdin.close()
+            try:
+                proc.stdin.write(remote_script({**params, "ACTION": "hold"}, body=self.body))
+                proc.stdin.close()
+            except BrokenPipeError:  # ssh ended before taking the whole script: its stderr says why
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
             out = []
             for line in proc.stdout:
                 if line.startswith("@@started "):  # the host's first session: the SSH handshake
