@@ -159,8 +159,8 @@ def dispatch(pairs: dict[str, str], workflow: Workflow, branch: str) -> Event:
 
 
 def pull_request(number: str, branch: str, head_sha: str, base: str, base_sha: str) -> Event:
-    if not (number.isascii() and number.isdigit()) or int(number) < 1:
-        raise UsageError(f"expected a pull request number such as 7, got {number!r}", input="pr")
+    if not (number.isascii() and number.isdigit()) or len(number) > 18 or int(number) < 1:
+        raise UsageError(f"expected a pull request number such as 7, got {number[:40]!r}", input="pr")
     payload = {
         "action": "synchronize",
         "number": int(number),

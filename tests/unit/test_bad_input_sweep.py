@@ -50,6 +50,9 @@ def baseline(tmp_path_factory):
     (root / ".github" / "workflows").mkdir(parents=True)
     (root / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps: []\n")
     subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    who = ["-c", "user.name=sweep", "-c", "user.email=sweep@example.invalid"]
+    subprocess.run(["git", "-C", str(root), *who, "commit", "-qm", "baseline"], check=True)
     known = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ4891LbgSCP41e/WQQA4uxdJefGEywUQBLz3zB3Ark/"
     ssh = {
         "known-hosts": known,
@@ -58,7 +61,13 @@ def baseline(tmp_path_factory):
     return {
         "smoke-ready": {"url": "http://127.0.0.1:1"},
         "build-push": {"image": "127.0.0.1:5000/x/y", "context": str(root)},
-        "ssh-compose-deploy": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", "image-tag": "v1.0.0", **ssh},
+        "ssh-compose-deploy": {
+            "hosts": "deploy@127.0.0.2:2222",
+            "deploy-path": "/srv/x",
+            "image-tag": "v1.0.0",
+            "ready-url": "http://{host}:8080/ready",
+            **ssh,
+        },
         "deploy-status": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
         "swarm-deploy": {
             "manager": "deploy@127.0.0.2:2222",
@@ -74,6 +83,19 @@ def baseline(tmp_path_factory):
         "alembic-preflight": {"working-directory": str(root)},
         "local-run": {"repo": str(root), "workflow": "ci.yml"},
     }
+
+
+def _parse(command, given: dict) -> object:
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": ""}
+    inputs = {o.env: given[o.name] for o in command.options if o.name in given}
+    return command.parse(resolve(command.options, None, env | inputs), env | inputs)
+
+
+@pytest.mark.parametrize("command_name", sorted(load_all()))
+def test_the_baseline_parses(command_name, baseline, monkeypatch):
+    """Each hostile value must be the only fault: with none, every command's inputs parse."""
+    monkeypatch.chdir(baseline["docs-drift"]["root"])
+    _parse(load_all()[command_name], baseline[command_name])
 
 
 def _cases():
@@ -94,16 +116,13 @@ def _alarm(signum, frame):
 def test_every_input_refuses_hostile_values_cleanly(command_name, option, baseline, monkeypatch):
     command = load_all()[command_name]
     monkeypatch.chdir(baseline["docs-drift"]["root"])
-    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": ""}
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
         for label, value in HOSTILE.items():
-            given = baseline[command_name] | {option: value}
-            inputs = {o.env: given[o.name] for o in command.options if o.name in given}
             started = time.monotonic()
             signal.alarm(5)
             try:
-                command.parse(resolve(command.options, None, env | inputs), env | inputs)
+                _parse(command, baseline[command_name] | {option: value})
             except UsageError as exc:
                 text = str(exc)
                 assert "\n" not in text.strip() or option in ("env",), f"{label}: {text!r} is not one line"

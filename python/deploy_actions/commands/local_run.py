@@ -43,8 +43,12 @@ OPTIONS = (
     ),
     Option("pr", "Run as a pull request with this number, from the current branch into --base."),
     Option("base", "Base branch of --pr.", default="main"),
-    Option("vars-file", "Variables (vars.*), one NAME=value per line; NAME=@file reads a file."),
-    Option("secrets-file", "Secrets (secrets.*), one NAME=value per line; NAME=@file reads a file (SSH keys)."),
+    Option("vars-file", "Variables (vars.*), one NAME=value per line; NAME=@file reads a file.", path="one"),
+    Option(
+        "secrets-file",
+        "Secrets (secrets.*), one NAME=value per line; NAME=@file reads a file (SSH keys).",
+        path="one",
+    ),
     Option("job", "Run only this job."),
     Option("library", "The library repository whose `uses:` are mapped to library-path.", default="org/deploy-actions"),
     Option(
