@@ -77,14 +77,17 @@ class Resolver:
 
     def refs(self, repo: str) -> dict[str, str]:
         if repo not in self._refs:
-            # `--`: the URL is never an option (`--upload-pack=…` would run a command);
-            # GIT_PROTOCOL_FROM_USER=0: no transport that runs programs (ext::) either.
+            # `--`: the URL is never an option (`--upload-pack=…` would run a command); and no
+            # transport that runs a program (ext::, fd::), whatever the user's git config says.
             proc = subprocess.run(
-                ["git", "ls-remote", "--tags", "--heads", "--", remote_url(self.remote, repo)],
+                [
+                    *("git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never"),
+                    *("ls-remote", "--tags", "--heads", "--", remote_url(self.remote, repo)),
+                ],
                 capture_output=True,
                 text=True,
                 timeout=60,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PROTOCOL_FROM_USER": "0"},
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
             )
             refs: dict[str, str] = {}
             peeled: dict[str, str] = {}
