@@ -533,3 +533,67 @@ def test_adding_an_enum_value_says_what_the_postgresql_version_changes():
     rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
     [finding] = risks.analyse(rev)
     assert finding.rule == "non-transactional" and "PostgreSQL < 12 cannot in a transaction" in finding.message
+
+
+def test_each_batch_block_keeps_its_own_table():
+    """Two `with … as batch_op` blocks: each operation belongs to its own block's table. The
+    second block's drop_column on an existing table was attributed to the first block's
+    new table, and so skipped."""
+    source = (
+        'revision = "x1"\ndown_revision = None\n\n'
+        "def upgrade():\n"
+        '    op.create_table("fresh", sa.Column("id", sa.Integer()))\n'
+        '    with op.batch_alter_table("fresh") as batch_op:\n'
+        '        batch_op.add_column(sa.Column("a", sa.Integer(), nullable=False))\n'
+        '    with op.batch_alter_table("orders") as batch_op:\n'
+        '        batch_op.drop_column("legacy")\n'
+        '        batch_op.alter_column("total", nullable=False)\n'
+    )
+    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
+    assert {(f.line, f.rule, f.message) for f in risks.analyse(rev)} == {
+        (9, "drop-column", "drops column 'orders.legacy'"),
+        (10, "not-null-existing", "makes existing column 'orders.total' NOT NULL"),
+    }
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (  # autogenerate's spelling of "change this foreign key": both unnamed
+            '    op.drop_constraint(None, "items", type_="foreignkey")\n'
+            '    op.create_foreign_key(None, "items", "users", ["user_id"], ["id"], ondelete="CASCADE")\n',
+            {"constraint-full-scan"},
+        ),
+        (  # re-created under another name
+            '    op.drop_constraint("uq_items_old", "items", type_="unique")\n'
+            '    op.create_unique_constraint("uq_items_sku", "items", ["sku"])\n',
+            {"unique-constraint-locks"},
+        ),
+        (
+            '    op.drop_index("ix_items_old", table_name="items")\n'
+            '    op.create_index("ix_items_sku", "items", ["sku"])\n',
+            {"index-locks-writes"},
+        ),
+        (  # the constraint goes with its column: the column's drop is the finding
+            '    op.drop_constraint("fk_items_user_id_users", "items", type_="foreignkey")\n'
+            '    op.drop_column("items", "user_id")\n',
+            {"drop-column"},
+        ),
+        (
+            '    op.drop_index("ix_items_sku", table_name="items")\n    op.drop_table("items")\n',
+            {"drop-table"},
+        ),
+        (  # another kind on the same table replaces nothing
+            '    op.drop_constraint("fk_items_user", "items", type_="foreignkey")\n'
+            '    op.create_unique_constraint("uq_items_sku", "items", ["sku"])\n',
+            {"drop-constraint", "unique-constraint-locks"},
+        ),
+        (  # the same kind on another table replaces nothing
+            '    op.drop_index("ix_items_sku", table_name="items")\n'
+            '    op.create_index("ix_orders_sku", "orders", ["sku"])\n',
+            {"drop-index", "index-locks-writes"},
+        ),
+    ],
+)
+def test_a_drop_paired_with_its_replacement_or_its_column_is_no_finding_of_its_own(body, expected):
+    assert {rule for rule, _ in analysed("def upgrade():\n" + body)} == expected
