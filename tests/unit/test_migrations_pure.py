@@ -76,7 +76,7 @@ def test_every_rule_on_the_risky_revision_with_its_line():
     assert ("non-transactional", line_of("postgresql_concurrently")) not in found
     assert ("unique-constraint-locks", line_of("create_unique_constraint")) in found
     assert ("not-null-without-default", line_of('"plan"')) in found
-    assert ("raw-sql-destructive", line_of("DROP TABLE legacy")) in found
+    assert ("drop-table", line_of("DROP TABLE legacy")) in found  # raw SQL meets op.*'s rules
     assert ("backfill-with-constraint", line_of("create_unique_constraint")) in found
     bio = next(f for f in findings if f.rule == "drop-column" and "bio" in f.message)
     assert bio.accepted and bio.reason == "bio moved to profiles in r0 release v0.9"
@@ -84,7 +84,7 @@ def test_every_rule_on_the_risky_revision_with_its_line():
         "drop-column",
         "alter-type",
         "not-null-without-default",
-        "raw-sql-destructive",
+        "drop-table",
     }
 
 
@@ -95,7 +95,7 @@ def test_severity_override_and_allow_input():
     )
     assert not any(f.rule == "drop-column" for f in findings)
     assert all(f.severity == "error" for f in findings if f.rule == "non-transactional")
-    raw = next(f for f in findings if f.rule == "raw-sql-destructive")
+    raw = next(f for f in findings if f.rule == "drop-table")  # accepted under its former rule's name
     assert raw.accepted and raw.reason == "legacy was empty since v0.5"
 
 
@@ -196,7 +196,7 @@ def test_dropping_a_temporary_table_it_created_is_not_destructive():
         == set()
     )
     assert analysed('def upgrade():\n    op.execute("CREATE TEMP TABLE s (id int); DROP TABLE s, users")\n') == {
-        ("raw-sql-destructive", 5)
+        ("drop-table", 5)
     }
 
 
@@ -215,7 +215,7 @@ def test_operations_in_helpers_and_sql_through_a_connection_are_found():
         '    op.execute(sa.schema.DropSequence(sa.Sequence("post_ids")))\n'
     )
     assert ("rename-column", 5) in found and ("raw-sql-destructive", 9) in found  # in helpers
-    assert ("raw-sql-destructive", 16) in found and ("raw-sql-destructive", 17) in found
+    assert ("drop-table", 16) in found and ("raw-sql-destructive", 17) in found
     assert ("raw-sql-destructive", 18) in found  # DropSequence
 
 
@@ -490,7 +490,7 @@ def test_an_f_string_table_is_unknown_not_the_next_word():
         '    op.alter_column(TABLE, "plan", nullable=False)\n'
         '    op.execute(f"DROP TABLE {TABLE}_old")\n'
     )
-    assert ("backfill-with-constraint", 9) in found and ("raw-sql-destructive", 10) in found
+    assert ("backfill-with-constraint", 9) in found and ("drop-table", 10) in found
 
 
 def test_a_package_resource_script_location_is_found_in_the_source_tree(tmp_path):
@@ -597,3 +597,48 @@ def test_each_batch_block_keeps_its_own_table():
 )
 def test_a_drop_paired_with_its_replacement_or_its_column_is_no_finding_of_its_own(body, expected):
     assert {rule for rule, _ in analysed("def upgrade():\n" + body)} == expected
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("ALTER TABLE users RENAME COLUMN name TO full_name", {"rename-column"}),
+        ("ALTER TABLE users RENAME TO members", {"rename-table"}),
+        ("CREATE INDEX ix_users_a ON users (a)", {"index-locks-writes"}),
+        ("ALTER TABLE orders ADD COLUMN id2 BIGSERIAL", {"volatile-default"}),
+        ("ALTER TABLE orders ADD COLUMN n integer NOT NULL", {"not-null-without-default"}),
+        ("ALTER TABLE orders ADD COLUMN n integer NOT NULL DEFAULT 0", set()),
+        ("ALTER TABLE orders ALTER COLUMN total TYPE numeric(12, 2)", {"alter-type"}),
+        ("ALTER TABLE orders ALTER COLUMN total SET NOT NULL", {"not-null-existing"}),
+        ("ALTER TABLE orders DROP CONSTRAINT fk_orders_user", {"drop-constraint"}),
+        ("ALTER TABLE orders ADD CONSTRAINT fk_u FOREIGN KEY (u) REFERENCES users (id)", {"constraint-full-scan"}),
+        ("ALTER TABLE orders ADD CONSTRAINT fk_u FOREIGN KEY (u) REFERENCES users (id) NOT VALID", set()),
+        ("ALTER TABLE orders ADD CONSTRAINT uq UNIQUE USING INDEX ix_orders_sku", set()),
+        ("WITH gone AS (DELETE FROM sessions RETURNING id) SELECT count(*) FROM gone", {"raw-sql-destructive"}),
+        ("WITH gone AS (DELETE FROM sessions WHERE expired RETURNING id) SELECT 1", {"delete-rows"}),
+        ("-- DROP COLUMN legacy comes in the next release\nUPDATE users SET plan = 'free' WHERE plan IS NULL", set()),
+        ("CREATE TABLE things (id int); CREATE INDEX ix_things ON things (id)", set()),
+        ("DROP SCHEMA reporting CASCADE", {"raw-sql-destructive"}),
+        ("DROP INDEX CONCURRENTLY ix_users_a", {"drop-index", "non-transactional"}),
+    ],
+)
+def test_raw_sql_is_read_by_postgresqls_parser_and_meets_the_same_rules(sql, expected):
+    found = analysed(f"def upgrade():\n    op.execute({sql!r})\n")
+    assert {rule for rule, _ in found} == expected
+
+
+def test_sql_held_in_a_variable_and_a_backfill_inside_a_with():
+    found = analysed(
+        "def upgrade():\n"
+        '    q = "ALTER TABLE users DROP COLUMN legacy"\n'
+        "    op.execute(q)\n"
+        '    fill = sa.text("WITH f AS (SELECT id FROM users) UPDATE users SET plan = 1 FROM f WHERE id = f.id")\n'
+        "    op.get_bind().execute(fill)\n"
+        '    op.alter_column("users", "plan", nullable=False)\n'
+    )
+    assert ("drop-column", 6) in found and ("backfill-with-constraint", 9) in found
+
+
+def test_sql_postgresql_cannot_parse_is_still_read_as_text():
+    found = analysed('def upgrade():\n    op.execute("ALTER TABLE t DROP COLUMN c, ALGORITHM=INPLACE")\n')
+    assert found == {("raw-sql-destructive", 5)}

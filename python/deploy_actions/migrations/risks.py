@@ -9,6 +9,7 @@ import ast
 import re
 from dataclasses import asdict, dataclass
 
+from deploy_actions.migrations import sql as sql_parser
 from deploy_actions.migrations.scripts import Revision
 
 ERROR, WARNING, OFF = "error", "warning", "off"
@@ -76,6 +77,9 @@ _EXISTING_ONLY = {
     "drop-index",
     "drop-constraint",
     "volatile-default",
+    "constraint-full-scan",
+    "index-locks-writes",
+    "unique-constraint-locks",
 }
 _ALLOW = re.compile(r"#\s*preflight:\s*allow\s+([\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:[-–—:]+\s*(\S.*))?$")
 _DESTRUCTIVE_SQL = re.compile(
@@ -132,8 +136,11 @@ def _is_true(node: ast.expr | None) -> bool:
 _WRAPS = ("text", "f", "conv")  # sa.text("…"), op.f("ix_…"), conv("…"): the string inside counts
 
 
-def _string(node: ast.expr | None) -> str | None:
-    """A SQL string or a name: a literal, an f-string, or one wrapped in sa.text / op.f / conv."""
+def _string(node: ast.expr | None, values: dict[str, ast.expr] | None = None) -> str | None:
+    """A SQL string or a name: a literal, an f-string, or one wrapped in sa.text / op.f / conv;
+    with `values` (a function's simple assignments), a variable that holds one."""
+    if isinstance(node, ast.Name) and values and node.id in values:
+        return _string(values[node.id])
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):  # f"UPDATE {table} …": what is filled in is unknown, not absent
@@ -141,7 +148,7 @@ def _string(node: ast.expr | None) -> str | None:
             v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{…}" for v in node.values
         )
     if isinstance(node, ast.Call) and node.args and getattr(node.func, "attr", getattr(node.func, "id", "")) in _WRAPS:
-        return _string(node.args[0])
+        return _string(node.args[0], values)
     return None
 
 
@@ -171,6 +178,7 @@ class Operation:
     name: str  # alter_column, execute, autocommit_block…
     call: ast.Call
     batch_table: str | None = None  # the table of the batch_alter_table it runs in
+    sql: str | None = None  # for execute: the SQL text, also when a variable holds it
 
     def arg(self, parameter: str) -> ast.expr | None:
         """A parameter by alembic's name, given by position or keyword; `table_name` (and
@@ -269,6 +277,16 @@ class _Collector(ast.NodeVisitor):
     def __init__(self, aliases: dict[str, str | None], binds: set[str]):
         self.aliases, self.binds = aliases, binds
         self.found: list[Operation] = []
+        self.values: dict[str, ast.expr] = {}  # q = "UPDATE …": SQL held in a variable, then op.execute(q)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self.values[node.targets[0].id] = node.value
+        self.generic_visit(node)
+
+    def _operation(self, name: str, node: ast.Call, batch_table: str | None = None) -> Operation:
+        sql = _string(node.args[0], self.values) if name == "execute" and node.args else None
+        return Operation(name, node, batch_table, sql)
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         outer = dict(self.aliases)
@@ -292,14 +310,14 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute):
             owner = node.func.value
             if isinstance(owner, ast.Name) and owner.id in self.aliases:
-                self.found.append(Operation(node.func.attr, node, self.aliases[owner.id]))
+                self.found.append(self._operation(node.func.attr, node, self.aliases[owner.id]))
             elif node.func.attr == "autocommit_block":
-                self.found.append(Operation("autocommit_block", node))
+                self.found.append(self._operation("autocommit_block", node))
             elif node.func.attr == "execute" and (
                 (isinstance(owner, ast.Name) and owner.id in self.binds)
                 or (isinstance(owner, ast.Call) and getattr(owner.func, "attr", "") == "get_bind")
             ):
-                self.found.append(Operation("execute", node))
+                self.found.append(self._operation("execute", node))
         self.generic_visit(node)
 
 
@@ -359,7 +377,7 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
     if name == "autocommit_block":
         found.append(("non-transactional", "autocommit_block runs its statements outside the transaction"))
     if name == "execute":
-        sql = _string(call.args[0]) if call.args else None
+        sql = op.sql
         if sql and _DESTRUCTIVE_SQL.search(_without_temporary_drops(sql)):
             found.append(("raw-sql-destructive", f"raw SQL: {' '.join(sql.split())[:80]}"))
         elif sql and _DELETE_WHERE.search(sql):
@@ -408,11 +426,21 @@ class _Replacements:
     table it belongs to is dropped, or a column of that table which its name spells out
     (`fk_items_user_id_users` with `user_id`), and that drop is the finding."""
 
-    def __init__(self, operations: list[Operation]):
+    def __init__(self, operations: list[Operation], statements: dict[int, list | None] | None = None):
         self.made: set[tuple[str | None, str]] = set()  # (table, kind)
         self.names: set[str] = set()
         self.tables: set[str | None] = set()
         self.columns: set[tuple[str | None, str]] = set()
+        for parsed in (statements or {}).values():
+            for s in parsed or ():
+                if s.kind in ("create_index", "add_constraint"):
+                    self.made.add((s.table, s.facts.get("kind", "index")))
+                    if s.facts.get("name"):
+                        self.names.add(s.facts["name"])
+                elif s.kind == "drop_table":
+                    self.tables.add(s.table)
+                elif s.kind == "drop_column" and s.column:
+                    self.columns.add((s.table, s.column))
         for o in operations:
             kind = _KIND_OF.get(o.name)
             if kind:
@@ -426,10 +454,12 @@ class _Replacements:
                 self.columns.add((o.table(), o.column()))
 
     def covers(self, drop: Operation) -> bool:
-        table = drop.table()
         is_index = drop.name == "drop_index"
         name = _string(drop.arg("index_name" if is_index else "constraint_name"))
         kind = "index" if is_index else _string(_kw(drop.call, "type_"))
+        return self.replaces(drop.table(), name, kind)
+
+    def replaces(self, table: str | None, name: str | None, kind: str | None) -> bool:
         if table is not None and table in self.tables:
             return True
         if name and any(t == table and f"_{c}_" in f"_{name}_" for t, c in self.columns):
@@ -439,6 +469,73 @@ class _Replacements:
         if kind:
             return (table, kind) in self.made
         return any(t == table and k != "index" for t, k in self.made)  # a constraint of unknown kind
+
+
+def _sql_findings(statements: list, replaced: _Replacements) -> list[tuple[str, str, str | None]]:
+    """(rule, message, table) for raw SQL as PostgreSQL parsed it: the same rules as op.*."""
+    temporary = {s.table for s in statements if s.kind == "create_table" and s.facts["temporary"]}
+    found: list[tuple[str, str, str | None]] = []
+    for s in statements:
+        table, where = s.table, f" {s.table!r}" if s.table else ""
+        column = f"'{table}.{s.column}'" if table and s.column else repr(s.column)
+        said = f" (SQL: {s.text})"
+        kind = s.kind
+        if kind == "drop_table" and table not in temporary:
+            found.append(("drop-table", f"drops table{where}{said}", table))
+        elif kind == "drop_column":
+            found.append(("drop-column", f"drops column {column}{said}", table))
+        elif kind == "alter_type":
+            found.append(("alter-type", f"changes the type of column {column}{said}", table))
+        elif kind == "rename_column":
+            found.append(("rename-column", f"renames column {column} to {s.facts['new']!r}{said}", table))
+        elif kind == "rename_table":
+            found.append(("rename-table", f"renames table{where} to {s.facts['new']!r}{said}", table))
+        elif kind == "set_not_null":
+            found.append(("not-null-existing", f"makes existing column {column} NOT NULL{said}", table))
+        elif kind == "drop_index":
+            if not replaced.replaces(None, s.facts["name"], "index"):
+                found.append(("drop-index", _named("drops index", s.facts["name"], None) + said, None))
+            if s.facts["concurrently"]:
+                found.append(("non-transactional", f"DROP INDEX CONCURRENTLY cannot run in a transaction{said}", None))
+        elif kind == "drop_constraint" and not replaced.replaces(table, s.facts["name"], None):
+            found.append(("drop-constraint", _named("drops constraint", s.facts["name"], table) + said, table))
+        elif kind == "add_constraint" and s.facts["kind"] in ("foreignkey", "check") and not s.facts["not_valid"]:
+            what = "foreign key" if s.facts["kind"] == "foreignkey" else "check constraint"
+            found.append(("constraint-full-scan", f"adds a {what} to existing table{where}{said}", table))
+        elif kind == "add_constraint" and s.facts["kind"] in ("unique", "primary") and not s.facts["using_index"]:
+            what = "unique constraint" if s.facts["kind"] == "unique" else "primary key"
+            found.append(("unique-constraint-locks", f"adds a {what} to existing table{where}{said}", table))
+        elif kind == "create_index" and s.facts["concurrently"]:
+            found.append(("non-transactional", f"CREATE INDEX CONCURRENTLY cannot run in a transaction{said}", None))
+        elif kind == "create_index":
+            message = f"creates an index on existing table{where} without CONCURRENTLY{said}"
+            found.append(("index-locks-writes", message, table))
+        elif kind == "add_column" and s.facts["not_null"] and not s.facts["default"]:
+            message = f"adds NOT NULL column {column} without a default (fails on a non-empty table){said}"
+            found.append(("not-null-without-default", message, table))
+        elif kind == "add_column" and s.facts["volatile"]:
+            found.append(("volatile-default", f"adds column {column} with a volatile default{said}", table))
+        elif kind == "delete" and s.facts["where"]:
+            found.append(("delete-rows", f"deletes rows of{where}{said}", table))
+        elif kind == "delete":
+            found.append(("raw-sql-destructive", f"deletes every row of{where}{said}", table))
+        elif kind == "truncate":
+            found.append(("raw-sql-destructive", f"empties table{where}{said}", table))
+        elif kind == "drop_other" and s.facts["object"] in _DESTRUCTIVE_OBJECTS:
+            found.append(("raw-sql-destructive", f"drops a {s.facts['object'].lower()}{said}", None))
+        elif kind == "add_enum_value":
+            message = (
+                "adds an enum value (PostgreSQL < 12 cannot in a transaction; 12+ cannot use it in the same "
+                f"transaction){said}"
+            )
+            found.append(("non-transactional", message, None))
+        elif kind == "vacuum":
+            found.append(("non-transactional", f"VACUUM cannot run in a transaction{said}", None))
+    return found
+
+
+# What a DROP of raw SQL destroys beyond tables and indexes (which have rules of their own).
+_DESTRUCTIVE_OBJECTS = {"SCHEMA", "DATABASE", "VIEW", "MATVIEW", "TYPE", "SEQUENCE", "DOMAIN"}
 
 
 def _named(what: str, name: str | None, table: str | None) -> str:
@@ -529,16 +626,26 @@ def _inside(call: ast.Call, block: ast.Call, upgrade_nodes: list[ast.With]) -> b
     return False
 
 
-def _accepted(rev: Revision, line: int, rule: str, allowed: dict[tuple[str, str], str]) -> str | None:
+# Raw SQL that drops or retypes used to be `raw-sql-destructive`; since PostgreSQL's parser
+# reads it, it is the rule of the operation it is. An acceptance written for the old name
+# still accepts it.
+_FORMERLY_RAW = {"drop-table", "drop-column", "alter-type"}
+
+
+def _accepted(
+    rev: Revision, line: int, rule: str, allowed: dict[tuple[str, str], str], *, from_sql: bool = False
+) -> str | None:
     """The reason a finding is accepted: a comment on its line or the one above, or the allow input."""
+    rules = {rule} | ({"raw-sql-destructive"} if from_sql and rule in _FORMERLY_RAW else set())
     for number in (line, line - 1):
         if 1 <= number <= len(rev.source):
             match = _ALLOW.search(rev.source[number - 1])
-            if match and rule in [r.strip() for r in match.group(1).split(",")] and match.group(2):
+            if match and rules & {r.strip() for r in match.group(1).split(",")} and match.group(2):
                 return match.group(2).strip()
-    for key in ((rev.revision, rule), (rev.path.name, rule), (str(rev.path), rule)):
-        if key in allowed:
-            return allowed[key]
+    for name in rules:
+        for key in ((rev.revision, name), (rev.path.name, name), (str(rev.path), name)):
+            if key in allowed:
+                return allowed[key]
     return None
 
 
@@ -550,29 +657,35 @@ def analyse(
         return []
     severities, allowed = severities or {}, allowed or {}
     operations = _operations(upgrade, rev.tree)
+    statements = {id(o): sql_parser.parse(o.sql) for o in operations if o.name == "execute" and o.sql}
     withs = [n for body in _bodies(upgrade, rev.tree) for n in ast.walk(body) if isinstance(n, ast.With)]
     blocks = [o.call for o in operations if o.name == "autocommit_block"]
     created = set()  # tables this revision creates: new, empty, nothing runs on them yet
     dropped_constraints = {_string(o.arg("constraint_name")) for o in operations if o.name == "drop_constraint"}
     dropped_constraints.discard(None)  # an unnamed constraint is no match for another unnamed one
-    replaced = _Replacements(operations)
-    raw: list[tuple[str, int, str]] = []
+    replaced = _Replacements(operations, statements)
+    raw: list[tuple[str, int, str, bool]] = []  # rule, line, message, from raw SQL
     for op in operations:
         name, call = op.name, op.call
         if name == "create_table" and op.table():
             created.add(op.table())
         if name == "rename_table" and op.table() in created and _string(op.arg("new_table_name")):
             created.add(_string(op.arg("new_table_name")))
-        findings = _check_call(op)
+        parsed = statements.get(id(op))
+        if parsed is not None:  # raw SQL PostgreSQL's parser read: each statement on its own table
+            created |= {s.table for s in parsed if s.kind == "create_table" and not s.facts["temporary"]}
+            findings = _sql_findings(parsed, replaced)
+        else:
+            findings = [(rule, message, op.table()) for rule, message in _check_call(op)]
         if name in ("drop_constraint", "drop_index") and replaced.covers(op):
             findings = []  # re-created (the re-creation is the risk), or gone with its column or table
         in_block = name != "autocommit_block" and any(_inside(call, block, withs) for block in blocks)
         if in_block:  # the block was said once already: its statements are the same operation
             findings = [f for f in findings if f[0] != "non-transactional"]
+        # A table this revision created is new and empty: no one uses it yet.
+        findings = [(rule, message) for rule, message, t in findings if t not in created or rule not in _EXISTING_ONLY]
         table = op.table()
         existing = table is None or table not in created
-        if not existing:  # a table this revision created is new and empty: no one uses it yet
-            findings = [f for f in findings if f[0] not in _EXISTING_ONLY]
         not_valid = _is_true(_kw(call, "postgresql_not_valid"))
         if name in ("create_foreign_key", "create_check_constraint") and existing and not not_valid:
             what = "foreign key" if name == "create_foreign_key" else "check constraint"
@@ -586,8 +699,8 @@ def analyse(
         if name in ("create_unique_constraint", "create_primary_key") and existing:
             what = "unique constraint" if name == "create_unique_constraint" else "primary key"
             findings.append(("unique-constraint-locks", f"adds a {what} to existing table {table!r}"))
-        raw += [(rule, call.lineno, message) for rule, message in findings]
-    filled = _filled_tables(operations, rev.tree)
+        raw += [(rule, call.lineno, message, parsed is not None) for rule, message in findings]
+    filled = _filled_tables(operations, rev.tree, statements)
     if filled:
         for o in operations:
             constrains = o.name in _CONSTRAINTS or (o.name == "alter_column" and _is_false(_kw(o.call, "nullable")))
@@ -598,14 +711,15 @@ def analyse(
                         "backfill-with-constraint",
                         o.call.lineno,
                         "backfills data and adds a constraint in the same revision",
+                        False,
                     )
                 )
     findings = []
-    for rule, line, message in raw:
+    for rule, line, message, from_sql in raw:
         severity = severities.get(rule, RULES[rule][0])
         if severity == OFF:
             continue
-        reason = _accepted(rev, line, rule, allowed)
+        reason = _accepted(rev, line, rule, allowed, from_sql=from_sql)
         findings.append(
             Finding(
                 rule,
@@ -622,19 +736,24 @@ def analyse(
     return findings
 
 
-def _filled_tables(operations: list[Operation], module: ast.Module | None) -> set[str | None]:
+def _filled_tables(
+    operations: list[Operation], module: ast.Module | None, statements: dict[int, list | None]
+) -> set[str | None]:
     """The tables the revision writes rows into (UPDATE, INSERT, bulk_insert); None for a
     write whose table cannot be read from the source."""
     filled: set[str | None] = set()
     named: dict[str, str | None] | None = None  # coupons = sa.table("coupons", …), read once if needed
     for o in operations:
-        if o.name == "bulk_insert" and o.call.args:
+        parsed = statements.get(id(o))
+        if parsed is not None:
+            filled |= {s.table for s in parsed if s.kind in ("update", "insert")}
+        elif o.name == "bulk_insert" and o.call.args:
             target = o.call.args[0]
             if named is None:
                 named = _table_names(module)
             filled.add(named.get(target.id) if isinstance(target, ast.Name) else None)
         elif o.name == "execute" and o.call.args:
-            sql = _string(o.call.args[0]) or ""
+            sql = o.sql or ""
             for statement in sql.split(";"):
                 match = _DATA_SQL.search(statement)
                 if match:
