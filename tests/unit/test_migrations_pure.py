@@ -219,13 +219,32 @@ def test_operations_in_helpers_and_sql_through_a_connection_are_found():
     assert ("raw-sql-destructive", 18) in found  # DropSequence
 
 
-def test_a_guarded_concurrent_index_is_one_finding():
-    found = analysed(
+def test_a_concurrent_index_block_is_one_finding_and_none_when_it_follows_the_advice():
+    """The rule's advice: alone in its revision, safe to run again. A block that does that
+    is no finding; one that does not is one finding, for the block."""
+    unguarded = analysed(
         "def upgrade():\n"
         "    with op.get_context().autocommit_block():\n"
-        '        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True, if_not_exists=True)\n'
+        '        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True)\n'
     )
-    assert found == {("non-transactional", 5)}
+    assert unguarded == {("non-transactional", 5)}
+    assert (
+        analysed(
+            "def upgrade():\n"
+            "    with op.get_context().autocommit_block():\n"
+            '        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True, if_not_exists=True)\n'
+            '        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_b ON users (b)")\n'
+            "        op.execute(\"ALTER TYPE status ADD VALUE IF NOT EXISTS 'archived'\")\n"
+        )
+        == set()
+    )
+    not_alone = analysed(
+        "def upgrade():\n"
+        '    op.add_column("users", sa.Column("c", sa.Integer()))\n'
+        "    with op.get_context().autocommit_block():\n"
+        '        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_b ON users (b)")\n'
+    )
+    assert not_alone == {("non-transactional", 6)}
 
 
 def labelled(rev, down=(), labels=()):
@@ -642,3 +661,30 @@ def test_sql_held_in_a_variable_and_a_backfill_inside_a_with():
 def test_sql_postgresql_cannot_parse_is_still_read_as_text():
     found = analysed('def upgrade():\n    op.execute("ALTER TABLE t DROP COLUMN c, ALGORITHM=INPLACE")\n')
     assert found == {("raw-sql-destructive", 5)}
+
+
+@pytest.mark.parametrize(
+    "backfill",
+    [
+        '    op.execute(sa.update(coupons).where(coupons.c.plan.is_(None)).values(plan="free"))\n',
+        '    op.execute(coupons.update().values(plan="free"))\n',
+        '    op.get_bind().execute(sa.insert(sa.table("coupons", sa.column("plan"))).values(plan="x"))\n',
+        "    session = Session(bind=op.get_bind())\n    session.query(Coupon).update({Coupon.plan: 'free'})\n",
+        "    with orm.Session(bind=op.get_bind()) as session:\n        session.add_all(rows)\n",
+    ],
+    ids=["sa.update(t)", "t.update()", "sa.insert(sa.table(…))", "session.query().update()", "session.add_all"],
+)
+def test_a_backfill_through_core_or_the_orm_then_a_constraint_is_found(backfill):
+    found = analysed(
+        'coupons = sa.table("coupons", sa.column("plan"))\n\n\n'
+        "def upgrade():\n" + backfill + '    op.alter_column("coupons", "plan", nullable=False)\n'
+    )
+    assert "backfill-with-constraint" in {rule for rule, _ in found}
+
+
+def test_an_orm_delete_deletes_rows():
+    found = analysed(
+        "def upgrade():\n    session = Session(bind=op.get_bind())\n"
+        "    session.query(Token).filter(Token.expired).delete()\n"
+    )
+    assert found == {("delete-rows", 6)}

@@ -256,17 +256,37 @@ def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> l
 def _operations_in(upgrade: ast.AST) -> list[Operation]:
     aliases: dict[str, str | None] = {"op": None}  # name → its batch's table (None: op itself)
     binds = {"conn", "connection", "bind"}  # the usual names of a connection passed to a helper
+    sessions: set[str] = set()
     for node in ast.walk(upgrade):
-        # conn = op.get_bind() / bind = op.get_context().bind: SQL run through it is SQL of the revision.
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value
+        # conn = op.get_bind() / bind = op.get_context().bind: SQL run through it is SQL of the revision;
+        # session = Session(bind=…) / with Session(bind) as session: so are its writes.
+        pairs: list[tuple[ast.expr, ast.expr | None]] = []
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            pairs = [(node.value, node.targets[0])]
+        elif isinstance(node, ast.With):
+            pairs = [(item.context_expr, item.optional_vars) for item in node.items]
+        for value, target in pairs:
+            if not isinstance(target, ast.Name):
+                continue
             if (isinstance(value, ast.Call) and getattr(value.func, "attr", "") == "get_bind") or (
                 isinstance(value, ast.Attribute) and value.attr in ("bind", "connection")
             ):
-                binds.add(node.targets[0].id)
-    collector = _Collector(aliases, binds)
+                binds.add(target.id)
+            elif isinstance(value, ast.Call) and _called(value) in ("Session", "session"):
+                sessions.add(target.id)
+    binds |= sessions
+    collector = _Collector(aliases, binds, sessions)
     collector.visit(upgrade)
     return collector.found
+
+
+# What an ORM session writes rows with (a backfill, as an UPDATE or INSERT is).
+_ORM_WRITES = {"add", "add_all", "merge", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"}
+
+
+def _called(call: ast.Call) -> str:
+    """`sa.orm.Session(…)` → Session; `Session(…)` → Session."""
+    return getattr(call.func, "attr", getattr(call.func, "id", ""))
 
 
 class _Collector(ast.NodeVisitor):
@@ -274,8 +294,8 @@ class _Collector(ast.NodeVisitor):
     sits in lexically: two blocks that both say `as batch_op` keep their own tables (one
     name for the whole function put 71 of 740 messages on the wrong table)."""
 
-    def __init__(self, aliases: dict[str, str | None], binds: set[str]):
-        self.aliases, self.binds = aliases, binds
+    def __init__(self, aliases: dict[str, str | None], binds: set[str], sessions: set[str] = frozenset()):
+        self.aliases, self.binds, self.sessions = aliases, binds, sessions
         self.found: list[Operation] = []
         self.values: dict[str, ast.expr] = {}  # q = "UPDATE …": SQL held in a variable, then op.execute(q)
 
@@ -318,7 +338,19 @@ class _Collector(ast.NodeVisitor):
                 or (isinstance(owner, ast.Call) and getattr(owner.func, "attr", "") == "get_bind")
             ):
                 self.found.append(self._operation("execute", node))
+            elif isinstance(owner, ast.Name) and owner.id in self.sessions and node.func.attr in _ORM_WRITES:
+                self.found.append(self._operation("orm_write", node))
+            elif node.func.attr in ("update", "delete") and self._queried(owner):
+                self.found.append(self._operation(f"orm_{node.func.attr}", node))
         self.generic_visit(node)
+
+    def _queried(self, node: ast.expr) -> bool:
+        """`session.query(Model)…`: a query of one of the revision's ORM sessions."""
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "query":
+                return isinstance(node.func.value, ast.Name) and node.func.value.id in self.sessions
+            node = node.func.value
+        return False
 
 
 def _check_call(op: Operation) -> list[tuple[str, str]]:
@@ -376,6 +408,8 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
         found.append(("non-transactional", "CREATE INDEX CONCURRENTLY cannot run in a transaction"))
     if name == "autocommit_block":
         found.append(("non-transactional", "autocommit_block runs its statements outside the transaction"))
+    if name == "orm_delete":
+        return [("delete-rows", "deletes rows through the ORM (session.query(…).delete())")]
     if name == "execute":
         sql = op.sql
         if sql and _DESTRUCTIVE_SQL.search(_without_temporary_drops(sql)):
@@ -618,6 +652,34 @@ def _without_temporary_drops(sql: str) -> str:
     return _DROP_TABLE.sub(keep, sql)
 
 
+_NOT_OPERATIONS = {"get_context", "get_bind", "f", "inline_literal"}  # op.* helpers that change nothing
+
+
+def _follows_advice(
+    block: ast.Call, operations: list[Operation], statements: dict[int, list | None], withs: list[ast.With]
+) -> bool:
+    """An autocommit block as the non-transactional rule advises: the revision does nothing
+    else, and each statement in it can run again after a failure half-way (CREATE INDEX
+    CONCURRENTLY IF NOT EXISTS, DROP INDEX … IF EXISTS, ADD VALUE IF NOT EXISTS, VACUUM)."""
+    inside = [o for o in operations if o.call is not block and o.name not in _NOT_OPERATIONS]
+    if not inside or not all(_inside(o.call, block, withs) for o in inside):
+        return False
+    for o in inside:
+        if o.name == "execute":
+            parsed = statements.get(id(o))
+            if not parsed or not all(s.repeatable for s in parsed):
+                return False
+        elif o.name == "create_index":
+            if not _is_true(_kw(o.call, "if_not_exists")):
+                return False
+        elif o.name == "drop_index":
+            if not _is_true(_kw(o.call, "if_exists")):
+                return False
+        else:
+            return False
+    return True
+
+
 def _inside(call: ast.Call, block: ast.Call, upgrade_nodes: list[ast.With]) -> bool:
     """Whether `call` sits in the `with` whose context expression is `block`."""
     for node in upgrade_nodes:
@@ -679,6 +741,8 @@ def analyse(
             findings = [(rule, message, op.table()) for rule, message in _check_call(op)]
         if name in ("drop_constraint", "drop_index") and replaced.covers(op):
             findings = []  # re-created (the re-creation is the risk), or gone with its column or table
+        if name == "autocommit_block" and _follows_advice(call, operations, statements, withs):
+            findings = []  # alone in its revision and safe to run again: what the rule asks for
         in_block = name != "autocommit_block" and any(_inside(call, block, withs) for block in blocks)
         if in_block:  # the block was said once already: its statements are the same operation
             findings = [f for f in findings if f[0] != "non-transactional"]
@@ -752,6 +816,13 @@ def _filled_tables(
             if named is None:
                 named = _table_names(module)
             filled.add(named.get(target.id) if isinstance(target, ast.Name) else None)
+        elif o.name in ("orm_write", "orm_update"):
+            filled.add(None)  # the model's table is not spelled out here
+        elif o.name == "execute" and o.call.args and {"update", "insert"} & set(_chain(o.call.args[0])):
+            # sa.update(coupons).values(…), coupons.insert(): a backfill through a Core construct
+            if named is None:
+                named = _table_names(module)
+            filled.add(_construct_table(o.call.args[0], named))
         elif o.name == "execute" and o.call.args:
             sql = o.sql or ""
             for statement in sql.split(";"):
@@ -760,6 +831,22 @@ def _filled_tables(
                     table = _DATA_TABLE.search(statement)
                     filled.add(table.group(1).split(".")[-1].strip('"') if table else None)
     return filled
+
+
+def _construct_table(node: ast.expr, named: dict[str, str | None]) -> str | None:
+    """The table of `sa.update(t)…` or `t.update()…`, through `t = sa.table("name", …)`."""
+    while isinstance(node, ast.Call):
+        func = node.func
+        if _called(node) in ("update", "insert"):
+            if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") not in ("sa", "sqlalchemy"):
+                target: ast.expr | None = func.value  # t.update()
+            else:
+                target = node.args[0] if node.args else None  # sa.update(t), update(t)
+            if isinstance(target, ast.Call) and _called(target) in ("table", "Table"):
+                return _string(target.args[0]) if target.args else None
+            return named.get(target.id) if isinstance(target, ast.Name) else None
+        node = func.value if isinstance(func, ast.Attribute) else None
+    return None
 
 
 def _table_names(module: ast.Module | None) -> dict[str, str | None]:

@@ -34,6 +34,11 @@ class Statement:
     text: str = ""  # the statement, for a message
     facts: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def repeatable(self) -> bool:
+        """Safe to run again after a half-done run: IF [NOT] EXISTS, or harmless by nature."""
+        return bool(self.facts.get("guarded"))
+
 
 def _name(range_var: Any) -> str | None:
     """A table's name; None where a placeholder fills it in (`{TABLE}_old`)."""
@@ -96,12 +101,9 @@ def _effects(stmt: Any, shown: str) -> Iterator[Statement]:  # noqa: C901 - one 
         for obj in stmt.objects or ():
             names = [getattr(part, "sval", None) for part in (obj if isinstance(obj, tuple) else (obj,))]
             name = names[-1] if names and UNKNOWN not in str(names[-1]) else None
-            yield Statement(
-                kind,
-                table=name if kind == "drop_table" else None,
-                text=shown,
-                facts={"name": name, "concurrently": bool(stmt.concurrent), "object": stmt.removeType.name[7:]},
-            )
+            facts = {"name": name, "concurrently": bool(stmt.concurrent), "object": stmt.removeType.name[7:]}
+            facts["guarded"] = bool(stmt.missing_ok)
+            yield Statement(kind, table=name if kind == "drop_table" else None, text=shown, facts=facts)
     elif isinstance(stmt, ast.TruncateStmt):
         for relation in stmt.relations or ():
             yield Statement("truncate", table=_name(relation), text=shown)
@@ -138,11 +140,12 @@ def _effects(stmt: Any, shown: str) -> Iterator[Statement]:  # noqa: C901 - one 
             yield Statement("rename_column", _name(stmt.relation), stmt.subname, shown, {"new": stmt.newname})
     elif isinstance(stmt, ast.IndexStmt):
         facts = {"name": stmt.idxname, "concurrently": bool(stmt.concurrent), "unique": bool(stmt.unique)}
+        facts["guarded"] = bool(stmt.if_not_exists)
         yield Statement("create_index", _name(stmt.relation), None, shown, facts)
     elif isinstance(stmt, ast.AlterEnumStmt) and stmt.newVal is not None:
-        yield Statement("add_enum_value", text=shown)
+        yield Statement("add_enum_value", text=shown, facts={"guarded": bool(stmt.skipIfNewValExists)})
     elif isinstance(stmt, ast.VacuumStmt):
-        yield Statement("vacuum", text=shown)
+        yield Statement("vacuum", text=shown, facts={"guarded": True})  # running it again does no harm
     elif isinstance(stmt, ast.CreateStmt | ast.CreateTableAsStmt):
         relation = stmt.relation if isinstance(stmt, ast.CreateStmt) else getattr(stmt.into, "rel", None)
         facts = {"temporary": getattr(relation, "relpersistence", "p") == "t"}
