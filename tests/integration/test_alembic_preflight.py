@@ -261,3 +261,28 @@ def test_a_project_configured_in_pyproject_toml_is_rehearsed(gha_env, capsys, pg
     outputs = read_outputs(Path(gha_env["GITHUB_OUTPUT"]))
     assert outputs["head"] == "a3" and outputs["passed"] == "true"
     assert "| upgrade to head | ✅ |" in Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_a_named_ini_section_and_a_package_resource_with_several_colons(gha_env, capsys, pg, tmp_path, monkeypatch):
+    """`alembic -n core` with an alembic.ini that holds several databases' sections, and a
+    script_location `app:db:migrations` (alembic splits on every colon): read and run as
+    alembic does, upgrade included."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "linear", project)
+    (project / "app" / "db").mkdir(parents=True)
+    shutil.move(project / "migrations", project / "app" / "db" / "migrations")
+    (project / "app" / "__init__.py").write_text("")
+    (project / "app" / "db" / "__init__.py").write_text("")
+    ini = (project / "alembic.ini").read_text()
+    (project / "alembic.ini").write_text(
+        ini.replace("[alembic]\nscript_location = %(here)s/migrations", "[core]\nscript_location = app:db:migrations")
+        + "\n[reporting]\nscript_location = nowhere\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(project))  # alembic imports the package, as in the project's CI
+    env = {**gha_env, "INPUT_DATABASE_URL": pg}
+    code = main(["alembic-preflight", "--working-directory", str(project), "--ini-section", "core"], env=env)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert read_outputs(Path(gha_env["GITHUB_OUTPUT"]))["head"] == "a3"
+    code = main(["alembic-preflight", "--working-directory", str(project)], env=env)
+    assert code == 2 and "has no [alembic] script_location" in capsys.readouterr().out

@@ -336,6 +336,7 @@ HOSTILE = {
     "pyproject.toml -> /dev/zero": ("pyproject.toml", "/dev/zero"),
     "CHANGELOG.md is a FIFO": ("CHANGELOG.md", "FIFO"),
     "revision -> /dev/zero": ("migrations/versions/0001_x.py", "/dev/zero"),
+    "alembic.ini is a FIFO": ("alembic.ini", "FIFO"),
 }
 
 
@@ -386,7 +387,7 @@ def test_a_hostile_repository_file_ends_the_run_with_one_line(case, argv, tmp_pa
         "docs-drift": rel in ("README.md", "docs/guide.md"),
         "pin": rel.endswith(".yml"),
         "release-check": rel in ("pyproject.toml", "CHANGELOG.md"),
-        "alembic-preflight": rel.endswith(".py"),
+        "alembic-preflight": rel.endswith(".py") or rel == "alembic.ini",
     }[argv[0]]
     if reads_it:
         assert code == 2, out

@@ -37,6 +37,12 @@ OPTIONS = (
         default="alembic.ini",
         path="one",
     ),
+    Option(
+        "ini-section",
+        "The section of the config alembic reads (`alembic -n`), for a file that holds several databases' "
+        "settings, e.g. `core`.",
+        default="alembic",
+    ),
     Option("alembic-command", "How to run the project's alembic, e.g. `uv run alembic`.", default="alembic"),
     Option(
         "database-url",
@@ -197,7 +203,17 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         squawk=squawk,
         entrypoint=raw["entrypoint"].strip(),
         timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
+        ini_section=_ini_section(raw["ini-section"]),
     )
+
+
+def _ini_section(raw: str) -> str:
+    section = raw.strip() or "alembic"
+    if not re.fullmatch(r"[\w.:-]{1,100}", section):
+        raise UsageError(
+            f"expected an ini section name such as alembic or core, got {section[:40]!r}", input="ini-section"
+        )
+    return section
 
 
 def _post_deploy(inputs: Inputs) -> Result:

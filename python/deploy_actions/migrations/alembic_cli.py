@@ -47,16 +47,19 @@ class Alembic:
     config: str
     url_env: str
     timeout: float
+    section: str = "alembic"
 
     @classmethod
-    def of(cls, command: str, cwd: Path, config: str, url_env: str, timeout: float) -> Alembic:
+    def of(
+        cls, command: str, cwd: Path, config: str, url_env: str, timeout: float, section: str = "alembic"
+    ) -> Alembic:
         try:
             argv = shlex.split(command)
         except ValueError as exc:
             raise UsageError(f"cannot split it into words ({exc}): check the quotes", input="alembic-command") from None
         if not argv:
             raise UsageError("expected a command such as `alembic` or `uv run alembic`", input="alembic-command")
-        return cls(argv, cwd, config, url_env, timeout)
+        return cls(argv, cwd, config, url_env, timeout, section)
 
     def run(self, *args: str, url: str | None = None) -> Result:
         env = dict(os.environ)
@@ -64,7 +67,7 @@ class Alembic:
             env[self.url_env] = url
         try:
             proc = subprocess.run(
-                [*self.command, "-c", self.config, *args],
+                [*self.command, "-c", self.config, "-n", self.section, *args],
                 cwd=self.cwd,
                 env=env,
                 capture_output=True,

@@ -36,6 +36,7 @@ class Inputs:
     squawk: bool = False
     entrypoint: str = ""
     timeout: float = 600
+    ini_section: str = "alembic"  # alembic -n: one of several databases' sections in alembic.ini
 
 
 def _changed_files(cwd: Path, ref: str) -> set[Path]:
@@ -91,7 +92,9 @@ class Preflight:
         from deploy_actions.migrations.alembic_cli import Alembic
 
         self.inputs, self.reporter = inputs, reporter
-        self.alembic = Alembic.of(inputs.command, inputs.cwd, inputs.config, inputs.url_env, inputs.timeout)
+        self.alembic = Alembic.of(
+            inputs.command, inputs.cwd, inputs.config, inputs.url_env, inputs.timeout, inputs.ini_section
+        )
         self.findings: list[risks.Finding] = []
         self.steps: list[tuple[str, bool, str]] = []  # (step, ok, detail) for the summary
 
@@ -229,7 +232,7 @@ class Preflight:
     def run(self) -> None:
         config = self.inputs.cwd / self.inputs.config
         pyproject = self.inputs.cwd / "pyproject.toml"
-        folders, recursive = scripts.locate(config, pyproject)
+        folders, recursive = scripts.locate(config, pyproject, section=self.inputs.ini_section)
         revisions = scripts.load(folders, recursive)
         searched = f"{', '.join(map(str, folders))} (script_location / version_locations of {config.name})"
         self.graph = graph_rules.build(revisions, self.inputs.expected_heads, searched=searched)
@@ -278,5 +281,5 @@ def deployed(inputs: Inputs) -> tuple[graph_rules.Graph, list[str]]:
     from deploy_actions.migrations import database
 
     config = inputs.cwd / inputs.config
-    graph = graph_rules.build(scripts.load_project(config, inputs.cwd / "pyproject.toml"))
+    graph = graph_rules.build(scripts.load_project(config, inputs.cwd / "pyproject.toml", inputs.ini_section))
     return graph, database.current(inputs.database_url)

@@ -41,16 +41,20 @@ class Settings:
     base: Path  # relative locations are relative to this folder (the config file's)
 
 
-def settings(config: Path, pyproject: Path | None = None, input_name: str = "config") -> Settings:
+def settings(
+    config: Path, pyproject: Path | None = None, input_name: str = "config", section: str = "alembic"
+) -> Settings:
     """`config` is alembic.ini (or pyproject.toml itself); `pyproject` the pyproject.toml
-    alembic also reads (the one in the folder it runs in; by default beside `config`)."""
+    alembic also reads (the one in the folder it runs in; by default beside `config`);
+    `section` the ini section alembic is told to read (`alembic -n`)."""
     if config.name == "pyproject.toml":
         ini, toml_path = config.parent / "alembic.ini", config
     else:
         ini, toml_path = config, pyproject or config.parent / "pyproject.toml"
-    ini_options = _ini_options(ini, input_name) if ini.is_file() else {}
-    toml_options = _toml_options(toml_path, input_name) if toml_path.is_file() else {}
-    if not ini.is_file() and not toml_options:
+    # lexists: a FIFO or a symlink to /dev/zero is refused by the reader, not taken as absent
+    ini_options = _ini_options(ini, input_name, section) if os.path.lexists(ini) else {}
+    toml_options = _toml_options(toml_path, input_name) if os.path.lexists(toml_path) else {}
+    if not os.path.lexists(ini) and not toml_options:
         raise UsageError(f"no alembic.ini at {config} (set working-directory or config)", input=input_name)
     if "script_location" in ini_options:
         location, base = ini_options["script_location"], ini.parent
@@ -58,7 +62,7 @@ def settings(config: Path, pyproject: Path | None = None, input_name: str = "con
         here = str(toml_path.parent.resolve())
         location, base = str(toml_options["script_location"]).replace("%(here)s", here), toml_path.parent
     else:
-        where = f"{ini} has no [alembic] script_location"
+        where = f"{ini} has no [{section}] script_location"
         raise UsageError(where + (f", nor {toml_path} a [tool.alembic] one" if toml_options else ""), input=input_name)
     if "version_locations" in ini_options:
         locations = _split_locations(ini_options["version_locations"], ini_options)
@@ -83,18 +87,22 @@ _KEYS = (
 )
 
 
-def _ini_options(ini: Path, input_name: str) -> dict[str, str]:
+def _ini_options(ini: Path, input_name: str, section: str = "alembic") -> dict[str, str]:
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
     try:
-        parser.read(ini, encoding="utf-8")
-        if not parser.has_section("alembic"):
+        text = inputfiles.read_text(ini, input_name, what="alembic config")
+    except UsageError as exc:
+        if "not UTF-8" in str(exc):
+            raise UsageError(f"{ini} is not UTF-8 text: is it the alembic.ini?", input=input_name) from None
+        raise
+    try:
+        parser.read_string(text, source=str(ini))
+        if not parser.has_section(section):
             return {}
-        return {key: parser.get("alembic", key) for key in _KEYS if parser.has_option("alembic", key)}
+        return {key: parser.get(section, key) for key in _KEYS if parser.has_option(section, key)}
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
         raise UsageError(f"{ini} cannot be read as an ini file: {first}", input=input_name) from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{ini} is not UTF-8 text: is it the alembic.ini?", input=input_name) from None
 
 
 def _toml_options(path: Path, input_name: str) -> dict:
@@ -115,9 +123,11 @@ def script_location(config: Path, input_name: str = "config", pyproject: Path | 
     return locate(config, pyproject, input_name)[0]
 
 
-def locate(config: Path, pyproject: Path | None = None, input_name: str = "config") -> tuple[list[Path], bool]:
+def locate(
+    config: Path, pyproject: Path | None = None, input_name: str = "config", section: str = "alembic"
+) -> tuple[list[Path], bool]:
     """The versions folders, and whether alembic reads them recursively: the config read once."""
-    found = settings(config, pyproject, input_name)
+    found = settings(config, pyproject, input_name, section)
     location = found.script_location
     base = Path(location) if os.path.isabs(location) else found.base / location
     if ":" in location and not os.path.exists(base):
@@ -130,10 +140,11 @@ def locate(config: Path, pyproject: Path | None = None, input_name: str = "confi
 
 
 def _package_folder(location: str, root: Path, input_name: str) -> Path:
-    """`myapp:migrations` (or `myapp.db:migrations`): the folder inside the package, found in
-    the source tree (beside the config, or under src/) — never by importing the package."""
-    package, _, resource = location.partition(":")
-    inside = Path(*package.split(".")) / resource
+    """`myapp:migrations`, `myapp.db:migrations` or `myapp:db:migrations` (alembic splits on
+    every colon): the folder inside the package, found in the source tree (beside the
+    config, or under src/) — never by importing the package."""
+    package, *resource = location.split(":")
+    inside = Path(*package.split("."), *resource)
     candidates = [root / inside, root / "src" / inside]
     for candidate in candidates:
         if candidate.is_dir():
@@ -245,9 +256,9 @@ def read(path: Path) -> Revision | None:
     )
 
 
-def load_project(config: Path, pyproject: Path | None = None) -> list[Revision]:
+def load_project(config: Path, pyproject: Path | None = None, section: str = "alembic") -> list[Revision]:
     """Every revision of the project whose alembic config is `config` (and `pyproject`)."""
-    return load(*locate(config, pyproject))
+    return load(*locate(config, pyproject, section=section))
 
 
 def load(folders: list[Path], recursive: bool = False) -> list[Revision]:
