@@ -585,3 +585,18 @@ def test_a_wrongly_typed_workflow_is_read_without_an_internal_error(workflow):
     from deploy_actions.localrun import read_workflow
 
     read_workflow(workflow, "org/deploy-actions")
+
+
+def test_a_link_with_an_anchor_to_a_generated_page_is_not_an_error(tmp_path, gha_env, capsys):
+    """A page the docs build writes (git ignores it, it is not in the checkout), linked with an
+    anchor: nothing to check, and certainly no internal error (it was FileNotFoundError)."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("docs/reference/cli.md\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nSee [the options](reference/cli.md#options).\n")
+    (tmp_path / "README.md").write_text("# Project\n")
+    code = main(["docs-drift", "--root", str(tmp_path)], env=gha_env)
+    out = capsys.readouterr().out
+    assert code == 0, out
