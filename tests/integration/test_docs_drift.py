@@ -135,6 +135,8 @@ def test_action_tables_diff_fix_round_trip(gha_env, capsys, repo):
 
 def test_links_anchors_images_and_paths(gha_env, capsys, repo):
     (repo / "docs").mkdir()
+    (repo / "scripts").mkdir()
+    (repo / "scripts" / "build.sh").write_text("#!/bin/sh\n")
     (repo / "docs/guide.md").write_text(
         "# Guide\n\n## Set up\n\nBack to [readme](../README.md#service).\n"
         "[setup](#set-up) [gone](#nowhere) [missing](../nope.md)\n"
@@ -142,6 +144,7 @@ def test_links_anchors_images_and_paths(gha_env, capsys, repo):
         "Run `scripts/deploy.sh`, see `.github/workflows/backend-ci.yml`, "
         "use `actions/checkout` and `/health`.\n"
         "```\n[not a link](nowhere.md) `fake/path.txt`\n```\n"
+        "In your project, create `app/main.py`.\n"
     )
     code, out, outputs = drift(gha_env, capsys, repo)
     said = sorted((d["rule"], d["line"], d["says"]) for d in report(outputs))
@@ -150,8 +153,12 @@ def test_links_anchors_images_and_paths(gha_env, capsys, repo):
         ("links", 6, "link to ../nope.md"),
         ("links", 7, "image to img/logo.png"),
         ("links", 7, "link to ../README.md#no-such-heading"),
-        ("paths", 8, "`scripts/deploy.sh`"),
+        ("paths", 8, "`scripts/deploy.sh`"),  # scripts/ is this repository's: a claim about it
     ]
+    # `app/main.py` names no folder here: the reader's file, checked only with check-paths: all.
+    (repo / ".docs-contract.yml").write_text("version: 1\nlinks: {check-paths: all}\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    assert ("paths", 12, "`app/main.py`") in {(d["rule"], d["line"], d["says"]) for d in report(outputs)}
 
 
 def test_environment_variables_both_directions(gha_env, capsys, repo):

@@ -115,7 +115,8 @@ def check(inputs: Inputs) -> tuple[list, dict]:
         repo, contract.get("actions") or DEFAULT_ACTIONS, fix=inputs.fix and not inputs.diff
     )
     drifts += action_drifts
-    drifts += rules.links(repo, docs, bool(links_cfg.get("check-paths", True)))
+    paths = links_cfg.get("check-paths", True)
+    drifts += rules.links(repo, docs, "all" if paths == "all" else bool(paths))
     env_cfg = contract.get("env")
     if env_cfg:
         drifts += rules.env_variables(

@@ -494,7 +494,9 @@ def _github_page(resolved: str) -> bool:
 
 
 # -- 3. links and paths -------------------------------------------------------------------------------------
-def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
+def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
+    """Links and anchors; with `check_paths`, backticked paths that are claims about this
+    repository (see _claims_here), or with "all", every path-like span."""
     drifts = []
     for rel in docs:
         doc = repo.doc(rel)
@@ -541,7 +543,10 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
                     )
                 )
             elif (  # a page a build generates, not there yet, has anchors no one can know here
-                anchor and resolved.endswith(".md") and repo.exists(resolved) and not repo.doc(resolved).has_anchor(anchor)
+                anchor
+                and resolved.endswith(".md")
+                and repo.exists(resolved)
+                and not repo.doc(resolved).has_anchor(anchor)
             ):
                 drifts.append(
                     Drift(
@@ -571,18 +576,41 @@ def links(repo: Repo, docs: list[str], check_paths: bool) -> list[Drift]:
             if "." not in last.lstrip(".") and not repo.exists(first) and not repo.exists(posixpath.join(base, first)):
                 continue
             here = posixpath.normpath(posixpath.join(base, span))
-            if not (repo.exists(span) or repo.exists(here)) and not repo.generated(span):  # a/ asks as a folder
-                drifts.append(
-                    Drift(
-                        "paths",
-                        rel,
-                        line,
-                        f"`{span}`",
-                        "no such file or folder in the repository",
-                        "fix the path, or ignore it in the contract (links.ignore)",
-                    )
+            if (repo.exists(span) or repo.exists(here)) or repo.generated(span):  # a/ asks as a folder
+                continue
+            if check_paths != "all" and not _claims_here(repo, span, here):
+                continue  # a tutorial's `app/main.py`, a theme's `partials/footer.html`: the reader's files
+            moved = _moved_to(repo, span)
+            drifts.append(
+                Drift(
+                    "paths",
+                    rel,
+                    line,
+                    f"`{span}`",
+                    "no such file or folder in the repository" + (f" (moved? there is {moved})" if moved else ""),
+                    "fix the path, or ignore it in the contract (links.ignore)",
                 )
+            )
     return drifts
+
+
+def _claims_here(repo: Repo, span: str, here: str) -> bool:
+    """A missing path is a claim about this repository, not an example of the reader's, when
+    the folder it names is here (`scripts/deploy.sh` beside other scripts) or it is one of
+    the project's own files at the root (`./pyproject.toml`)."""
+    for path in (span.rstrip("/"), here.rstrip("/")):
+        parent = posixpath.dirname(path)
+        if parent and parent != ".." and repo.exists(parent):
+            return True
+    return "/" not in re.sub(r"^(\.\./|\./)+", "", span).rstrip("/")
+
+
+def _moved_to(repo: Repo, span: str) -> str | None:
+    """Where a file of that name is now, when exactly one file in the repository has it (a hint
+    in the message, never a reason to report)."""
+    name = span.rstrip("/").rsplit("/", 1)[-1]
+    found = repo._by_name.get(name, []) if "." in name.lstrip(".") else []
+    return found[0] if len(found) == 1 else None
 
 
 # -- 4. environment variables ---------------------------------------------------------------------------------

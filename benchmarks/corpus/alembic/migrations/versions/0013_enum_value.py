@@ -9,7 +9,7 @@ down_revision = "0012"
 
 def upgrade():
     with op.get_context().autocommit_block():  # expect: non-transactional
-        op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded'")
+        op.execute("ALTER TYPE order_status ADD VALUE 'refunded'")
 
 
 def downgrade():
