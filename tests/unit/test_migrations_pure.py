@@ -688,3 +688,10 @@ def test_an_orm_delete_deletes_rows():
         "    session.query(Token).filter(Token.expired).delete()\n"
     )
     assert found == {("delete-rows", 6)}
+
+
+def test_a_severity_for_raw_sql_destructive_still_applies_to_raw_drops():
+    _, findings = risky(severities={"raw-sql-destructive": "off"})
+    assert not any(f.rule == "drop-table" and "SQL" in f.message for f in findings)
+    _, findings = risky()
+    assert any(f.rule == "drop-table" and "SQL" in f.message for f in findings)

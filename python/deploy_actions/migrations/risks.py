@@ -689,8 +689,8 @@ def _inside(call: ast.Call, block: ast.Call, upgrade_nodes: list[ast.With]) -> b
 
 
 # Raw SQL that drops or retypes used to be `raw-sql-destructive`; since PostgreSQL's parser
-# reads it, it is the rule of the operation it is. An acceptance written for the old name
-# still accepts it.
+# reads it, it is the rule of the operation it is. An acceptance or a severity written for
+# the old name still applies to it.
 _FORMERLY_RAW = {"drop-table", "drop-column", "alter-type"}
 
 
@@ -780,7 +780,8 @@ def analyse(
                 )
     findings = []
     for rule, line, message, from_sql in raw:
-        severity = severities.get(rule, RULES[rule][0])
+        former = severities.get("raw-sql-destructive") if from_sql and rule in _FORMERLY_RAW else None
+        severity = severities.get(rule) or former or RULES[rule][0]
         if severity == OFF:
             continue
         reason = _accepted(rev, line, rule, allowed, from_sql=from_sql)
