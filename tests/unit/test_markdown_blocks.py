@@ -116,3 +116,27 @@ def test_html_elements_with_an_id_or_name_are_anchors():
     )
     assert {"legacy", "both", "custom-title", "here", "box"} <= doc.anchors
     assert not any("png" in anchor for anchor in doc.anchors)
+
+
+def test_a_fence_closes_only_on_a_line_indented_at_most_three_spaces():
+    """CommonMark: `    ```` is content of the fence, not its end. One such line used to end
+    the fence early, and every later heading of the page was lost."""
+    doc = markdown.parse("```python\ncode\n    ```\n## Inside\n```\n\n## After\n")
+    assert "after" in doc.anchors and "inside" not in doc.anchors
+    doc = markdown.parse("- item\n\n  ```\n  x\n  ```\n\n## After\n")  # a fence in a list item closes there
+    assert "after" in doc.anchors
+    doc = markdown.parse("```\n```js\n## Inside\n```\n## After\n")  # an info string opens, never closes
+    assert doc.anchors == {"after"}
+
+
+def test_attr_list_ids_in_every_form_and_footnotes_are_anchors():
+    text = (
+        '## Install { #setup }\n\n## Version { id="9.7.0" }\n\n## Other {: #other-id .wide }\n\n'
+        "- an item\n{ #item-id }\n\nParagraph.\n{: id='para-id' }\n\nA claim[^note].\n\n[^note]: The note.\n"
+    )
+    doc = markdown.parse(text, "toc")
+    assert {"setup", "9.7.0", "other-id", "item-id", "para-id", "fn:note", "fnref:note"} <= doc.anchors
+    assert "install" not in doc.anchors  # an explicit id replaces the slug
+    github = markdown.parse(text)
+    assert {"user-content-fn-note", "user-content-fnref-note"} <= github.anchors
+    assert "item-id" not in github.anchors  # GitHub renders no attr_list

@@ -12,7 +12,24 @@ from dataclasses import dataclass, field
 
 # Fences at any indentation: inside list items, admonitions and content tabs they are indented.
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-_ATTR_ID = re.compile(r"\s*\{:?\s*#([\w.:-]+)[^}]*\}\s*$")  # `## Title {#id}` (MkDocs attr_list)
+# MkDocs' attr_list at the end of a heading or a block's line, in every form the extension
+# takes: `{#id}`, `{ #id .class }`, `{: #id }`, `{ id="9.7.0" }`, `{: id='x' key=v }`.
+_ATTR_LIST = re.compile(r"\s*\{:?([^{}]*)\}\s*$")
+_ATTR_ID = re.compile(r"""(?:^|\s)(?:#([\w.:-]+)|id=(?:"([^"]*)"|'([^']*)'|([^\s"']+)))""")
+_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\](:)?")
+
+
+def attr_id(text: str) -> tuple[str, int] | None:
+    """(id, where its attr list starts) when `text` ends with an attr list that sets one."""
+    found = _ATTR_LIST.search(text)
+    if not found:
+        return None
+    ident = _ATTR_ID.search(found.group(1))
+    if not ident:
+        return None
+    return next(g for g in ident.groups() if g is not None), found.start()
+
+
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # [text](<a b.md>), [text](file_(1).md "title"), titles in "", '' or ().
 _LINK = re.compile(
@@ -205,6 +222,7 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
     lines = text.splitlines()
     doc = Document(lines)
     fence: str | None = None
+    fence_limit = 4  # a closing fence is indented less than this (≤ 3 past its container's content)
     seen: dict[str, int] = {}
     table: Table | None = None
     containers = _Containers(slugs == "toc")
@@ -219,7 +237,13 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
         # Cheap substring tests gate every regex: most lines are plain prose.
         opened = _FENCE.match(line) if ("```" in line or "~~~" in line) else None
         if fence:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+            if (
+                opened
+                and opened.group(1)[0] == fence[0]
+                and len(opened.group(1)) >= len(fence)
+                and _indent(line) < fence_limit
+                and not line.strip().strip(fence[0])  # a closing fence has no info string
+            ):
                 fence = None
             continue
         stripped = line.strip()
@@ -247,6 +271,7 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
         blank, code = False, False
         if opened:
             fence, table, paragraph = opened.group(1), None, []
+            fence_limit = containers.code_column()
             continue
         if paragraph and ("=" in stripped or "-" in stripped) and _SETEXT.match(line):
             title = "\n".join(part.strip() for part in paragraph)  # GitHub drops the line break
@@ -266,11 +291,23 @@ def parse(text: str, slugs: str = "github", separator: str = "-") -> Document:
             heading = _HEADING.match(line)
             if heading:
                 title = heading.group(2)
-                explicit = _ATTR_ID.search(title) if "{" in title else None
-                if explicit:
-                    doc.anchors.add(explicit.group(1))
-                    title = title[: explicit.start()]
-                doc.anchors.add(toc_slug(title, seen, separator) if slugs == "toc" else slug(title, seen))
+                explicit = attr_id(title) if "{" in title and slugs == "toc" else None
+                if explicit:  # MkDocs: the id given replaces the slug (GitHub shows the braces as text)
+                    doc.anchors.add(explicit[0])
+                else:
+                    doc.anchors.add(toc_slug(title, seen, separator) if slugs == "toc" else slug(title, seen))
+        elif slugs == "toc" and stripped.endswith("}"):  # attr_list on a paragraph, a list item…
+            explicit = attr_id(stripped)
+            if explicit:
+                doc.anchors.add(explicit[0])
+        if "[^" in line:  # footnotes: where each note is and where it is cited
+            for note in _FOOTNOTE.finditer(line):
+                label, definition = note.group(1), note.group(2)
+                if slugs == "toc":
+                    doc.anchors.add(f"fn:{label}" if definition else f"fnref:{label}")
+                else:
+                    kind = "fn" if definition else "fnref"
+                    doc.anchors.update({f"{kind}-{label}", f"user-content-{kind}-{label}"})
         if stripped.startswith(":::"):
             autodoc = _AUTODOC.match(stripped)
             if autodoc:
