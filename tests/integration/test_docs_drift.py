@@ -342,3 +342,29 @@ def test_template_links_are_filled_in_at_build_time(gha_env, capsys, tmp_path):
     )
     code, out, outputs = drift(gha_env, capsys, root)
     assert [d["says"] for d in report(outputs)] == ["link to nothing.md"], out
+
+
+def test_an_mkdocs_site_links_by_its_urls_and_skips_what_it_does_not_build(gha_env, capsys, repo):
+    """Links written as the site's URLs work on the site: relative to the page's own URL
+    (use_directory_urls) or to the site's root. Pages exclude_docs leaves out and fragments
+    other pages include are not checked on their own. The config may be another mkdocs*.yml
+    that INHERITs the site's settings."""
+    (repo / "mkdocs-base.yml").write_text("site_name: x\ndocs_dir: site\nexclude_docs: |\n  drafts/\n")
+    (repo / "mkdocs-online.yml").write_text("INHERIT: mkdocs-base.yml\nmarkdown_extensions: [toc]\n")
+    site = repo / "site"
+    (site / "guide").mkdir(parents=True)
+    (site / "drafts").mkdir()
+    (site / "index.md").write_text(
+        "# Home\n\n[setup](guide/setup/) [abs](/guide/setup/#install) [file](guide/setup.md#install)\n"
+        '[gone](guide/missing/) [gone too](/nowhere/)\n\n--8<-- "site/guide/part.md"\n'
+    )
+    (site / "guide" / "setup.md").write_text("# Setup\n\n## Install\n\n[home](../../) [sibling](../other/)\n")
+    (site / "guide" / "other.md").write_text("# Other\n")
+    (site / "guide" / "part.md").write_text("[relative to the including page](guide/other.md)\n")
+    (site / "drafts" / "wip.md").write_text("# WIP\n\n[not yet](nowhere.md)\n")
+    code, out, outputs = drift(gha_env, capsys, repo)
+    said = sorted((d["file"], d["line"], d["says"]) for d in report(outputs))
+    assert said == [
+        ("site/index.md", 4, "link to /nowhere/"),
+        ("site/index.md", 4, "link to guide/missing/"),
+    ], out

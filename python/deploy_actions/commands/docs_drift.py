@@ -99,7 +99,8 @@ def check(inputs: Inputs) -> tuple[list, dict]:
     contract = inputs.contract
     links_cfg = contract.get("links") or {}
     repo = rules.Repo(inputs.root, ignore=list(links_cfg.get("ignore", [])))
-    doc_patterns = contract.get("docs") or DEFAULT_DOCS
+    site = repo.mkdocs  # by default its pages are checked too, wherever its docs_dir is
+    doc_patterns = contract.get("docs") or DEFAULT_DOCS + ([f"{site.docs_dir}/**/*.md"] if site else [])
     docs = [d for d in repo.glob(doc_patterns) if d.endswith(".md")]
     for pattern in contract.get("docs") or []:
         if not any(ch in pattern for ch in "*?[") and pattern not in repo.files:

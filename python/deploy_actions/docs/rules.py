@@ -238,6 +238,21 @@ class Repo:
             self._docs[rel] = doc
         return self._docs[rel]
 
+    def fragments(self, docs: list[str]) -> set[str]:
+        """The pages of an MkDocs site that other pages include (snippets, include-markdown):
+        fragments, rendered only inside the pages that include them."""
+        site = self.mkdocs
+        if site is None:
+            return set()
+        found = set()
+        for rel in docs:
+            if site.renders(rel):
+                for kind, target in self.doc(rel).includes:
+                    part = self._included_file(kind, target, rel, site)
+                    if part and part != rel:
+                        found.add(part)
+        return found
+
     def _include(self, doc: markdown.Document, rel: str, site: mkdocs_site.Site, seen: set[str]) -> None:
         """The headings of the files a page includes (snippets, include-markdown) are the
         page's own anchors once MkDocs renders it."""
@@ -498,7 +513,11 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
     """Links and anchors; with `check_paths`, backticked paths that are claims about this
     repository (see _claims_here), or with "all", every path-like span."""
     drifts = []
+    site = repo.mkdocs
+    fragments = repo.fragments(docs)
     for rel in docs:
+        if site and rel.startswith(site.docs_dir + "/") and (not site.renders(rel) or rel in fragments):
+            continue  # excluded from the build, or a fragment only ever included into other pages
         doc = repo.doc(rel)
         base = posixpath.dirname(rel)
         for link in doc.links:
@@ -529,7 +548,12 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
                 resolved = path.strip("/")
             if repo.ignored(resolved) or _github_page(resolved):
                 continue
-            if doc.front_matter and not repo.exists(resolved):
+            if site and site.renders(rel) and path.endswith(".md"):
+                if path.startswith("/"):  # MkDocs: a page's path from docs_dir
+                    resolved = posixpath.normpath(f"{site.docs_dir}/{path.strip('/')}")
+            elif site and site.renders(rel) and (path.startswith("/") or not repo.exists(resolved)):
+                resolved = _site_target(repo, site, rel, path) or resolved
+            elif doc.front_matter and not repo.exists(resolved):
                 resolved = repo.site_page(resolved, absolute=path.startswith("/")) or resolved
             if resolved.startswith("..") or (not repo.exists(resolved) and not repo.generated(resolved)):
                 drifts.append(
@@ -592,6 +616,19 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
                 )
             )
     return drifts
+
+
+def _site_target(repo: Repo, site: mkdocs_site.Site, rel: str, path: str) -> str | None:
+    """The file an MkDocs page's link reaches on the built site: a link is a URL relative to
+    the page's own URL (`../other/` from guide/setup.md, served at guide/setup/), or to the
+    site's root when it starts with /."""
+    from urllib.parse import urljoin
+
+    url = urljoin("https://site.invalid/" + site.url(rel), path)
+    found = url.removeprefix("https://site.invalid/")
+    if found == url:  # another origin after all (`//host/…` was skipped before): not ours
+        return None
+    return next((c for c in site.page_at(found) if repo.exists(c) and c in repo.files), None)
 
 
 def _claims_here(repo: Repo, span: str, here: str) -> bool:
