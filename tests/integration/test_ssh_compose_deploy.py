@@ -156,6 +156,14 @@ def test_deploy_path_missing(target, gha_env, capsys):
     assert code == 1 and "deploy path /srv/deploy/does-not-exist does not exist" in out
 
 
+def wait_until_started(target, tag, addr="127.0.0.2"):
+    """Until the host's history says the deploy of `tag` started (its switch is under way)."""
+    deadline = time.monotonic() + 30
+    while not any(row[1] == "started" and row[2] == tag for row in target.history(addr)):
+        assert time.monotonic() < deadline, f"the deploy of {tag} never started"
+        time.sleep(0.2)
+
+
 def cli(target, tag, *args, timeout_args=("--ready-timeout", "8s")):
     return deploy_process(
         target, tag, "--require-release-tag", "--strategy", "recreate", "--ready-from", "host", *timeout_args, *args
@@ -183,10 +191,7 @@ def test_two_deploys_at_once_one_waits(target, gha_env, capsys):
 def test_connection_cut_mid_deploy_then_next_deploy_works(target, gha_env, capsys):
     succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
-    deadline = time.monotonic() + 30
-    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
-        assert time.monotonic() < deadline, "the doomed deploy never started"
-        time.sleep(0.2)
+    wait_until_started(target, "v2.0.0-rc.1")
     time.sleep(1.5)
     os.killpg(doomed.pid, signal.SIGKILL)  # the runner and its ssh vanish mid-deploy
     doomed.wait()
@@ -235,10 +240,7 @@ def test_cancelled_deploy_removes_its_key_folder(target, gha_env, capsys):
     succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     before = key_folders()
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
-    deadline = time.monotonic() + 30
-    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
-        assert time.monotonic() < deadline, "the deploy never started"
-        time.sleep(0.2)
+    wait_until_started(target, "v2.0.0-rc.1")
     doomed.send_signal(signal.SIGTERM)  # what a cancelled job gets
     out = doomed.communicate(timeout=60)[0]
     assert doomed.returncode == 130 and "interrupted" in out
@@ -256,10 +258,7 @@ def test_a_runner_killed_outright_leaves_no_key_socket_or_connection(target, gha
     succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
     before = key_folders()
     doomed = cli(target, "v2.0.0-rc.1", timeout_args=("--ready-timeout", "60s"))
-    deadline = time.monotonic() + 30
-    while not any(row[1] == "started" and row[2] == "v2.0.0-rc.1" for row in target.history("127.0.0.2")):
-        assert time.monotonic() < deadline, "the deploy never started"
-        time.sleep(0.2)
+    wait_until_started(target, "v2.0.0-rc.1")
     [folder] = key_folders() - before
     assert folder.parent == Path("/dev/shm")  # memory, not disk
     ssh_environments = []

@@ -148,11 +148,19 @@ def test_a_revision_in_another_encoding_with_a_coding_line_is_read(tmp_path):
     assert raised.value.line == 2
 
 
-def analysed(body: str):
+def findings_of(body: str) -> list:
     """The findings of a revision whose module is `body` (with upgrade() in it)."""
     source = 'revision = "x1"\ndown_revision = None\n\n' + body
     rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
-    return {(f.rule, f.line) for f in risks.analyse(rev)}
+    return risks.analyse(rev)
+
+
+def analysed(body: str):
+    return {(f.rule, f.line) for f in findings_of(body)}
+
+
+def messages(body: str):
+    return {(f.line, f.rule, f.message) for f in findings_of(body)}
 
 
 def test_a_foreign_key_dropped_to_be_recreated_is_the_recreation_not_a_drop():
@@ -528,16 +536,13 @@ def test_a_package_resource_script_location_is_found_in_the_source_tree(tmp_path
 def test_names_wrapped_in_op_f_are_read_and_unnamed_ones_never_match():
     """`op.f("ix_…")` is autogenerate's spelling of a name; two unnamed constraints are not
     "the same constraint dropped and re-created"."""
-    source = (
-        'revision = "x1"\ndown_revision = None\n\n'
+    assert messages(
         "def upgrade():\n"
         '    op.drop_index(op.f("ix_users_email"), table_name="users")\n'
         '    op.drop_constraint(op.f("fk_a_b"), "a", type_="foreignkey")\n'
         '    op.create_index(op.f("ix_a_c"), "a", ["c"])\n'
         '    op.drop_constraint(None, "a")\n'
-    )
-    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
-    assert {(f.line, f.rule, f.message) for f in risks.analyse(rev)} == {
+    ) == {
         (5, "drop-index", "drops index 'ix_users_email' of 'users'"),
         (6, "drop-constraint", "drops constraint 'fk_a_b' of 'a'"),
         (7, "index-locks-writes", "creates an index on existing table 'a' without CONCURRENTLY"),
@@ -558,8 +563,7 @@ def test_each_batch_block_keeps_its_own_table():
     """Two `with … as batch_op` blocks: each operation belongs to its own block's table. The
     second block's drop_column on an existing table was attributed to the first block's
     new table, and so skipped."""
-    source = (
-        'revision = "x1"\ndown_revision = None\n\n'
+    assert messages(
         "def upgrade():\n"
         '    op.create_table("fresh", sa.Column("id", sa.Integer()))\n'
         '    with op.batch_alter_table("fresh") as batch_op:\n'
@@ -567,9 +571,7 @@ def test_each_batch_block_keeps_its_own_table():
         '    with op.batch_alter_table("orders") as batch_op:\n'
         '        batch_op.drop_column("legacy")\n'
         '        batch_op.alter_column("total", nullable=False)\n'
-    )
-    rev = scripts.Revision("x1", (), Path("x1.py"), 1, ast.parse(source), source.splitlines())
-    assert {(f.line, f.rule, f.message) for f in risks.analyse(rev)} == {
+    ) == {
         (9, "drop-column", "drops column 'orders.legacy'"),
         (10, "not-null-existing", "makes existing column 'orders.total' NOT NULL"),
     }
