@@ -202,6 +202,20 @@ def read_pairs_file(text: str, path: Path, name: str) -> dict[str, str]:
     return values
 
 
+_REMOTE = re.compile(r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)(?:.*/)?([^/]+)/([^/]+?)(?:\.git)?/?$")
+_NAME_PART = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def repository_name(remote: str | None, folder: Path) -> str:
+    """`owner/name` as GitHub would have it: from the remote's URL (https, ssh or scp-like, any
+    host), else `local/<folder>`. act itself falls back to `nektos/act`, which then shows up
+    in image labels, summaries and links."""
+    match = _REMOTE.match((remote or "").strip())
+    if match:
+        return f"{match.group(1)}/{match.group(2)}"
+    return f"local/{_NAME_PART.sub('-', folder.resolve().name).strip('-.') or 'repository'}"
+
+
 def act_command(
     act: str,
     event: Event,
@@ -214,10 +228,14 @@ def act_command(
     variables: list[str],
     job: str,
     extra: list[str],
+    repository: str = "",
 ) -> list[str]:
     """act in self-hosted mode: every runner label of the workflow runs on this machine,
-    every ref of the library the workflow uses is mapped to the local checkout."""
+    every ref of the library the workflow uses is mapped to the local checkout; `repository`
+    is github.repository (see repository_name)."""
     argv = [act, event.name, "-W", str(workflow_file), "-e", str(event_file), "--no-cache-server"]
+    if repository:
+        argv += ["--env", f"GITHUB_REPOSITORY={repository}"]
     # ubuntu-latest too: reusable workflows' jobs choose their runner themselves.
     for label in dict.fromkeys([*workflow.labels, "ubuntu-latest"]):
         argv += ["-P", f"{label}=-self-hosted"]

@@ -30,6 +30,7 @@ jobs:
           TOKEN: ${{ secrets.TOKEN }}
         run: |
           echo "ref=$GITHUB_REF tag=$TAG who=$WHO token=$TOKEN"
+          echo "repository=$GITHUB_REPOSITORY event-repository=${{ github.event.repository.full_name }}"
           cat marker.txt
 """
 
@@ -160,4 +161,7 @@ def test_a_dispatch_runs_with_inputs_vars_and_masked_secrets(repo, tmp_path, ser
     assert result["jobs"] == {"hello.yml/hello": "succeeded"} and result["event"] == "workflow_dispatch"
     assert "ref=refs/heads/master tag=v0.2.0 who=platform-team token=***" in proc.stderr
     assert "from the working tree" in proc.stderr  # actions/checkout became a copy of the repository
+    # No remote: the repository is named after its folder, never act's `nektos/act`.
+    assert "repository=local/svc event-repository=local/svc" in proc.stderr
+    assert "nektos/act" not in proc.stderr
     assert "tok-9f8e7d6c5b4a" not in proc.stderr + proc.stdout

@@ -141,3 +141,19 @@ def test_job_results():
         "[release/image] 🏁  Job succeeded\n[deploy/deploy] 🏁  Job failed\n"
     )
     assert localrun.job_results(log) == {"release/image": "succeeded", "deploy/deploy": "failed"}
+
+
+@pytest.mark.parametrize(
+    "remote, expected",
+    [
+        ("https://github.com/acme/notes.git", "acme/notes"),
+        ("git@github.com:acme/notes.git\n", "acme/notes"),
+        ("ssh://git@gitlab.example/group/notes.git", "group/notes"),
+        ("/srv/repos/notes.git", "local/My-Notes"),
+        ("", "local/My-Notes"),
+    ],
+)
+def test_local_run_names_the_real_repository(remote, expected, tmp_path):
+    from deploy_actions.localrun import repository_name
+
+    assert repository_name(remote, tmp_path / "My Notes!") == expected

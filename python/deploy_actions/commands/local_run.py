@@ -276,8 +276,17 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         library_copy = scratch_path / "library"
         if inputs.workflow.library_refs:
             export_tracked(inputs.library_path, library_copy)
+        remote = subprocess.run(
+            ["git", "remote", "get-url", "origin"], cwd=inputs.repo, capture_output=True, text=True
+        ).stdout
+        repository = localrun.repository_name(remote, inputs.repo)
         event_file = scratch_path / "event.json"
-        event_file.write_text(json.dumps(inputs.event.payload))
+        payload = {**inputs.event.payload}
+        payload.setdefault(
+            "repository",
+            {"full_name": repository, "name": repository.split("/")[1], "owner": {"login": repository.split("/")[0]}},
+        )
+        event_file.write_text(json.dumps(payload))
         argv = localrun.act_command(
             inputs.act,
             inputs.event,
@@ -290,6 +299,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             sorted(inputs.variables),
             inputs.job,
             inputs.act_args,
+            repository,
         )
         # ACT_DISABLE_VERSION_CHECK: act would otherwise ask api.nektosact.com for notices.
         env = {**os.environ, **inputs.variables, **inputs.secrets, "ACT_DISABLE_VERSION_CHECK": "1"}
