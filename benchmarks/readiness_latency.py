@@ -1,12 +1,20 @@
-"""Readiness detection latency: the example service flips to ready at a random moment;
-how long from the flip until `deploy-actions smoke-ready` (defaults) exits with success,
-and how hard it polled meanwhile (peak requests in any one-second window)."""
+"""Readiness detection latency, side by side with a peer: the example service flips to ready
+at a random moment; how long from the flip until the waiter exits with success, and how
+hard it polled meanwhile (peak requests in any one-second window). The waiters are
+`deploy-actions smoke-ready` (defaults) and, when it is installed, wait-on (`-i 100`, the
+peer a workflow would otherwise use), taking turns on the same flip server in one run.
+
+    python benchmarks/readiness_latency.py [RUNS]
+
+wait-on is looked up on PATH, then in benchmarks/.tools (`npm install --prefix
+benchmarks/.tools wait-on`)."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,16 +37,22 @@ def peak_rate(times: list[float]) -> int:
     return best
 
 
-def one_run(rng: random.Random) -> tuple[float, int]:
+def waiters() -> dict[str, list[str]]:
+    """name → argv before the URL."""
+    found = {"smoke-ready": [sys.executable, "-m", "deploy_actions", "smoke-ready", "--timeout", "60s", "--url"]}
+    peer = shutil.which("wait-on") or shutil.which("wait-on", path=str(ROOT / "benchmarks/.tools/node_modules/.bin"))
+    if peer:
+        found["wait-on -i 100"] = [peer, "-i", "100", "-t", "60000"]
+    return found
+
+
+def one_run(rng: random.Random, argv: list[str], ready_path: bool) -> tuple[float, int]:
     app = App(ready_after=None).start()
     try:
         env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
         env = {k: v for k, v in env.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "deploy_actions", "smoke-ready", "--url", app.url, "--timeout", "60s"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        url = app.url.replace("http://", "http-get://") + "/ready" if ready_path else app.url
+        proc = subprocess.Popen([*argv, url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 5.0))
         flipped = time.monotonic()
         app.set_ready()
@@ -46,7 +60,7 @@ def one_run(rng: random.Random) -> tuple[float, int]:
         code = proc.wait()  # bounded by the command's own --timeout
         done = time.monotonic()
         if code != 0:
-            raise SystemExit(f"smoke-ready failed with exit {code}")
+            raise SystemExit(f"{argv[0]} failed with exit {code}")
         polls = [t for t, _, path in app.requests if path == "/ready"]
         return done - flipped, peak_rate(polls)
     finally:
@@ -55,20 +69,29 @@ def one_run(rng: random.Random) -> tuple[float, int]:
 
 def main(runs: int = 30, seed: int = 7) -> dict:
     rng = random.Random(seed)
-    latencies, peaks = [], []
+    found = waiters()
+    latencies: dict[str, list[float]] = {name: [] for name in found}
+    peaks: dict[str, list[int]] = {name: [] for name in found}
     for i in range(runs):
-        latency, peak = one_run(rng)
-        latencies.append(latency)
-        peaks.append(peak)
-        print(f"  run {i + 1:2}/{runs}: {latency * 1000:6.1f} ms after the flip, peak {peak} req/s", file=sys.stderr)
-    latencies.sort()
-    return {
-        "runs": runs,
-        "median_ms": round(statistics.median(latencies) * 1000, 1),
-        "p90_ms": round(latencies[int(0.9 * (runs - 1))] * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1),
-        "peak_requests_per_second": max(peaks),
-    }
+        for name, argv in found.items():  # taking turns: the machine's load falls on both alike
+            latency, peak = one_run(rng, argv, ready_path=name != "smoke-ready")
+            latencies[name].append(latency)
+            peaks[name].append(peak)
+            print(
+                f"  run {i + 1:2}/{runs} {name}: {latency * 1000:6.1f} ms after the flip, peak {peak} req/s",
+                file=sys.stderr,
+            )
+    report = {}
+    for name, values in latencies.items():
+        values.sort()
+        report[name] = {
+            "runs": runs,
+            "median_ms": round(statistics.median(values) * 1000, 1),
+            "p90_ms": round(values[int(0.9 * (runs - 1))] * 1000, 1),
+            "max_ms": round(values[-1] * 1000, 1),
+            "peak_requests_per_second": max(peaks[name]),
+        }
+    return report
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 import itertools
 
-from deploy_actions.smoke.backoff import intervals, pause
+from deploy_actions.smoke.backoff import JITTER, intervals, pause
 from deploy_actions.smoke.http import Response
 from deploy_actions.smoke.wait import wait_ready
 
@@ -49,7 +49,7 @@ def test_becomes_ready_and_counts_attempts():
         probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25, clock=fake.clock, sleep=fake.sleep
     )
     assert outcome.ready and outcome.attempts == len(calls)
-    assert 1.0 <= outcome.seconds < 1.0 + 0.25 + 0.01  # noticed within one capped interval
+    assert 1.0 <= outcome.seconds < 1.0 + 0.25 * (1 + JITTER) + 0.01  # noticed within one capped interval
     starts = [t for t, _ in calls]
     assert all(b - a >= 0.1 - 1e-9 for a, b in zip(starts, starts[1:], strict=False))  # never > 10 req/s
 
@@ -90,3 +90,12 @@ def test_transport_failures_are_retried_until_an_accepted_status():
         sleep=fake.sleep,
     )
     assert outcome.ready and outcome.attempts == 2 and outcome.last.status == 204
+
+
+def test_pauses_are_lengthened_by_up_to_ten_percent_never_shortened():
+    import random
+
+    drawn = list(itertools.islice(intervals(0.1, 0.1, jitter=0.1, rng=random.Random(3)), 2000))
+    assert all(0.1 <= d <= 0.11 for d in drawn)  # never more than 10 polls a second
+    assert abs(sum(drawn) / len(drawn) - 0.105) < 0.002
+    assert len({round(d, 6) for d in drawn}) > 1000  # not in step with another runner's

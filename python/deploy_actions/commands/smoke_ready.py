@@ -44,13 +44,14 @@ OPTIONS = (
     Option("request-timeout", "Deadline for each single request.", default="10s"),
     Option(
         "interval",
-        "First pause between polls of the ready endpoint; it grows 1.5x per poll up to max-interval.",
+        "First pause between polls of the ready endpoint (±10 % jitter); it grows 1.5x per poll up to max-interval.",
         default="100ms",
     ),
     Option(
         "max-interval",
-        "Longest pause between polls; also bounds how late a switch to ready is noticed.",
-        default="200ms",
+        "Longest pause between polls; also bounds how late a switch to ready is noticed. Raise it to poll a "
+        "slow start less often.",
+        default="100ms",
     ),
     Option(
         "headers",

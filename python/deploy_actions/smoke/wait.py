@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from deploy_actions.smoke.backoff import intervals, pause
+from deploy_actions.smoke.backoff import JITTER, intervals, pause
 from deploy_actions.smoke.expect import status_ok
 from deploy_actions.smoke.http import Response
 
@@ -40,7 +40,7 @@ def wait_ready(
     attempts = 0
     slept = 0.0
     last: Response | None = None
-    for interval in intervals(initial, cap):
+    for interval in intervals(initial, cap, jitter=JITTER):
         began = clock()
         remaining = deadline - began
         if attempts and remaining <= 0:
