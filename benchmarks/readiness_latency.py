@@ -6,8 +6,8 @@ peer a workflow would otherwise use), taking turns on the same flip server in on
 
     python benchmarks/readiness_latency.py [RUNS]
 
-wait-on is looked up on PATH, then in benchmarks/.tools (`npm install --prefix
-benchmarks/.tools wait-on`)."""
+wait-on is looked up on PATH, then in ~/.cache/deploy-actions/tools (`npm install --prefix
+~/.cache/deploy-actions/tools wait-on`), outside the repository."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def peak_rate(times: list[float]) -> int:
 def waiters() -> dict[str, list[str]]:
     """name → argv before the URL."""
     found = {"smoke-ready": [sys.executable, "-m", "deploy_actions", "smoke-ready", "--timeout", "60s", "--url"]}
-    peer = shutil.which("wait-on") or shutil.which("wait-on", path=str(ROOT / "benchmarks/.tools/node_modules/.bin"))
+    tools = Path.home() / ".cache" / "deploy-actions" / "tools" / "node_modules" / ".bin"
+    peer = shutil.which("wait-on") or shutil.which("wait-on", path=str(tools))
     if peer:
         found["wait-on -i 100"] = [peer, "-i", "100", "-t", "60000"]
     return found
