@@ -45,7 +45,7 @@ class Reporter:
         self.live = tty and not self.actions  # rewrite one progress line in place
         self.progress_every = progress_every if progress_every is not None else (10.0 if self.actions else 5.0)
         self._secrets: list[str] = []
-        self._annotations = {"error": 0, "warning": 0}
+        self._annotations = {"error": 0, "warning": 0, "notice": 0}
         self._overflow: list[str] = []
         self._last_progress = 0.0
         self._progress_shown = False
@@ -133,7 +133,7 @@ class Reporter:
                 self._write(f"{level}: {text}")
             return
         where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-        label = self._paint("error" if level == "error" else "warning", "red" if level == "error" else "yellow")
+        label = self._paint(level, {"error": "red", "warning": "yellow"}.get(level, "bold"))
         self._write(f"{label}: {where}{title + ': ' if title else ''}{text}")
 
     def error(self, text: str, **where: Any) -> None:
@@ -141,6 +141,10 @@ class Reporter:
 
     def warning(self, text: str, **where: Any) -> None:
         self.problem("warning", text, **where)
+
+    def notice(self, text: str, **where: Any) -> None:
+        """Something the user should know that is neither wrong nor risky (a re-run reused)."""
+        self.problem("notice", text, **where)
 
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:

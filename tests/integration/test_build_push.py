@@ -164,15 +164,39 @@ def test_failed_check_before_push_pushes_nothing(tmp_path, gha_env, capsys, repo
 def test_release_tags_are_immutable_and_reruns_idempotent(tmp_path, gha_env, capsys, repo):
     env = runner_env(tmp_path, gha_env, ref="refs/tags/v1.0.0")
     context = service_context(tmp_path)
-    code, out, first = build_push(env, capsys, "--mode", "push", "--image", repo, "--context", str(context))
+    port = free_port()
+    argv = (
+        "--mode",
+        "push",
+        "--image",
+        repo,
+        "--ready-url",
+        f"http://127.0.0.1:{port}/ready",
+        "--run-env",
+        f"PORT={port}",
+    )
+    code, out, first = build_push(env, capsys, *argv, "--context", str(context))
     assert code == 0, out
-    code, out, again = build_push(env, capsys, "--mode", "push", "--image", repo, "--context", str(context))
-    assert code == 0, out  # the same build of the same commit: same image, same digest
-    assert again["digest"] == first["digest"]
-    changed = service_context(tmp_path, extra="different content\n")
-    code, out, _ = build_push(env, capsys, "--mode", "push", "--image", repo, "--context", str(changed))
+    # A re-run of the release job on a runner without the image or its cache ("Re-run failed
+    # jobs" after the push): the same commit's release is verified as it is, nothing rebuilt.
+    image = repo + ":v1.0.0"
+    subprocess.run(["docker", "rmi", "-f", image, repo + ":sha-1111111"], capture_output=True)
+    subprocess.run(["docker", "builder", "prune", "-af"], capture_output=True)
+    changed = service_context(tmp_path, extra="different content\n")  # a rebuild would differ
+    with registry_for(repo) as reg:
+        tags_before = reg.tags(repo.split("/", 1)[1])
+    code, out, again = build_push(env, capsys, *argv, "--context", str(changed))
+    assert code == 0, out
+    assert "built from this commit" in out and "a re-run" in out and "docker push" not in out
+    assert "/ready" in out  # the existing image was booted and checked
+    assert again == first  # outputs identical to the first run's
+    with registry_for(repo) as reg:
+        assert reg.tags(repo.split("/", 1)[1]) == tags_before
+    # The same tag from another commit: refused, as an immutable tag must be.
+    other = {**env, "GITHUB_SHA": "2" * 40}
+    code, out, _ = build_push(other, capsys, "--mode", "push", "--image", repo, "--context", str(changed))
     assert code == 1
-    assert "release tags are immutable" in out and "v1.0.0 →" in out and "sha-1111111 →" in out
+    assert "release tags are immutable" in out and "v1.0.0 →" in out
     with registry_for(repo) as reg:
         assert reg.digest(repo.split("/", 1)[1], "v1.0.0") == first["digest"]  # untouched
     code, out, moved = build_push(

@@ -397,10 +397,66 @@ def _promote(inputs: Inputs, reporter: Reporter) -> str:
     return result.digest
 
 
+REVISION = "org.opencontainers.image.revision"
+
+
+def _released_already(inputs: Inputs, reporter: Reporter) -> str | None:
+    """A re-run of a release job (GitHub's "Re-run failed jobs", a runner without the cache):
+    the release tag exists and its image was built from this very commit. Its digest, the
+    other immutable tags put on it where a first run stopped short; None when this is no
+    re-run (the tag is free, or taken by another commit: the push then refuses it as ever)."""
+    revision = inputs.labels.get(REVISION)
+    release = inputs.tags.version
+    if inputs.overwrite or not revision or not release or release not in inputs.tags.immutable:
+        return None
+    repo = inputs.image.repository
+    with _registry(inputs) as registry:
+        registry.ping()
+        manifest = registry.manifest(repo, release)
+        if manifest is None:
+            return None
+        labels = (registry.config(repo, manifest).get("config") or {}).get("Labels") or {}
+        if labels.get(REVISION) != revision:
+            return None
+        for tag in sorted(inputs.tags.immutable - {release}):
+            there = registry.digest(repo, tag)
+            if there is None:
+                registry.put_manifest(repo, tag, manifest)  # the first run stopped before this tag
+            elif there != manifest.digest:
+                return None  # another image holds it: the push refuses, naming it
+    reporter.notice(
+        f"{inputs.image.name}:{release} already holds {manifest.digest}, built from this commit "
+        f"({revision[:12]}): a re-run. That image is verified as a fresh build would be; nothing is "
+        "built, pushed or moved."
+    )
+    return manifest.digest
+
+
+def _pull(inputs: Inputs, digest: str, reporter: Reporter):
+    """The released image on this engine, by digest; (client, image ID)."""
+    import docker.errors
+
+    from deploy_actions.images import engine
+
+    client = engine.connect()
+    auth = {"username": inputs.username, "password": inputs.password} if inputs.password else None
+    with reporter.group(f"docker pull {inputs.image.name}@{digest}"):
+        try:
+            image = client.images.pull(f"{inputs.image.name}@{digest}", auth_config=auth)
+        except docker.errors.DockerException as exc:
+            raise CheckFailed(f"cannot pull {inputs.image.name}@{digest} to verify it ({exc})") from None
+    return client, image.id
+
+
 def run(inputs: Inputs, reporter: Reporter) -> Result:
     image_id, digest = "", ""
     try:
-        if inputs.mode == "promote":
+        reused = _released_already(inputs, reporter) if inputs.mode == "push" else None
+        if reused:
+            client, image_id = _pull(inputs, reused, reporter)
+            _boot_check(client, inputs, image_id, reporter)
+            digest = reused
+        elif inputs.mode == "promote":
             digest = _promote(inputs, reporter)
         else:
             if inputs.mode == "push" and len(inputs.build.platforms) > 1:

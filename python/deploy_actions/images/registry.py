@@ -214,6 +214,25 @@ class Registry:
         media_type = response.headers.get("Content-Type", "").split(";")[0] or json.loads(body).get("mediaType", "")
         return Manifest(media_type, digest, body)
 
+    def config(self, repository: str, manifest: Manifest) -> dict[str, Any]:
+        """An image's config (its labels, its creation time): the first platform's for an index."""
+        if manifest.is_index:
+            children = manifest.children()
+            child = self.manifest(repository, children[0]["digest"]) if children else None
+            if child is None:
+                return {}
+            manifest = child
+        digest = manifest.config_digest
+        if not digest:
+            return {}
+        response = self.request("GET", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull")
+        _raise_for(response, f"reading the config of {repository}@{manifest.digest}")
+        try:
+            document = json.loads(response.content)
+        except ValueError:
+            return {}
+        return document if isinstance(document, dict) else {}
+
     def digest(self, repository: str, reference: str) -> str | None:
         response = self.request(
             "HEAD",
