@@ -8,6 +8,7 @@ to a file outside must end the run with one clear line, not hang it or leak the 
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path
@@ -22,16 +23,25 @@ def _name(path: str | os.PathLike, root: str | os.PathLike | None) -> str:
     """The file as a message names it: relative to the repository it belongs to."""
     if root is None:
         return os.fspath(path)
-    try:
-        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:
-        return os.fspath(path)
+    full, base = os.path.abspath(path), _absolute(os.fspath(root))
+    return full[len(base) :].lstrip(os.sep).replace(os.sep, "/") if full.startswith(base + os.sep) else os.fspath(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(root: str) -> str:
+    return os.path.abspath(root).rstrip(os.sep)
+
+
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    """A repository root's real path, resolved once per run, not once per file read."""
+    return os.path.realpath(root).rstrip(os.sep)
 
 
 def inside(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     """`path`, every symlink resolved, is `root` or below it."""
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+    real, base = os.path.realpath(path), _real(os.fspath(root))
+    return real == base or real.startswith(base + os.sep)
 
 
 def _refuse_outside(path: str | os.PathLike, root: str | os.PathLike | None, input_name: str, what: str) -> None:
@@ -88,10 +98,10 @@ def read_text(
 ) -> str:
     """The file's text, as UTF-8; a stray byte is refused at file:line."""
     data = read_bytes(path, input_name, what=what, limit=limit, root=root)
-    name = _name(path, root)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        name = _name(path, root)
         line = data.count(b"\n", 0, exc.start) + 1
         raise UsageError(
             f"{name}:{line}: the {what} is not UTF-8 text (byte {exc.start}); is it the right file?",

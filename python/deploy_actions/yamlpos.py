@@ -139,9 +139,11 @@ def parse(text: str, file: str, input_name: str, *, loader: type | None = None) 
     tags a format defines (MkDocs' !ENV)."""
     import yaml
 
-    loader = loader or yaml.SafeLoader
     try:
-        _check_shape(text, file, input_name, loader)
+        # The shape is checked by PyYAML's own parser, whose limits are the ones above (libyaml
+        # stops at its own depth with a message of its own); building uses libyaml where PyYAML has it.
+        _check_shape(text, file, input_name, loader or yaml.SafeLoader)
+        loader = loader or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         reader = loader(text)
         try:
             node = reader.get_single_node()
