@@ -1,9 +1,9 @@
 # deploy-actions remote lock and history (POSIX sh), shared by the ssh-compose-deploy and
 # swarm-deploy scripts, which come after it on the same `sh -s` input and define
 # state_dir() (where the lock and the history live) and lock_subject() (what a message
-# calls the locked thing), and may define remote_work() (true while work the deploy started
-# outside any session, such as a swarm job, still runs) and reap() (removes it once ended). Parameters used here: DEPLOY_ID TAG
-# COMMIT ACTOR LOCK_TIMEOUT.
+# calls the locked thing). They may define remote_work() (true while work the deploy
+# started outside any session, such as a swarm job, still runs) and reap() (removes that
+# work once it has ended). Parameters used here: DEPLOY_ID TAG COMMIT ACTOR LOCK_TIMEOUT.
 #
 # The lock is a folder: pid (the hold session's shell), deploy, tag, and work/, one file per
 # session of the deploy that worked under it, named by its session id. It is held while its
