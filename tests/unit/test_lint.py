@@ -1,4 +1,5 @@
-"""Static gates that run with the suite: ruff on the code, zizmor on every action."""
+"""Static gates that run with the suite: ruff on the code, zizmor on every action, shellcheck
+on every shell script."""
 
 import shutil
 import subprocess
@@ -40,3 +41,19 @@ def test_zizmor_reports_nothing_on_actions_and_workflows():
         [tool("zizmor"), "--offline", "--no-progress", *files], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0 and "No findings" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_shellcheck_is_clean_on_every_shell_script():
+    """The remote scripts are code that runs on production hosts: shellcheck-clean, warnings included."""
+    listed = subprocess.run(
+        ["git", "ls-files", "*.sh", "scripts/*", "examples/*/local-env"], cwd=ROOT, capture_output=True, text=True
+    )
+    files = [
+        name
+        for name in listed.stdout.split()
+        if name.endswith(".sh") or (ROOT / name).read_text(errors="replace").startswith("#!/usr/bin/env bash")
+    ]
+    proc = subprocess.run(
+        [tool("shellcheck"), "-S", "warning", "-f", "gcc", *files], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

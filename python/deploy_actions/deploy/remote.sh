@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # deploy-actions remote script (POSIX sh). It reaches the host on the standard input of
 # `sh -s` (never in an argv: `ps` shows those to every user), after assignments of its
 # parameters and a user_env function holding the user's variables (each value shell-quoted

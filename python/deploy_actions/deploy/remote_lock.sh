@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # deploy-actions remote lock and history (POSIX sh), shared by the ssh-compose-deploy and
 # swarm-deploy scripts, which come after it on the same `sh -s` input and define
 # state_dir() (where the lock and the history live) and lock_subject() (what a message
