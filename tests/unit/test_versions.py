@@ -35,3 +35,17 @@ def test_one_rule_everywhere(tag, release):
 def test_prerelease_and_order():
     assert is_prerelease("v1.0.0-rc.1") and not is_prerelease("v1.0.0") and not is_prerelease("v1-0")
     assert sorted(["v1.10.0", "v1.9.3", "v1.9.10"], key=version_key) == ["v1.9.3", "v1.9.10", "v1.10.0"]
+
+
+def test_release_check_orders_prereleases_as_semver_does(tmp_path):
+    """One ordering for the whole library: rc.10 comes after rc.2 (a string sort put it first)."""
+    import subprocess
+
+    from deploy_actions.commands.release_check import major_points_at
+
+    who = ["-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), *who, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    for tag in ("v1.0.0-rc.2", "v1.0.0-rc.10", "v1"):
+        subprocess.run(["git", "-C", str(tmp_path), "tag", tag], check=True)
+    assert major_points_at(tmp_path, "v1") == "v1.0.0-rc.10"

@@ -16,7 +16,7 @@ from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
-from deploy_actions.versions import SEMVER, is_prerelease, release_version
+from deploy_actions.versions import SEMVER, is_prerelease, precedence, release_version
 
 OPTIONS = (
     Option("tag", "The release tag, vX.Y.Z or vX.Y.Z-pre (in a workflow: the pushed tag's name).", required=True),
@@ -61,11 +61,6 @@ def pep440(version: str) -> str:
     return base + re.sub(r"[.-]", "", pre.replace("alpha", "a").replace("beta", "b"))
 
 
-def key(tag: str) -> tuple:
-    major, minor, patch, pre = SEMVER.match(tag).groups()  # type: ignore[union-attr]
-    return int(major), int(minor), int(patch), pre is None, pre or ""
-
-
 def notes(changelog: str, version: str) -> str | None:
     match = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n(.*?)(?=^## \[|\Z)", changelog, re.M | re.S)
     return match.group(1).strip() if match else None
@@ -82,7 +77,7 @@ def major_points_at(root: Path, major: str) -> str | None:
     if not commit:
         return None
     tags = [t for t in git("tag", "--points-at", commit).split() if SEMVER.match(t)]
-    return max(tags, key=key) if tags else "unknown"
+    return max(tags, key=precedence) if tags else "unknown"
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
@@ -103,9 +98,9 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     current = major_points_at(inputs.root, major)
     move = not prerelease
     if move and current and current != "unknown":
-        if key(current) > key(inputs.tag):
+        if precedence(current) > precedence(inputs.tag):
             problems.append(f"{major} points at {current}, newer than {inputs.tag}: a major tag never moves backwards")
-        move = key(current) < key(inputs.tag)
+        move = precedence(current) < precedence(inputs.tag)
     where = f"move {major} from {current}" if current else f"create {major}"
     result = Result(
         not problems,
