@@ -13,7 +13,7 @@ from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 @dataclass(frozen=True)
 class Problem:
-    level: str  # error | warning
+    level: str  # error | warning | notice
     message: str
     title: str | None = None
     file: str | None = None
@@ -55,3 +55,6 @@ class Result:
 
     def warning(self, message: str, **where: Any) -> None:
         self.problems.append(Problem("warning", message, **where))
+
+    def notice(self, message: str, **where: Any) -> None:
+        self.problems.append(Problem("notice", message, **where))

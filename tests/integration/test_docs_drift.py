@@ -258,7 +258,7 @@ def test_an_mkdocs_site_is_checked_by_mkdocs_rules_and_the_readme_by_githubs(gha
     ]
     assert code == 1
     hint = next(line for line in out.splitlines() if "#usage-1" in line)
-    assert "a repeated heading gets _1" in hint
+    assert "the site's toc makes it from the heading" in hint
 
 
 def test_a_github_readme_as_github_renders_it(gha_env, capsys, tmp_path):
@@ -368,3 +368,17 @@ def test_an_mkdocs_site_links_by_its_urls_and_skips_what_it_does_not_build(gha_e
         ("site/index.md", 4, "link to /nowhere/"),
         ("site/index.md", 4, "link to guide/missing/"),
     ], out
+
+
+def test_a_page_that_cannot_be_read_is_one_warning_and_the_rest_is_checked(gha_env, capsys, tmp_path):
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "latin.md").write_bytes(b"# Title\n\ncaf\xe9 [x](gone.md)\n")
+    (root / "README.md").write_text("See [the guide](docs/guide.md).\n")
+    code, out, outputs = drift(gha_env, capsys, root)
+    assert code == 1 and [d["says"] for d in report(outputs)] == ["link to docs/guide.md"]
+    warning = next(line for line in out.splitlines() if line.startswith("::warning"))
+    assert "latin.md,line=3::" in warning and "not UTF-8 text" in warning
+    (root / "README.md").write_bytes(b"\xff\xfe")
+    code, out, _ = drift(gha_env, capsys, root)
+    assert code == 2 and "none of the 2 doc(s) can be read" in out and "Traceback" not in out

@@ -306,7 +306,7 @@ def test_mkdocs_conventions_are_not_drift_and_real_drift_still_is(tmp_path, gha_
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\nmarkdown_extensions: [attr_list, footnotes]\n")
     (tmp_path / ".gitignore").write_text("docs/reference/cli.md\n")
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     (docs / "index.md").write_text(
@@ -390,7 +390,8 @@ def test_a_hostile_repository_file_ends_the_run_with_one_line(case, argv, tmp_pa
         "alembic-preflight": rel.endswith(".py") or rel == "alembic.ini",
     }[argv[0]]
     if reads_it:
-        assert code == 2, out
+        # docs-drift checks the other pages and warns about this one; the rest cannot go on
+        assert code == (0 if argv[0] == "docs-drift" else 2), out
         assert rel in out and ("not a regular file" in out or "leads outside the repository" in out), out
 
 

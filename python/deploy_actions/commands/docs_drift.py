@@ -93,7 +93,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     )
 
 
-def check(inputs: Inputs) -> tuple[list, dict]:
+def check(inputs: Inputs) -> tuple[list, dict, list]:
     from deploy_actions.docs import rules
 
     contract = inputs.contract
@@ -107,6 +107,7 @@ def check(inputs: Inputs) -> tuple[list, dict]:
             raise UsageError(
                 f"docs lists {pattern!r}, which does not exist", input="contract", file=inputs.contract_file or None
             )
+    repo.preload(docs)
     drifts = []
     for wf, wf_docs in workflow_sets(repo, contract.get("workflows") or {}, docs):
         drifts += rules.workflow_tables(
@@ -133,7 +134,10 @@ def check(inputs: Inputs) -> tuple[list, dict]:
         drifts += rules.endpoints(
             repo, [d for d in repo.glob(endpoints_cfg.get("docs") or doc_patterns)], endpoints_cfg["openapi"]
         )
-    return drifts, changes
+    if docs and repo.unreadable.issuperset(docs):  # nothing could be checked: the input's fault
+        first = repo.notes[0] if repo.notes else None
+        raise UsageError(f"none of the {len(docs)} doc(s) can be read" + (f": {first.message}" if first else ""))
+    return drifts, changes, repo.notes
 
 
 def workflow_sets(repo, config: dict | list, docs: list[str]) -> list[tuple[dict, list[str]]]:
@@ -156,7 +160,7 @@ def workflow_sets(repo, config: dict | list, docs: list[str]) -> list[tuple[dict
 def run(inputs: Inputs, reporter: Reporter) -> Result:
     from deploy_actions.docs import rules
 
-    drifts, changes = check(inputs)
+    drifts, changes, notes = check(inputs)
     diff_text = rules.diff(changes) if inputs.diff else ""
     if inputs.diff and not reporter.json_mode:
         print(diff_text, end="")
@@ -170,9 +174,13 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             "drift_count": len(left),
             "fixed_count": len(fixed),
             "report": report,
+            "notes": [{"level": n.level, "message": n.message, "file": n.file, "line": n.line} for n in notes],
             **({"diff": diff_text} if inputs.diff else {}),
         },
     )
+    for note in notes:  # what went unseen: a page that cannot be read, an extension not here
+        where = {"file": os.path.normpath(inputs.root / note.file), "line": note.line} if note.file else {}
+        (result.warning if note.level == "warning" else result.notice)(note.message, title="docs-drift", **where)
     for drift in left:
         result.error(
             f"the doc {drift.says}; the repository: {drift.actual}. Fix: {drift.fix}",

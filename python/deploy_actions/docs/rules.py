@@ -63,6 +63,7 @@ _PROJECT_FILES = {
     "tox.ini",
 }
 _WORKFLOW_NAME = re.compile(r"[\w.-]+\.ya?ml")
+PARALLEL_FROM = 400  # pages: below this, starting workers costs more than it saves
 
 
 @functools.cache
@@ -147,6 +148,17 @@ class Drift:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something the check could not see (an extension that is not here, a page it could not
+    read), said once: a notice, or a warning when part of the docs went unchecked."""
+
+    level: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
 @dataclass
 class Repo:
     root: Path
@@ -217,26 +229,91 @@ class Repo:
 
     _docs: dict = field(default_factory=dict)
     _parts: dict = field(default_factory=dict)  # included files, parsed once as the site renders them
+    notes: list[Note] = field(default_factory=list)  # what the check could not see, said once each
+    unreadable: set[str] = field(default_factory=set)  # pages that could not be read
+
+    def note(self, message: str, level: str = "notice", file: str | None = None, line: int | None = None) -> None:
+        if not any(n.message == message for n in self.notes):
+            self.notes.append(Note(level, message, file, line))
 
     @cached_property
     def mkdocs(self) -> mkdocs_site.Site | None:
-        return mkdocs_site.load(self.root)
+        site = mkdocs_site.load(self.root)
+        for problem in site.problems if site else ():
+            self.note(problem, "warning")
+        return site
 
-    def slugs(self, rel: str) -> str:
+    @cached_property
+    def renderer(self):  # -> mkdocs_render.Renderer | None, imported only for an MkDocs site
         site = self.mkdocs
-        return site.slugs if site and site.renders(rel) else "github"
+        if site is None:
+            return None
+        from deploy_actions.docs import mkdocs_render
+
+        renderer = mkdocs_render.Renderer(site, self.root, lambda rel: self.read(rel, "snippet"))
+        for message in renderer.notices:
+            self.note(message)
+        return renderer
+
+    def flavour(self, rel: str) -> str:
+        site = self.mkdocs
+        return "mkdocs" if site and site.renders(rel) else "github"
+
+    def preload(self, docs: list[str]) -> None:
+        """Parse many pages on every core first (Linux: forked workers, which inherit the
+        site's renderer); what a worker noted comes back with its pages."""
+        todo = [rel for rel in docs if rel not in self._docs]
+        workers = min(os.cpu_count() or 1, 8)
+        if len(todo) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
+            return
+        import multiprocessing
+
+        _ = (self.mkdocs, self.renderer)  # loaded once, before the fork, for every worker
+        chunks = [todo[i::workers] for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for parsed, notes, unreadable in pool.map(self._parse_chunk, chunks):
+                self._docs.update(parsed)
+                self.unreadable |= unreadable
+                for note in notes:
+                    self.note(note.message, note.level, note.file, note.line)
+
+    def _parse_chunk(self, chunk: list[str]) -> tuple[dict, list, set]:
+        parsed = {}
+        for rel in chunk:
+            doc = self.doc(rel)
+            doc.lines = []  # only the parse needs them; the rest is small to send back
+            parsed[rel] = doc
+        return parsed, self.notes, self.unreadable
 
     def doc(self, rel: str) -> markdown.Document:
-        """A page, its headings slugged as the site that renders it does: MkDocs' toc for pages
-        in an MkDocs site's docs_dir, GitHub's for everything else."""
+        """A page as the one who reads it sees it: rendered by the MkDocs site's Python-Markdown
+        when the site renders it, else as GitHub shows it. A page that cannot be read is one
+        warning, and the check goes on without it."""
         if rel not in self._docs:
+            try:
+                text = self.read(rel, "page")
+            except UsageError as exc:
+                self.note(exc.args[0], "warning", rel, exc.line)
+                self.unreadable.add(rel)
+                self._docs[rel] = markdown.Document([])
+                return self._docs[rel]
             site = self.mkdocs
-            text = self.read(rel, "page")
-            doc = markdown.parse(text, self.slugs(rel), site.separator if site else "-")
+            doc = self._render(text, rel) if site and site.renders(rel) else markdown.parse(text)
             if site and site.renders(rel) and doc.includes:
                 self._include(doc, rel, site, {rel})
             self._docs[rel] = doc
         return self._docs[rel]
+
+    def _render(self, text: str, rel: str) -> markdown.Document:
+        doc = self.renderer.parse(text)
+        if doc is None:
+            self.note(
+                f"{rel} is over 1 MiB: read as GitHub shows it, not rendered with the site's extensions", file=rel
+            )
+            doc = markdown.parse(text)
+        for message in self.renderer.notices:
+            self.note(message)
+        return doc
 
     def fragments(self, docs: list[str]) -> set[str]:
         """The pages of an MkDocs site that other pages include (snippets, include-markdown):
@@ -262,8 +339,11 @@ class Repo:
                 continue
             seen.add(found)
             if found not in self._parts:
-                text = self.read(found, "included file")
-                self._parts[found] = markdown.parse(text, site.slugs, site.separator)
+                try:
+                    self._parts[found] = self._render(self.read(found, "included file"), found)
+                except UsageError as exc:
+                    self.note(exc.args[0], "warning", found, exc.line)
+                    continue
             part = self._parts[found]
             doc.anchors |= part.anchors
             doc.autodoc += part.autodoc
@@ -287,8 +367,7 @@ class Repo:
 
 _ANCHOR_RULES = {
     "github": "fix the anchor (GitHub lowercases headings and turns spaces into -)",
-    "toc": "fix the anchor (MkDocs: lowercase ASCII, punctuation dropped, runs of spaces and - become one -, "
-    "a repeated heading gets _1)",
+    "mkdocs": "fix the anchor (the site's toc makes it from the heading; an attr_list `{ #id }` sets it)",
 }
 
 
@@ -512,7 +591,7 @@ def _github_page(resolved: str) -> bool:
 def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
     """Links and anchors; with `check_paths`, backticked paths that are claims about this
     repository (see _claims_here), or with "all", every path-like span."""
-    drifts = []
+    drifts: list[Drift] = []
     site = repo.mkdocs
     fragments = repo.fragments(docs)
     for rel in docs:
@@ -521,70 +600,14 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
         doc = repo.doc(rel)
         base = posixpath.dirname(rel)
         for link in doc.links:
-            target = link.target
-            if _SCHEME.match(target) or target.startswith("//") or "{{" in target or "{%" in target:
-                continue  # a URL elsewhere, or a template's (`{{ site.baseurl }}/…`) filled in at build time
-            path, _, anchor = target.partition("#")
-            if "?" in path:
-                path = path.split("?")[0]
-            if "%" in path:
-                path = unquote(path)
-            kind = "image" if link.image else "link"
-            if not path:
-                if anchor and not doc.has_anchor(anchor):
-                    drifts.append(
-                        Drift(
-                            "links",
-                            rel,
-                            link.line,
-                            f"{kind} to #{anchor}",
-                            "no such heading here",
-                            _ANCHOR_RULES[repo.slugs(rel)],
-                        )
-                    )
-                continue
-            resolved = posixpath.normpath(posixpath.join(base, path))
-            if path.startswith("/"):
-                resolved = path.strip("/")
-            if repo.ignored(resolved) or _github_page(resolved):
-                continue
-            if site and site.renders(rel) and path.endswith(".md"):
-                if path.startswith("/"):  # MkDocs: a page's path from docs_dir
-                    resolved = posixpath.normpath(f"{site.docs_dir}/{path.strip('/')}")
-            elif site and site.renders(rel) and (path.startswith("/") or not repo.exists(resolved)):
-                resolved = _site_target(repo, site, rel, path) or resolved
-            elif doc.front_matter and not repo.exists(resolved):
-                resolved = repo.site_page(resolved, absolute=path.startswith("/")) or resolved
-            if resolved.startswith("..") or (not repo.exists(resolved) and not repo.generated(resolved)):
-                drifts.append(
-                    Drift(
-                        "links",
-                        rel,
-                        link.line,
-                        f"{kind} to {target}",
-                        f"{resolved} does not exist",
-                        "fix the path or remove the link",
-                    )
-                )
-            elif (  # a page a build generates, not there yet, has anchors no one can know here
-                anchor
-                and resolved.endswith(".md")
-                and repo.exists(resolved)
-                and not repo.doc(resolved).has_anchor(anchor)
-            ):
-                drifts.append(
-                    Drift(
-                        "links",
-                        rel,
-                        link.line,
-                        f"link to {target}",
-                        f"{resolved} has no heading #{anchor}",
-                        "fix the anchor",
-                    )
-                )
+            found = _link_drift(repo, rel, doc, link)
+            if found is not None and link.line == 0:  # it came with an included file: report it there
+                found = _where_written(repo, doc, found, link.target)
+            if found is not None and found not in drifts:
+                drifts.append(found)
         if not check_paths:
             continue
-        for line, span in doc.code_spans:
+        for line, span, before in doc.code_spans:
             if not _PATHLIKE.match(span) or span.startswith(("/", "-")) or repo.ignored(span.rstrip("/")):
                 continue
             if _PLACEHOLDER.intersection(span.lower().strip("./").split("/")) or _PLACEHOLDER_WORDS.intersection(
@@ -602,8 +625,8 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
             here = posixpath.normpath(posixpath.join(base, span))
             if (repo.exists(span) or repo.exists(here)) or repo.generated(span):  # a/ asks as a folder
                 continue
-            if check_paths != "all" and not _claims_here(repo, span, here):
-                continue  # a tutorial's `app/main.py`, a theme's `partials/footer.html`: the reader's files
+            if check_paths != "all" and not _claims_here(repo, span, here, before):
+                continue  # a tutorial's `app/main.py`, "create `.cursor/mcp.json`": the reader's files
             moved = _moved_to(repo, span)
             drifts.append(
                 Drift(
@@ -618,6 +641,131 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
     return drifts
 
 
+def _link_drift(repo: Repo, rel: str, doc: markdown.Document, link: markdown.Link) -> Drift | None:
+    """What is wrong with one link of a page, as the page's reader meets it: a target that
+    is not there (by the site's URL rules on an MkDocs page), or an anchor the target lacks."""
+    target, site = link.target, repo.mkdocs
+    if _SCHEME.match(target) or target.startswith("//") or "{{" in target or "{%" in target:
+        return None  # a URL elsewhere, or a template's (`{{ site.baseurl }}/…`) filled in at build time
+    path, _, anchor = target.partition("#")
+    path = unquote(path.split("?")[0]) if "%" in path or "?" in path else path
+    anchor = unquote(anchor) if "%" in anchor else anchor
+    kind = "image" if link.image else "link"
+    if not path:
+        if link.generated or not anchor or doc.has_anchor(anchor) or _unknowable(repo, rel):
+            return None  # a tool's section keeps its own same-page anchors
+        return Drift(
+            "links", rel, link.line, f"{kind} to #{anchor}", "no such heading here", _ANCHOR_RULES[repo.flavour(rel)]
+        )
+    resolved = (
+        path.strip("/") if path.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(rel), path))
+    )
+    if repo.ignored(resolved) or _github_page(resolved):
+        return None
+    if site and site.renders(rel) and path.endswith(".md"):
+        if path.startswith("/"):  # MkDocs: a page's path from docs_dir
+            resolved = posixpath.normpath(f"{site.docs_dir}/{path.strip('/')}")
+    elif site and site.renders(rel) and (path.startswith("/") or not repo.exists(resolved)):
+        resolved = _site_target(repo, site, rel, path) or resolved
+    elif doc.front_matter and not repo.exists(resolved):
+        resolved = repo.site_page(resolved, absolute=path.startswith("/")) or resolved
+    if resolved.startswith("..") or (
+        not repo.exists(resolved)
+        and not repo.generated(resolved)
+        and not _built_by_site(repo, rel, resolved)
+        and not _rewritten(repo, rel)
+    ):
+        return Drift(
+            "links",
+            rel,
+            link.line,
+            f"{kind} to {target}",
+            f"{resolved} does not exist",
+            "fix the path or remove the link",
+        )
+    if (  # a page a build generates, not there yet, has anchors no one can know here
+        anchor
+        and resolved.endswith(".md")
+        and repo.exists(resolved)
+        and not repo.doc(resolved).has_anchor(anchor)
+        and not _unknowable(repo, resolved)
+    ):
+        return Drift(
+            "links", rel, link.line, f"link to {target}", f"{resolved} has no heading #{anchor}", "fix the anchor"
+        )
+    return None
+
+
+def _where_written(repo: Repo, doc: markdown.Document, drift: Drift, target: str) -> Drift | None:
+    """A broken link that a page got from a file it includes is reported in that file, at
+    its line, saying which page it breaks on (the fix is made where it is written)."""
+    site = repo.mkdocs
+    for kind, name in doc.includes:
+        part = repo._included_file(kind, name, drift.file, site) if site else None
+        if part is None:
+            continue
+        try:
+            lines = repo.read(part, "included file").split("\n")
+        except UsageError:
+            continue
+        number = next((n for n, line in enumerate(lines, 1) if target in line), None)
+        if number is not None:
+            return Drift(
+                drift.rule, part, number, f"{drift.says} (on {drift.file}, which includes it)", drift.actual, drift.fix
+            )
+    return Drift(drift.rule, drift.file, 1, drift.says, drift.actual, drift.fix)
+
+
+def _unknowable(repo: Repo, rel: str) -> bool:
+    """A page whose ids the project's own code may add (hooks, macros, a custom slugify), or
+    an extension that is not here (a `::: directive` it did not render): a missing anchor
+    there is said once as a notice, never called broken."""
+    reason = None
+    if repo.renderer and repo.flavour(rel) == "mkdocs":
+        doc = repo.doc(rel)
+        reason = repo.renderer.unknown_ids or doc.rewritten_by
+        if not reason and doc.directives and repo.renderer.missing:  # `::: mkdocs-click`: not rendered here
+            reason = f"Markdown extension {', '.join(repo.renderer.missing)} (not available here)"
+    if reason:
+        repo.note(
+            f"the site's ids may come from its {reason}, which only running it shows: anchors on its pages "
+            "that are not found are not reported"
+        )
+    return bool(reason)
+
+
+def _built_by_site(repo: Repo, rel: str, resolved: str) -> bool:
+    """A missing target the site may still serve: a page of redirects' redirect_maps, or a
+    page its code writes while it builds (gen-files, an on_files hook) — what cannot be
+    known without running the project's code is said once, never called broken."""
+    site = repo.mkdocs
+    if site is None or not site.renders(rel) and not resolved.startswith(site.docs_dir + "/"):
+        return False
+    inside = resolved.removeprefix(site.docs_dir + "/")
+    if inside in site.redirects:
+        return True
+    if site.page_writers and resolved.startswith(site.docs_dir + "/"):
+        who = ", ".join(site.page_writers)
+        repo.note(
+            f"pages of the site may be written by its {who} while it builds: links to pages that are "
+            "not files are not reported"
+        )
+        return True
+    return False
+
+
+def _rewritten(repo: Repo, rel: str) -> bool:
+    """A page the site's own code rewrites as it builds (it holds what a hook looks for): its
+    links may be mended there, which only running it shows."""
+    who = repo.doc(rel).rewritten_by if repo.flavour(rel) == "mkdocs" else None
+    if who:
+        repo.note(
+            f"pages the site's {who} rewrites as it builds (they hold what it looks for) are checked "
+            "without it: their links and anchors that are not found are not reported"
+        )
+    return bool(who)
+
+
 def _site_target(repo: Repo, site: mkdocs_site.Site, rel: str, path: str) -> str | None:
     """The file an MkDocs page's link reaches on the built site: a link is a URL relative to
     the page's own URL (`../other/` from guide/setup.md, served at guide/setup/), or to the
@@ -628,13 +776,35 @@ def _site_target(repo: Repo, site: mkdocs_site.Site, rel: str, path: str) -> str
     found = url.removeprefix("https://site.invalid/")
     if found == url:  # another origin after all (`//host/…` was skipped before): not ours
         return None
-    return next((c for c in site.page_at(found) if repo.exists(c) and c in repo.files), None)
+    candidates = site.site_paths(found) if path.startswith("/") else [found]
+    return next((c for p in candidates for c in site.page_at(p) if repo.exists(c) and c in repo.files), None)
 
 
-def _claims_here(repo: Repo, span: str, here: str) -> bool:
+# Words that make the path which follows in the same sentence the reader's: "Create a
+# `.cursor/mcp.json`", "If you create `src/lib.so`", "Add tests in `tests/new_provider/`".
+_READERS = re.compile(
+    r"\b(?:creat(?:e|es|ed|ing)|add(?:s|ed|ing)?|new|generat(?:e|es|ed|ing)|writ(?:e|es|ing)|mak(?:e|es|ing)|"
+    r"e\.g\.|example|instance|such as|say|suppose|like|your|if you|would|named|called|cop(?:y|ies)|rename|"
+    r"move|output|produces?|becomes?|temporary)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?:;](?:\s|$)")
+
+
+def _readers_file(before: str) -> bool:
+    """The sentence before a path says it is one the reader makes, not one of this repository."""
+    ends = list(_SENTENCE_END.finditer(before))
+    clause = before[ends[-1].end() :] if ends else before
+    return bool(_READERS.search(clause))
+
+
+def _claims_here(repo: Repo, span: str, here: str, before: str = "") -> bool:
     """A missing path is a claim about this repository, not an example of the reader's, when
     the folder it names is here (`scripts/deploy.sh` beside other scripts) or it is one of
-    the project's own files at the root (`./pyproject.toml`)."""
+    the project's own files at the root (`./pyproject.toml`) — and its sentence does not make
+    it the reader's ("create `src/lib.so`")."""
+    if _readers_file(before):
+        return False
     for path in (span.rstrip("/"), here.rstrip("/")):
         parent = posixpath.dirname(path)
         if parent and parent != ".." and repo.exists(parent):
@@ -748,7 +918,7 @@ def endpoints(repo: Repo, docs: list[str], openapi: str) -> list[Drift]:
     known = {_template(p) for p in (spec.get("paths") or {})}
     drifts = []
     for rel in docs:
-        for line, span in repo.doc(rel).code_spans:
+        for line, span, _ in repo.doc(rel).code_spans:
             match = _ENDPOINT.match(span)
             if match and _template(match.group(1)) not in known:
                 drifts.append(
