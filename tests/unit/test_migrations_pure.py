@@ -697,3 +697,67 @@ def test_a_severity_for_raw_sql_destructive_still_applies_to_raw_drops():
     assert not any(f.rule == "drop-table" and "SQL" in f.message for f in findings)
     _, findings = risky()
     assert any(f.rule == "drop-table" and "SQL" in f.message for f in findings)
+
+
+def test_real_histories_classes_renames_dialect_branches_downgrade_types_and_named_tables():
+    """Classes met in public histories the rules were not written from (benchmarks/unseen_alembic.py)."""
+    # foreign keys dropped, the table renamed, the keys re-created on the new name: the re-creation counts
+    renamed = analysed(
+        "def upgrade():\n"
+        '    with op.batch_alter_table("pipeline_deployment") as batch_op:\n'
+        '        batch_op.drop_constraint("fk_pipeline_deployment_user_id_user", type_="foreignkey")\n'
+        '    op.rename_table("pipeline_deployment", "pipeline_snapshot")\n'
+        '    with op.batch_alter_table("pipeline_snapshot") as batch_op:\n'
+        '        batch_op.create_foreign_key("fk_pipeline_snapshot_user_id_user", "user", ["user_id"], ["id"])\n'
+    )
+    assert {rule for rule, _ in renamed} == {"rename-table", "constraint-full-scan"}
+    # a branch that runs only on another database is not the revision's on PostgreSQL
+    guarded = analysed(
+        "def upgrade():\n"
+        '    if op.get_bind().dialect.name == "sqlite":\n'
+        '        op.drop_column("spans", "a")\n'
+        "    else:\n"
+        '        op.drop_column("spans", "b")\n'
+        '    if "postgresql" in inspector.dialect.dialect_description:\n'
+        '        op.drop_column("spans", "c")\n'
+    )
+    assert guarded == {("drop-column", 8), ("drop-column", 10)}
+    early = analysed(
+        "def upgrade():\n"
+        '    if "mysql" not in op.get_bind().dialect.name:\n'
+        "        return\n"
+        '    op.alter_column("bulk_actions", "body", type_=sa.Text())\n'
+    )
+    assert early == set()
+    # the type downgrade() gives back is what upgrade() changed: varchar to text widens;
+    # FLOAT to FLOAT(53) is double precision both ways on PostgreSQL; real to double is not
+    widened = analysed(
+        "PRECISION = 53\n\n"
+        "def upgrade():\n"
+        '    op.alter_column("attrs", "value_json", type_=sa.TEXT)\n'
+        '    op.alter_column("values", "value", type_=Float(precision=PRECISION))\n'
+        '    op.alter_column("values", "small", type_=sa.Float(precision=53))\n\n'
+        "def downgrade():\n"
+        '    op.alter_column("attrs", "value_json", type_=sa.String(2048))\n'
+        '    op.alter_column("values", "value", type_=Float)\n'
+        '    op.alter_column("values", "small", type_=sa.REAL)\n'
+    )
+    assert widened == {("alter-type", 9)}
+    # a table named by an expression (a model's __tablename__, a constant) is one table throughout
+    named = analysed(
+        'TABLE_NAME = "checks"\n\n'
+        "def upgrade():\n"
+        "    op.create_table(SqlSpan.__tablename__, sa.Column('id', sa.Integer))\n"
+        "    with op.batch_alter_table(SqlSpan.__tablename__) as batch_op:\n"
+        '        batch_op.create_index("ix_spans_a", ["a"])\n'
+        "    op.create_table(TABLE_NAME, sa.Column('id', sa.Integer))\n"
+        '    op.create_index("ix_checks_a", TABLE_NAME, ["a"])\n'
+        '    op.create_index("ix_other_a", OTHER.__tablename__, ["a"])\n'
+    )
+    assert named == {("index-locks-writes", 12)}
+    assert (
+        "existing table 'OTHER.__tablename__'"
+        in {
+            m for _, _, m in messages('def upgrade():\n    op.create_index("ix_other_a", OTHER.__tablename__, ["a"])\n')
+        }.pop()
+    )

@@ -60,15 +60,15 @@ def read(who: str, rel: str, read_file: Callable[[str], str | None]) -> Hook:
     if "on_config" in events and _EXTENDS.search(text or ""):
         events |= {"on_page_markdown"}
     folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-    literals = _searched(tree)
+    searched = _searched(tree)
     for module in _sibling_imports(tree):
         sibling = _parse(read_file(f"{folder}/{module}.py" if folder else f"{module}.py"))
         if sibling is not None:
-            literals |= _searched(sibling)
+            searched |= _searched(sibling)
     markers = frozenset(
         fragment
-        for literal in literals
-        for fragment in _REGEX_SYNTAX.split(literal)
+        for text, pattern in searched
+        for fragment in (_REGEX_SYNTAX.split(text) if pattern else [text])
         if len(fragment.strip()) >= _MIN_MARKER and re.search(r"[^\w\s]", fragment)
     )
     return Hook(who, frozenset(events), markers or None)
@@ -83,28 +83,10 @@ def _parse(text: str | None) -> ast.Module | None:
         return None
 
 
-# Calls whose first argument is a string the code looks for in a page.
-_SEARCHING = frozenset(
-    (
-        "replace",
-        "startswith",
-        "endswith",
-        "find",
-        "rfind",
-        "index",
-        "count",
-        "split",
-        "partition",
-        "search",
-        "match",
-        "fullmatch",
-        "sub",
-        "subn",
-        "compile",
-        "findall",
-        "finditer",
-    )
-)
+# Calls whose first argument is a string the code looks for in a page: as it is, or as a
+# regular expression (whose literal runs are the markers).
+_SEARCHING = frozenset(("replace", "startswith", "endswith", "find", "rfind", "index", "count", "split", "partition"))
+_PATTERNS = frozenset(("search", "match", "fullmatch", "sub", "subn", "compile", "findall", "finditer"))
 
 
 def _returns_value(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -119,9 +101,9 @@ def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _searched(tree: ast.Module) -> set[str]:
-    """The strings the code searches a page for: first arguments of str/re searches and
-    replacements, `"x" in text` tests — directly, or through a module-level name."""
+def _searched(tree: ast.Module) -> set[tuple[str, bool]]:
+    """(text, is a pattern) the code searches a page for: first arguments of str and re
+    searches and replacements, `"x" in text` tests — directly, or through a module-level name."""
     named = {
         target.id: node.value.value
         for node in tree.body
@@ -135,15 +117,15 @@ def _searched(tree: ast.Module) -> set[str]:
             return node.value
         return named.get(node.id) if isinstance(node, ast.Name) else None
 
-    found: set[str | None] = set()
+    found: set[tuple[str | None, bool]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute | ast.Name):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-            if name in _SEARCHING:
-                found.add(value(node.args[0]))
+            if name in _SEARCHING or name in _PATTERNS:
+                found.add((value(node.args[0]), name in _PATTERNS))
         elif isinstance(node, ast.Compare) and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
-            found.add(value(node.left))
-    return {text for text in found if text is not None}
+            found.add((value(node.left), False))
+    return {(text, pattern) for text, pattern in found if text is not None}
 
 
 def _sibling_imports(tree: ast.Module) -> set[str]:

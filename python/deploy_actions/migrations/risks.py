@@ -173,12 +173,36 @@ _SIGNATURES = {
 }
 
 
+def _table_key(node: ast.expr | None, constants: dict[str, str] | None = None) -> str | None:
+    """A table as the source names it: a literal, a module constant holding one
+    (`TABLE_NAME`), or — when only running the code would tell (`SqlSpan.__tablename__`,
+    a call) — the expression itself, so two operations naming it alike are on one table."""
+    if isinstance(node, ast.Name) and constants and node.id in constants:
+        return constants[node.id]
+    text = _string(node)
+    if text is not None or node is None:
+        return text
+    return ast.unparse(node)
+
+
+def _constants(module: ast.Module | None) -> dict[str, str]:
+    """Module-level `NAME = "text"`."""
+    return {
+        target.id: node.value.value
+        for node in (module.body if module else [])
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # alter_column, execute, autocommit_block…
     call: ast.Call
     batch_table: str | None = None  # the table of the batch_alter_table it runs in
     sql: str | None = None  # for execute: the SQL text, also when a variable holds it
+    table_name: str | None = None  # outside a batch: the table it names, resolved by _table_key
 
     def arg(self, parameter: str) -> ast.expr | None:
         """A parameter by alembic's name, given by position or keyword; `table_name` (and
@@ -192,6 +216,8 @@ class Operation:
     def table(self) -> str | None:
         if self.batch_table is not None:
             return self.batch_table
+        if self.table_name is not None:
+            return self.table_name
         for parameter in ("table_name", "source_table", "old_table_name"):
             value = _string(self.arg(parameter))
             if value:
@@ -247,13 +273,14 @@ def _operations(upgrade: ast.FunctionDef, module: ast.Module | None = None) -> l
     """(operation name, call) for op.* and batch_op.* calls — and SQL run through a connection
     (op.get_bind(), connection.execute) as `execute` — in source order, helpers included."""
     bodies = _bodies(upgrade, module)
+    constants = _constants(module)
     found = []
     for body in bodies:
-        found += _operations_in(body)
+        found += _operations_in(body, constants)
     return sorted(found, key=lambda item: (item.call.lineno, item.call.col_offset))
 
 
-def _operations_in(upgrade: ast.AST) -> list[Operation]:
+def _operations_in(upgrade: ast.AST, constants: dict[str, str] | None = None) -> list[Operation]:
     aliases: dict[str, str | None] = {"op": None}  # name → its batch's table (None: op itself)
     binds = {"conn", "connection", "bind"}  # the usual names of a connection passed to a helper
     sessions: set[str] = set()
@@ -275,7 +302,7 @@ def _operations_in(upgrade: ast.AST) -> list[Operation]:
             elif isinstance(value, ast.Call) and _called(value) in ("Session", "session"):
                 sessions.add(target.id)
     binds |= sessions
-    collector = _Collector(aliases, binds, sessions)
+    collector = _Collector(aliases, binds, sessions, constants)
     collector.visit(upgrade)
     return collector.found
 
@@ -294,10 +321,36 @@ class _Collector(ast.NodeVisitor):
     sits in lexically: two blocks that both say `as batch_op` keep their own tables (one
     name for the whole function put 71 of 740 messages on the wrong table)."""
 
-    def __init__(self, aliases: dict[str, str | None], binds: set[str], sessions: set[str] = frozenset()):
+    def __init__(
+        self,
+        aliases: dict[str, str | None],
+        binds: set[str],
+        sessions: set[str] = frozenset(),
+        constants: dict[str, str] | None = None,
+    ):
         self.aliases, self.binds, self.sessions = aliases, binds, sessions
+        self.constants = constants or {}
         self.found: list[Operation] = []
         self.values: dict[str, ast.expr] = {}  # q = "UPDATE …": SQL held in a variable, then op.execute(q)
+        self.ended = False  # an `if <not PostgreSQL>: return` at the top of the function ran
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        for statement in node.body:
+            if self.ended:
+                return
+            self.visit(statement)
+            if isinstance(statement, ast.If) and _on_postgresql(statement.test) is True and _returns(statement.body):
+                self.ended = True  # `if dialect != "mysql": return`: nothing after it runs on PostgreSQL
+
+    def visit_If(self, node: ast.If) -> None:
+        """A branch that runs only on another database (`if bind.dialect.name == "sqlite":`)
+        is not the revision's on PostgreSQL, the database this check rehearses on."""
+        runs = _on_postgresql(node.test)
+        self.visit(node.test)
+        for statement in node.body if runs is not False else []:
+            self.visit(statement)
+        for statement in node.orelse if runs is not True else []:
+            self.visit(statement)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -306,7 +359,13 @@ class _Collector(ast.NodeVisitor):
 
     def _operation(self, name: str, node: ast.Call, batch_table: str | None = None) -> Operation:
         sql = _string(node.args[0], self.values) if name == "execute" and node.args else None
-        return Operation(name, node, batch_table, sql)
+        operation = Operation(name, node, batch_table, sql)
+        if batch_table is None:
+            for parameter in ("table_name", "source_table", "old_table_name"):
+                table = _table_key(operation.arg(parameter), self.constants)
+                if table:
+                    return Operation(name, node, batch_table, sql, table)
+        return operation
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         outer = dict(self.aliases)
@@ -318,7 +377,7 @@ class _Collector(ast.NodeVisitor):
                 and getattr(call.func, "attr", "") == "batch_alter_table"
                 and isinstance(item.optional_vars, ast.Name)
             ):
-                table = _string(call.args[0]) if call.args else _string(_kw(call, "table_name"))
+                table = _table_key(call.args[0] if call.args else _kw(call, "table_name"), self.constants)
                 self.aliases[item.optional_vars.id] = table or ""
         for statement in node.body:
             self.visit(statement)
@@ -353,8 +412,53 @@ class _Collector(ast.NodeVisitor):
         return False
 
 
-def _check_call(op: Operation) -> list[tuple[str, str]]:
-    """(rule, message) for one operation."""
+_DIALECTS = {"postgresql", "postgres", "sqlite", "mysql", "mariadb", "mssql", "oracle"}
+
+
+def _on_postgresql(test: ast.expr) -> bool | None:
+    """Whether a test of the database's dialect holds on PostgreSQL: `bind.dialect.name ==
+    "sqlite"` is False, `"postgresql" in inspector.dialect.dialect_description` True,
+    `dialect in ("mysql", "sqlite")` False; anything else None (not known)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _on_postgresql(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        parts = [_on_postgresql(v) for v in test.values]
+        if isinstance(test.op, ast.And):
+            return False if False in parts else (True if all(p is True for p in parts) else None)
+        return True if True in parts else (False if all(p is False for p in parts) else None)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    names = [side for side in (left, right) if isinstance(side, ast.Constant) and side.value in _DIALECTS]
+    if isinstance(right, ast.Tuple | ast.List | ast.Set) and isinstance(op, ast.In | ast.NotIn):
+        listed = [e.value for e in right.elts if isinstance(e, ast.Constant)]
+        if listed and all(v in _DIALECTS for v in listed) and "dialect" in ast.unparse(left):
+            inside = bool({"postgresql", "postgres"} & set(listed))
+            return inside if isinstance(op, ast.In) else not inside
+        return None
+    other = right if names and names[0] is left else left
+    if len(names) != 1 or not re.search(r"dialect|engine\.name|driver", ast.unparse(other)):
+        return None
+    postgres = names[0].value in ("postgresql", "postgres")
+    if isinstance(op, ast.Eq | ast.In):
+        return postgres
+    if isinstance(op, ast.NotEq | ast.NotIn):
+        return not postgres
+    return None
+
+
+def _returns(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], ast.Return)
+
+
+def _check_call(
+    op: Operation,
+    before: dict[tuple[str | None, str | None], ast.expr] | None = None,
+    numbers: dict[str, int] | None = None,
+) -> list[tuple[str, str]]:
+    """(rule, message) for one operation; `before`, the type each (table, column) has before
+    the revision where the source says so only in downgrade()."""
     name, call = op.name, op.call
     if name == "drop_table":
         return [("drop-table", f"drops table{op.where()}")]
@@ -370,7 +474,8 @@ def _check_call(op: Operation) -> list[tuple[str, str]]:
     found = []
     if name == "alter_column":
         column = f"column{op.where()}" if op.column() else f"a column of{op.where()}"
-        if _kw(call, "type_") is not None and not _widens(_kw(call, "existing_type"), _kw(call, "type_")):
+        existing = _kw(call, "existing_type") or (before or {}).get((op.table(), op.column()))
+        if _kw(call, "type_") is not None and not _widens(existing, _kw(call, "type_"), numbers):
             found.append(("alter-type", f"changes the type of {column}"))
         new_name = _string(_kw(call, "new_column_name"))
         if _kw(call, "new_column_name") is not None:
@@ -456,36 +561,54 @@ _KIND_OF = {
 class _Replacements:
     """What makes a dropped constraint or index no risk of its own, within one revision:
     it is re-created on the same table as the same kind of thing — under its name, another
-    or none, as autogenerate writes `None` — so the re-creation is what to check; or the
-    table it belongs to is dropped, or a column of that table which its name spells out
-    (`fk_items_user_id_users` with `user_id`), and that drop is the finding."""
+    or none, as autogenerate writes `None`, also after the table is renamed in between — so
+    the re-creation is what to check; or the table it belongs to is dropped, or a column of
+    that table which its name spells out (`fk_items_user_id_users` with `user_id`), and that
+    drop is the finding."""
 
     def __init__(self, operations: list[Operation], statements: dict[int, list | None] | None = None):
         self.made: set[tuple[str | None, str]] = set()  # (table, kind)
         self.names: set[str] = set()
         self.tables: set[str | None] = set()
         self.columns: set[tuple[str | None, str]] = set()
+        self.renamed: dict[str, str] = {}  # old table name → new, within the revision
+        for o in operations:
+            old, new = (o.table(), _string(o.arg("new_table_name"))) if o.name == "rename_table" else (None, None)
+            if old and new:
+                self.renamed[old] = new
+        for parsed in (statements or {}).values():
+            for s in parsed or ():
+                if s.kind == "rename_table" and s.table and s.facts.get("new"):
+                    self.renamed[s.table] = s.facts["new"]
         for parsed in (statements or {}).values():
             for s in parsed or ():
                 if s.kind in ("create_index", "add_constraint"):
-                    self.made.add((s.table, s.facts.get("kind", "index")))
+                    self.made.add((self.final(s.table), s.facts.get("kind", "index")))
                     if s.facts.get("name"):
                         self.names.add(s.facts["name"])
                 elif s.kind == "drop_table":
-                    self.tables.add(s.table)
+                    self.tables.add(self.final(s.table))
                 elif s.kind == "drop_column" and s.column:
-                    self.columns.add((s.table, s.column))
+                    self.columns.add((self.final(s.table), s.column))
         for o in operations:
             kind = _KIND_OF.get(o.name)
             if kind:
-                self.made.add((o.table(), kind))
+                self.made.add((self.final(o.table()), kind))
                 name = _string(o.arg("constraint_name")) or _string(o.arg("index_name"))
                 if name:
                     self.names.add(name)
             elif o.name == "drop_table":
-                self.tables.add(o.table())
+                self.tables.add(self.final(o.table()))
             elif o.name == "drop_column" and o.column():
-                self.columns.add((o.table(), o.column()))
+                self.columns.add((self.final(o.table()), o.column()))
+
+    def final(self, table: str | None) -> str | None:
+        """The name a table has at the end of the revision (renames followed, loops ended)."""
+        seen = set()
+        while table in self.renamed and table not in seen:
+            seen.add(table)
+            table = self.renamed[table]
+        return table
 
     def covers(self, drop: Operation) -> bool:
         is_index = drop.name == "drop_index"
@@ -494,6 +617,7 @@ class _Replacements:
         return self.replaces(drop.table(), name, kind)
 
     def replaces(self, table: str | None, name: str | None, kind: str | None) -> bool:
+        table = self.final(table)
         if table is not None and table in self.tables:
             return True
         if name and any(t == table and f"_{c}_" in f"_{name}_" for t, c in self.columns):
@@ -603,17 +727,31 @@ def _delete_has_where(node: ast.expr | None) -> bool:
 _VARCHAR = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
 _TEXT = {"Text", "TEXT", "UnicodeText"}
 _NUMERIC = {"Numeric", "NUMERIC", "DECIMAL"}
+# Floating point as PostgreSQL stores it: FLOAT(p) is real up to p = 24, double precision above;
+# SQLAlchemy's Float() without a precision is FLOAT, which is double precision.
+_FLOAT = {"Float", "FLOAT"}
+_REAL = {"REAL", "Real"}
+_DOUBLE = {"Double", "DOUBLE", "DOUBLE_PRECISION"}
 
 
-def _type_spec(node: ast.expr | None) -> tuple[str, tuple] | None:
-    """("varchar", (length or None,)) or ("numeric", (precision, scale)) for a type expression."""
+def _type_spec(node: ast.expr | None, numbers: dict[str, int] | None = None) -> tuple[str, tuple] | None:
+    """("varchar", (length or None,)), ("numeric", (precision, scale)) or ("float", (24 or 53,))
+    for a type expression; `numbers`, the module's integer constants (`FLOAT_PRECISION = 53`)."""
     call = node if isinstance(node, ast.Call) else None
     target = call.func if call else node
     name = getattr(target, "attr", getattr(target, "id", ""))
 
     def number(position: int, keyword: str) -> int | None:
         value = call.args[position] if call and len(call.args) > position else (_kw(call, keyword) if call else None)
+        if isinstance(value, ast.Name) and numbers and value.id in numbers:
+            return numbers[value.id]
         return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
+
+    if name in _FLOAT:
+        precision = number(0, "precision")
+        return ("float", (24 if precision is not None and precision <= 24 else 53,))
+    if name in _REAL or name in _DOUBLE:
+        return ("float", (24 if name in _REAL else 53,))
 
     if name in _TEXT:
         return ("varchar", (None,))
@@ -624,12 +762,15 @@ def _type_spec(node: ast.expr | None) -> tuple[str, tuple] | None:
     return None
 
 
-def _widens(existing: ast.expr | None, new: ast.expr | None) -> bool:
-    """varchar(n) → varchar(m ≥ n), varchar or text; numeric(p, s) → numeric(q ≥ p, s) or numeric:
-    PostgreSQL changes only the catalog, so the running version and the rows are untouched."""
-    old, wanted = _type_spec(existing), _type_spec(new)
+def _widens(existing: ast.expr | None, new: ast.expr | None, numbers: dict[str, int] | None = None) -> bool:
+    """varchar(n) → varchar(m ≥ n), varchar or text; numeric(p, s) → numeric(q ≥ p, s) or numeric;
+    a float type PostgreSQL stores the same (FLOAT → FLOAT(53)): only the catalog changes, so
+    the running version and the rows are untouched."""
+    old, wanted = _type_spec(existing, numbers), _type_spec(new, numbers)
     if old is None or wanted is None or old[0] != wanted[0]:
         return False
+    if old[0] == "float":
+        return old == wanted
     if old[0] == "varchar":
         (before,), (after,) = old[1], wanted[1]
         return after is None or (before is not None and after >= before)
@@ -726,6 +867,14 @@ def analyse(
     dropped_constraints = {_string(o.arg("constraint_name")) for o in operations if o.name == "drop_constraint"}
     dropped_constraints.discard(None)  # an unnamed constraint is no match for another unnamed one
     replaced = _Replacements(operations, statements)
+    before = _types_before(rev)
+    numbers = {
+        target.id: node.value.value
+        for node in rev.tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and type(node.value.value) is int
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     raw: list[tuple[str, int, str, bool]] = []  # rule, line, message, from raw SQL
     for op in operations:
         name, call = op.name, op.call
@@ -738,7 +887,7 @@ def analyse(
             created |= {s.table for s in parsed if s.kind == "create_table" and not s.facts["temporary"]}
             findings = _sql_findings(parsed, replaced)
         else:
-            findings = [(rule, message, op.table()) for rule, message in _check_call(op)]
+            findings = [(rule, message, op.table()) for rule, message in _check_call(op, before, numbers)]
         if name in ("drop_constraint", "drop_index") and replaced.covers(op):
             findings = []  # re-created (the re-creation is the risk), or gone with its column or table
         if name == "autocommit_block" and _follows_advice(call, operations, statements, withs):
@@ -799,6 +948,19 @@ def analyse(
             )
         )
     return findings
+
+
+def _types_before(rev: Revision) -> dict[tuple[str | None, str | None], ast.expr]:
+    """The type downgrade() gives each column back: what it was before upgrade() changed it,
+    where upgrade() does not say (`alter_column("value_json", type_=sa.TEXT)`)."""
+    downgrade = rev.function("downgrade")
+    if downgrade is None:
+        return {}
+    return {
+        (o.table(), o.column()): _kw(o.call, "type_")
+        for o in _operations(downgrade, rev.tree)
+        if o.name == "alter_column" and _kw(o.call, "type_") is not None
+    }
 
 
 def _filled_tables(

@@ -126,26 +126,35 @@ def script_location(config: Path, input_name: str = "config", pyproject: Path | 
 def locate(
     config: Path, pyproject: Path | None = None, input_name: str = "config", section: str = "alembic"
 ) -> tuple[list[Path], bool]:
-    """The versions folders, and whether alembic reads them recursively: the config read once."""
+    """The versions folders, and whether alembic reads them recursively: the config read once.
+    A relative location is relative to the folder alembic runs in (pyproject's, the
+    working directory), as alembic resolves it; else to the config's folder."""
     found = settings(config, pyproject, input_name, section)
+    roots = list(dict.fromkeys([pyproject.parent if pyproject else found.base, found.base]))
     location = found.script_location
-    base = Path(location) if os.path.isabs(location) else found.base / location
+    base = _relative(location, roots)
     if ":" in location and not os.path.exists(base):
-        base = _package_folder(location, found.base, input_name)
+        base = _package_folder(location, roots, input_name)
     extra = found.version_locations
-    folders = [Path(x) if os.path.isabs(x) else found.base / x for x in extra] or [base / "versions"]
+    folders = [_relative(x, roots) for x in extra] or [base / "versions"]
     if not base.is_dir():
         raise UsageError(f"script_location {base} does not exist", input=input_name)
     return folders, found.recursive
 
 
-def _package_folder(location: str, root: Path, input_name: str) -> Path:
+def _relative(location: str, roots: list[Path]) -> Path:
+    if os.path.isabs(location):
+        return Path(location)
+    return next((root / location for root in roots if (root / location).exists()), roots[-1] / location)
+
+
+def _package_folder(location: str, roots: list[Path], input_name: str) -> Path:
     """`myapp:migrations`, `myapp.db:migrations` or `myapp:db:migrations` (alembic splits on
-    every colon): the folder inside the package, found in the source tree (beside the
-    config, or under src/) — never by importing the package."""
+    every colon): the folder inside the package, found in the source tree (where alembic
+    runs or beside the config, or under src/) — never by importing the package."""
     package, *resource = location.split(":")
     inside = Path(*package.split("."), *resource)
-    candidates = [root / inside, root / "src" / inside]
+    candidates = [place for root in roots for place in (root / inside, root / "src" / inside)]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
