@@ -53,6 +53,14 @@ OPTIONS = (
     Option("url-env", "Environment variable the project's env.py reads the database URL from.", default="DATABASE_URL"),
     Option("from-revision", "Upgrade to this revision first (what production runs today), then to head."),
     Option(
+        "live-ref",
+        "The release that runs while the migration does (a tag or commit, e.g. the deploy's previous tag); its code "
+        "is read from git, and a pending revision that drops, renames or retypes what it still uses is an error. "
+        "`auto`: the newest `v*` tag before this commit; `none`: no cross-check. Needs the history "
+        "(actions/checkout with fetch-depth: 0).",
+        default="auto",
+    ),
+    Option(
         "round-trip",
         "For each revision: upgrade, downgrade one step, upgrade again; report the first whose "
         "downgrade fails or leaves the schema different.",
@@ -111,9 +119,9 @@ def _severities(raw: str) -> dict[str, str]:
         if not line.strip():
             continue
         rule, _, level = (part.strip() for part in line.partition("="))
-        if rule not in risks.RULES or level not in (risks.ERROR, risks.WARNING, risks.OFF):
+        if rule not in risks.RULES or level not in (risks.ERROR, risks.WARNING, risks.NOTICE, risks.OFF):
             raise UsageError(
-                f"line {number}: expected `rule=error|warning|off` with a rule among "
+                f"line {number}: expected `rule=error|warning|notice|off` with a rule among "
                 f"{', '.join(risks.RULES)}, got {line.strip()!r}",
                 input="severity",
             )
@@ -204,7 +212,15 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         entrypoint=raw["entrypoint"].strip(),
         timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
         ini_section=_ini_section(raw["ini-section"]),
+        live_ref=_live_ref(raw["live-ref"]),
     )
+
+
+def _live_ref(raw: str) -> str:
+    ref = raw.strip() or "auto"
+    if ref.startswith("-") or not re.fullmatch(r"[\w./@{}^~-]{1,200}", ref) or ".." in ref:
+        raise UsageError(f"expected a tag or commit (or auto, none), got {ref[:40]!r}", input="live-ref")
+    return ref
 
 
 def _ini_section(raw: str) -> str:
@@ -271,7 +287,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     )
     for finding in findings:
         if not finding.accepted:
-            (result.error if finding.severity == risks.ERROR else result.warning)(
+            channel = {risks.ERROR: result.error, risks.NOTICE: result.notice}.get(finding.severity, result.warning)
+            channel(
                 f"{finding.message}. Fix: {finding.hint}",
                 title=f"alembic-preflight: {finding.rule}",
                 file=finding.file or None,

@@ -37,6 +37,7 @@ class Inputs:
     entrypoint: str = ""
     timeout: float = 600
     ini_section: str = "alembic"  # alembic -n: one of several databases' sections in alembic.ini
+    live_ref: str = "none"  # the release running beside the migration: a ref, auto or none
 
 
 def _changed_files(cwd: Path, ref: str) -> set[Path]:
@@ -103,6 +104,27 @@ class Preflight:
         self.findings.append(
             risks.Finding(
                 rule, risks.ERROR, str(rev.path) if rev else "", rev.line if rev else 0, revision, message, hint
+            )
+        )
+
+    def cross_check(self, folders: list[Path], analysed: set[str]) -> None:
+        """The pending revisions against the live release's code (migrations/live.py)."""
+        from deploy_actions.migrations import live
+
+        release = live.resolve(self.inputs.cwd, self.inputs.live_ref)
+        if release is None:
+            self.steps.append(("live release", True, "none before this commit (no v* tag): not cross-checked"))
+            return
+        have = live.revisions_at(release, folders)
+        pending = [r for rid, r in self.graph.revisions.items() if rid not in have and rid in analysed]
+        used = live.evidence(release, folders)
+        self.findings = live.judge(self.findings, pending, used, release, self.inputs.severities, self.inputs.allowed)
+        self.steps.append(
+            (
+                "live release",
+                True,
+                f"{release.ref} ({release.commit[:12]}): {len(pending)} pending revision(s) checked against "
+                f"{len(used.tables)} table(s) and {len(used.columns)} column(s) its code uses",
             )
         )
 
@@ -254,6 +276,8 @@ class Preflight:
             )
         for revision in subset:
             self.findings += risks.analyse(revision, severities=self.inputs.severities, allowed=self.inputs.allowed)
+        if self.inputs.live_ref != "none":
+            self.cross_check(folders, {r.revision for r in subset})
         # With several heads on purpose, an entrypoint's `upgrade heads` is right.
         if self.inputs.entrypoint and self.inputs.expected_heads == 1:
             self.findings += _entrypoint_findings(self.inputs.entrypoint)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from deploy_actions.migrations import sql as sql_parser
 from deploy_actions.migrations.scripts import Revision
 
-ERROR, WARNING, OFF = "error", "warning", "off"
+ERROR, WARNING, NOTICE, OFF = "error", "warning", "notice", "off"
 RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
     "drop-table": (ERROR, "expand/contract: stop using the table in one release, drop it in a later one"),
     "drop-column": (ERROR, "expand/contract: stop reading and writing the column in one release, drop it later"),
@@ -63,6 +63,13 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         "fails on duplicates and builds its index under a lock: CREATE UNIQUE INDEX CONCURRENTLY first, then "
         "ADD CONSTRAINT … USING INDEX",
     ),
+    # Judged against the live release's code (migrations/live.py), where a live ref is known.
+    "live-release-uses": (ERROR, "expand/contract: release the code that stops using it first, then migrate"),
+    "live-release-inserts": (
+        ERROR,
+        "add the column nullable or with a server_default, or release the code that writes it first",
+    ),
+    "contract-step": (NOTICE, "nothing to do: the contract step of expand/contract"),
 }
 # Rules about what a running version or existing rows suffer: moot on a table the revision
 # itself created earlier (it is new, empty and unused).
