@@ -37,7 +37,8 @@ def generate(root: Path) -> None:
         parts = ["import sqlalchemy as sa\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base\n"]
         for m in range(f * per_file, (f + 1) * per_file):
             parts.append(
-                f"\nclass Model{m}(Base):\n    __tablename__ = 't{m}'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                f"\nclass Model{m}(Base):\n    __tablename__ = 't{m}'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
                 f"    name: Mapped[str]\n    kept = sa.Column('used_{m}', sa.String)\n"
                 f"    owner_id = mapped_column(sa.ForeignKey('t{(m + 1) % MODELS}.id'))\n"
                 f'\nQ{m} = "SELECT x.name, x.used_{m} FROM t{m} x WHERE x.id = 1"\n'
