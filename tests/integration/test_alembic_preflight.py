@@ -286,3 +286,36 @@ def test_a_named_ini_section_and_a_package_resource_with_several_colons(gha_env,
     assert read_outputs(Path(gha_env["GITHUB_OUTPUT"]))["head"] == "a3"
     code = main(["alembic-preflight", "--working-directory", str(project)], env=env)
     assert code == 2 and "has no [alembic] script_location" in capsys.readouterr().out
+
+
+def test_the_rehearsal_runs_with_the_deploys_lock_timeout_and_none_flags_strong_locks(gha_env, capsys, pg, tmp_path):
+    """migration-lock-timeout reaches the rehearsal's PostgreSQL sessions (PGOPTIONS), as the
+    deploy's; set to 0, a revision that locks an existing table without SET lock_timeout of
+    its own (or in env.py) is flagged."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "linear", project)
+    (project / "migrations" / "versions" / "004_a4.py").write_text(
+        'revision = "a4"\ndown_revision = "a3"\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n\n'
+        "def upgrade():\n"
+        "    op.execute(\"DO $$ BEGIN IF current_setting('lock_timeout') <> '2s' THEN \"\n"
+        "               \"RAISE EXCEPTION 'lock_timeout is %', current_setting('lock_timeout'); END IF; END $$\")\n"
+        '    op.add_column("users", sa.Column("nick", sa.String(), nullable=True))\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_column("users", "nick")\n'
+    )
+    env = {**gha_env, "INPUT_DATABASE_URL": pg}
+    argv = ["--json", "alembic-preflight", "--working-directory", str(project)]
+    code = main([*argv, "--migration-lock-timeout", "2s"], env=env)
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0, document
+    assert "no-lock-timeout" not in {f["rule"] for f in document["findings"]}
+    code = main([*argv, "--migration-lock-timeout", "0"], env=env)
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1 and "lock_timeout is 0" in json.dumps(document)  # the rehearsal had none
+    flagged = [(Path(f["file"]).name, f["line"]) for f in document["findings"] if f["rule"] == "no-lock-timeout"]
+    assert flagged == [("002_a2.py", 12), ("003_a3.py", 12), ("004_a4.py", 11)]  # each locks users
+    env_py = project / "migrations" / "env.py"
+    env_py.write_text(env_py.read_text() + '\n# connect_args={"options": "-c lock_timeout=5s"}\n')
+    code = main([*argv, "--migration-lock-timeout", "0"], env={**gha_env})
+    document = json.loads(capsys.readouterr().out)
+    assert "no-lock-timeout" not in {f["rule"] for f in document["findings"]}

@@ -432,3 +432,53 @@ def test_a_large_script_to_an_unreachable_host_is_a_clear_failure(target, gha_en
         hosts=f"{target.services['DA_SSH_USER']}@127.0.0.2:1",
     )
     assert code == 1 and "connection refused: no SSH server" in out, out
+
+
+@pytest.fixture
+def locked_table(services):
+    """A table in the suite's PostgreSQL and a session that can hold a lock on it."""
+    import psycopg
+
+    url = services["DA_POSTGRES_URL"]
+    table = f"lockme_{os.getpid()}_{int(time.time() * 1000) % 100000}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {table} (id int)")
+    holder = psycopg.connect(url)
+    yield url, table, holder
+    holder.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_a_migration_waiting_for_a_lock_stops_retries_and_succeeds_once_it_is_free(
+    target, gha_env, capsys, locked_table
+):
+    """lock_timeout through PGOPTIONS (psql here: libpq reads it), retried after 2 s, 4 s…;
+    without it the same migration waits for as long as the lock is held."""
+    import threading
+
+    url, table, holder = locked_table
+    succeeded(deploy(target, gha_env, capsys, "v1.0.0", hosts=target.hosts("127.0.0.2")))
+    migrate = f'psql "$MIGRATION_DB" -v ON_ERROR_STOP=1 -qc "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS note text"'
+    holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")  # another session, holding the table
+    args = ("--migrate-command", migrate, "--migration-lock-timeout", "500ms", "--env", f"MIGRATION_DB={url}")
+    hosts = target.hosts("127.0.0.2")
+    code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", *args, "--migration-retries", "1", hosts=hosts)
+    assert code == 1, out
+    assert "migration stopped waiting for a lock after 2 tries" in out and "try 1 of 1 in 2s" in out
+    assert "postgres:" not in out.replace("::add-mask::", "")  # the URL stays masked
+    history = (target.dirs["127.0.0.2"] / ".deploy-actions" / "history").read_text()
+    assert "\tmigrate-retry\tv1.1.0\t" in history and not list(
+        (target.dirs["127.0.0.2"] / ".deploy-actions").glob("migrate.*")
+    )
+    threading.Timer(2.5, holder.rollback).start()  # the other session lets go during the retries
+    code, out, _ = deploy(target, gha_env, capsys, "v1.1.0", *args, "--migration-retries", "4", hosts=hosts)
+    assert code == 0, out
+    assert "try 1 of 4" in out
+    holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    started = time.monotonic()
+    threading.Timer(4, holder.rollback).start()
+    no_timeout = ("--migrate-command", migrate, "--migration-lock-timeout", "0", "--env", f"MIGRATION_DB={url}")
+    code, out, _ = deploy(target, gha_env, capsys, "v1.0.0", *no_timeout, hosts=hosts)
+    assert code == 0, out
+    assert time.monotonic() - started >= 4  # it waited for the lock, however long it took

@@ -229,11 +229,22 @@ def test_migration_runs_once_and_a_failing_one_changes_nothing(swarm, gha_env, c
     assert "migrating to v1.1.0 with notes" in out  # the job's own log
     assert swarm.spec_version() == before and swarm.version() == "v1.0.0"
     assert swarm.history()[-1][1:5] == ["migrate", "v1.1.0", "v1.0.0", "failed"]
+    migrate = 'echo migrated-$IMAGE_TAG "[$PGOPTIONS]"'
     code, out, _ = swarm.deploy(
-        gha_env, capsys, "v1.1.0", "--migrate-command", "echo migrated-$IMAGE_TAG", "--migrate-network", "host"
+        gha_env,
+        capsys,
+        "v1.1.0",
+        "--migrate-command",
+        migrate,
+        "--migrate-network",
+        "host",
+        "--migration-statement-timeout",
+        "90s",
     )
     assert code == 0, out
     assert out.count("migrated-v1.1.0") == 1  # the job ran once, with the release's tag
+    # and with the lock and statement timeouts for libpq, without a change to the project
+    assert "[-c lock_timeout=5000 -c statement_timeout=90000]" in out
     jobs = docker("service", "ls", "--filter", f"label=org.deploy-actions.stack={swarm.stack}", "--format", "{{.Name}}")
     assert jobs.strip() == ""  # the job is removed once it has run, and its container too
     left = docker("ps", "-a", "--filter", f"name={swarm.stack}_migrate-", "--format", "{{.Names}}")

@@ -14,6 +14,7 @@ from deploy_actions import gha
 from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.migrations import preflight, risks
+from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.migrations.preflight import Inputs
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
@@ -103,6 +104,8 @@ OPTIONS = (
         path="one",
     ),
     Option("command-timeout", "Longest any single alembic command may take.", default="10m"),
+    # The deploy's, so the rehearsal runs the way the deploy will; with none, strong locks are flagged.
+    *migration_timeouts.OPTIONS[:2],
 )
 OUTPUTS = {
     "heads": "Head revisions, one per line.",
@@ -161,6 +164,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     cwd = Path(raw["working-directory"].strip() or ".")
     if not cwd.is_dir():
         raise UsageError(f"{str(cwd)!r} is not a folder", input="working-directory")
+    timeouts = migration_timeouts.parse(raw)
     url = raw["database-url"].strip()
     if url:
         from deploy_actions.migrations.database import check_url
@@ -213,6 +217,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
         ini_section=_ini_section(raw["ini-section"]),
         live_ref=_live_ref(raw["live-ref"]),
+        pgoptions=timeouts.pgoptions(),
+        lock_timeout=timeouts.lock,
     )
 
 

@@ -9,6 +9,7 @@
 #
 # Parameters: ACTION DEPLOY_PATH TAG TAG_VAR ENV_FILE PROJECT FILES SERVICES DEPLOY_ID
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
+#             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
 # Every result ends with one line: @@result key=value ... (values without spaces).
 # say, result, fail, record, lock, hold, ours and release come from remote_lock.sh, before it.
@@ -311,6 +312,33 @@ bg_action() {
   esac
 }
 
+migrate() {
+  # The migration with the lock and statement timeouts in PGOPTIONS (libpq reads it; the
+  # command hands it on, e.g. `docker compose run -e PGOPTIONS`). Stopped by lock_timeout, it
+  # is tried again after 2 s, 4 s, 8 s…; its output is kept only to look for that, then removed.
+  attempt=0
+  log=$(umask 077; mktemp "$(state_dir)/migrate.XXXXXX") || fail migrate 7 "cannot write $(state_dir)"
+  while :; do
+    status=0
+    { with_user_env env "$TAG_VAR=$TAG" ${MIGRATE_PGOPTIONS:+"PGOPTIONS=$MIGRATE_PGOPTIONS"} sh -c "$MIGRATE_COMMAND" 2>&1 || status=$?
+      echo "@@exit $status"; } | tee "$log" | grep -v '^@@exit '
+    status=$(sed -n 's/^@@exit //p' "$log" | tail -n 1)
+    [ "${status:-1}" = 0 ] && { rm -f "$log"; return 0; }
+    if grep -q -e 'canceling statement due to lock timeout' -e LockNotAvailable -e 55P03 "$log"; then
+      statement=$(grep -o '\[SQL: [^]]*' "$log" | head -n 1 | cut -c7- | tr -s ' \t' ' ' | cut -c1-160)
+      if [ "$attempt" -lt "${MIGRATE_RETRIES:-0}" ]; then
+        attempt=$((attempt + 1)); pause=$((1 << attempt))
+        say "migration stopped waiting for a lock${statement:+ ($statement)}: another session holds it; try $attempt of $MIGRATE_RETRIES in ${pause}s"
+        record migrate-retry "$TAG" "$PREVIOUS" "lock-timeout-$attempt"
+        sleep "$pause"; continue
+      fi
+      rm -f "$log"; record migrate "$TAG" "$PREVIOUS" failed
+      fail migrate 7 "migration stopped waiting for a lock$([ -n "$statement" ] && printf ' on: %s' "$statement") after $((attempt + 1)) tries: another session holds a lock on that table (see pg_locks / pg_stat_activity)"
+    fi
+    rm -f "$log"; record migrate "$TAG" "$PREVIOUS" failed; fail migrate 7 "migration command failed"
+  done
+}
+
 main() {
   say "@@started $(date +%s.%N 2>/dev/null)" # lets the runner tell SSH set-up from the work
   cd "$DEPLOY_PATH" 2>/dev/null || fail path 3 "deploy path $DEPLOY_PATH does not exist on $(hostname) (or is not accessible)"
@@ -326,7 +354,7 @@ main() {
     migrate)
       lock
       RUN_TAG="$TAG"
-      with_user_env env "$TAG_VAR=$TAG" sh -c "$MIGRATE_COMMAND" || { record migrate "$TAG" "$PREVIOUS" failed; fail migrate 7 "migration command failed"; }
+      migrate
       record migrate "$TAG" "$PREVIOUS" ok
       result "ok=true" ;;
     switch)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
+from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
 from deploy_actions.values import (
     ENV_NAME,
@@ -124,8 +125,10 @@ OPTIONS = (
     Option(
         "migrate-command",
         "Run once, on the first host, after the pull and before any host is switched, e.g. "
-        "`docker compose run --rm backend alembic upgrade head`; if it fails nothing is switched.",
+        "`docker compose run --rm -e PGOPTIONS backend alembic upgrade head` (`-e PGOPTIONS` hands the "
+        "migration's lock and statement timeouts to the container); if it fails nothing is switched.",
     ),
+    *migration_timeouts.OPTIONS,
     Option(
         "ready-url",
         "Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
@@ -169,6 +172,7 @@ class Inputs:
     services: tuple[str, ...]
     env: dict
     migrate: str
+    migration: migration_timeouts.Timeouts
     ready_url: str
     ready_from: str
     ready_timeout: float
@@ -357,6 +361,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         services=tuple(safe_names(parse_list(raw["services"]), "services")),
         env=user_env(raw["env"], tag_variable),
         migrate=raw["migrate-command"].strip(),
+        migration=migration_timeouts.parse(raw),
         ready_url=ready_url,
         ready_from=ready_from,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
@@ -405,6 +410,8 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "READY_URL": "",
         "READY_TIMEOUT": str(int(inputs.ready_timeout)),
         "MIGRATE_COMMAND": inputs.migrate,
+        "MIGRATE_PGOPTIONS": inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", "")),
+        "MIGRATE_RETRIES": str(inputs.migration.retries),
         "REASON": "",
         "STRATEGY": inputs.strategy,
         "PROXY_IMAGE": inputs.proxy_image,

@@ -48,10 +48,18 @@ class Alembic:
     url_env: str
     timeout: float
     section: str = "alembic"
+    pgoptions: str = ""  # the deploy's lock and statement timeouts, so the rehearsal runs as the deploy will
 
     @classmethod
     def of(
-        cls, command: str, cwd: Path, config: str, url_env: str, timeout: float, section: str = "alembic"
+        cls,
+        command: str,
+        cwd: Path,
+        config: str,
+        url_env: str,
+        timeout: float,
+        section: str = "alembic",
+        pgoptions: str = "",
     ) -> Alembic:
         try:
             argv = shlex.split(command)
@@ -59,12 +67,14 @@ class Alembic:
             raise UsageError(f"cannot split it into words ({exc}): check the quotes", input="alembic-command") from None
         if not argv:
             raise UsageError("expected a command such as `alembic` or `uv run alembic`", input="alembic-command")
-        return cls(argv, cwd, config, url_env, timeout, section)
+        return cls(argv, cwd, config, url_env, timeout, section, pgoptions)
 
     def run(self, *args: str, url: str | None = None) -> Result:
         env = dict(os.environ)
         if url is not None:
             env[self.url_env] = url
+            if self.pgoptions:  # a URL of ours (the throwaway database): PostgreSQL applies them
+                env["PGOPTIONS"] = " ".join(p for p in (env.get("PGOPTIONS", ""), self.pgoptions) if p)
         try:
             proc = subprocess.run(
                 [*self.command, "-c", self.config, "-n", self.section, *args],

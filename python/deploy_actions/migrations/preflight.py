@@ -38,6 +38,8 @@ class Inputs:
     timeout: float = 600
     ini_section: str = "alembic"  # alembic -n: one of several databases' sections in alembic.ini
     live_ref: str = "none"  # the release running beside the migration: a ref, auto or none
+    pgoptions: str = ""  # the deploy's migration timeouts, for the rehearsal (migrations/timeouts.py)
+    lock_timeout: float = 0.0  # seconds; 0: the deploy sets none
 
 
 def _changed_files(cwd: Path, ref: str) -> set[Path]:
@@ -94,7 +96,13 @@ class Preflight:
 
         self.inputs, self.reporter = inputs, reporter
         self.alembic = Alembic.of(
-            inputs.command, inputs.cwd, inputs.config, inputs.url_env, inputs.timeout, inputs.ini_section
+            inputs.command,
+            inputs.cwd,
+            inputs.config,
+            inputs.url_env,
+            inputs.timeout,
+            inputs.ini_section,
+            inputs.pgoptions,
         )
         self.findings: list[risks.Finding] = []
         self.steps: list[tuple[str, bool, str]] = []  # (step, ok, detail) for the summary
@@ -278,6 +286,8 @@ class Preflight:
             self.findings += risks.analyse(revision, severities=self.inputs.severities, allowed=self.inputs.allowed)
         if self.inputs.live_ref != "none":
             self.cross_check(folders, {r.revision for r in subset})
+        if not self.inputs.lock_timeout:
+            self.findings += _lock_timeout_findings(subset, folders, self.inputs)
         # With several heads on purpose, an entrypoint's `upgrade heads` is right.
         if self.inputs.entrypoint and self.inputs.expected_heads == 1:
             self.findings += _entrypoint_findings(self.inputs.entrypoint)
@@ -285,6 +295,41 @@ class Preflight:
             self.offline_sql()
         if self.inputs.database_url and graph_ok:
             self.rehearse()
+
+
+def _lock_timeout_findings(revisions: list, folders: list[Path], inputs: Inputs) -> list[risks.Finding]:
+    """With no migration-lock-timeout, each revision that locks an existing table hard and
+    does not set lock_timeout itself (nor env.py for every revision)."""
+    env = [folder.parent / "env.py" for folder in folders]
+    if any(path.is_file() and risks.SETS_LOCK_TIMEOUT.search(path.read_text(errors="replace")) for path in env):
+        return []
+    found = []
+    for rev in revisions:
+        strong = risks.strong_lock(rev)
+        if strong is None:
+            continue
+        line, table = strong
+        rule = "no-lock-timeout"
+        severity = inputs.severities.get(rule) or risks.RULES[rule][0]
+        if severity == risks.OFF:
+            continue
+        reason = risks._accepted(rev, line, rule, inputs.allowed)
+        where = f" {table!r}" if table else ""
+        found.append(
+            risks.Finding(
+                rule,
+                severity,
+                str(rev.path),
+                line,
+                rev.revision,
+                f"locks existing table{where} and no lock_timeout is set (not by the deploy's migration-lock-timeout, "
+                "this revision or env.py): while it waits for a lock, every query on the table waits behind it",
+                risks.RULES[rule][1],
+                accepted=reason is not None,
+                reason=reason or "",
+            )
+        )
+    return found
 
 
 def _round_trip_problem(up: bool, down: bool, again: bool, before: list, after: list) -> str | None:

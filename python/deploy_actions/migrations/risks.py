@@ -70,6 +70,11 @@ RULES: dict[str, tuple[str, str]] = {  # rule -> (default severity, how to fix)
         "add the column nullable or with a server_default, or release the code that writes it first",
     ),
     "contract-step": (NOTICE, "nothing to do: the contract step of expand/contract"),
+    "no-lock-timeout": (
+        WARNING,
+        "set migration-lock-timeout on the deploy (and here), or `SET lock_timeout` in the revision or env.py, "
+        "so a lock it waits for stops it instead of every query queued behind it",
+    ),
 }
 # Rules about what a running version or existing rows suffer: moot on a table the revision
 # itself created earlier (it is new, empty and unused).
@@ -1030,6 +1035,67 @@ def _table_names(module: ast.Module | None) -> dict[str, str | None]:
         and getattr(node.value.func, "attr", getattr(node.value.func, "id", "")) in ("table", "Table")
         and node.value.args
     }
+
+
+# Operations that take a lock on an existing table strong enough to queue every query behind it.
+_STRONG = {
+    "add_column",
+    "alter_column",
+    "drop_column",
+    "create_index",
+    "drop_index",
+    "create_foreign_key",
+    "create_unique_constraint",
+    "create_check_constraint",
+    "create_primary_key",
+    "drop_constraint",
+    "rename_table",
+    "drop_table",
+}
+_STRONG_SQL = {
+    "drop_table",
+    "drop_column",
+    "alter_type",
+    "rename_column",
+    "rename_table",
+    "drop_index",
+    "drop_constraint",
+    "create_index",
+    "add_constraint",
+    "add_column",
+    "set_not_null",
+    "truncate",
+}
+
+
+# `SET lock_timeout`, `SET LOCAL lock_timeout`, set_config('lock_timeout', …), `-c lock_timeout=5s`.
+SETS_LOCK_TIMEOUT = re.compile(
+    r"\bset\s+(?:local\s+|session\s+)?lock_timeout\b|set_config\(\s*['\"]lock_timeout|lock_timeout\s*[=:]", re.I
+)
+
+
+def strong_lock(rev: Revision) -> tuple[int, str | None] | None:
+    """(line, table) of the revision's first operation that locks an existing table hard
+    (ALTER TABLE, CREATE INDEX without CONCURRENTLY…), unless the revision sets its own
+    lock_timeout; None when there is none."""
+    upgrade = rev.function("upgrade")
+    if upgrade is None or any(SETS_LOCK_TIMEOUT.search(line) for line in rev.source):
+        return None
+    created: set[str | None] = set()
+    for op in _operations(upgrade, rev.tree):
+        if op.name == "create_table":
+            created.add(op.table())
+        elif op.name in _STRONG and op.table() not in created:
+            if op.name == "create_index" and _is_true(_kw(op.call, "postgresql_concurrently")):
+                continue
+            return op.call.lineno, op.table()
+        elif op.name == "execute" and op.sql:
+            for s in sql_parser.parse(op.sql) or ():
+                if s.kind == "create_table":
+                    created.add(s.table)
+                elif s.kind in _STRONG_SQL and s.table not in created and not s.facts.get("concurrently"):
+                    return op.call.lineno, s.table
+    return None
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:

@@ -15,6 +15,7 @@ from deploy_actions.console import Reporter
 from deploy_actions.deploy.settings import ssh_kit, warn_if_insecure
 from deploy_actions.errors import CheckFailed
 from deploy_actions.images.registry import Registry, RegistryError
+from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.swarm.cluster import Cluster, override_file
 from deploy_actions.swarm.convergence import ServiceState, Verdict, assess, rollback_plan, tag_of
 from deploy_actions.swarm.settings import Inputs
@@ -217,23 +218,42 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
         if inputs.migrate:
             image = f"{inputs.image(inputs.migrate_service).name}@{expected[inputs.migrate_service]}"
             reporter.info(f"migration (a one-off job in {image}): {inputs.migrate}")
-            with _auth(inputs) as auth, reporter.group("migration"):
-                code, logs = cluster.run_job(
-                    f"{inputs.stack}_migrate-{inputs.deploy_id}",
-                    image,
-                    inputs.migrate,
-                    {**inputs.env, inputs.tag_variable: inputs.tag},
-                    inputs.migrate_network,
-                    auth,
-                    {"org.deploy-actions.stack": inputs.stack, "org.deploy-actions.tag": inputs.tag},
-                    max(inputs.timeout - (time.monotonic() - started), 1),
-                    reporter.info,
+            pgoptions = inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", ""))
+            job_env = {**inputs.env, inputs.tag_variable: inputs.tag, **({"PGOPTIONS": pgoptions} if pgoptions else {})}
+            attempt, stopped_by_lock = 0, False
+            while True:
+                with _auth(inputs) as auth, reporter.group("migration"):
+                    code, logs = cluster.run_job(
+                        f"{inputs.stack}_migrate-{inputs.deploy_id}" + (f"-r{attempt}" if attempt else ""),
+                        image,
+                        inputs.migrate,
+                        job_env,
+                        inputs.migrate_network,
+                        auth,
+                        {"org.deploy-actions.stack": inputs.stack, "org.deploy-actions.tag": inputs.tag},
+                        max(inputs.timeout - (time.monotonic() - started), 1),
+                        reporter.info,
+                    )
+                    with reporter.untrusted():
+                        reporter.foreign(logs.rstrip() or "(no output)")
+                stopped_by_lock = code not in (0, None) and any(
+                    m in logs for m in migration_timeouts.LOCK_TIMEOUT_MARKS
                 )
-                with reporter.untrusted():
-                    reporter.foreign(logs.rstrip() or "(no output)")
+                if not stopped_by_lock or attempt >= inputs.migration.retries:
+                    break
+                attempt += 1
+                pause = 2**attempt
+                reporter.info(
+                    f"migration stopped waiting for a lock: another session holds it; "
+                    f"try {attempt} of {inputs.migration.retries} in {pause}s"
+                )
+                record("migrate-retry", inputs.tag, f"lock-timeout-{attempt}")
+                time.sleep(pause)
             if code != 0:
                 record("migrate", inputs.tag, "failed")
                 why = "did not finish in time" if code is None else f"exited {code}"
+                if stopped_by_lock:
+                    why = f"stopped waiting for a lock after {attempt + 1} tries (another session holds it)"
                 outcome.failure = f"the migration {why}; no service was updated"
                 outcome.services = _describe({}, before)
                 return outcome

@@ -18,6 +18,7 @@ from deploy_actions.deploy.settings import SshAccess
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.inputfiles import read_text
+from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
 from deploy_actions.swarm import stackfile
 from deploy_actions.values import ENV_NAME, history_field, parse_duration, parse_int, parse_list, refuse_reserved
@@ -80,6 +81,7 @@ OPTIONS = (
     ),
     Option("migrate-service", "The service whose image and release digest the migration runs in (default: the first)."),
     Option("migrate-network", "Network for the migration job (e.g. host, or an overlay network of the stack)."),
+    *migration_timeouts.OPTIONS,
     Option("update-order", "Override the stack file's update order: start-first or stop-first."),
     Option("update-parallelism", "Override how many tasks Swarm updates at once."),
     Option("update-monitor", "Override how long Swarm watches each updated task for a failure, e.g. 10s."),
@@ -125,6 +127,7 @@ class Inputs:
     migrate: str
     migrate_service: str
     migrate_network: str
+    migration: migration_timeouts.Timeouts
     update: dict[str, str]  # update_config overrides
     ready_url: str
     ready_timeout: float
@@ -252,6 +255,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         migrate=raw["migrate-command"].strip(),
         migrate_service=migrate_service,
         migrate_network=network,
+        migration=migration_timeouts.parse(raw),
         update=_update(raw),
         ready_url=ready_url,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
