@@ -175,6 +175,32 @@ def test_a_release_that_is_never_ready_on_stage_never_serves(pipeline):
     assert pipeline.get(pipeline.hosts[0], "/ready")[0] == 200
 
 
+def test_a_migration_dropping_what_the_live_release_reads_is_refused_before_any_host_changes(pipeline):
+    """v0.2.0 drops notes.text, which every earlier release reads and writes: the stage deploy's
+    preflight reads the live release's code from git (live-ref: auto) and stops, naming
+    both places, before the migration runs or any host changes."""
+    (pipeline.repo / "migrations" / "versions" / "0003_drop_text.py").write_text(
+        'revision = "0003_drop_text"\ndown_revision = "0002_created_at"\n\nfrom alembic import op\n\n\n'
+        'def upgrade() -> None:\n    op.drop_column("notes", "text")\n\n\n'
+        "def downgrade() -> None:\n    pass\n"
+    )
+    pipeline.git("add", "-A")
+    pipeline.git("commit", "-qm", "drop notes.text")
+    pipeline.git("tag", "v0.2.0")
+    try:
+        code, _, log = pipeline.run("release-images.yml", "--tag", "v0.2.0")
+        assert code == 0, log[-5000:]
+        code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.2.0", vars_file="stage.vars")
+    finally:
+        pipeline.git("reset", "-q", "--hard", "v0.1.1")  # the later tests work on the service as it was
+    assert code == 1 and result["jobs"] == {"deploy-stage/deploy": "failed"}
+    assert "alembic-preflight: live-release-uses" in log
+    assert "`notes.text` is dropped in 0003_drop_text.py:8, but v0.1.1 still uses it (app/notes.py:" in log
+    assert "$ migrate v0.2.0" not in log  # stopped before the migration, and before any host
+    assert pipeline.get(pipeline.hosts[0], "/version") == (200, {"version": "v0.1.0"})
+    assert pipeline.get(pipeline.hosts[0], "/ready") == (200, {"ready": True, "revision": "0002_created_at"})
+
+
 def test_pull_request_checks_build_the_image_and_run_the_unit_tests(pipeline):
     code, result, log = pipeline.run("docker-build.yml", "--pr", "4")
     assert code == 0, log[-4000:]

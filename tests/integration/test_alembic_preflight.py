@@ -183,7 +183,7 @@ def test_user_without_createdb_is_told_what_to_grant(gha_env, capsys, pg):
         (["--config", "missing.ini"], "config: no alembic.ini at"),
         (["--mode", "post-deploy"], "database-url: is required in post-deploy mode"),
         (["--round-trip"], "database-url: round-trip, check-models and from-revision need database-url"),
-        (["--severity", "drop-everything=error"], "severity: line 1: expected `rule=error|warning|off`"),
+        (["--severity", "drop-everything=error"], "severity: line 1: expected `rule=error|warning|notice|off`"),
     ],
 )
 def test_bad_input(gha_env, capsys, args, expected):

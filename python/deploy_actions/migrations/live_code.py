@@ -16,6 +16,8 @@ ALL = "*"  # a column name that stands for every column (`SELECT *`)
 _COLUMN_CALLS = {"Column", "mapped_column"}
 _TABLE_CALLS = {"Table", "table"}
 _SQL = re.compile(r"^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)
+# Drivers' placeholders (`:name`, `%(name)s`, `%s`, `?`): values, to PostgreSQL's parser.
+_PLACEHOLDERS = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\([^)]*\)s|%s|\?")
 # Annotations of Mapped[...] that are a value, not a relationship to another model.
 _SCALAR = re.compile(
     r"^(?:Optional\[)?(?:int|str|float|bool|bytes|dict|Any|Decimal|UUID|uuid\.UUID|date|time|datetime|timedelta|"
@@ -178,7 +180,7 @@ def sql_uses(text: str) -> list[tuple[str, str | None]]:
     from pglast import parser
 
     try:
-        tree = json.loads(parser.parse_sql_json(text))
+        tree = json.loads(parser.parse_sql_json(_PLACEHOLDERS.sub("NULL", text)))
     except Exception:  # noqa: BLE001 — pglast's ParseError and the like: not SQL after all
         return []
     found: list[tuple[str, str | None]] = []
@@ -194,7 +196,21 @@ def sql_uses(text: str) -> list[tuple[str, str | None]]:
                     alias = (relation.get("alias") or {}).get("aliasname")
                     if alias:
                         aliases[alias] = name
-            elif "ColumnRef" in node:
+            for kind, targets in (("InsertStmt", "cols"), ("UpdateStmt", "targetList"), ("DeleteStmt", None)):
+                if kind not in node:  # their table is a bare relation (no RangeVar key around it)
+                    continue
+                relation = node[kind].get("relation", {})
+                name = relation.get("relname")
+                if not name:
+                    continue
+                aliases.setdefault(name, name)
+                if (relation.get("alias") or {}).get("aliasname"):
+                    aliases[relation["alias"]["aliasname"]] = name
+                for target in node[kind].get(targets, []) if targets else []:
+                    column = target.get("ResTarget", {}).get("name")
+                    if column:  # INSERT INTO t (a, b), UPDATE t SET a = …: the columns it writes
+                        columns.append([name, column])
+            if "ColumnRef" in node:
                 fields = node["ColumnRef"].get("fields", [])
                 parts = [
                     f["String"].get("sval") if "String" in f else ALL for f in fields if "String" in f or "A_Star" in f
