@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -176,26 +177,36 @@ def test_a_release_that_is_never_ready_on_stage_never_serves(pipeline):
 
 
 def test_a_migration_dropping_what_the_live_release_reads_is_refused_before_any_host_changes(pipeline):
-    """v0.2.0 drops notes.text, which every earlier release reads and writes: the stage deploy's
-    preflight reads the live release's code from git (live-ref: auto) and stops, naming
-    both places, before the migration runs or any host changes."""
-    (pipeline.repo / "migrations" / "versions" / "0003_drop_text.py").write_text(
-        'revision = "0003_drop_text"\ndown_revision = "0002_created_at"\n\nfrom alembic import op\n\n\n'
-        'def upgrade() -> None:\n    op.drop_column("notes", "text")\n\n\n'
-        "def downgrade() -> None:\n    pass\n"
+    """v0.2.0 moves notes.text to a new column and drops it in the same release: its image is
+    consistent (its own checks pass), but the release live on stage still reads `text`. The
+    stage deploy's preflight reads that release's code from git (live-ref: auto) and stops,
+    naming both places, before the migration runs or any host changes."""
+    app = pipeline.repo / "app" / "notes.py"
+    before = app.read_text()
+    app.write_text(
+        before.replace("SELECT id, text FROM notes", "SELECT id, body FROM notes").replace(
+            "INSERT INTO notes (text)", "INSERT INTO notes (body)"
+        )
+    )
+    (pipeline.repo / "migrations" / "versions" / "0003_body.py").write_text(
+        'revision = "0003_body"\ndown_revision = "0002_created_at"\n\nfrom alembic import op\nimport sqlalchemy as sa\n'
+        '\n\ndef upgrade() -> None:\n    op.add_column("notes", sa.Column("body", sa.Text()))\n'
+        '    op.drop_column("notes", "text")\n\n\ndef downgrade() -> None:\n    pass\n'
     )
     pipeline.git("add", "-A")
-    pipeline.git("commit", "-qm", "drop notes.text")
+    pipeline.git("commit", "-qm", "notes.text becomes notes.body, in one release")
     pipeline.git("tag", "v0.2.0")
     try:
         code, _, log = pipeline.run("release-images.yml", "--tag", "v0.2.0")
-        assert code == 0, log[-5000:]
+        assert code == 0, log[-5000:]  # the image is consistent with itself
         code, result, log = pipeline.run("deploy-stage.yml", "--dispatch", "image_tag=v0.2.0", vars_file="stage.vars")
     finally:
-        pipeline.git("reset", "-q", "--hard", "v0.1.1")  # the later tests work on the service as it was
+        pipeline.git("reset", "-q", "--hard", "HEAD~1")  # the later tests work on the service as it was
     assert code == 1 and result["jobs"] == {"deploy-stage/deploy": "failed"}
-    assert "alembic-preflight: live-release-uses" in log
-    assert "`notes.text` is dropped in 0003_drop_text.py:8, but v0.1.1 still uses it (app/notes.py:" in log
+    assert "::error title=alembic-preflight%3A live-release-uses,file=migrations/versions/0003_body.py,line=10::" in log
+    assert re.search(
+        r"`notes.text` is dropped in 0003_body.py:10, but v0\.1\.\d still uses it \(app/notes.py:\d+\)", log
+    )
     assert "$ migrate v0.2.0" not in log  # stopped before the migration, and before any host
     assert pipeline.get(pipeline.hosts[0], "/version") == (200, {"version": "v0.1.0"})
     assert pipeline.get(pipeline.hosts[0], "/ready") == (200, {"ready": True, "revision": "0002_created_at"})
