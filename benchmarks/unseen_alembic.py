@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
-import urllib.request
 import zipfile
 from pathlib import Path
 
+from unseen import cli, fetch
+
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deploy-actions" / "unseen"
 VERDICTS = ROOT / "benchmarks" / "corpus" / "unseen-alembic.json"
 SAMPLE = 12
 # (project, PyPI name, version, folder alembic runs in, its config; None: written here)
@@ -41,24 +38,6 @@ PROJECTS = [
 WRITTEN = {"zenml": "[alembic]\nscript_location = zenml/zen_stores/migrations\n"}
 
 
-def fetch(name: str, version: str) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    index = f"https://pypi.org/pypi/{name}/json"
-    meta = CACHE / f"{name}-{version}.wheel.json"
-    if not meta.exists():
-        with urllib.request.urlopen(index, timeout=60) as response:
-            meta.write_text(json.dumps(json.loads(response.read())["releases"][version]))
-    info = next(u for u in json.loads(meta.read_text()) if u["filename"].endswith("-py3-none-any.whl"))
-    archive = CACHE / info["filename"]
-    if not archive.exists():
-        with urllib.request.urlopen(urllib.request.urljoin(index, info["url"]), timeout=300) as response:
-            archive.write_bytes(response.read())
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    if digest != info["digests"]["sha256"]:
-        raise SystemExit(f"{archive.name}: SHA-256 {digest} is not PyPI's")
-    return archive
-
-
 def findings(project: str, wheel: Path, folder: str, config: str | None, scratch: Path) -> list[dict]:
     root = scratch / project
     with zipfile.ZipFile(wheel) as archive:
@@ -66,18 +45,7 @@ def findings(project: str, wheel: Path, folder: str, config: str | None, scratch
     if config is None:
         config = "alembic-benchmark.ini"
         (root / config).write_text(WRITTEN[project])
-    env = {"PATH": str(ROOT / ".venv" / "bin") + ":/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "deploy_actions", "--json", "alembic-preflight", "--config", config],
-        cwd=root / folder,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    document = json.loads(proc.stdout)
-    if "findings" not in document:
-        raise SystemExit(f"{project}: {proc.stdout[-400:]}")
+    document = cli("alembic-preflight", "--config", config, cwd=root / folder, expect="findings")
     return [f for f in document["findings"] if not f["accepted"]]
 
 
@@ -94,7 +62,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for project, name, version, folder, config in PROJECTS:
             found = sorted(
-                findings(project, fetch(name, version), folder, config, Path(scratch)),
+                findings(project, fetch(name, version, wheel=True), folder, config, Path(scratch)),
                 key=lambda f: (f["file"], f["line"], f["rule"]),
             )
             revisions += len({f["revision"] for f in found})

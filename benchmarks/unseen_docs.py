@@ -15,9 +15,7 @@ Two figures:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -25,11 +23,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
 
+from unseen import cli, fetch
+
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "deploy-actions" / "unseen"
 VERDICTS = ROOT / "benchmarks" / "corpus" / "unseen-docs.json"
 # (PyPI name, version): what was judged is exactly this text (PyPI never replaces a file;
 # its SHA-256 is checked on download).
@@ -48,27 +46,6 @@ PROJECTS = [
 SEEDS_PER_KIND = 3
 
 
-def fetch(name: str, version: str) -> Path:
-    """The sdist, from the cache or PyPI, checked against PyPI's SHA-256 (and the pin)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    meta = CACHE / f"{name}-{version}.json"
-    index = f"https://pypi.org/pypi/{name}/json"
-    if not meta.exists():
-        with urllib.request.urlopen(index, timeout=60) as response:
-            files = json.loads(response.read())["releases"][version]
-        meta.write_text(json.dumps(files))
-    info = next(u for u in json.loads(meta.read_text()) if u["packagetype"] == "sdist")
-    archive = CACHE / info["filename"]
-    if not archive.exists():
-        url = urllib.request.urljoin(index, info["url"])
-        with urllib.request.urlopen(url, timeout=300) as response:
-            archive.write_bytes(response.read())
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    if digest != info["digests"]["sha256"]:
-        raise SystemExit(f"{archive.name}: SHA-256 {digest} is not PyPI's")
-    return archive
-
-
 def unpack(archive: Path, into: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
@@ -77,18 +54,7 @@ def unpack(archive: Path, into: Path) -> Path:
 
 
 def drift(root: Path) -> list[dict]:
-    env = {"PATH": str(ROOT / ".venv" / "bin") + ":/usr/bin:/bin", "PYTHONPATH": str(ROOT / "python")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "deploy_actions", "--json", "docs-drift", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    document = json.loads(proc.stdout)
-    if "report" not in document:
-        raise SystemExit(f"{root.name}: {proc.stdout[-400:]}")
-    return document["report"]
+    return cli("docs-drift", "--root", str(root), expect="report")["report"]
 
 
 def key(project: str, found: dict) -> str:
