@@ -592,6 +592,7 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
     """Links and anchors; with `check_paths`, backticked paths that are claims about this
     repository (see _claims_here), or with "all", every path-like span."""
     drifts: list[Drift] = []
+    said: set[tuple] = set()  # a README section included into a page breaks its links once, not twice
     site = repo.mkdocs
     fragments = repo.fragments(docs)
     for rel in docs:
@@ -603,7 +604,9 @@ def links(repo: Repo, docs: list[str], check_paths: bool | str) -> list[Drift]:
             found = _link_drift(repo, rel, doc, link)
             if found is not None and link.line == 0:  # it came with an included file: report it there
                 found = _where_written(repo, doc, found, link.target)
-            if found is not None and found not in drifts:
+            key = found and (found.file, found.line, found.says, found.actual)
+            if found is not None and key not in said:
+                said.add(key)
                 drifts.append(found)
         if not check_paths:
             continue

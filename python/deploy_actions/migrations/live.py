@@ -69,6 +69,15 @@ def _read_at(live: Live, paths: list[str]) -> dict[str, str]:
     """The files' text at the live commit, in one `git cat-file --batch`."""
     if not paths:
         return {}
+    sizes = _git(live.top, "cat-file", "--batch-check", input_="".join(f"{live.commit}:{p}\n" for p in paths).encode())
+    small = set()
+    for path, line in zip(paths, sizes.stdout.decode("utf-8", "replace").splitlines(), strict=False):
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "blob" and int(parts[2]) <= MAX_FILE:
+            small.add(path)
+    paths = [p for p in paths if p in small]  # a larger file (generated code, data) is never read
+    if not paths:
+        return {}
     request = "".join(f"{live.commit}:{p}\n" for p in paths).encode()
     out = _git(live.top, "cat-file", "--batch", input_=request).stdout
     texts, position = {}, 0

@@ -300,9 +300,14 @@ class Preflight:
 def _lock_timeout_findings(revisions: list, folders: list[Path], inputs: Inputs) -> list[risks.Finding]:
     """With no migration-lock-timeout, each revision that locks an existing table hard and
     does not set lock_timeout itself (nor env.py for every revision)."""
-    env = [folder.parent / "env.py" for folder in folders]
-    if any(path.is_file() and risks.SETS_LOCK_TIMEOUT.search(path.read_text(errors="replace")) for path in env):
-        return []
+    from deploy_actions import inputfiles
+
+    for path in (folder.parent / "env.py" for folder in folders):
+        try:
+            if path.is_file() and risks.SETS_LOCK_TIMEOUT.search(inputfiles.read_text(path, "config", what="env.py")):
+                return []
+        except UsageError:
+            continue  # not readable here: alembic itself will say so
     found = []
     for rev in revisions:
         strong = risks.strong_lock(rev)
