@@ -148,8 +148,9 @@ def changes(rev: scripts.Revision) -> list[Change]:
     if upgrade is None:
         return []
     found = []
+    before, numbers = risks.type_context(rev)
     for op in risks._operations(upgrade, rev.tree):
-        table, line, call = op.table(), op.call.lineno, op.call
+        table, line = op.table(), op.call.lineno
         if op.name == "execute" and op.sql:
             for s in sql_parser.parse(op.sql) or ():
                 if s.table and s.kind in ("drop_column", "rename_column", "alter_type", "drop_table", "rename_table"):
@@ -162,11 +163,9 @@ def changes(rev: scripts.Revision) -> list[Change]:
         elif op.name in ("drop_table", "rename_table"):
             found.append(Change(op.name, table, None, line))
         elif op.name == "alter_column" and op.column():
-            if risks._kw(call, "new_column_name") is not None:
+            if risks._kw(op.call, "new_column_name") is not None:
                 found.append(Change("rename_column", table, op.column(), line))
-            if risks._kw(call, "type_") is not None and not risks._widens(
-                risks._kw(call, "existing_type"), risks._kw(call, "type_")
-            ):
+            if risks.retypes(op, before, numbers):  # the same judgement as the alter-type rule
                 found.append(Change("alter_type", table, op.column(), line))
         elif op.name == "add_column":
             column = op.arg("column")

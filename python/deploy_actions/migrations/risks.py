@@ -486,8 +486,7 @@ def _check_call(
     found = []
     if name == "alter_column":
         column = f"column{op.where()}" if op.column() else f"a column of{op.where()}"
-        existing = _kw(call, "existing_type") or (before or {}).get((op.table(), op.column()))
-        if _kw(call, "type_") is not None and not _widens(existing, _kw(call, "type_"), numbers):
+        if retypes(op, before, numbers):
             found.append(("alter-type", f"changes the type of {column}"))
         new_name = _string(_kw(call, "new_column_name"))
         if _kw(call, "new_column_name") is not None:
@@ -879,14 +878,7 @@ def analyse(
     dropped_constraints = {_string(o.arg("constraint_name")) for o in operations if o.name == "drop_constraint"}
     dropped_constraints.discard(None)  # an unnamed constraint is no match for another unnamed one
     replaced = _Replacements(operations, statements)
-    before = _types_before(rev)
-    numbers = {
-        target.id: node.value.value
-        for node in rev.tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and type(node.value.value) is int
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
+    before, numbers = type_context(rev)
     raw: list[tuple[str, int, str, bool]] = []  # rule, line, message, from raw SQL
     for op in operations:
         name, call = op.name, op.call
@@ -960,6 +952,30 @@ def analyse(
             )
         )
     return findings
+
+
+def retypes(
+    op: Operation,
+    before: dict[tuple[str | None, str | None], ast.expr] | None = None,
+    numbers: dict[str, int] | None = None,
+) -> bool:
+    """An alter_column that changes a type in a way PostgreSQL rewrites or checks rows for
+    (not a widening); `before` and `numbers` from type_context."""
+    existing = _kw(op.call, "existing_type") or (before or {}).get((op.table(), op.column()))
+    return _kw(op.call, "type_") is not None and not _widens(existing, _kw(op.call, "type_"), numbers)
+
+
+def type_context(rev: Revision) -> tuple[dict[tuple[str | None, str | None], ast.expr], dict[str, int]]:
+    """What judging a revision's type changes needs: the types downgrade() gives back, and
+    the module's integer constants (`FLOAT_PRECISION = 53`)."""
+    numbers = {
+        target.id: node.value.value
+        for node in rev.tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and type(node.value.value) is int
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    return _types_before(rev), numbers
 
 
 def _types_before(rev: Revision) -> dict[tuple[str | None, str | None], ast.expr]:
