@@ -257,11 +257,13 @@ class ArgvSampler:
 
 class LoadClient:
     """Users: requests to `url` at about `rate` a second from a few threads, each answer
-    recorded (time, HTTP status or the error, body). Bounded: it stops by itself after
-    `limit` seconds. Loopback only."""
+    recorded (time, HTTP status or the error, body). A new connection per request, or with
+    `keep_alive` one per thread, reused (a new one only after an error, which is recorded).
+    Bounded: it stops by itself after `limit` seconds. Loopback only."""
 
-    def __init__(self, url: str, rate: float = 120, threads: int = 4, limit: float = 120):
+    def __init__(self, url: str, rate: float = 120, threads: int = 4, limit: float = 120, keep_alive: bool = False):
         self.url, self.rate, self.threads, self.limit = url, rate, threads, limit
+        self.keep_alive = keep_alive
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
         self.latencies: list[tuple[float, float]] = []  # (started, seconds)
 
@@ -274,16 +276,22 @@ class LoadClient:
         period = self.threads / self.rate
         nxt = time.monotonic() + offset
         end = time.monotonic() + self.limit
+        conn = None
         while not stop.is_set() and time.monotonic() < end:
             started = time.monotonic()
             try:
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+                conn = conn or http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
                 conn.request("GET", parts.path or "/")
                 resp = conn.getresponse()
                 answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))
-                conn.close()
-            except OSError as exc:
+                if not self.keep_alive or resp.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as exc:
                 answer = (started, type(exc).__name__, "")
+                if conn:
+                    conn.close()
+                conn = None
             self.answers.append(answer)
             self.latencies.append((started, time.monotonic() - started))
             nxt += period

@@ -36,8 +36,8 @@ def bg(target, gha_env, capsys, tag, *args, hosts=None, **kwargs):
     )
 
 
-def users(target, addr=ONE, path="/version"):
-    return LoadClient(f"http://{addr}:{target.port}{path}")
+def users(target, addr=ONE, path="/version", **kwargs):
+    return LoadClient(f"http://{addr}:{target.port}{path}", **kwargs)
 
 
 def proxy(addr=ONE) -> str:
@@ -166,6 +166,76 @@ def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):
     assert code == 0, out
     assert "standby copy blue already holds v1.0.0: no pull" in out
     assert load.failed == [] and load.bodies() == ["v1.1.0", "v1.0.0"]
+
+
+def test_thirty_switches_under_load_drop_nothing_new_or_kept_alive_connections(target, gha_env, capsys):
+    """The switch rewrites the file Caddy reads per request: no reload, so neither a client
+    opening a connection per request nor one reusing its connections ever sees an error."""
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
+    succeeded(bg(target, gha_env, capsys, "v1.1.0"))
+    with users(target, rate=90) as fresh, users(target, rate=90, keep_alive=True) as kept:
+        for i in range(30):
+            succeeded(bg(target, gha_env, capsys, "v1.0.0" if i % 2 == 0 else "v1.1.0"))
+    for load in (fresh, kept):
+        assert load.failed == [], load.failed[:5]
+        assert len(load.answers) / load.seconds() >= 75, "the client did not keep its rate"
+        assert len(load.bodies()) >= 25  # the versions alternated while it ran
+    assert target.version(ONE) == "v1.1.0"
+    assert sum(row[1] == "switch" for row in target.history(ONE)) == 32
+
+
+def test_a_proxy_from_an_earlier_version_moves_to_the_live_file_without_a_failed_request(target, gha_env, capsys):
+    """Proxies set up before the switch read /config/live name the port in their config; the
+    first deploy after the upgrade reloads them once (a reload can cut a connection, so
+    that one is not run under load here), and later ones never do."""
+    succeeded(bg(target, gha_env, capsys, "v1.0.0"))
+    port = int(
+        subprocess.run(
+            ["docker", "exec", proxy(), "cat", "/config/live"], capture_output=True, text=True, check=True
+        ).stdout.rsplit(":", 1)[1]
+    )
+    config = subprocess.run(
+        ["docker", "exec", proxy(), "cat", "/config/caddy.json"], capture_output=True, text=True, check=True
+    ).stdout
+    old = config.replace("{file./config/live}", f"{ONE}:{port}")
+    subprocess.run(
+        [
+            "docker",
+            "exec",
+            "-i",
+            proxy(),
+            "sh",
+            "-c",
+            "cat >/config/caddy.json && rm /config/live && caddy reload --config /config/caddy.json",
+        ],
+        input=old,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    assert target.version(ONE) == "v1.0.0"
+    code, out, _ = bg(target, gha_env, capsys, "v1.1.0")
+    assert code == 0, out
+    assert "moved to switching through /config/live (one reload" in out
+    assert target.version(ONE) == "v1.1.0"
+    with users(target, keep_alive=True) as load:
+        later_code, later_out, _ = bg(target, gha_env, capsys, "v1.0.0")
+    assert later_code == 0, later_out
+    assert "moved to switching" not in later_out
+    assert load.failed == [] and load.bodies() == ["v1.1.0", "v1.0.0"]
+
+
+def test_a_proxy_image_with_caddy_before_2_7_is_refused(target, gha_env, capsys, tmp_path):
+    old = "deploy-actions-test/caddy:2.6"
+    (tmp_path / "caddy").write_text("#!/bin/sh\necho 'v2.6.2 h1:test'\n")
+    (tmp_path / "caddy").chmod(0o755)
+    (tmp_path / "Dockerfile").write_text(f"FROM {target.services['DA_PROXY_IMAGE']}\nCOPY caddy /usr/bin/caddy\n")
+    subprocess.run(["docker", "build", "-q", "-t", old, str(tmp_path)], check=True, capture_output=True)
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0", "--proxy-image", old)
+    assert code == 2, out
+    assert f"proxy image {old} runs Caddy v2.6.2; blue-green needs Caddy 2.7 or later" in out and "::error" in out
+    assert target.history(ONE) == []
+    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
 
 
 def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):

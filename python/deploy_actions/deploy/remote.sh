@@ -111,9 +111,13 @@ switch_to() { # $1 tag, $2 "pull" to pull first (a switch pulled in its own phas
 
 # -- blue-green --------------------------------------------------------------------------
 # Two Compose projects, <base>-blue and <base>-green, each the whole app on its own port
-# (PORT_VAR), and one Caddy container, <base>-proxy, that users reach. Caddy's config (its
-# only state) lives in a volume, so a restarted proxy or host serves the live copy again; a
-# reload is atomic and lets in-flight requests finish within DRAIN seconds.
+# (PORT_VAR), and one Caddy container, <base>-proxy, that users reach. Caddy reads where to
+# send each request from the file /config/live ({file.*}, read per request), so a switch is
+# one atomic rename: no config reload, the listener never restarts, no connection is cut.
+# (A reload binds a new listening socket beside the old one, SO_REUSEPORT, and closing the
+# old one resets connections still in its accept queue; it also closes idle keep-alive
+# connections: measured, both lose requests under load.) The config and the live file sit
+# in a volume, so a restarted proxy or host serves the live copy again.
 bg_init() {
   name=${PROJECT:-${COMPOSE_PROJECT_NAME:-$(basename "$DEPLOY_PATH")}}
   BASE=$(printf '%s' "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_-' '-')
@@ -153,10 +157,15 @@ check_blue_green() { # the compose file can run as two copies side by side; else
   return 0
 }
 
-proxy_config() { # Caddy's JSON config sending every request to port $1. Idle upstream connections
-  # close after 2 s, so that after a switch only requests in flight keep the old copy busy (drain).
-  printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","transport":{"protocol":"http","keep_alive":{"idle_timeout":"2s"}},"upstreams":[{"dial":"%s:%s"}]}]}]}}}}}\n' \
-    "$DRAIN" "$PROXY_LISTEN" "$UPSTREAM" "$1"
+proxy_config() { # Caddy's JSON config: every request goes where /config/live says. Idle upstream
+  # connections close after 2 s, so that after a switch only requests in flight keep the old
+  # copy busy (drain); a reload or stop lets requests in flight finish within DRAIN seconds.
+  printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","transport":{"protocol":"http","keep_alive":{"idle_timeout":"2s"}},"upstreams":[{"dial":"{file./config/live}"}]}]}]}}}}}\n' \
+    "$DRAIN" "$PROXY_LISTEN"
+}
+
+caddy_supported() { # $1: `caddy version` output; {file.*} placeholders came with Caddy 2.7
+  printf '%s\n' "$1" | awk '{v = $1; sub(/^v/, "", v); split(v, n, "."); exit !(n[1] > 2 || (n[1] == 2 && n[2] >= 7))}'
 }
 
 proxy_state() { # true (running), false (stopped) or missing
@@ -164,9 +173,12 @@ proxy_state() { # true (running), false (stopped) or missing
   printf '%s\n' "$state"
 }
 
-proxy_prepare() { # the image is there (pulled if needed) and, for a new proxy, the port is free
+proxy_prepare() { # the image is there (pulled if needed), recent enough, and for a new proxy the port is free
   docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || docker pull -q "$PROXY_IMAGE" >/dev/null 2>&1 \
     || fail proxy-image 2 "proxy image $PROXY_IMAGE is not on $(hostname) and could not be pulled (set proxy-image)"
+  version=$(docker run --rm --network none --entrypoint caddy "$PROXY_IMAGE" version 2>/dev/null | head -n 1)
+  caddy_supported "$version" \
+    || fail proxy-image 2 "proxy image $PROXY_IMAGE runs Caddy ${version%% *}; blue-green needs Caddy 2.7 or later (set proxy-image, e.g. caddy:2)"
   if [ "$(proxy_state)" = missing ] && command -v ss >/dev/null 2>&1; then
     port=${PROXY_LISTEN##*:}; host=${PROXY_LISTEN%:*}
     if ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" 'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'; then
@@ -188,21 +200,40 @@ now_ms() { # milliseconds (whole seconds where date has no %N)
   case "$t" in ""|*[!0-9]*) echo $(( $(date +%s) * 1000 )) ;; *) echo "$t" ;; esac
 }
 
-proxy_point() { # send users to port $1: atomically, in-flight requests drain
+proxy_write() { # $1 file under /config, content on stdin: replaced atomically (a rename)
+  docker exec -i "$PROXY" sh -c "cat >/config/$1.next && mv -f /config/$1.next /config/$1"
+}
+
+proxy_seed() { # the volume gets the live file (port $1) and the config, for a proxy about to start
+  { printf '%s\n' "$UPSTREAM:$1"; proxy_config; } | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
+    -c 'read -r live && printf "%s" "$live" >/config/live.next && cat >/config/caddy.json.next &&
+        mv -f /config/live.next /config/live && mv -f /config/caddy.json.next /config/caddy.json'
+}
+
+proxy_point() { # send users to port $1: the next request goes there, in-flight requests drain
   since=$(now_ms)
   case "$(proxy_state)" in
     true)
-      proxy_config "$1" | docker exec -i "$PROXY" sh -c 'cat >/config/caddy.json.next && mv /config/caddy.json.next /config/caddy.json' \
-        && docker exec "$PROXY" caddy reload --config /config/caddy.json >/dev/null 2>"$(state_dir)/proxy.err.$$" \
-        || { say "proxy reload failed: $(tail -n 1 "$(state_dir)/proxy.err.$$" 2>/dev/null)"; rm -f "$(state_dir)/proxy.err.$$"; return 1; }
-      rm -f "$(state_dir)/proxy.err.$$" ;;
+      # One exec: the rename, then whether the config reads the file (exit 3: it does not).
+      printf '%s' "$UPSTREAM:$1" | docker exec -i "$PROXY" sh -c 'cat >/config/live.next && mv -f /config/live.next /config/live || exit 1
+        grep -qF "{file./config/live}" /config/caddy.json || exit 3'
+      rc=$?
+      [ "$rc" = 0 ] || [ "$rc" = 3 ] || return 1
+      if [ "$rc" = 3 ]; then
+        # A proxy set up by an earlier version names the port in its config: one last reload
+        # moves it to the live file (needs Caddy 2.7+, checked on this proxy itself first).
+        version=$(docker exec "$PROXY" caddy version 2>/dev/null | head -n 1)
+        caddy_supported "$version" || { say "proxy $PROXY runs Caddy ${version%% *}; blue-green needs 2.7 or later: recreate it with docker rm -f $PROXY"; return 1; }
+        proxy_config | proxy_write caddy.json \
+          && docker exec "$PROXY" caddy reload --config /config/caddy.json >/dev/null 2>"$(state_dir)/proxy.err.$$" \
+          || { say "proxy reload failed: $(tail -n 1 "$(state_dir)/proxy.err.$$" 2>/dev/null)"; rm -f "$(state_dir)/proxy.err.$$"; return 1; }
+        rm -f "$(state_dir)/proxy.err.$$"
+        say "proxy $PROXY: moved to switching through /config/live (one reload; later switches need none)"
+      fi ;;
     false) # stopped (a host restart without the restart policy): update its config, start it
-      proxy_config "$1" | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
-        -c 'cat >/config/caddy.json' && docker start "$PROXY" >/dev/null && proxy_wait || return 1 ;;
+      proxy_seed "$1" && docker start "$PROXY" >/dev/null && proxy_wait || return 1 ;;
     *)
-      docker volume create "$PROXY-config" >/dev/null || return 1
-      proxy_config "$1" | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
-        -c 'cat >/config/caddy.json' || return 1
+      docker volume create "$PROXY-config" >/dev/null && proxy_seed "$1" || return 1
       docker run -d --name "$PROXY" --network host --restart unless-stopped -v "$PROXY-config:/config" \
         --label "org.deploy-actions.deploy-path=$DEPLOY_PATH" "$PROXY_IMAGE" \
         caddy run --config /config/caddy.json >/dev/null && proxy_wait || return 1 ;;
