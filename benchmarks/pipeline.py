@@ -264,7 +264,7 @@ def by_hand(repo: Path, env: dict) -> float:
 def down(env: dict) -> None:
     info = services()
     compose_down(info, env["name"], info["DA_SSH_HOSTS"].split(",")[:2])
-    blue_green_down(info["DA_SSH_HOSTS"].split(",")[:2])
+    blue_green_down(info, env["name"], info["DA_SSH_HOSTS"].split(",")[:2])
 
 
 def main(repeats: int = 3) -> dict:

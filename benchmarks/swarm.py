@@ -91,7 +91,7 @@ def library(stack: str, stack_file: Path, tag: str, info: dict) -> float:
     env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(info["DA_SSH_KEY"]).read_text())
     argv = [
         sys.executable, "-m", "deploy_actions", "swarm-deploy",
-        "--manager", f"{info['DA_SSH_USER']}@127.0.0.2:{info['DA_SSH_PORT']}",
+        "--manager", f"{info['DA_SSH_USER']}@{info['DA_SWARM_MANAGER']}:{info['DA_SSH_PORT']}",
         "--known-hosts", Path(info["DA_SSH_KNOWN_HOSTS"]).read_text(),
         "--stack", stack, "--compose-files", str(stack_file), "--image-tag", tag,
     ]  # fmt: skip

@@ -135,7 +135,11 @@ class Target:
 
     def down(self):
         compose_down(self.services, self.name, self.addrs)
-        blue_green_down(self.addrs)
+        blue_green_down(self.services, self.name, self.addrs)
+
+    def docker(self, addr: str, *args: str, check: bool = False, data: str | None = None):
+        """`docker ARGS` on host `addr`'s own engine."""
+        return host_docker(self.services, addr, *args, check=check, data=data)
 
     def blue_green_args(self, *extra: str) -> list[str]:
         """ssh-compose-deploy inputs for blue-green on the test hosts: the proxy serves users on
@@ -157,25 +161,35 @@ class Target:
         ]
 
 
-def blue_green_down(addrs) -> None:
-    """Remove the blue and green copies and the proxy (and its config volume) of each test
-    host (named after the host's Compose project, host-127-0-0-2, …)."""
+def engine_env(services, addr: str) -> dict:
+    """The environment whose `docker` reaches deploy host `addr`'s own engine."""
+    engines = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_ENGINES"].split(","))
+    return {**os.environ, "DOCKER_HOST": engines[addr]}
+
+
+def host_docker(services, addr: str, *args: str, check: bool = False, data: str | None = None):
+    """`docker ARGS` on deploy host `addr`'s engine."""
+    return subprocess.run(
+        ["docker", *args], env=engine_env(services, addr), capture_output=True, text=True, check=check, input=data
+    )
+
+
+def blue_green_down(services, name: str, addrs) -> None:
+    """Remove the blue and green copies and the proxy (and its config volume) of deploy
+    folder `name` (its Compose project's name) on each host's engine."""
     for addr in addrs:
-        base = f"host-{addr.replace('.', '-')}"
         ids = []
-        for project in ("blue", "green"):
-            ids += subprocess.run(
-                ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={base}-{project}"],
-                capture_output=True,
-                text=True,
+        for colour in ("blue", "green"):
+            ids += host_docker(
+                services, addr, "ps", "-aq", "--filter", f"label=com.docker.compose.project={name}-{colour}"
             ).stdout.split()
-        subprocess.run(["docker", "rm", "-f", *sorted(set(ids)), f"{base}-proxy"], capture_output=True)
-        subprocess.run(["docker", "volume", "rm", "-f", f"{base}-proxy-config"], capture_output=True)
+        host_docker(services, addr, "rm", "-f", *sorted(set(ids)), f"{name}-proxy")
+        host_docker(services, addr, "volume", "rm", "-f", f"{name}-proxy-config")
 
 
 def compose_down(services, name: str, addrs) -> None:
-    """Stop what a test deployed into deploy folder `name` on each host (the host's Compose
-    project holds other folders' services too: only this compose file's go)."""
+    """Stop what a test deployed into deploy folder `name` on each host (its Compose project
+    is the folder's name)."""
     dirs = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_DIRS"].split(","))
     for addr in addrs:
         folder = Path(dirs[addr]) / name
@@ -184,7 +198,7 @@ def compose_down(services, name: str, addrs) -> None:
                 "docker",
                 "compose",
                 "-p",
-                f"host-{addr.replace('.', '-')}",
+                name,
                 "-f",
                 str(folder / "compose.yml"),
                 "--env-file",
@@ -194,7 +208,7 @@ def compose_down(services, name: str, addrs) -> None:
                 "1",
             ],
             capture_output=True,
-            env={**os.environ, "DEPLOY_HOST_ADDR": addr},
+            env={**engine_env(services, addr), "DEPLOY_HOST_ADDR": addr},
         )
 
 

@@ -1,6 +1,6 @@
 """swarm-deploy as a consumer uses it: a `workflow_dispatch` deploy with an `image_tag`
 input, the stack file from the consumer's checkout, the key from secrets and known_hosts
-from variables, run by act against the manager's sshd on 127.0.0.2."""
+from variables, run by act against the manager's sshd (127.0.0.1)."""
 
 import subprocess
 import urllib.request
@@ -64,7 +64,7 @@ networks:
 
 def test_dispatch_deploys_to_the_swarm_then_a_bad_tag_rolls_back(tmp_path, action_repo, services, web_repo):
     stack, port = f"e2e-{uuid.uuid4().hex[:8]}", free_port()
-    manager = f"{services['DA_SSH_USER']}@127.0.0.2:{services['DA_SSH_PORT']}"
+    manager = f"{services['DA_SSH_USER']}@{services['DA_SWARM_MANAGER']}:{services['DA_SSH_PORT']}"
     repo = tmp_path / "ops"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github/workflows/deploy.yml").write_text(WORKFLOW.format(manager=manager, stack=stack, port=port))

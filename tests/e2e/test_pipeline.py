@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ROOT, free_port
 from deploy_actions.images.registry import Registry
-from deploy_support import LoadClient, blue_green_down, compose_down, local_run
+from deploy_support import LoadClient, blue_green_down, compose_down, host_docker, local_run
 
 pytestmark = [pytest.mark.act, pytest.mark.services]
 
@@ -95,7 +95,7 @@ class Pipeline:
 
     def down(self):
         compose_down(self.services, self.name, self.hosts)
-        blue_green_down(self.hosts)
+        blue_green_down(self.services, self.name, self.hosts)
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +131,9 @@ def test_release_then_stage_then_production_run_the_same_digest(pipeline):
         assert pipeline.get(addr, "/version") == (200, {"version": "v0.1.0"})
     stage_image, production_image = (pipeline.running_image(addr) for addr in pipeline.hosts)
     assert stage_image == production_image
-    pushed = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", stage_image],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert f"{pipeline.image}@{digest}" in json.loads(pushed)  # what runs is the digest release-images pushed
+    for addr in pipeline.hosts:  # each host pulled, into its own engine, the digest release-images pushed
+        pulled = host_docker(pipeline.services, addr, "image", "inspect", "-f", "{{json .RepoDigests}}", stage_image)
+        assert f"{pipeline.image}@{digest}" in json.loads(pulled.stdout), pulled.stderr
 
 
 def _listening(pipeline: Pipeline, index: int) -> bool:

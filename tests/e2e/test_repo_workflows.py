@@ -147,4 +147,4 @@ def test_reusable_workflows_release_and_deploy_a_service(library, services, tmp_
             assert json.loads(resp.read()) == {"version": "v0.3.0"}
     finally:
         compose_down(services, name, services["DA_SSH_HOSTS"].split(",")[:1])
-        blue_green_down(services["DA_SSH_HOSTS"].split(",")[:1])
+        blue_green_down(services, name, services["DA_SSH_HOSTS"].split(",")[:1])

@@ -40,8 +40,8 @@ def users(target, addr=ONE, path="/version", **kwargs):
     return LoadClient(f"http://{addr}:{target.port}{path}", **kwargs)
 
 
-def proxy(addr=ONE) -> str:
-    return f"host-{addr.replace('.', '-')}-proxy"
+def proxy(target) -> str:
+    return f"{target.name}-proxy"
 
 
 def test_good_release_under_load_drops_nothing_and_changes_version_once(target, gha_env, capsys):
@@ -62,20 +62,16 @@ def test_good_release_under_load_drops_nothing_and_changes_version_once(target, 
     host = json.loads(outputs["hosts"])[0]
     assert host["state"] == "deployed" and host["previous"] == "v1.0.0"
     # the old copy is stopped but kept: a rollback needs no pull
-    stopped = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "-a",
-            "--filter",
-            "status=exited",
-            "--filter",
-            "label=com.docker.compose.project=host-127-0-0-2-blue",
-            "--format",
-            "{{.Image}}",
-        ],
-        capture_output=True,
-        text=True,
+    stopped = target.docker(
+        ONE,
+        "ps",
+        "-a",
+        "--filter",
+        "status=exited",
+        "--filter",
+        f"label=com.docker.compose.project={target.name}-blue",
+        "--format",
+        "{{.Image}}",
     ).stdout.split()
     assert stopped and stopped[0].endswith(":v1.0.0")
 
@@ -92,11 +88,8 @@ def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, caps
     assert target.version(ONE) == "v1.0.0"
     assert [row[1:5] for row in target.history(ONE)][-1] == ["deploy", "v2.0.0-rc.1", "v1.0.0", "rejected-gate"]
     # the new copy is gone, the live one untouched
-    green = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=host-127-0-0-2-green"],
-        capture_output=True,
-        text=True,
-    ).stdout.split()
+    green = target.docker(ONE, "ps", "-aq", "--filter", f"label=com.docker.compose.project={target.name}-green")
+    green = green.stdout.split()
     assert green == []
 
 
@@ -147,12 +140,12 @@ def test_second_host_failing_leaves_both_on_the_old_release(target, gha_env, cap
 def test_proxy_restart_keeps_serving_the_live_copy_and_the_next_deploy_works(target, gha_env, capsys):
     succeeded(bg(target, gha_env, capsys, "v1.0.0"))
     succeeded(bg(target, gha_env, capsys, "v1.1.0"))
-    subprocess.run(["docker", "restart", "-t", "1", proxy()], check=True, capture_output=True)
+    target.docker(ONE, "restart", "-t", "1", proxy(target), check=True)
     deadline = time.monotonic() + 10
     while target.version(ONE).startswith("down") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert target.version(ONE) == "v1.1.0"  # its config survived the restart
-    subprocess.run(["docker", "stop", "-t", "1", proxy()], check=True, capture_output=True)
+    target.docker(ONE, "stop", "-t", "1", proxy(target), check=True)
     code, out, _ = bg(target, gha_env, capsys, "v1.0.0")  # a stopped proxy is started again
     assert code == 0, out
     assert target.version(ONE) == "v1.0.0"
@@ -189,30 +182,11 @@ def test_a_proxy_from_an_earlier_version_moves_to_the_live_file_without_a_failed
     first deploy after the upgrade reloads them once (a reload can cut a connection, so
     that one is not run under load here), and later ones never do."""
     succeeded(bg(target, gha_env, capsys, "v1.0.0"))
-    port = int(
-        subprocess.run(
-            ["docker", "exec", proxy(), "cat", "/config/live"], capture_output=True, text=True, check=True
-        ).stdout.rsplit(":", 1)[1]
-    )
-    config = subprocess.run(
-        ["docker", "exec", proxy(), "cat", "/config/caddy.json"], capture_output=True, text=True, check=True
-    ).stdout
+    port = int(target.docker(ONE, "exec", proxy(target), "cat", "/config/live", check=True).stdout.rsplit(":", 1)[1])
+    config = target.docker(ONE, "exec", proxy(target), "cat", "/config/caddy.json", check=True).stdout
     old = config.replace("{file./config/live}", f"{ONE}:{port}")
-    subprocess.run(
-        [
-            "docker",
-            "exec",
-            "-i",
-            proxy(),
-            "sh",
-            "-c",
-            "cat >/config/caddy.json && rm /config/live && caddy reload --config /config/caddy.json",
-        ],
-        input=old,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    script = "cat >/config/caddy.json && rm /config/live && caddy reload --config /config/caddy.json"
+    target.docker(ONE, "exec", "-i", proxy(target), "sh", "-c", script, data=old, check=True)
     assert target.version(ONE) == "v1.0.0"
     code, out, _ = bg(target, gha_env, capsys, "v1.1.0")
     assert code == 0, out
@@ -226,16 +200,17 @@ def test_a_proxy_from_an_earlier_version_moves_to_the_live_file_without_a_failed
 
 
 def test_a_proxy_image_with_caddy_before_2_7_is_refused(target, gha_env, capsys, tmp_path):
-    old = "deploy-actions-test/caddy:2.6"
+    old = f"{target.services['DA_REGISTRY']}/deploy-actions-test/caddy:2.6"  # pulled by the host
     (tmp_path / "caddy").write_text("#!/bin/sh\necho 'v2.6.2 h1:test'\n")
     (tmp_path / "caddy").chmod(0o755)
     (tmp_path / "Dockerfile").write_text(f"FROM {target.services['DA_PROXY_IMAGE']}\nCOPY caddy /usr/bin/caddy\n")
     subprocess.run(["docker", "build", "-q", "-t", old, str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(["docker", "push", "-q", old], check=True, capture_output=True)
     code, out, _ = bg(target, gha_env, capsys, "v1.0.0", "--proxy-image", old)
     assert code == 2, out
     assert f"proxy image {old} runs Caddy v2.6.2; blue-green needs Caddy 2.7 or later" in out and "::error" in out
     assert target.history(ONE) == []
-    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
+    assert target.docker(ONE, "inspect", proxy(target)).returncode != 0
 
 
 def test_two_deploys_at_once_take_turns(target, gha_env, capsys, services):
@@ -298,7 +273,7 @@ def test_compose_file_unusable_for_blue_green_is_refused_before_any_change(targe
     code, out, _ = bg(target, gha_env, capsys, "v1.0.0")
     assert code == 2 and f"{target.path}/compose.yml: nothing in the compose file uses ${{APP_PORT}}" in out, out
     assert target.history(ONE) == []
-    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
+    assert target.docker(ONE, "inspect", proxy(target)).returncode != 0
 
 
 def test_a_proxy_port_already_taken_is_refused(target, gha_env, capsys):
@@ -317,7 +292,7 @@ def test_a_missing_proxy_image_is_refused(target, gha_env, capsys, services):
     code, out, _ = bg(target, gha_env, capsys, "v1.0.0", "--proxy-image", missing)
     assert code == 2 and f"proxy image {missing} is not on" in out and "(set proxy-image)" in out, out
     assert target.history(ONE) == []
-    assert subprocess.run(["docker", "inspect", proxy()], capture_output=True).returncode != 0
+    assert target.docker(ONE, "inspect", proxy(target)).returncode != 0
 
 
 def test_cancelled_mid_deploy_leaves_the_live_copy_serving(target, gha_env, capsys, services, tmp_path):

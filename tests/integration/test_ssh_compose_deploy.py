@@ -117,7 +117,8 @@ def test_wrong_key_is_a_clear_auth_error(target, gha_env, capsys, tmp_path):
 
 
 def test_fingerprint_pin_and_jump_host(target, gha_env, capsys, services):
-    pub = Path(services["DA_SSH_KNOWN_HOSTS"]).read_text().splitlines()[0].split(" ", 1)[1]
+    lines = Path(services["DA_SSH_KNOWN_HOSTS"]).read_text().splitlines()
+    pub = next(line for line in lines if line.startswith("[127.0.0.2]:")).split(" ", 1)[1]
     fingerprint = re.search(
         r"SHA256:\S+", subprocess.run(["ssh-keygen", "-lf", "-"], input=pub, text=True, capture_output=True).stdout
     ).group(0)
@@ -325,7 +326,7 @@ def test_orphan_containers_of_the_project_are_not_verified(target, gha_env, caps
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", hosts=target.hosts("127.0.0.2"))
     assert code == 0, out
     assert set(json.loads(outputs["hosts"])[0]["digests"]) == {"web"}
-    subprocess.run(["docker", "rm", "-f", "host-127-0-0-2-old-1"], capture_output=True)
+    target.docker("127.0.0.2", "rm", "-f", f"{target.name}-old-1")
 
 
 def test_no_secret_on_any_command_line_during_a_deploy(target, gha_env, capsys, tmp_path, services):

@@ -1,5 +1,5 @@
 """swarm-deploy against the real engine in swarm mode (scripts/services makes it a single-node
-manager), reached as a manager over the real sshd at 127.0.0.2, with the real registries.
+manager), reached as a manager over its real sshd at 127.0.0.1, with the real registries.
 Services use the host network, so two tasks cannot share a port: the stacks update
 stop-first (start-first needs an overlay network and the routing mesh)."""
 
@@ -22,7 +22,7 @@ from deploy_actions.images.registry import Registry
 from deploy_support import ArgvSampler
 
 pytestmark = pytest.mark.services
-MANAGER = "127.0.0.2"
+MANAGER = "127.0.0.1"  # scripts/services: DA_SWARM_MANAGER, the first engine's sshd
 
 STACK = """services:
   web:
