@@ -269,15 +269,53 @@ class ArgvSampler:
         self._thread.join()
 
 
+def named_connection(url: str, connect_to: str | None = None, cafile: str | None = None, timeout: float = 5):
+    """An HTTP(S) connection for `url` that reaches `connect_to` (a loopback literal: no name
+    is ever resolved) while sending the URL's name as Host and as TLS SNI, verified against
+    `cafile`."""
+    import http.client
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    address = connect_to or parts.hostname
+    if parts.scheme != "https":  # the caller sends the Host header (named_headers)
+        return http.client.HTTPConnection(address, parts.port or 80, timeout=timeout)
+    context = ssl.create_default_context(cafile=cafile)
+
+    class Connection(http.client.HTTPSConnection):
+        def connect(self):
+            sock = socket.create_connection((address, self.port), self.timeout)
+            self.sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+
+    return Connection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
+
+
+def named_headers(url: str) -> dict[str, str]:
+    from urllib.parse import urlsplit
+
+    return {"Host": urlsplit(url).netloc}
+
+
 class LoadClient:
     """Users: requests to `url` at about `rate` a second from a few threads, each answer
     recorded (time, HTTP status or the error, body). A new connection per request, or with
     `keep_alive` one per thread, reused (a new one only after an error, which is recorded).
     Bounded: it stops by itself after `limit` seconds. Loopback only."""
 
-    def __init__(self, url: str, rate: float = 120, threads: int = 4, limit: float = 120, keep_alive: bool = False):
+    def __init__(
+        self,
+        url: str,
+        rate: float = 120,
+        threads: int = 4,
+        limit: float = 120,
+        keep_alive: bool = False,
+        connect_to: str | None = None,
+        cafile: str | None = None,
+    ):
         self.url, self.rate, self.threads, self.limit = url, rate, threads, limit
-        self.keep_alive = keep_alive
+        self.keep_alive, self.connect_to, self.cafile = keep_alive, connect_to, cafile
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
         self.latencies: list[tuple[float, float]] = []  # (started, seconds)
 
@@ -294,8 +332,8 @@ class LoadClient:
         while not stop.is_set() and time.monotonic() < end:
             started = time.monotonic()
             try:
-                conn = conn or http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-                conn.request("GET", parts.path or "/")
+                conn = conn or named_connection(self.url, self.connect_to, self.cafile)
+                conn.request("GET", parts.path or "/", headers=named_headers(self.url))
                 resp = conn.getresponse()
                 answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))
                 if not self.keep_alive or resp.will_close:

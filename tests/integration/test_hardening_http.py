@@ -111,3 +111,25 @@ def test_smoke_ready_overall_timeout_holds_against_a_trickle(serve, gha_env, cap
     assert code == 1
     assert time.monotonic() - started < 6
     assert "still arriving" in capsys.readouterr().out
+
+
+def test_connect_to_reaches_the_address_and_keeps_the_name(serve, monkeypatch):
+    """ready-connect-to: the request goes to the given address with the URL's name as Host;
+    the name is never handed to the resolver (app.invalid would not resolve at all)."""
+    import socket
+
+    server = serve(_ok, host="127.0.0.2")
+    port = server.url.rsplit(":", 1)[1]
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def only_literals(host, *args, **kwargs):
+        asked.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", only_literals)
+    client = Client(connect_to={"app.invalid": "127.0.0.2"})
+    answer = client.request("GET", f"http://app.invalid:{port}/ready", timeout=5)
+    assert answer.status == 200, answer.describe()
+    assert server.seen[0]["host"] == f"app.invalid:{port}"
+    assert asked == ["127.0.0.2"]

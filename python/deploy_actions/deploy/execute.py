@@ -14,6 +14,7 @@ from deploy_actions.deploy.hosts import Host
 from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
 from deploy_actions.deploy.settings import (
     Inputs,
+    connect_to,
     host_params,
     host_url,
     ready_path,
@@ -24,7 +25,9 @@ from deploy_actions.deploy.settings import (
 from deploy_actions.values import plural
 
 
-def ready_and_smoke(inputs, base: str, reporter: Reporter) -> tuple[bool, str]:
+def ready_and_smoke(
+    inputs, base: str, reporter: Reporter, connect_to: dict[str, str] | None = None, ca_bundle: str | None = None
+) -> tuple[bool, str]:
     """/ready (then the smoke calls and spec) at `base` + ready-url's path, from the runner;
     `inputs` is either deploy action's (ready_url, ready_timeout, smoke_calls, smoke_spec)."""
     from deploy_actions.smoke.verify import Readiness, verify
@@ -35,14 +38,19 @@ def ready_and_smoke(inputs, base: str, reporter: Reporter) -> tuple[bool, str]:
         timeout=inputs.ready_timeout,
         calls=inputs.smoke_calls,
         spec_path=inputs.smoke_spec,
+        connect_to=connect_to or {},
+        ca_bundle=ca_bundle,
     )
     verdict = verify(readiness, reporter)
     return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
 
-def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str]):
-    """The check of one host, its base URL given by `base(host)`."""
-    return lambda host: ready_and_smoke(inputs, base(host), reporter)
+def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str], public: bool = False):
+    """The check of one host, its base URL given by `base(host)`; `public`: through the proxy,
+    at ready-url's name (reached at ready-connect-to) and with ready-ca-bundle."""
+    if not public:
+        return lambda host: ready_and_smoke(inputs, base(host), reporter)
+    return lambda host: ready_and_smoke(inputs, base(host), reporter, connect_to(inputs, host), inputs.ready_ca_bundle)
 
 
 def _public(inputs: Inputs, host: Host) -> str:
@@ -61,7 +69,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
         kit.pin(hosts)
         check = gate = None
         if inputs.ready_url and inputs.ready_from == "runner":
-            check = _checker(inputs, reporter, lambda host: _public(inputs, host))
+            check = _checker(inputs, reporter, lambda host: _public(inputs, host), public=True)
 
             def gate(host: Host, port: int) -> tuple[bool, str]:
                 """The new copy itself, before any user reaches it: through a port forwarded

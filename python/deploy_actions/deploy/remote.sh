@@ -11,8 +11,10 @@
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
+#     and, with hostname, the host proxy's HP_* (remote_host_proxy.sh)
 # Every result ends with one line: @@result key=value ... (values without spaces).
-# say, result, fail, record, lock, hold, ours and release come from remote_lock.sh, before it.
+# say, result, fail, record, lock, hold, ours and release come from remote_lock.sh, before it;
+# the hp_* functions from remote_host_proxy.sh.
 
 state_dir() { printf '%s/.deploy-actions' "$DEPLOY_PATH"; }
 lock_subject() { printf '%s' "$DEPLOY_PATH"; }
@@ -174,11 +176,13 @@ proxy_state() { # true (running), false (stopped) or missing
 }
 
 proxy_prepare() { # the image is there (pulled if needed), recent enough, and for a new proxy the port is free
+  # (with hostname, the host's shared proxy: remote_host_proxy.sh checks its ports and names)
   docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || docker pull -q "$PROXY_IMAGE" >/dev/null 2>&1 \
     || fail proxy-image 2 "proxy image $PROXY_IMAGE is not on $(hostname) and could not be pulled (set proxy-image)"
   version=$(docker run --rm --network none --entrypoint caddy "$PROXY_IMAGE" version 2>/dev/null | head -n 1)
   caddy_supported "$version" \
     || fail proxy-image 2 "proxy image $PROXY_IMAGE runs Caddy ${version%% *}; blue-green needs Caddy 2.7 or later (set proxy-image, e.g. caddy:2)"
+  if [ -n "$HP_NAMES" ]; then hp_prepare; return; fi
   if [ "$(proxy_state)" = missing ] && command -v ss >/dev/null 2>&1; then
     port=${PROXY_LISTEN##*:}; host=${PROXY_LISTEN%:*}
     if ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" 'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'; then
@@ -239,6 +243,10 @@ proxy_point() { # send users to port $1: the next request goes there, in-flight 
         caddy run --config /config/caddy.json >/dev/null && proxy_wait || return 1 ;;
   esac
   say "proxy $PROXY: users now reach $UPSTREAM:$1 (switched in $(( $(now_ms) - since ))ms)"
+}
+
+point() { # users reach port $1: through the host's shared proxy (hostname) or the app's own
+  if [ -n "$HP_NAMES" ]; then hp_point "$1"; else proxy_point "$1"; fi
 }
 
 connections_to() { # established TCP connections to port $1 on this host (the proxy's, to a copy)
@@ -305,7 +313,7 @@ bg_action() {
       lock
       NEW=$(other "${LIVE:-green}")
       has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to switch to"
-      proxy_point "$(port_of "$NEW")" || { result "ok=false step=proxy state=on-previous previous=$LIVE_TAG"; exit 8; }
+      point "$(port_of "$NEW")" || { result "ok=false step=proxy state=on-previous previous=$LIVE_TAG"; exit 8; }
       remember "$NEW" "$TAG" "$LIVE" "$LIVE_TAG"
       write_tag "$TAG"
       record switch "$TAG" "$LIVE_TAG" ok
@@ -316,7 +324,7 @@ bg_action() {
         result "ok=false step=switchback state=new-tag-no-previous"; exit 8
       fi
       use_colour "$STANDBY" "$STANDBY_TAG"; compose start $SERVICES >/dev/null 2>&1
-      proxy_point "$(port_of "$STANDBY")" || { result "ok=false step=proxy state=rollback-failed-at-proxy"; exit 8; }
+      point "$(port_of "$STANDBY")" || { result "ok=false step=proxy state=rollback-failed-at-proxy"; exit 8; }
       failed=$LIVE; failed_tag=$LIVE_TAG
       remember "$STANDBY" "$STANDBY_TAG" "" ""
       write_tag "$STANDBY_TAG"
@@ -333,7 +341,11 @@ bg_action() {
       record deploy "$LIVE_TAG" "$STANDBY_TAG" ok
       result "ok=true" ;;
     status)
-      say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG proxy=$(proxy_state)"
+      proxy=$(proxy_state)  # the app's own proxy, or the host's shared one if the app is routed there
+      if [ "$proxy" = missing ] && docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null; then
+        proxy=$(hp_state "$HP")
+      fi
+      say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG proxy=$proxy"
       say "@@running"
       if [ -n "$LIVE" ]; then use_colour "$LIVE" "$LIVE_TAG"; running; fi
       if [ -n "$STANDBY" ]; then use_colour "$STANDBY" "$STANDBY_TAG"; running; fi

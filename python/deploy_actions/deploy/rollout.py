@@ -94,8 +94,9 @@ class Outcome:
     @property
     def usage(self) -> bool:
         """The failure is the caller's input (a compose file unusable for blue-green, the
-        proxy port taken, no proxy image): exit 2, and nothing changed anywhere."""
-        return any(h.step in ("config", "proxy-port", "proxy-image") for h in self.hosts)
+        proxy port taken, no proxy image, a name another app serves, other settings than the
+        host's shared proxy runs with): exit 2, and nothing changed anywhere."""
+        return any(h.step in ("config", "proxy-port", "proxy-image", "hostname", "proxy-settings") for h in self.hosts)
 
 
 class Rollout:

@@ -4,6 +4,7 @@ reads the same settings; nothing a user types reaches a host unchecked."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import uuid
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from deploy_actions.deploy import host_proxy
+from deploy_actions.deploy.host_proxy import HostProxy
 from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
@@ -72,6 +75,31 @@ OPTIONS = (
         "blue-green: where the proxy serves users, `[address]:port`; `{host}` is replaced by the host's address.",
         default=":80",
     ),
+    Option(
+        "hostname",
+        "blue-green: names users reach this app by, one per line or comma-separated, each with an optional "
+        "path prefix (`app.example.com`, `example.com/api`). Set, the app joins the host's shared proxy "
+        "(`deploy-actions-proxy`), which routes by name for every app on the host and serves HTTPS; "
+        "empty, the app has a proxy of its own on proxy-listen.",
+    ),
+    Option(
+        "proxy-tls-listen",
+        "blue-green with hostname: where the shared proxy serves HTTPS, `[address]:port`; `{host}` is replaced.",
+        default=":443",
+    ),
+    Option(
+        "tls",
+        "blue-green with hostname: `auto` or `acme` (certificates from an ACME CA, Let's Encrypt by default, "
+        "each obtained at the name's first visit), `internal` (Caddy's own CA: internal networks and tests), "
+        "`off` (HTTP only). HTTP is redirected to HTTPS unless off. Shared by every app on the host.",
+        default="auto",
+    ),
+    Option(
+        "acme-ca",
+        "blue-green with hostname: the ACME directory URL, e.g. Let's Encrypt's staging CA "
+        "(`https://acme-staging-v02.api.letsencrypt.org/directory`) for first tries; empty: Let's Encrypt.",
+    ),
+    Option("acme-email", "blue-green with hostname: the e-mail address given to the ACME CA."),
     Option(
         "upstream-ports",
         "blue-green: the two ports the blue and the green copy listen on (the compose file uses port-variable for it).",
@@ -141,6 +169,18 @@ OPTIONS = (
         "itself over SSH (curl or wget there; for services bound to the host's loopback).",
         default="runner",
     ),
+    Option(
+        "ready-connect-to",
+        "Reach ready-url's host name at this address instead of resolving it (`{host}`: each host's "
+        "address), keeping the name for the Host header and TLS — so each host is checked by the "
+        "name its shared proxy routes (hostname), e.g. ready-url https://api.example.com/ready.",
+    ),
+    Option(
+        "ready-ca-bundle",
+        "CA certificates (PEM file on the runner) that ready-url's TLS certificate must chain to, "
+        "instead of the system's: e.g. the root of the shared proxy's internal CA (tls: internal).",
+        path="one",
+    ),
     Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
     Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready.", path="one"),
     Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
@@ -163,6 +203,7 @@ class Inputs:
     port_variable: str
     upstream_host: str
     proxy_image: str
+    host_proxy: HostProxy | None
     drain: float
     tag: str
     tag_variable: str
@@ -174,6 +215,8 @@ class Inputs:
     migrate: str
     migration: migration_timeouts.Timeouts
     ready_url: str
+    ready_connect_to: str
+    ready_ca_bundle: str | None
     ready_from: str
     ready_timeout: float
     smoke_calls: tuple
@@ -219,6 +262,9 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     upstream = raw["upstream-host"].strip()
     if not _ADDRESS.match(upstream):
         raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
+    shared = host_proxy.parse(raw, _LISTEN)
+    if shared and shared.tls != "off" and shared.tls_listen == listen:
+        raise UsageError(f"HTTP and HTTPS cannot share {listen}", input="proxy-tls-listen")
     image = raw["proxy-image"].strip()
     if not _IMAGE.match(image):
         raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
@@ -229,6 +275,7 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
         "port_variable": port_variable,
         "upstream_host": upstream,
         "proxy_image": image,
+        "host_proxy": shared,
         "drain": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0),
     }
 
@@ -363,6 +410,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         migrate=raw["migrate-command"].strip(),
         migration=migration_timeouts.parse(raw),
         ready_url=ready_url,
+        ready_connect_to=_connect_to(raw["ready-connect-to"], ready_url),
+        ready_ca_bundle=_ca_bundle(raw["ready-ca-bundle"]),
         ready_from=ready_from,
         ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
         smoke_calls=calls,
@@ -375,6 +424,39 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         commit=history_field(env.get("GITHUB_SHA", "")),
         actor=history_field(env.get("GITHUB_ACTOR") or env.get("USER", "")),
     )
+
+
+def _connect_to(raw: str, ready_url: str) -> str:
+    address = raw.strip()
+    if not address:
+        return ""
+    if not _ADDRESS.match(address):
+        raise UsageError(f"expected an address such as 10.0.0.5 or {{host}}, got {address!r}", input="ready-connect-to")
+    if not ready_url or "{host}" in urlsplit(ready_url).netloc:
+        raise UsageError("needs a ready-url with a host name of its own (not {host})", input="ready-connect-to")
+    return address
+
+
+def _ca_bundle(raw: str) -> str | None:
+    path = raw.strip()
+    if not path:
+        return None
+    try:
+        with open(path, encoding="ascii") as handle:
+            if "-----BEGIN CERTIFICATE-----" not in handle.read(1_048_576):
+                raise UsageError(f"{path} holds no PEM certificate", input="ready-ca-bundle")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", input="ready-ca-bundle"
+        ) from None
+    return path
+
+
+def connect_to(inputs: Inputs, host: Host) -> dict[str, str]:
+    """ready-url's host name → the address this host is reached at, when ready-connect-to says so."""
+    if not inputs.ready_connect_to:
+        return {}
+    return {urlsplit(inputs.ready_url).hostname or "": host_url(inputs.ready_connect_to, host)}
 
 
 def user_env(raw: str, tag_variable: str) -> dict[str, str]:
@@ -419,12 +501,30 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "PORT_VAR": inputs.port_variable,
         "DRAIN": str(int(inputs.drain)),
         "READY_PATH": ready_path(inputs.ready_url) if inputs.ready_url else "",
+        **_host_proxy_params(inputs.host_proxy),
+    }
+
+
+def _host_proxy_params(proxy: HostProxy | None) -> dict[str, str]:
+    if proxy is None:
+        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_TLS": "off"}
+    return {
+        "HP_NAMES": "\n".join(map(str, proxy.names)),
+        "HP_ROUTES": host_proxy.route_lines(proxy),
+        "HP_TLS": "off" if proxy.tls == "off" else "on",
     }
 
 
 def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
     """The parameters that differ per host: addresses with `{host}` in them."""
     extra = {"PROXY_LISTEN": host_url(inputs.proxy_listen, host), "UPSTREAM": host_url(inputs.upstream_host, host)}
+    if inputs.host_proxy:
+        proxy = dataclasses.replace(inputs.host_proxy, tls_listen=host_url(inputs.host_proxy.tls_listen, host))
+        extra |= {
+            "HP_FRONT": host_proxy.front_config(proxy, extra["PROXY_LISTEN"], int(inputs.drain)),
+            "HP_SETTINGS": host_proxy.settings(proxy, extra["PROXY_LISTEN"]),
+            "HP_TLS_LISTEN": "" if proxy.tls == "off" else proxy.tls_listen,
+        }
     if inputs.ready_url and inputs.ready_from == "host":
         extra["READY_URL"] = host_url(inputs.ready_url, host)
     return extra

@@ -74,9 +74,11 @@ def describe_ssh_failure(stderr: str) -> str:
 
 
 def script(body: str = "remote.sh") -> str:
-    """The shared lock and history functions, then the script of one kind of deploy."""
+    """The shared lock and history functions, then the script of one kind of deploy (the
+    Compose deploy with the host proxy's functions before it)."""
     folder = resources.files("deploy_actions.deploy")
-    return folder.joinpath("remote_lock.sh").read_text("utf-8") + "\n" + folder.joinpath(body).read_text("utf-8")
+    parts = ["remote_lock.sh", *(["remote_host_proxy.sh"] if body == "remote.sh" else []), body]
+    return "\n".join(folder.joinpath(part).read_text("utf-8") for part in parts)
 
 
 REMOTE_COMMAND = "sh -s"  # the only thing on the host's command line: the script comes on stdin

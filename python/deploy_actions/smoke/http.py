@@ -106,18 +106,44 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return CONNECTION, text
 
 
+def _connecting(base: Any, connect_to: dict[str, str]) -> Any:
+    """A connection class that reaches the address `connect_to` gives for the URL's host name
+    (curl's --connect-to): the name stays in the Host header and TLS (SNI, certificate check),
+    and is never resolved."""
+
+    def make(host: str, **kwargs: Any) -> Any:
+        conn = base(host, **kwargs)
+        address = connect_to.get(conn.host)
+        if address:
+            create = conn._create_connection
+            conn._create_connection = lambda addr, *args, **kw: create((address, addr[1]), *args, **kw)
+        return conn
+
+    return make
+
+
+class _ConnectTo(urllib.request.HTTPHandler):
+    def __init__(self, connect_to: dict[str, str]):
+        super().__init__()
+        self._connect_to = connect_to
+
+    def http_open(self, req):  # noqa: D102
+        return self.do_open(_connecting(http.client.HTTPConnection, self._connect_to), req)
+
+
 class _LazyTLS(urllib.request.HTTPSHandler):
     """The TLS context (the system's CA store: ~30 ms to load) only once an https URL is
     opened: most checks here are plain http on loopback."""
 
-    def __init__(self, make: Any):
+    def __init__(self, make: Any, connect_to: dict[str, str] | None = None):
         super().__init__()
         self._make = make
+        self._connect_to = connect_to or {}
 
     def https_open(self, req):  # noqa: D102
         if self._context is None:
             self._context = self._make()
-        return super().https_open(req)
+        return self.do_open(_connecting(http.client.HTTPSConnection, self._connect_to), req, context=self._context)
 
 
 class _Trickle(Exception):
@@ -148,7 +174,9 @@ class Client:
         verify: bool = True,
         ca_bundle: str | None = None,
         follow_redirects: bool = True,
+        connect_to: dict[str, str] | None = None,
     ):
+        """`connect_to`: host name → the address to reach it at, instead of resolving it."""
         self.headers = {"User-Agent": f"deploy-actions/{__version__} smoke-ready", **(headers or {})}
 
         def context() -> ssl.SSLContext:
@@ -158,7 +186,7 @@ class Client:
                 made.verify_mode = ssl.CERT_NONE
             return made
 
-        handlers: list[Any] = [_LazyTLS(context)]
+        handlers: list[Any] = [_LazyTLS(context, connect_to), *([_ConnectTo(connect_to)] if connect_to else [])]
         handlers.append(_SameOriginSecrets(set(headers or {})) if follow_redirects else _NoRedirect())
         self._opener = urllib.request.build_opener(*handlers)
 

@@ -40,6 +40,7 @@ class Readiness:
     insecure: bool = False
     ca_bundle: str | None = None
     follow_redirects: bool = True
+    connect_to: dict[str, str] = field(default_factory=dict)  # host name → address (never resolved)
     spec_path: str | None = None
     calls: tuple[spec_file.Call, ...] = ()
 
@@ -110,6 +111,7 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
         verify=not inputs.insecure,
         ca_bundle=inputs.ca_bundle,
         follow_redirects=inputs.follow_redirects,
+        connect_to=inputs.connect_to,
     )
     deadline = time.monotonic() + inputs.timeout
     accepted = " or ".join(map(str, inputs.expected_status))

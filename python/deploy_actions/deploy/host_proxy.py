@@ -1,0 +1,196 @@
+"""The host's shared proxy (blue-green with `hostname`): the names an app is reached by, the
+TLS settings, and the Caddy JSON the proxy runs — built here, pure, and written on the host
+by remote.sh, which only moves files.
+
+Nothing on the proxy is ever reloaded, so no request is lost to a reload (measured: a Caddy
+reload cuts connections under load). Two Caddy tiers, each with a config that never changes:
+
+- the **front** (`deploy-actions-proxy`) holds the listeners and TLS. It sends every request
+  to the router named in /config/router, read per request. It asks /config/allowed/<name>
+  (a file that exists or not) whether to get a certificate for a name during the handshake
+  (on-demand TLS), and redirects HTTP to HTTPS for names in /config/https/.
+- a **router** routes by name (and path prefix) to each app's live copy, read per request
+  from /config/apps/<app>/live. Adding, changing or removing an app's names starts a new
+  router beside the current one, then renames /config/router: the same switch as an app's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from deploy_actions.errors import UsageError
+from deploy_actions.values import parse_list
+
+LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOSTNAME = re.compile(rf"^(?=[a-z0-9.-]{{1,253}}$)(?:{LABEL}\.)+(?=[a-z0-9-]*[a-z])({LABEL})$")  # a TLD has a letter
+PREFIX = re.compile(r"^(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)+$")  # no . or .. segment
+TLS_MODES = ("auto", "acme", "internal", "off")
+APP_TOKEN = "%APP%"  # remote.sh puts the app's name (its Compose project's) in its place
+HEALTH_HOST = "deploy-actions-router.invalid"  # how remote.sh asks a new router whether it serves
+ALLOWED_PATH = "/.well-known/deploy-actions/allowed"
+
+
+@dataclass(frozen=True)
+class Name:
+    host: str
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        return self.host + self.prefix
+
+
+@dataclass(frozen=True)
+class HostProxy:
+    names: tuple[Name, ...]
+    tls: str  # acme | internal | off
+    acme_ca: str
+    acme_email: str
+    tls_listen: str
+
+
+def parse_names(text: str) -> tuple[Name, ...]:
+    names: list[Name] = []
+    for item in parse_list(text):
+        host, slash, prefix = item.partition("/")
+        host = host.lower().rstrip(".")
+        prefix = (slash + prefix).rstrip("/") if slash else ""
+        if not host.isascii() or not HOSTNAME.match(host):
+            raise UsageError(
+                f"expected a DNS name such as app.example.com (IDNs as xn--…; no IP address, port or *), got {item!r}",
+                input="hostname",
+            )
+        if prefix and not PREFIX.match(prefix):
+            raise UsageError(f"expected a path prefix such as /api after the name, got {item!r}", input="hostname")
+        name = Name(host, prefix)
+        if name in names:
+            raise UsageError(f"{item!r} is listed twice", input="hostname")
+        names.append(name)
+    return tuple(names)
+
+
+def parse(raw: Mapping[str, str], listen_pattern: re.Pattern) -> HostProxy | None:
+    """The host-proxy inputs, or None without `hostname` (the app keeps a proxy of its own)."""
+    names = parse_names(raw["hostname"])
+    tls = raw["tls"].strip()
+    if tls not in TLS_MODES:
+        raise UsageError(f"expected one of {', '.join(TLS_MODES)}, got {tls!r}", input="tls")
+    ca, email = raw["acme-ca"].strip(), raw["acme-email"].strip()
+    if ca and not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$", ca):
+        raise UsageError(f"expected the https:// URL of an ACME directory, got {ca!r}", input="acme-ca")
+    if email and not re.match(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", email):
+        raise UsageError(f"expected an e-mail address, got {email!r}", input="acme-email")
+    tls_listen = raw["proxy-tls-listen"].strip()
+    match = listen_pattern.match(tls_listen)
+    if not match or not 0 < int(match.group(2)) < 65536:
+        raise UsageError(f"expected [address]:port such as :443, got {tls_listen!r}", input="proxy-tls-listen")
+    if not names:
+        if tls not in ("auto", "off") or ca or email:
+            raise UsageError("tls, acme-ca and acme-email apply to the names in hostname; set hostname", input="tls")
+        return None
+    return HostProxy(names, "acme" if tls == "auto" else tls, ca, email, tls_listen)
+
+
+def route_lines(proxy: HostProxy) -> str:
+    """The app's routes for the router, one per line as `<order>\\t<json>`: sorted by order,
+    longer path prefixes come first, so `example.com/api` wins over another app's `example.com`."""
+    lines = []
+    for name in proxy.names:
+        match: dict = {"host": [name.host]}
+        if name.prefix:
+            match["path"] = [name.prefix, name.prefix + "/*"]
+        route = {
+            "match": [match],
+            "handle": [
+                {"handler": "reverse_proxy", "upstreams": [{"dial": f"{{file./config/apps/{APP_TOKEN}/live}}"}]}
+            ],
+            "terminal": True,
+        }
+        lines.append(f"{100000 - len(name.prefix):06d}\t{json.dumps(route, separators=(',', ':'))}")
+    return "\n".join(lines)
+
+
+def _split(listen: str) -> tuple[str, str]:
+    host, _, port = listen.rpartition(":")
+    return host, port
+
+
+def settings(proxy: HostProxy, listen: str) -> str:
+    """What the host's proxy is set up with: one deploy that asks for other settings is refused."""
+    return (
+        f"listen={listen} tls-listen={proxy.tls_listen} issuer={proxy.tls} "
+        f"acme-ca={proxy.acme_ca or '-'} acme-email={proxy.acme_email or '-'}"
+    )
+
+
+def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
+    """The front's config (listen and tls-listen with `{host}` already replaced)."""
+    host, port = _split(listen)
+    asked = host if host and host not in ("0.0.0.0", "[::]") else "127.0.0.1"
+    tls_port = _split(proxy.tls_listen)[1]
+    to_router = {
+        "handler": "reverse_proxy",
+        "transport": {"protocol": "http", "keep_alive": {"idle_timeout": "2s"}},
+        "upstreams": [{"dial": "{file./config/router}"}],
+    }
+    issuer: dict = {"module": "internal"}
+    if proxy.tls == "acme":
+        issuer = {"module": "acme", **({"ca": proxy.acme_ca} if proxy.acme_ca else {})}
+        if proxy.acme_email:
+            issuer["email"] = proxy.acme_email
+    https_suffix = "" if tls_port == "443" else f":{tls_port}"
+    http_routes = [
+        {  # on-demand TLS asks here: a certificate only for a name some app on this host claims
+            "match": [
+                {
+                    "host": [asked.strip("[]")],
+                    "path": [ALLOWED_PATH],
+                    "file": {"root": "/config/allowed", "try_files": ["/{http.request.uri.query.domain}"]},
+                }
+            ],
+            "handle": [{"handler": "static_response", "status_code": 200}],
+            "terminal": True,
+        },
+        {
+            "match": [{"file": {"root": "/config/https", "try_files": ["/{http.request.host}"]}}],
+            "handle": [
+                {
+                    "handler": "static_response",
+                    "status_code": 308,
+                    "headers": {"Location": [f"https://{{http.request.host}}{https_suffix}{{http.request.uri}}"]},
+                }
+            ],
+            "terminal": True,
+        },
+        {"handle": [to_router]},
+    ]
+    # Caddy's automatic HTTPS stays off: it would take the front's own address for a site and
+    # serve TLS on the HTTP port. The policy above does the TLS; ACME's HTTP challenges are
+    # answered on any server regardless.
+    servers = {
+        "http": {"listen": [listen], "automatic_https": {"disable": True}, "routes": http_routes},
+        "https": {
+            "listen": [proxy.tls_listen],
+            "automatic_https": {"disable": True},
+            "tls_connection_policies": [{}],
+            "routes": [{"handle": [to_router]}],
+        },
+    }
+    if proxy.tls == "off":
+        del servers["https"]
+    config = {
+        "admin": {"listen": "unix//config/admin.sock"},
+        "apps": {
+            "http": {"grace_period": f"{drain}s", "servers": servers},
+            "pki": {"certificate_authorities": {"local": {"install_trust": False}}},
+            "tls": {
+                "automation": {
+                    "policies": [{"issuers": [issuer], "on_demand": True}],
+                    "on_demand": {"permission": {"module": "http", "endpoint": f"http://{asked}:{port}{ALLOWED_PATH}"}},
+                }
+            },
+        },
+    }
+    return json.dumps(config, separators=(",", ":"))

@@ -1,0 +1,161 @@
+# shellcheck shell=sh
+# deploy-actions: the host's shared proxy (POSIX sh), for blue-green apps with `hostname`.
+# Comes before remote.sh on the same `sh -s` input. The JSON is built by the runner
+# (deploy/host_proxy.py explains the design); this part only moves files and containers:
+#   deploy-actions-proxy                  the front: listeners, TLS; never reloaded
+#   deploy-actions-proxy-router-<gen>     the router of that generation; a new one per change
+#                                         of any app's names, the old one drained and removed
+#   volume deploy-actions-proxy (/config) front.json settings router apps/<app>/{live,routes,
+#                                         names,tls} allowed/ https/ routers/<gen>.json
+#   volume deploy-actions-proxy-data (/data) certificates and the internal CA (Caddy's storage)
+# Parameters: HP_NAMES HP_ROUTES HP_TLS HP_FRONT HP_SETTINGS HP_TLS_LISTEN, and blue-green's
+# PROXY_IMAGE PROXY_LISTEN UPSTREAM DRAIN; BASE (the app) comes from bg_init.
+
+HP=deploy-actions-proxy
+HP_ROUTER_PORTS="20180 20181"  # the routers', on the upstream address, used in turn
+
+hp_state() { docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null || echo missing; }
+
+hp_sh() { # hp_sh SCRIPT [-- ARGS]: sh -c SCRIPT where the proxy's volume is /config, in the
+  # front or in a passing container; stdin is passed on
+  hp_script=$1; shift; [ "${1:-}" != -- ] || shift
+  if [ "$(hp_state "$HP")" = true ]; then docker exec -i "$HP" sh -c "$hp_script" hp "$@"
+  else docker run --rm -i --network none -v "$HP:/config" --entrypoint sh "$PROXY_IMAGE" -c "$hp_script" hp "$@"; fi
+}
+
+hp_port_free() { # $1 [address]:port is free on this host (or ss is missing)
+  command -v ss >/dev/null 2>&1 || return 0
+  port=${1##*:}; host=${1%:*}
+  ! ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" \
+    'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'
+}
+
+hp_prepare() { # checks only (nothing is created): the host proxy's settings, the names' owners, the ports
+  if ! docker volume inspect "$HP" >/dev/null 2>&1; then
+    for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
+      hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
+    done
+    return 0
+  fi
+  current=$(hp_sh 'cat /config/settings 2>/dev/null' 2>/dev/null)
+  if [ -n "$current" ] && [ "$current" != "$HP_SETTINGS" ]; then
+    fail proxy-settings 2 "the shared proxy on $(hostname) runs with $current; this deploy asks for $HP_SETTINGS (all apps on a host share its listeners and TLS settings: deploy with the same proxy-listen, proxy-tls-listen, tls, acme-ca and acme-email)"
+  fi
+  taken=$(printf '%s\n' "$HP_NAMES" | hp_sh 'while read -r name; do
+      for f in /config/apps/*/names; do
+        [ -f "$f" ] || continue; app=${f%/names}; app=${app##*/}
+        [ "$app" = "'"$BASE"'" ] && continue
+        grep -qxF "$name" "$f" && { echo "$name $app"; exit 0; }
+      done
+    done' 2>/dev/null)
+  [ -z "$taken" ] || fail hostname 2 "hostname ${taken% *} is already served by app ${taken#* } on $(hostname): give this app another name, or first deploy ${taken#* } without it"
+  if [ "$(hp_state "$HP")" = missing ]; then
+    for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
+      hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
+    done
+  fi
+  return 0
+}
+
+# Run in the volume: the markers for on-demand TLS and redirects from every app's names, then
+# the router config for listen address $1 into /config/routers/next.json.
+HP_SYNC='set -e
+mkdir -p /config/allowed /config/https /config/routers
+wanted=$(for d in /config/apps/*/; do [ -f "$d/names" ] && [ "$(cat "$d/tls" 2>/dev/null)" = on ] && cut -d/ -f1 "$d/names"; done | sort -u)
+for name in $wanted; do : >"/config/allowed/$name"; : >"/config/https/$name"; done
+for f in /config/allowed/* /config/https/*; do
+  [ -f "$f" ] || continue
+  printf "%s\n" "$wanted" | grep -qxF "${f##*/}" || rm -f "$f"
+done
+{ printf "{\"admin\":{\"disabled\":true},\"apps\":{\"http\":{\"grace_period\":\"%ss\",\"servers\":{\"router\":{\"listen\":[\"%s\"],\"automatic_https\":{\"disable\":true},\"trusted_proxies\":{\"source\":\"static\",\"ranges\":[\"127.0.0.0/8\",\"10.0.0.0/8\",\"172.16.0.0/12\",\"192.168.0.0/16\",\"::1/128\",\"fc00::/7\"]},\"routes\":[" "$2" "$1"
+  printf "{\"match\":[{\"host\":[\"deploy-actions-router.invalid\"]}],\"handle\":[{\"handler\":\"static_response\",\"status_code\":200}],\"terminal\":true}"
+  cat /config/apps/*/routes 2>/dev/null | sort | cut -f2- | sed "s/^/,/"
+  printf ",{\"handle\":[{\"handler\":\"static_response\",\"status_code\":404,\"body\":\"no app on this host serves this name\"}]}]}}}}}\n"
+} >/config/routers/next.json'
+
+hp_lock() { # one change of the host proxy at a time (deploys of two apps to one host)
+  hp_lockdir=${HOME:-/tmp}/.deploy-actions-proxy.lock; waited=0
+  until mkdir "$hp_lockdir" 2>/dev/null; do
+    owner=$(cat "$hp_lockdir/pid" 2>/dev/null)
+    if [ -n "$owner" ] && ! alive "$owner"; then rm -rf "$hp_lockdir"; continue; fi
+    [ "$waited" -lt 600 ] || { say "the shared proxy stayed busy with another app's deploy for 60s"; return 1; }
+    sleep 0.1; waited=$((waited + 1))
+  done
+  printf '%s\n' "$$" >"$hp_lockdir/pid"
+}
+hp_unlock() { rm -rf "$hp_lockdir"; }
+
+hp_router_ready() { # router $1 answers on $2
+  i=0
+  until docker exec "$1" wget -q -O /dev/null --header "Host: deploy-actions-router.invalid" "http://$2/" 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || return 1; sleep 0.1
+  done
+}
+
+hp_front() { # the front runs (created with the settings of this deploy the first time)
+  case "$(hp_state "$HP")" in
+    true) return 0 ;;
+    false) docker start "$HP" >/dev/null || return 1 ;;
+    *)
+      { printf '%s\n' "$HP_SETTINGS"; printf '%s\n' "$HP_FRONT"; } | hp_sh 'read -r s && printf "%s\n" "$s" >/config/settings &&
+          cat >/config/front.json.next && mv -f /config/front.json.next /config/front.json' || return 1
+      docker run -d --name "$HP" --network host --restart unless-stopped -v "$HP:/config" -v "$HP-data:/data" \
+        --label org.deploy-actions.role=host-proxy "$PROXY_IMAGE" caddy run --config /config/front.json >/dev/null || return 1 ;;
+  esac
+  i=0
+  until docker exec "$HP" test -S /config/admin.sock 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || return 1; sleep 0.1
+  done
+}
+
+hp_route() { # the names' routes on this host match every app's files: a new router if they changed
+  current=$(hp_sh 'cat /config/routers/current 2>/dev/null')
+  gen=${current%% *}; gen=${gen:-0}; port=${current#* }
+  set -- $HP_ROUTER_PORTS
+  next_port=$1; [ "$port" = "$1" ] && next_port=$2
+  hp_sh "$HP_SYNC" -- "$UPSTREAM:$next_port" "$DRAIN" >/dev/null || return 1
+  # The same routes and the router runs: nothing to change (only the port in the config differs).
+  if [ "$gen" != 0 ] && [ "$(hp_state "$HP-router-$gen")" = true ] \
+    && hp_sh "sed 's/\"listen\":\[[^]]*\]//' /config/routers/next.json | cmp -s - /config/routers/$gen.stripped"; then
+    return 0
+  fi
+  new=$((gen + 1))
+  hp_port_free "$UPSTREAM:$next_port" || { say "port $next_port on $UPSTREAM, for the shared proxy's router, is taken by another program"; return 1; }
+  hp_sh "mv -f /config/routers/next.json /config/routers/$new.json && sed 's/\"listen\":\[[^]]*\]//' /config/routers/$new.json >/config/routers/$new.stripped" || return 1
+  docker rm -f "$HP-router-$new" >/dev/null 2>&1
+  docker run -d --name "$HP-router-$new" --network host --restart unless-stopped -v "$HP:/config:ro" \
+    --label org.deploy-actions.role=host-proxy-router "$PROXY_IMAGE" caddy run --config "/config/routers/$new.json" >/dev/null \
+    && hp_router_ready "$HP-router-$new" "$UPSTREAM:$next_port" \
+    || { say "the shared proxy's new router did not start: $(docker logs --tail 1 "$HP-router-$new" 2>&1)"; docker rm -f "$HP-router-$new" >/dev/null 2>&1; return 1; }
+  printf '%s' "$UPSTREAM:$next_port" | hp_sh "cat >/config/router.next && mv -f /config/router.next /config/router && echo '$new $next_port' >/config/routers/current" || return 1
+  if [ "$gen" != 0 ]; then # the old router: drained, then removed
+    waited=0
+    while [ "$(connections_to "$port")" -gt 0 ] && [ "$waited" -lt $((DRAIN * 5)) ]; do sleep 0.2; waited=$((waited + 1)); done
+    docker rm -f "$HP-router-$gen" >/dev/null 2>&1
+    hp_sh "rm -f /config/routers/$gen.json /config/routers/$gen.stripped"
+  fi
+  say "shared proxy: router $new routes $(hp_sh 'cat /config/apps/*/names 2>/dev/null | sort | tr "\n" " "')"
+}
+
+# Run in the volume, stdin: live address, tls (on/off), names, a line @@routes, routes. The
+# live file is renamed last: for an app already routed, that rename is the switch.
+HP_APP='set -e
+d=/config/apps/$1; mkdir -p "$d"
+read -r live; read -r tls
+: >"$d/names.next"; : >"$d/routes.next"; out=$d/names.next
+while IFS= read -r line; do
+  if [ "$line" = @@routes ]; then out=$d/routes.next; continue; fi
+  [ -z "$line" ] || printf "%s\n" "$line" >>"$out"
+done
+printf "%s\n" "$tls" >"$d/tls.next"
+mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"
+printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
+
+hp_point() { # users of this app's names reach port $1 on the upstream address
+  since=$(now_ms)
+  hp_lock || return 1
+  { printf '%s\n%s\n%s\n@@routes\n' "$UPSTREAM:$1" "$HP_TLS" "$HP_NAMES"; printf '%s\n' "$HP_ROUTES" | sed "s|%APP%|$BASE|g"; } \
+    | hp_sh "$HP_APP" -- "$BASE" && hp_route && hp_front || { hp_unlock; return 1; }
+  hp_unlock
+  say "shared proxy: $(printf '%s' "$HP_NAMES" | tr '\n' ' ')→ $UPSTREAM:$1 (switched in $(( $(now_ms) - since ))ms)"
+}

@@ -1,0 +1,157 @@
+"""The shared host proxy's pure parts: names, routes and the front's config."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploy_actions.deploy import host_proxy
+from deploy_actions.deploy.settings import _LISTEN
+from deploy_actions.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW = {"hostname": "", "tls": "auto", "acme-ca": "", "acme-email": "", "proxy-tls-listen": ":443"}
+
+
+def parse(**changes):
+    return host_proxy.parse({**RAW, **changes}, _LISTEN)
+
+
+def test_no_hostname_means_no_shared_proxy():
+    assert parse() is None
+    assert parse(tls="off") is None
+
+
+def test_names_are_lowercased_with_optional_path_prefixes():
+    proxy = parse(hostname="App.Example.com\nexample.com/api/, b.test.")
+    assert [str(n) for n in proxy.names] == ["app.example.com", "example.com/api", "b.test"]
+    assert proxy.tls == "acme" and proxy.tls_listen == ":443"
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("localhost", "expected a DNS name"),  # one label: no certificate can name it
+        ("127.0.0.2", "expected a DNS name"),
+        ("*.example.com", "expected a DNS name"),
+        ("app.example.com:8080", "expected a DNS name"),
+        ("bücher.example", "expected a DNS name"),
+        ("-x.example.com", "expected a DNS name"),
+        ("a" * 64 + ".example.com", "expected a DNS name"),
+        ("example.com/a b", "expected a path prefix"),
+        ("example.com/a?b", "expected a path prefix"),
+        ("example.com/../x", "expected a path prefix"),
+        ("a.test, A.test", "listed twice"),
+    ],
+)
+def test_bad_names_are_refused_with_one_line(value, message):
+    with pytest.raises(UsageError, match=message) as caught:
+        parse(hostname=value)
+    assert "\n" not in str(caught.value) and caught.value.input == "hostname"
+
+
+@pytest.mark.parametrize(
+    "changes, name",
+    [
+        ({"tls": "on"}, "tls"),
+        ({"acme-ca": "http://ca.example/directory"}, "acme-ca"),
+        ({"acme-email": "not an address"}, "acme-email"),
+        ({"proxy-tls-listen": "443"}, "proxy-tls-listen"),
+        ({"hostname": "", "tls": "internal"}, "tls"),
+    ],
+)
+def test_bad_tls_settings_are_refused(changes, name):
+    with pytest.raises(UsageError) as caught:
+        parse(**{"hostname": "a.test", **changes})
+    assert caught.value.input == name
+
+
+def test_longer_prefixes_route_first_whatever_app_they_belong_to():
+    api = host_proxy.route_lines(parse(hostname="example.com/api/v2"))
+    site = host_proxy.route_lines(parse(hostname="example.com"))
+    lines = sorted([*api.splitlines(), *site.splitlines()])  # how the host sorts every app's lines
+    first = json.loads(lines[0].split("\t", 1)[1])
+    assert first["match"] == [{"host": ["example.com"], "path": ["/api/v2", "/api/v2/*"]}]
+    assert first["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/%APP%/live}"}]
+    assert json.loads(lines[1].split("\t", 1)[1])["match"] == [{"host": ["example.com"]}]
+
+
+def test_front_asks_itself_which_names_may_get_a_certificate_and_redirects_to_https():
+    proxy = parse(hostname="a.test", tls="internal", **{"proxy-tls-listen": "127.0.0.2:8443"})
+    config = json.loads(host_proxy.front_config(proxy, "127.0.0.2:8080", 30))
+    tls = config["apps"]["tls"]["automation"]
+    assert tls["policies"] == [{"issuers": [{"module": "internal"}], "on_demand": True}]
+    assert tls["on_demand"]["permission"]["endpoint"] == f"http://127.0.0.2:8080{host_proxy.ALLOWED_PATH}"
+    assert config["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
+    servers = config["apps"]["http"]["servers"]
+    assert servers["https"]["listen"] == ["127.0.0.2:8443"] and servers["http"]["listen"] == ["127.0.0.2:8080"]
+    redirect = servers["http"]["routes"][1]["handle"][0]
+    assert redirect["headers"]["Location"] == ["https://{http.request.host}:8443{http.request.uri}"]
+    for server in servers.values():  # never a route of its own: every request goes to the router
+        assert server["routes"][-1]["handle"][0]["upstreams"] == [{"dial": "{file./config/router}"}]
+
+
+def test_acme_settings_and_the_standard_port():
+    proxy = parse(hostname="a.example.com", **{"acme-ca": "https://acme.test/dir", "acme-email": "ops@example.com"})
+    config = json.loads(host_proxy.front_config(proxy, ":80", 30))
+    issuer = config["apps"]["tls"]["automation"]["policies"][0]["issuers"][0]
+    assert issuer == {"module": "acme", "ca": "https://acme.test/dir", "email": "ops@example.com"}
+    redirect = config["apps"]["http"]["servers"]["http"]["routes"][1]["handle"][0]
+    assert redirect["headers"]["Location"] == ["https://{http.request.host}{http.request.uri}"]
+    assert config["apps"]["tls"]["automation"]["on_demand"]["permission"]["endpoint"].startswith("http://127.0.0.1:80/")
+    assert "acme-ca=https://acme.test/dir" in host_proxy.settings(proxy, ":80")
+
+
+def test_tls_off_serves_http_only():
+    proxy = parse(hostname="a.test", tls="off")
+    assert "https" not in json.loads(host_proxy.front_config(proxy, ":80", 30))["apps"]["http"]["servers"]
+
+
+def _sync_script() -> str:
+    text = (ROOT / "python/deploy_actions/deploy/remote_host_proxy.sh").read_text()
+    return re.search(r"^HP_SYNC='(.*?)'$", text, re.S | re.M).group(1)
+
+
+def _caddy_validates(config: str, tmp_path) -> None:
+    caddy = shutil.which("caddy", path=str(ROOT / ".venv/bin"))
+    if not caddy:
+        pytest.skip("no caddy in .venv (scripts/dev-env installs it)")
+    (tmp_path / "c.json").write_text(config)
+    env = {"PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([caddy, "validate", "--config", str(tmp_path / "c.json")], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_router_the_host_assembles_from_every_app_is_a_config_caddy_accepts(tmp_path):
+    """remote_host_proxy.sh's HP_SYNC, run with sh on a copy of the volume's layout."""
+    volume = tmp_path / "config"
+    for app, names in (("site", "example.com"), ("api", "example.com/api\napi.example.com")):
+        (volume / "apps" / app).mkdir(parents=True)
+        (volume / "apps" / app / "names").write_text(names + "\n")
+        (volume / "apps" / app / "tls").write_text("on\n")
+        lines = host_proxy.route_lines(parse(hostname=names)).replace(host_proxy.APP_TOKEN, app)
+        (volume / "apps" / app / "routes").write_text(lines + "\n")
+    (volume / "allowed").mkdir()
+    (volume / "allowed" / "gone.example.com").write_text("")  # a name no app claims any more
+    script = _sync_script().replace("/config", str(volume))
+    subprocess.run(["sh", "-c", script, "hp", "127.0.0.1:20180", "30"], check=True, capture_output=True)
+    assert sorted(p.name for p in (volume / "allowed").iterdir()) == ["api.example.com", "example.com"]
+    config = (volume / "routers" / "next.json").read_text()
+    routes = json.loads(config)["apps"]["http"]["servers"]["router"]["routes"]
+    assert [r["match"][0] for r in routes[:-1]] == [
+        {"host": [host_proxy.HEALTH_HOST]},
+        {"host": ["example.com"], "path": ["/api", "/api/*"]},  # the prefix before the bare name
+        {"host": ["api.example.com"]},
+        {"host": ["example.com"]},
+    ]
+    assert routes[2]["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/api/live}"}]
+    _caddy_validates(config, tmp_path)
+
+
+def test_the_front_config_is_one_caddy_accepts(tmp_path):
+    proxy = parse(hostname="a.test", tls="internal", **{"proxy-tls-listen": "127.0.0.1:18443"})
+    _caddy_validates(host_proxy.front_config(proxy, "127.0.0.1:18080", 30), tmp_path)
