@@ -7,9 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conftest import ROOT, free_port, read_outputs
 from deploy_actions.cli import main
@@ -161,6 +163,92 @@ class Target:
         ]
 
 
+# The shared host proxy (hostname): its container, its internal CA's root, copies that come back
+# with their host's engine (as a service on a real host is set up).
+PROXY = "deploy-actions-proxy"
+ROOT_CERT = "/data/caddy/pki/authorities/local/root.crt"
+ONE = "127.0.0.2"
+COMPOSE_SHARED = COMPOSE_BLUE_GREEN.replace(
+    "    network_mode: host\n", "    network_mode: host\n    restart: unless-stopped\n"
+)
+
+
+class SharedProxy:
+    """The shared proxy's listeners on host ONE for every app of a test (or benchmark), the
+    internal CA's root its clients trust, and its removal afterwards."""
+
+    def __init__(self, services, tmp_path):
+        self.services = services
+        self.http, self.https = free_port(), free_port()
+        self.cafile = tmp_path / "internal-root.crt"
+        self.suffix = uuid.uuid4().hex[:6]
+
+    def name(self, app: str) -> str:
+        return f"{app}-{self.suffix}.test"
+
+    def args(self, target: Target, *names: str, tls: str = "internal") -> list[str]:
+        args = target.blue_green_args()
+        args[args.index("--proxy-listen") + 1] = f"{{host}}:{self.http}"
+        scheme, port = ("http", self.http) if tls == "off" else ("https", self.https)
+        return [
+            *args,
+            "--hostname",
+            "\n".join(names),
+            "--tls",
+            tls,
+            "--proxy-tls-listen",
+            f"{{host}}:{self.https}",
+            # the check through the proxy: by the app's name, reached at the host, over verified TLS
+            "--ready-url",
+            f"{scheme}://{names[0].split('/')[0]}:{port}/ready",
+            "--ready-connect-to",
+            "{host}",
+            "--ready-ca-bundle",
+            self.trust(target),
+        ]
+
+    def trust(self, target: Target) -> str:
+        """The root of the proxy's internal CA, the one thing the clients trust. Made before the
+        proxy exists (Caddy makes its CA in the data volume when it first starts), so the first
+        deploy's check through the proxy can verify it too."""
+        if self.cafile.exists():
+            return str(self.cafile)
+        seed = f"{PROXY}-ca-seed-{self.suffix}"
+        config = (
+            '{"admin":{"disabled":true},"apps":{"pki":{"certificate_authorities":{"local":{"install_trust":false}}}}}'
+        )
+        start = f"echo '{config}' >/tmp/c.json && exec caddy run --config /tmp/c.json"
+        volume = f"{PROXY}-data:/data"
+        image = self.services["DA_PROXY_IMAGE"]
+        run = ["run", "-d", "--name", seed, "--network", "none", "-v", volume, "--entrypoint", "sh", image, "-c", start]
+        target.docker(ONE, *run, check=True)
+        try:
+            deadline = time.monotonic() + 20
+            while target.docker(ONE, "exec", seed, "test", "-f", ROOT_CERT).returncode and time.monotonic() < deadline:
+                time.sleep(0.2)
+            self.cafile.write_text(target.docker(ONE, "exec", seed, "cat", ROOT_CERT, check=True).stdout)
+        finally:
+            target.docker(ONE, "rm", "-f", seed)
+        return str(self.cafile)
+
+    def url(self, name: str, path: str = "/version", scheme: str = "https") -> str:
+        return f"{scheme}://{name}:{self.https if scheme == 'https' else self.http}{path}"
+
+    def get(self, url: str, cafile: str | None = None) -> tuple[int, str, dict]:
+        parts = urlsplit(url)
+        conn = named_connection(url, ONE, cafile)
+        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=named_headers(url))
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        conn.close()
+        return resp.status, body, dict(resp.getheaders())
+
+    def down(self, target: Target) -> None:
+        routers = target.docker(ONE, "ps", "-aq", "--filter", "label=org.deploy-actions.role=host-proxy-router")
+        target.docker(ONE, "rm", "-f", PROXY, *routers.stdout.split())
+        target.docker(ONE, "volume", "rm", "-f", PROXY, f"{PROXY}-data")
+
+
 def engine_env(services, addr: str) -> dict:
     """The environment whose `docker` reaches deploy host `addr`'s own engine."""
     engines = dict(pair.split("=", 1) for pair in services["DA_SSH_HOST_ENGINES"].split(","))
@@ -287,6 +375,7 @@ def named_connection(url: str, connect_to: str | None = None, cafile: str | None
     class Connection(http.client.HTTPSConnection):
         def connect(self):
             sock = socket.create_connection((address, self.port), self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as browsers and curl do
             self.sock = context.wrap_socket(sock, server_hostname=parts.hostname)
 
     return Connection(parts.hostname, parts.port or 443, timeout=timeout, context=context)

@@ -2,110 +2,27 @@
 engine: two apps behind one Caddy, each by its name over HTTPS from Caddy's internal CA,
 clients on both while either is deployed or added, and nothing lost."""
 
+import os
+import signal
 import ssl
+import subprocess
 import time
-import uuid
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import pytest
 
-from deploy_support import (
-    COMPOSE_BLUE_GREEN,
-    LoadClient,
-    Target,
-    deploy,
-    free_port,
-    named_connection,
-    named_headers,
-    succeeded,
-)
+from conftest import ROOT
+from deploy_support import COMPOSE_SHARED, PROXY, LoadClient, SharedProxy, Target, deploy, succeeded
 
 pytestmark = pytest.mark.services
 
 ONE = "127.0.0.2"
-PROXY = "deploy-actions-proxy"
-ROOT_CERT = "/data/caddy/pki/authorities/local/root.crt"
-
-
-class Host:
-    """The shared proxy's listeners on ONE, for every app of one test; removed afterwards."""
-
-    def __init__(self, services, tmp_path):
-        self.services = services
-        self.http, self.https = free_port(), free_port()
-        self.cafile = tmp_path / "internal-root.crt"
-        self.suffix = uuid.uuid4().hex[:6]
-
-    def name(self, app: str) -> str:
-        return f"{app}-{self.suffix}.test"
-
-    def args(self, target: Target, *names: str, tls: str = "internal") -> list[str]:
-        args = target.blue_green_args()
-        args[args.index("--proxy-listen") + 1] = f"{{host}}:{self.http}"
-        scheme, port = ("http", self.http) if tls == "off" else ("https", self.https)
-        return [
-            *args,
-            "--hostname",
-            "\n".join(names),
-            "--tls",
-            tls,
-            "--proxy-tls-listen",
-            f"{{host}}:{self.https}",
-            # the check through the proxy: by the app's name, reached at the host, over verified TLS
-            "--ready-url",
-            f"{scheme}://{names[0].split('/')[0]}:{port}/ready",
-            "--ready-connect-to",
-            "{host}",
-            "--ready-ca-bundle",
-            self.trust(target),
-        ]
-
-    def trust(self, target: Target) -> str:
-        """The root of the proxy's internal CA, the one thing the clients trust. Made before the
-        proxy exists (Caddy makes its CA in the data volume when it first starts), so the first
-        deploy's check through the proxy can verify it too."""
-        if self.cafile.exists():
-            return str(self.cafile)
-        seed = f"{PROXY}-ca-seed-{self.suffix}"
-        config = (
-            '{"admin":{"disabled":true},"apps":{"pki":{"certificate_authorities":{"local":{"install_trust":false}}}}}'
-        )
-        start = f"echo '{config}' >/tmp/c.json && exec caddy run --config /tmp/c.json"
-        volume = f"{PROXY}-data:/data"
-        image = self.services["DA_PROXY_IMAGE"]
-        run = ["run", "-d", "--name", seed, "--network", "none", "-v", volume, "--entrypoint", "sh", image, "-c", start]
-        target.docker(ONE, *run, check=True)
-        try:
-            deadline = time.monotonic() + 20
-            while target.docker(ONE, "exec", seed, "test", "-f", ROOT_CERT).returncode and time.monotonic() < deadline:
-                time.sleep(0.2)
-            self.cafile.write_text(target.docker(ONE, "exec", seed, "cat", ROOT_CERT, check=True).stdout)
-        finally:
-            target.docker(ONE, "rm", "-f", seed)
-        return str(self.cafile)
-
-    def url(self, name: str, path: str = "/version", scheme: str = "https") -> str:
-        return f"{scheme}://{name}:{self.https if scheme == 'https' else self.http}{path}"
-
-    def get(self, url: str, cafile: str | None = None) -> tuple[int, str, dict]:
-        parts = urlsplit(url)
-        conn = named_connection(url, ONE, cafile)
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=named_headers(url))
-        resp = conn.getresponse()
-        body = resp.read().decode()
-        conn.close()
-        return resp.status, body, dict(resp.getheaders())
-
-    def down(self, target: Target) -> None:
-        routers = target.docker(ONE, "ps", "-aq", "--filter", "label=org.deploy-actions.role=host-proxy-router")
-        target.docker(ONE, "rm", "-f", PROXY, *routers.stdout.split())
-        target.docker(ONE, "volume", "rm", "-f", PROXY, f"{PROXY}-data")
 
 
 @pytest.fixture
 def apps(services, web_repo, tmp_path):
-    made = [Target(services, web_repo, addrs=[ONE], compose=COMPOSE_BLUE_GREEN) for _ in range(2)]
-    host = Host(services, tmp_path)
+    made = [Target(services, web_repo, addrs=[ONE], compose=COMPOSE_SHARED) for _ in range(2)]
+    host = SharedProxy(services, tmp_path)
     yield host, made
     for target in made:
         target.down()
@@ -116,7 +33,7 @@ def bg(target, gha_env, capsys, tag, args):
     return deploy(target, gha_env, capsys, tag, *args, hosts=target.hosts(ONE))
 
 
-def users(host: Host, name: str, cafile: str, **kwargs) -> LoadClient:
+def users(host: SharedProxy, name: str, cafile: str, **kwargs) -> LoadClient:
     return LoadClient(host.url(name), connect_to=ONE, cafile=cafile, **kwargs)
 
 
@@ -177,7 +94,23 @@ def test_a_name_claimed_by_another_app_is_refused_and_nothing_changes(apps, gha_
     assert second.history(ONE) == []
 
 
-def test_restarted_proxy_containers_serve_the_live_copies_again(apps, gha_env, capsys):
+def _serves(host: SharedProxy, url: str, cafile: str, expected: tuple, seconds: float = 30) -> tuple:
+    deadline = time.monotonic() + seconds
+    answer: tuple = ()
+    while time.monotonic() < deadline:
+        try:
+            answer = host.get(url, cafile)[:2]
+            if answer == expected:
+                break
+        except OSError as exc:
+            answer = (type(exc).__name__,)
+        time.sleep(0.2)
+    return answer
+
+
+def test_the_proxy_and_the_live_copy_come_back_after_a_restart_of_the_containers_or_the_engine(
+    apps, gha_env, capsys, services
+):
     host, (first, _) = apps
     a = host.name("a")
     succeeded(bg(first, gha_env, capsys, "v1.0.0", host.args(first, a)))
@@ -186,11 +119,124 @@ def test_restarted_proxy_containers_serve_the_live_copies_again(apps, gha_env, c
     routers = first.docker(ONE, "ps", "-q", "--filter", "label=org.deploy-actions.role=host-proxy-router")
     assert len(routers.stdout.split()) == 1  # the old router is gone once drained
     first.docker(ONE, "restart", "-t", "1", PROXY, *routers.stdout.split(), check=True)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if host.get(host.url(a), cafile)[:2] == (200, "v1.1.0"):
-                break
-        except OSError:
-            time.sleep(0.2)
-    assert host.get(host.url(a), cafile)[:2] == (200, "v1.1.0")
+    assert _serves(host, host.url(a), cafile, (200, "v1.1.0")) == (200, "v1.1.0")
+
+    # the host's whole engine: stopped (its containers with it), then started again
+    engine = Path(services["DA_SSH_HOST_ENGINES"].split(",")[0].split("=", 1)[1].removeprefix("unix://")).parent
+    pid = int((engine / "dockerd.pid").read_text())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with pytest.raises(OSError):  # the engine is really down: nothing listens
+        host.get(host.url(a), cafile)
+    subprocess.run(["bash", str(ROOT / "scripts" / "services"), "up"], check=True, capture_output=True, timeout=300)
+    assert _serves(host, host.url(a), cafile, (200, "v1.1.0"), seconds=60) == (200, "v1.1.0")
+
+
+def test_deploy_status_shows_the_routes_of_the_hosts_shared_proxy(apps, gha_env, capsys, services):
+    import json
+
+    from deploy_actions.cli import main
+
+    host, (first, second) = apps
+    a, b = host.name("a"), host.name("b")
+    succeeded(bg(first, gha_env, capsys, "v1.0.0", host.args(first, a)))
+    succeeded(bg(second, gha_env, capsys, "v1.0.0", host.args(second, b, f"{a}/api")))
+    argv = ["--json", "deploy-status", "--strategy", "blue-green", "--hosts", first.hosts(ONE)]
+    argv += ["--deploy-path", first.path, "--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text()]
+    code = main(argv, env={**gha_env, "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()})
+    out = capsys.readouterr().out
+    assert code == 0, out
+    copies = json.loads(out)["hosts"][0]["blue_green"]
+    assert copies["proxy_running"] is True
+    routes = {r["app"]: r for r in copies["proxy_routes"]}
+    assert routes[first.name]["names"] == [a] and routes[second.name]["names"] == [b, f"{a}/api"]
+    assert routes[second.name]["upstream"].startswith(f"{ONE}:")
+    cafile = host.trust(first)
+    assert host.get(host.url(a, "/version"), cafile)[:2] == (200, "v1.0.0")
+
+
+def _certificate(tmp_path, name: str, host: str) -> tuple[str, str, str]:
+    """A self-signed certificate for `host`: (certificate, key, the file a client trusts)."""
+    key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert.read_text(), key.read_text(), str(cert)
+
+
+def _served(host, url: str, cafile: str) -> str:
+    """The serial of the certificate the proxy serves for the URL's name (verified against cafile)."""
+    import ssl as tls
+
+    conn = host_connection(url, cafile)
+    conn.connect()
+    der = conn.sock.getpeercert(binary_form=True)
+    conn.close()
+    return tls.DER_cert_to_PEM_cert(der)
+
+
+def host_connection(url, cafile):
+    from deploy_support import named_connection
+
+    return named_connection(url, ONE, cafile)
+
+
+def test_a_certificate_from_secrets_is_served_replaced_and_its_key_never_on_a_command_line(
+    apps, gha_env, capsys, tmp_path
+):
+    from deploy_support import ArgvSampler
+
+    host, (first, second) = apps
+    a, c = host.name("a"), host.name("c")
+    succeeded(bg(first, gha_env, capsys, "v1.0.0", host.args(first, a)))  # the internal CA's, for a
+    cert, key, trusted = _certificate(tmp_path, "one", c)
+    args = [*host.args(second, c), "--ready-ca-bundle", trusted]
+    secret = {"INPUT_TLS_CERTIFICATE": cert, "INPUT_TLS_KEY": key}
+    key_line = key.strip().splitlines()[1]
+    with ArgvSampler(key_line) as sampler:
+        code, out, _ = deploy(second, gha_env, capsys, "v1.0.0", *args, hosts=second.hosts(ONE), env=secret)
+    assert code == 0, out
+    assert sampler.found == [] and sampler.samples > 20
+    shown = [line for line in out.splitlines() if key_line in line]
+    assert shown and all(line.startswith("::add-mask::") for line in shown)  # masked, and only named to mask it
+    assert _served(host, host.url(c), trusted) == tls_pem(cert)
+    assert host.get(host.url(c), trusted)[:2] == (200, "v1.0.0")
+    assert host.get(host.url(a), host.trust(first))[:2] == (200, "v1.0.0")  # a keeps its own
+
+    # a new certificate for c: served from the next handshake on, no reload
+    cert2, key2, trusted2 = _certificate(tmp_path, "two", c)
+    secret2 = {"INPUT_TLS_CERTIFICATE": cert2, "INPUT_TLS_KEY": key2}
+    args2 = [*host.args(second, c), "--ready-ca-bundle", trusted2]
+    succeeded(deploy(second, gha_env, capsys, "v1.1.0", *args2, hosts=second.hosts(ONE), env=secret2))
+    assert _served(host, host.url(c), trusted2) == tls_pem(cert2)
+
+    # a key that does not belong to the certificate: refused before anything changes
+    code, out, _ = deploy(
+        second, gha_env, capsys, "v1.0.0", *args2, hosts=second.hosts(ONE),
+        env={"INPUT_TLS_CERTIFICATE": cert2, "INPUT_TLS_KEY": key},
+    )  # fmt: skip
+    assert code == 2 and "tls-key: the private key does not belong to the certificate" in out, out
+    assert host.get(host.url(c), trusted2)[:2] == (200, "v1.1.0")
+
+
+def tls_pem(text: str) -> str:
+    import ssl as tls
+
+    return tls.DER_cert_to_PEM_cert(tls.PEM_cert_to_DER_cert(text))
+
+
+def test_a_taken_port_is_refused_before_anything_is_created(apps, gha_env, capsys):
+    import socket
+
+    host, (first, _) = apps
+    with socket.socket() as taken:
+        taken.bind((ONE, host.https))
+        taken.listen()
+        code, out, _ = bg(first, gha_env, capsys, "v1.0.0", host.args(first, host.name("a")))
+    assert code == 2 and f"port {host.https} ({ONE}:{host.https}) is already taken" in out, out
+    assert first.history(ONE) == []
+    assert first.docker(ONE, "volume", "inspect", PROXY).returncode != 0  # nothing made on the host

@@ -13,7 +13,15 @@ from deploy_actions.deploy.settings import _LISTEN
 from deploy_actions.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
-RAW = {"hostname": "", "tls": "auto", "acme-ca": "", "acme-email": "", "proxy-tls-listen": ":443"}
+RAW = {
+    "hostname": "",
+    "tls": "auto",
+    "acme-ca": "",
+    "acme-email": "",
+    "proxy-tls-listen": ":443",
+    "tls-certificate": "",
+    "tls-key": "",
+}
 
 
 def parse(**changes):
@@ -83,12 +91,18 @@ def test_front_asks_itself_which_names_may_get_a_certificate_and_redirects_to_ht
     proxy = parse(hostname="a.test", tls="internal", **{"proxy-tls-listen": "127.0.0.2:8443"})
     config = json.loads(host_proxy.front_config(proxy, "127.0.0.2:8080", 30))
     tls = config["apps"]["tls"]["automation"]
-    assert tls["policies"] == [{"issuers": [{"module": "internal"}], "on_demand": True}]
+    (policy,) = tls["policies"]
+    assert policy["issuers"] == [{"module": "internal"}] and policy["on_demand"] is True
+    # certificates from secrets first (a 204 hands the name back to the issuer)
+    assert policy["get_certificate"] == [{"via": "http", "url": f"http://127.0.0.2:8080{host_proxy.CERTIFICATE_PATH}"}]
     assert tls["on_demand"]["permission"]["endpoint"] == f"http://127.0.0.2:8080{host_proxy.ALLOWED_PATH}"
     assert config["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
     servers = config["apps"]["http"]["servers"]
     assert servers["https"]["listen"] == ["127.0.0.2:8443"] and servers["http"]["listen"] == ["127.0.0.2:8080"]
-    redirect = servers["http"]["routes"][1]["handle"][0]
+    routes = servers["http"]["routes"]
+    for asked in routes[:2]:  # answered only to the front itself: one holds private keys
+        assert asked["match"][0]["remote_ip"] == {"ranges": ["127.0.0.2/32", "127.0.0.1/32", "::1/128"]}
+    redirect = routes[2]["handle"][0]
     assert redirect["headers"]["Location"] == ["https://{http.request.host}:8443{http.request.uri}"]
     for server in servers.values():  # never a route of its own: every request goes to the router
         assert server["routes"][-1]["handle"][0]["upstreams"] == [{"dial": "{file./config/router}"}]
@@ -99,7 +113,7 @@ def test_acme_settings_and_the_standard_port():
     config = json.loads(host_proxy.front_config(proxy, ":80", 30))
     issuer = config["apps"]["tls"]["automation"]["policies"][0]["issuers"][0]
     assert issuer == {"module": "acme", "ca": "https://acme.test/dir", "email": "ops@example.com"}
-    redirect = config["apps"]["http"]["servers"]["http"]["routes"][1]["handle"][0]
+    redirect = config["apps"]["http"]["servers"]["http"]["routes"][2]["handle"][0]
     assert redirect["headers"]["Location"] == ["https://{http.request.host}{http.request.uri}"]
     assert config["apps"]["tls"]["automation"]["on_demand"]["permission"]["endpoint"].startswith("http://127.0.0.1:80/")
     assert "acme-ca=https://acme.test/dir" in host_proxy.settings(proxy, ":80")
@@ -155,3 +169,62 @@ def test_the_router_the_host_assembles_from_every_app_is_a_config_caddy_accepts(
 def test_the_front_config_is_one_caddy_accepts(tmp_path):
     proxy = parse(hostname="a.test", tls="internal", **{"proxy-tls-listen": "127.0.0.1:18443"})
     _caddy_validates(host_proxy.front_config(proxy, "127.0.0.1:18080", 30), tmp_path)
+
+
+def _self_signed(tmp_path, name: str, *sans: str) -> tuple[str, str]:
+    key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", f"/CN={sans[0]}", "-addext", "subjectAltName=" + ",".join(f"DNS:{s}" for s in sans),
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert.read_text(), key.read_text()
+
+
+def test_a_certificate_from_secrets_is_checked_against_its_key_and_the_names(tmp_path):
+    cert, key = _self_signed(tmp_path, "one", "a.test", "*.example.com")
+    proxy = parse(hostname="a.test, app.example.com/api", **{"tls-certificate": cert, "tls-key": key})
+    assert proxy.certificate.startswith("-----BEGIN CERTIFICATE-----") and key.strip() in proxy.certificate
+    assert "PRIVATE KEY" not in repr(proxy)  # never in a log line by accident
+
+    other_cert, other_key = _self_signed(tmp_path, "two", "a.test")
+    cases = [
+        ({"tls-certificate": cert, "tls-key": other_key}, "a.test", "tls-key", "does not belong"),
+        ({"tls-certificate": "not a certificate", "tls-key": key}, "a.test", "tls-certificate", "expected a PEM"),
+        ({"tls-certificate": cert, "tls-key": "secret-words"}, "a.test", "tls-key", "expected a PEM private key"),
+        ({"tls-certificate": other_cert, "tls-key": other_key}, "b.test", "tls-certificate", "does not name b.test"),
+        ({"tls-certificate": cert, "tls-key": key}, "a.b.example.com", "tls-certificate", "does not name"),
+        ({"tls-certificate": cert}, "a.test", "tls-key", "without tls-key"),
+        ({"tls-certificate": cert, "tls-key": key, "tls": "off"}, "a.test", "tls-certificate", "tls: off"),
+    ]
+    for changes, hostname, name, message in cases:
+        with pytest.raises(UsageError, match=message) as caught:
+            parse(hostname=hostname, **changes)
+        assert caught.value.input == name
+        assert key.strip().splitlines()[1] not in str(caught.value) and "secret-words" not in str(caught.value)
+    assert not list(Path("/dev/shm").glob("deploy-actions-tls-*"))  # the key's files are gone
+
+
+def test_hostname_needs_blue_green_and_its_own_ports():
+    from deploy_actions.deploy.settings import OPTIONS, parse_inputs
+
+    base = {o.name: o.default for o in OPTIONS} | {
+        "hosts": "deploy@127.0.0.2",
+        "deploy-path": "/srv/app",
+        "image-tag": "v1.0.0",
+        "ssh-key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----",
+        "known-hosts": "127.0.0.2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        "ready-url": "http://{host}/ready",
+        "hostname": "a.test",
+    }
+    cases = [
+        ({"strategy": "recreate"}, "hostname", "strategy: blue-green"),
+        ({"proxy-tls-listen": ":80"}, "proxy-tls-listen", "cannot share :80"),
+        ({"proxy-listen": "app.example.com:80"}, "proxy-listen", "an IP address"),
+    ]
+    for changes, name, message in cases:
+        with pytest.raises(UsageError, match=message) as caught:
+            parse_inputs({**base, **changes}, env={})
+        assert caught.value.input == name
+    assert parse_inputs(base, env={}).host_proxy.names[0].host == "a.test"

@@ -62,6 +62,10 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                     f"  live copy: {_copy(live)}; standby: {_copy(standby)}; proxy "
                     f"{'running' if copies['proxy_running'] else 'NOT running'}"
                 )
+                for route in copies.get("proxy_routes", []):
+                    reporter.info(
+                        f"  shared proxy: {', '.join(route['names'])} → {route['app']} at {route['upstream']}"
+                    )
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")
             for row in entry["history"][-5:]:

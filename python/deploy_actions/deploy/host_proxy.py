@@ -16,10 +16,15 @@ reload cuts connections under load). Two Caddy tiers, each with a config that ne
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import shutil
+import ssl
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from deploy_actions.errors import UsageError
 from deploy_actions.values import parse_list
@@ -31,6 +36,7 @@ TLS_MODES = ("auto", "acme", "internal", "off")
 APP_TOKEN = "%APP%"  # remote.sh puts the app's name (its Compose project's) in its place
 HEALTH_HOST = "deploy-actions-router.invalid"  # how remote.sh asks a new router whether it serves
 ALLOWED_PATH = "/.well-known/deploy-actions/allowed"
+CERTIFICATE_PATH = "/.well-known/deploy-actions/certificate"  # answered to the front itself only
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class HostProxy:
     acme_ca: str
     acme_email: str
     tls_listen: str
+    certificate: str = field(default="", repr=False)  # PEM chain + key, from secrets: the app's names
 
 
 def parse_names(text: str) -> tuple[Name, ...]:
@@ -86,11 +93,74 @@ def parse(raw: Mapping[str, str], listen_pattern: re.Pattern) -> HostProxy | Non
     match = listen_pattern.match(tls_listen)
     if not match or not 0 < int(match.group(2)) < 65536:
         raise UsageError(f"expected [address]:port such as :443, got {tls_listen!r}", input="proxy-tls-listen")
+    cert, key = raw["tls-certificate"].strip(), raw["tls-key"].strip()
     if not names:
-        if tls not in ("auto", "off") or ca or email:
-            raise UsageError("tls, acme-ca and acme-email apply to the names in hostname; set hostname", input="tls")
+        if tls not in ("auto", "off") or ca or email or cert or key:
+            raise UsageError(
+                "tls, acme-ca, acme-email, tls-certificate and tls-key apply to the names in hostname; set hostname",
+                input="tls",
+            )
         return None
-    return HostProxy(names, "acme" if tls == "auto" else tls, ca, email, tls_listen)
+    if (cert or key) and tls == "off":
+        raise UsageError("a certificate was given with tls: off", input="tls-certificate")
+    bundle = check_certificate(cert, key, names) if cert or key else ""
+    return HostProxy(names, "acme" if tls == "auto" else tls, ca, email, tls_listen, bundle)
+
+
+@contextlib.contextmanager
+def _private_dir() -> Iterator[str]:
+    """A 0700 folder in memory where there is one (/dev/shm), removed whatever happens."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    path = tempfile.mkdtemp(prefix="deploy-actions-tls-", dir=base)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _covers(pattern: str, host: str) -> bool:
+    pattern = pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return pattern == host
+
+
+def check_certificate(cert: str, key: str, names: tuple[Name, ...]) -> str:
+    """The certificate chain and its key as one PEM bundle, after checking that they are PEM,
+    that the key belongs to the certificate and that the certificate names every host name.
+    Messages never quote either: the key is a secret."""
+    if not cert:
+        raise UsageError("tls-key was given without tls-certificate", input="tls-certificate")
+    if not key:
+        raise UsageError("tls-certificate was given without tls-key", input="tls-key")
+    if "-----BEGIN CERTIFICATE-----" not in cert or not cert.isascii():
+        raise UsageError("expected a PEM certificate chain (-----BEGIN CERTIFICATE-----)", input="tls-certificate")
+    if not re.search(r"-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----", key) or not key.isascii():
+        raise UsageError("expected a PEM private key (-----BEGIN PRIVATE KEY-----)", input="tls-key")
+    if "ENCRYPTED" in key:
+        raise UsageError("the private key is encrypted; give it without a passphrase", input="tls-key")
+    with _private_dir() as folder:
+        cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        for path, text in ((cert_path, cert), (key_path, key)):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as out:
+                out.write(text + "\n")
+        try:
+            decoded = ssl._ssl._test_decode_cert(cert_path)  # noqa: SLF001 (the stdlib's own X.509 reader)
+        except (ssl.SSLError, OSError, ValueError):
+            raise UsageError("the certificate cannot be read as X.509 PEM", input="tls-certificate") from None
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert_path, key_path)
+        except ssl.SSLError:
+            raise UsageError("the private key does not belong to the certificate", input="tls-key") from None
+    sans = [value for kind, value in decoded.get("subjectAltName", ()) if kind == "DNS"]
+    missing = [n.host for n in names if not any(_covers(san, n.host) for san in sans)]
+    if missing:
+        raise UsageError(
+            f"the certificate does not name {', '.join(sorted(set(missing)))} (its names: {', '.join(sans) or 'none'})",
+            input="tls-certificate",
+        )
+    return cert.strip() + "\n" + key.strip() + "\n"
 
 
 def route_lines(proxy: HostProxy) -> str:
@@ -112,6 +182,21 @@ def route_lines(proxy: HostProxy) -> str:
     return "\n".join(lines)
 
 
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _cidr(address: str) -> str:
+    bare = address.strip("[]")
+    return f"{bare}/128" if ":" in bare else f"{bare}/32"
+
+
 def _split(listen: str) -> tuple[str, str]:
     host, _, port = listen.rpartition(":")
     return host, port
@@ -128,7 +213,7 @@ def settings(proxy: HostProxy, listen: str) -> str:
 def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
     """The front's config (listen and tls-listen with `{host}` already replaced)."""
     host, port = _split(listen)
-    asked = host if host and host not in ("0.0.0.0", "[::]") else "127.0.0.1"
+    asked = host if _is_ip(host) and host not in ("0.0.0.0", "[::]") else "127.0.0.1"
     tls_port = _split(proxy.tls_listen)[1]
     to_router = {
         "handler": "reverse_proxy",
@@ -141,16 +226,46 @@ def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
         if proxy.acme_email:
             issuer["email"] = proxy.acme_email
     https_suffix = "" if tls_port == "443" else f":{tls_port}"
+    # Only the front itself may ask (it connects from its own address): the certificate
+    # answer holds a private key.
+    itself = {"host": [asked.strip("[]")], "remote_ip": {"ranges": [_cidr(asked), "127.0.0.1/32", "::1/128"]}}
     http_routes = [
         {  # on-demand TLS asks here: a certificate only for a name some app on this host claims
             "match": [
                 {
-                    "host": [asked.strip("[]")],
+                    **itself,
                     "path": [ALLOWED_PATH],
                     "file": {"root": "/config/allowed", "try_files": ["/{http.request.uri.query.domain}"]},
                 }
             ],
             "handle": [{"handler": "static_response", "status_code": 200}],
+            "terminal": True,
+        },
+        {  # a certificate from secrets for this name (PEM chain and key), else 204: Caddy issues one
+            "match": [{**itself, "path": [CERTIFICATE_PATH]}],
+            "handle": [
+                {
+                    "handler": "subroute",
+                    "routes": [
+                        {
+                            "match": [
+                                {
+                                    "file": {
+                                        "root": "/config/certs",
+                                        "try_files": ["/{http.request.uri.query.server_name}.pem"],
+                                    }
+                                }
+                            ],
+                            "handle": [
+                                {"handler": "rewrite", "uri": "{http.matchers.file.relative}"},
+                                {"handler": "file_server", "root": "/config/certs"},
+                            ],
+                            "terminal": True,
+                        },
+                        {"handle": [{"handler": "static_response", "status_code": 204}]},
+                    ],
+                }
+            ],
             "terminal": True,
         },
         {
@@ -187,7 +302,13 @@ def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
             "pki": {"certificate_authorities": {"local": {"install_trust": False}}},
             "tls": {
                 "automation": {
-                    "policies": [{"issuers": [issuer], "on_demand": True}],
+                    "policies": [
+                        {
+                            "get_certificate": [{"via": "http", "url": f"http://{asked}:{port}{CERTIFICATE_PATH}"}],
+                            "issuers": [issuer],
+                            "on_demand": True,
+                        }
+                    ],
                     "on_demand": {"permission": {"module": "http", "endpoint": f"http://{asked}:{port}{ALLOWED_PATH}"}},
                 }
             },

@@ -350,6 +350,11 @@ bg_action() {
       if [ -n "$LIVE" ]; then use_colour "$LIVE" "$LIVE_TAG"; running; fi
       if [ -n "$STANDBY" ]; then use_colour "$STANDBY" "$STANDBY_TAG"; running; fi
       say "@@history"; tail -n 20 "$(state_dir)/history" 2>/dev/null
+      if docker volume inspect "$HP" >/dev/null 2>&1; then # the host's shared proxy: every app's route
+        say "@@routes"
+        hp_sh 'for d in /config/apps/*/; do [ -f "$d/live" ] || continue; a=${d%/}
+          printf "%s %s %s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")"; done' 2>/dev/null
+      fi
       result "ok=true current=$LIVE_TAG" ;;
     *) fail action 2 "unknown blue-green action $ACTION" ;;
   esac

@@ -6,9 +6,9 @@
 #   deploy-actions-proxy-router-<gen>     the router of that generation; a new one per change
 #                                         of any app's names, the old one drained and removed
 #   volume deploy-actions-proxy (/config) front.json settings router apps/<app>/{live,routes,
-#                                         names,tls} allowed/ https/ routers/<gen>.json
+#                                         names,tls,cert.pem} allowed/ https/ certs/ routers/<gen>.json
 #   volume deploy-actions-proxy-data (/data) certificates and the internal CA (Caddy's storage)
-# Parameters: HP_NAMES HP_ROUTES HP_TLS HP_FRONT HP_SETTINGS HP_TLS_LISTEN, and blue-green's
+# Parameters: HP_NAMES HP_ROUTES HP_TLS HP_CERT (a secret) HP_FRONT HP_SETTINGS HP_TLS_LISTEN, and blue-green's
 # PROXY_IMAGE PROXY_LISTEN UPSTREAM DRAIN; BASE (the app) comes from bg_init.
 
 HP=deploy-actions-proxy
@@ -60,12 +60,25 @@ hp_prepare() { # checks only (nothing is created): the host proxy's settings, th
 # Run in the volume: the markers for on-demand TLS and redirects from every app's names, then
 # the router config for listen address $1 into /config/routers/next.json.
 HP_SYNC='set -e
-mkdir -p /config/allowed /config/https /config/routers
+mkdir -p /config/allowed /config/https /config/routers /config/certs; chmod 700 /config/certs
 wanted=$(for d in /config/apps/*/; do [ -f "$d/names" ] && [ "$(cat "$d/tls" 2>/dev/null)" = on ] && cut -d/ -f1 "$d/names"; done | sort -u)
 for name in $wanted; do : >"/config/allowed/$name"; : >"/config/https/$name"; done
 for f in /config/allowed/* /config/https/*; do
   [ -f "$f" ] || continue
   printf "%s\n" "$wanted" | grep -qxF "${f##*/}" || rm -f "$f"
+done
+certs=""  # certificates from secrets, one file per name (the front reads them during handshakes)
+for d in /config/apps/*/; do
+  [ -f "$d/cert.pem" ] || continue
+  for name in $(cut -d/ -f1 "$d/names" | sort -u); do
+    certs="$certs $name"
+    cmp -s "$d/cert.pem" "/config/certs/$name.pem" && continue
+    (umask 077; cp "$d/cert.pem" "/config/certs/$name.pem.next") && mv -f "/config/certs/$name.pem.next" "/config/certs/$name.pem"
+  done
+done
+for f in /config/certs/*.pem; do
+  [ -f "$f" ] || continue
+  n=${f##*/}; case " $certs " in *" ${n%.pem} "*) ;; *) rm -f "$f" ;; esac
 done
 { printf "{\"admin\":{\"disabled\":true},\"apps\":{\"http\":{\"grace_period\":\"%ss\",\"servers\":{\"router\":{\"listen\":[\"%s\"],\"automatic_https\":{\"disable\":true},\"trusted_proxies\":{\"source\":\"static\",\"ranges\":[\"127.0.0.0/8\",\"10.0.0.0/8\",\"172.16.0.0/12\",\"192.168.0.0/16\",\"::1/128\",\"fc00::/7\"]},\"routes\":[" "$2" "$1"
   printf "{\"match\":[{\"host\":[\"deploy-actions-router.invalid\"]}],\"handle\":[{\"handler\":\"static_response\",\"status_code\":200}],\"terminal\":true}"
@@ -131,6 +144,7 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
   if [ "$gen" != 0 ]; then # the old router: drained, then removed
     waited=0
     while [ "$(connections_to "$port")" -gt 0 ] && [ "$waited" -lt $((DRAIN * 5)) ]; do sleep 0.2; waited=$((waited + 1)); done
+    say "shared proxy: router $gen drained in $((waited / 5)).$((waited % 5 * 2))s"
     docker rm -f "$HP-router-$gen" >/dev/null 2>&1
     hp_sh "rm -f /config/routers/$gen.json /config/routers/$gen.stripped"
   fi
@@ -140,21 +154,24 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
 # Run in the volume, stdin: live address, tls (on/off), names, a line @@routes, routes. The
 # live file is renamed last: for an app already routed, that rename is the switch.
 HP_APP='set -e
-d=/config/apps/$1; mkdir -p "$d"
+d=/config/apps/$1; mkdir -p "$d"; chmod 700 "$d"
 read -r live; read -r tls
-: >"$d/names.next"; : >"$d/routes.next"; out=$d/names.next
+: >"$d/names.next"; : >"$d/routes.next"; (umask 077; : >"$d/cert.next"); out=$d/names.next
 while IFS= read -r line; do
-  if [ "$line" = @@routes ]; then out=$d/routes.next; continue; fi
+  case "$line" in @@routes) out=$d/routes.next; continue ;; @@cert) out=$d/cert.next; continue ;; esac
   [ -z "$line" ] || printf "%s\n" "$line" >>"$out"
 done
 printf "%s\n" "$tls" >"$d/tls.next"
+if [ -s "$d/cert.next" ]; then mv -f "$d/cert.next" "$d/cert.pem"; else rm -f "$d/cert.next" "$d/cert.pem"; fi
 mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"
 printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
 
 hp_point() { # users of this app's names reach port $1 on the upstream address
   since=$(now_ms)
   hp_lock || return 1
-  { printf '%s\n%s\n%s\n@@routes\n' "$UPSTREAM:$1" "$HP_TLS" "$HP_NAMES"; printf '%s\n' "$HP_ROUTES" | sed "s|%APP%|$BASE|g"; } \
+  # The certificate's key goes on stdin (printf is the shell's own: no argv holds it).
+  { printf '%s\n%s\n%s\n@@routes\n' "$UPSTREAM:$1" "$HP_TLS" "$HP_NAMES"; printf '%s\n' "$HP_ROUTES" | sed "s|%APP%|$BASE|g"
+    printf '@@cert\n%s\n' "${HP_CERT:-}"; } \
     | hp_sh "$HP_APP" -- "$BASE" && hp_route && hp_front || { hp_unlock; return 1; }
   hp_unlock
   say "shared proxy: $(printf '%s' "$HP_NAMES" | tr '\n' ' ')→ $UPSTREAM:$1 (switched in $(( $(now_ms) - since ))ms)"

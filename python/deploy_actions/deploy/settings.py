@@ -101,6 +101,18 @@ OPTIONS = (
     ),
     Option("acme-email", "blue-green with hostname: the e-mail address given to the ACME CA."),
     Option(
+        "tls-certificate",
+        "blue-green with hostname: a certificate chain (PEM) to serve for this app's names instead of one "
+        "from the CA; it must name every host name. With tls-key.",
+        secret=True,
+    ),
+    Option(
+        "tls-key",
+        "blue-green with hostname: the private key (PEM, unencrypted) of tls-certificate; masked, checked "
+        "against the certificate, kept on the host only in the proxy's volume (0600).",
+        secret=True,
+    ),
+    Option(
         "upstream-ports",
         "blue-green: the two ports the blue and the green copy listen on (the compose file uses port-variable for it).",
         default="8001,8002",
@@ -263,8 +275,18 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     if not _ADDRESS.match(upstream):
         raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
     shared = host_proxy.parse(raw, _LISTEN)
+    if shared and strategy != "blue-green":
+        raise UsageError(
+            "the shared proxy switches between two copies: it needs strategy: blue-green", input="hostname"
+        )
     if shared and shared.tls != "off" and shared.tls_listen == listen:
         raise UsageError(f"HTTP and HTTPS cannot share {listen}", input="proxy-tls-listen")
+    if shared and not re.match(r"^(\{host\}|[0-9.]*|\[[0-9A-Fa-f:.]+\]):", listen):
+        raise UsageError(
+            f"with hostname, the shared proxy listens on an IP address, {{host}} or every address "
+            f"(:80), got {listen!r}",
+            input="proxy-listen",
+        )
     image = raw["proxy-image"].strip()
     if not _IMAGE.match(image):
         raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
@@ -507,11 +529,12 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
 
 def _host_proxy_params(proxy: HostProxy | None) -> dict[str, str]:
     if proxy is None:
-        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_TLS": "off"}
+        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_TLS": "off", "HP_CERT": ""}
     return {
         "HP_NAMES": "\n".join(map(str, proxy.names)),
         "HP_ROUTES": host_proxy.route_lines(proxy),
         "HP_TLS": "off" if proxy.tls == "off" else "on",
+        "HP_CERT": proxy.certificate,
     }
 
 

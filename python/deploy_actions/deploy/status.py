@@ -1,5 +1,6 @@
 """What each host runs now, as its deploy folder says: the tag, the running containers'
-image IDs, the deploy history and, with blue-green, the live and standby copies."""
+image IDs, the deploy history and, with blue-green, the live and standby copies and the
+routes of the host's shared proxy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "de
 
 
 def parse_status(out: str) -> dict:
-    running, history, section, copies = [], [], None, {}
+    running, history, routes, section, copies = [], [], [], None, {}
     for line in out.splitlines():
         if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 proxy=true
             fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
@@ -17,7 +18,7 @@ def parse_status(out: str) -> dict:
                 colour, _, tag = fields.get(role, "").partition(":")
                 copies[role] = {"colour": colour, "tag": tag} if colour else None
             copies["proxy_running"] = fields.get("proxy") == "true"
-        elif line in ("@@running", "@@history"):
+        elif line in ("@@running", "@@history", "@@routes"):
             section = line[2:]
         elif line.startswith("@@result"):
             section = None
@@ -26,6 +27,11 @@ def parse_status(out: str) -> dict:
             running.append({"service": service, "image": ref, "image_id": image})
         elif section == "history" and line.strip():
             history.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
+        elif section == "routes" and line.strip():  # app live-address name,name
+            app, upstream, names = (line.split() + ["", "", ""])[:3]
+            routes.append({"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]})
+    if copies and routes:
+        copies["proxy_routes"] = routes
     return {"running": running, "history": history, **({"blue_green": copies} if copies else {})}
 
 
