@@ -108,25 +108,11 @@ def run_way(way: str, switches: int, ports: tuple[int, int]) -> dict:
                 target = f"{ADDR}:{ports[(i + 1) % 2]}"
                 marks.append(time.monotonic())
                 if way == "reload":
-                    docker(
-                        "exec",
-                        "-i",
-                        name,
-                        "sh",
-                        "-c",
-                        "cat >/config/caddy.json && caddy reload --config /config/caddy.json",
-                        data=config.replace(f"{ADDR}:{ports[0]}", target).replace(f"{ADDR}:{ports[1]}", target),
-                    )
+                    script = "cat >/config/caddy.json && caddy reload --config /config/caddy.json"
+                    data = config.replace(f"{ADDR}:{ports[0]}", target).replace(f"{ADDR}:{ports[1]}", target)
                 else:
-                    docker(
-                        "exec",
-                        "-i",
-                        name,
-                        "sh",
-                        "-c",
-                        "cat >/config/live.next && mv -f /config/live.next /config/live",
-                        data=target,
-                    )
+                    script, data = "cat >/config/live.next && mv -f /config/live.next /config/live", target
+                docker("exec", "-i", name, "sh", "-c", script, data=data)
                 time.sleep(0.5)
             end = time.monotonic()
         answers = fresh.answers + kept.answers

@@ -29,6 +29,21 @@ def read_outputs(path: Path) -> dict[str, str]:
 _HANDED_OUT: set[int] = set()
 
 
+def self_signed(folder: Path, name: str, *hosts: str) -> tuple[str, str, str]:
+    """A self-signed EC certificate naming `hosts`: (certificate PEM, key PEM, the certificate's
+    file, which is what a client trusts)."""
+    import subprocess
+
+    key, cert = folder / f"{name}.key", folder / f"{name}.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", f"/CN={hosts[0]}", "-addext", "subjectAltName=" + ",".join(f"DNS:{h}" for h in hosts),
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert.read_text(), key.read_text(), str(cert)
+
+
 def free_port() -> int:
     """A port no one listens on, on any address (the test hosts are 127.0.0.2, 127.0.0.3, …),
     and never the same twice in a session: the kernel may give a just-closed port again, and

@@ -11,8 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from deploy_support import COMPOSE_SHARED, PROXY, LoadClient, SharedProxy, Target, deploy, succeeded
+from conftest import ROOT, self_signed
+from deploy_support import (
+    COMPOSE_SHARED,
+    PROXY,
+    ArgvSampler,
+    LoadClient,
+    SharedProxy,
+    Target,
+    deploy,
+    named_connection,
+    succeeded,
+)
 
 pytestmark = pytest.mark.services
 
@@ -157,43 +167,26 @@ def test_deploy_status_shows_the_routes_of_the_hosts_shared_proxy(apps, gha_env,
     assert host.get(host.url(a, "/version"), cafile)[:2] == (200, "v1.0.0")
 
 
-def _certificate(tmp_path, name: str, host: str) -> tuple[str, str, str]:
-    """A self-signed certificate for `host`: (certificate, key, the file a client trusts)."""
-    key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert.read_text(), key.read_text(), str(cert)
-
-
-def _served(host, url: str, cafile: str) -> str:
-    """The serial of the certificate the proxy serves for the URL's name (verified against cafile)."""
-    import ssl as tls
-
-    conn = host_connection(url, cafile)
+def _served(url: str, cafile: str) -> str:
+    """The certificate the proxy serves for the URL's name (verified against cafile), as PEM."""
+    conn = named_connection(url, ONE, cafile)
     conn.connect()
     der = conn.sock.getpeercert(binary_form=True)
     conn.close()
-    return tls.DER_cert_to_PEM_cert(der)
+    return ssl.DER_cert_to_PEM_cert(der)
 
 
-def host_connection(url, cafile):
-    from deploy_support import named_connection
-
-    return named_connection(url, ONE, cafile)
+def _pem(text: str) -> str:
+    return ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(text))
 
 
 def test_a_certificate_from_secrets_is_served_replaced_and_its_key_never_on_a_command_line(
     apps, gha_env, capsys, tmp_path
 ):
-    from deploy_support import ArgvSampler
-
     host, (first, second) = apps
     a, c = host.name("a"), host.name("c")
     succeeded(bg(first, gha_env, capsys, "v1.0.0", host.args(first, a)))  # the internal CA's, for a
-    cert, key, trusted = _certificate(tmp_path, "one", c)
+    cert, key, trusted = self_signed(tmp_path, "one", c)
     args = [*host.args(second, c), "--ready-ca-bundle", trusted]
     secret = {"INPUT_TLS_CERTIFICATE": cert, "INPUT_TLS_KEY": key}
     key_line = key.strip().splitlines()[1]
@@ -203,16 +196,16 @@ def test_a_certificate_from_secrets_is_served_replaced_and_its_key_never_on_a_co
     assert sampler.found == [] and sampler.samples > 20
     shown = [line for line in out.splitlines() if key_line in line]
     assert shown and all(line.startswith("::add-mask::") for line in shown)  # masked, and only named to mask it
-    assert _served(host, host.url(c), trusted) == tls_pem(cert)
+    assert _served(host.url(c), trusted) == _pem(cert)
     assert host.get(host.url(c), trusted)[:2] == (200, "v1.0.0")
     assert host.get(host.url(a), host.trust(first))[:2] == (200, "v1.0.0")  # a keeps its own
 
     # a new certificate for c: served from the next handshake on, no reload
-    cert2, key2, trusted2 = _certificate(tmp_path, "two", c)
+    cert2, key2, trusted2 = self_signed(tmp_path, "two", c)
     secret2 = {"INPUT_TLS_CERTIFICATE": cert2, "INPUT_TLS_KEY": key2}
     args2 = [*host.args(second, c), "--ready-ca-bundle", trusted2]
     succeeded(deploy(second, gha_env, capsys, "v1.1.0", *args2, hosts=second.hosts(ONE), env=secret2))
-    assert _served(host, host.url(c), trusted2) == tls_pem(cert2)
+    assert _served(host.url(c), trusted2) == _pem(cert2)
 
     # a key that does not belong to the certificate: refused before anything changes
     code, out, _ = deploy(
@@ -221,12 +214,6 @@ def test_a_certificate_from_secrets_is_served_replaced_and_its_key_never_on_a_co
     )  # fmt: skip
     assert code == 2 and "tls-key: the private key does not belong to the certificate" in out, out
     assert host.get(host.url(c), trusted2)[:2] == (200, "v1.1.0")
-
-
-def tls_pem(text: str) -> str:
-    import ssl as tls
-
-    return tls.DER_cert_to_PEM_cert(tls.PEM_cert_to_DER_cert(text))
 
 
 def test_a_taken_port_is_refused_before_anything_is_created(apps, gha_env, capsys):

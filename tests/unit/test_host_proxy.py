@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import self_signed
 from deploy_actions.deploy import host_proxy
 from deploy_actions.deploy.settings import _LISTEN
 from deploy_actions.errors import UsageError
@@ -171,24 +172,13 @@ def test_the_front_config_is_one_caddy_accepts(tmp_path):
     _caddy_validates(host_proxy.front_config(proxy, "127.0.0.1:18080", 30), tmp_path)
 
 
-def _self_signed(tmp_path, name: str, *sans: str) -> tuple[str, str]:
-    key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", f"/CN={sans[0]}", "-addext", "subjectAltName=" + ",".join(f"DNS:{s}" for s in sans),
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert.read_text(), key.read_text()
-
-
 def test_a_certificate_from_secrets_is_checked_against_its_key_and_the_names(tmp_path):
-    cert, key = _self_signed(tmp_path, "one", "a.test", "*.example.com")
+    cert, key, _ = self_signed(tmp_path, "one", "a.test", "*.example.com")
     proxy = parse(hostname="a.test, app.example.com/api", **{"tls-certificate": cert, "tls-key": key})
     assert proxy.certificate.startswith("-----BEGIN CERTIFICATE-----") and key.strip() in proxy.certificate
     assert "PRIVATE KEY" not in repr(proxy)  # never in a log line by accident
 
-    other_cert, other_key = _self_signed(tmp_path, "two", "a.test")
+    other_cert, other_key, _ = self_signed(tmp_path, "two", "a.test")
     cases = [
         ({"tls-certificate": cert, "tls-key": other_key}, "a.test", "tls-key", "does not belong"),
         ({"tls-certificate": "not a certificate", "tls-key": key}, "a.test", "tls-certificate", "expected a PEM"),

@@ -23,10 +23,9 @@ hp_sh() { # hp_sh SCRIPT [-- ARGS]: sh -c SCRIPT where the proxy's volume is /co
   else docker run --rm -i --network none -v "$HP:/config" --entrypoint sh "$PROXY_IMAGE" -c "$hp_script" hp "$@"; fi
 }
 
-hp_port_free() { # $1 [address]:port is free on this host (or ss is missing)
+hp_port_free() { # $1 [address]:port is free on this host (or ss is missing); sets no caller's variable
   command -v ss >/dev/null 2>&1 || return 0
-  port=${1##*:}; host=${1%:*}
-  ! ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" \
+  ! ss -Hltn "sport = :${1##*:}" 2>/dev/null | awk -v h="${1%:*}" -v p="${1##*:}" \
     'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'
 }
 
