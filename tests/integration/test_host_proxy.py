@@ -227,3 +227,32 @@ def test_a_taken_port_is_refused_before_anything_is_created(apps, gha_env, capsy
     assert code == 2 and f"port {host.https} ({ONE}:{host.https}) is already taken" in out, out
     assert first.history(ONE) == []
     assert first.docker(ONE, "volume", "inspect", PROXY).returncode != 0  # nothing made on the host
+
+
+def test_proxy_remove_app_takes_one_app_off_while_the_other_keeps_serving(apps, gha_env, capsys, services):
+    import json
+
+    from deploy_actions.cli import main
+
+    host, (first, second) = apps
+    a, b = host.name("a"), host.name("b")
+    succeeded(bg(first, gha_env, capsys, "v1.0.0", host.args(first, a)))
+    succeeded(bg(second, gha_env, capsys, "v1.0.0", host.args(second, b)))
+    cafile = host.trust(first)
+    argv = ["--json", "proxy-remove-app", "--hosts", second.hosts(ONE), "--deploy-path", second.path]
+    argv += ["--known-hosts", Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(), "--upstream-host", "{host}"]
+    env = {**gha_env, "INPUT_SSH_KEY": Path(services["DA_SSH_KEY"]).read_text()}
+    with users(host, a, cafile, rate=80, keep_alive=True) as load:
+        code = main(argv, env=env)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert json.loads(out)["hosts"][0]["removed"] == second.name
+    assert load.failed == [] and set(load.bodies()) == {"v1.0.0"}
+    status, body, _ = host.get(host.url(b), cafile)  # its certificate, already made, stays until it expires
+    assert status == 404 and "no app on this host serves this name" in body
+    assert host.get(host.url(b, scheme="http"))[0] == 404  # and no more redirect to HTTPS
+    assert host.get(host.url(a), cafile)[:2] == (200, "v1.0.0")
+    # b may now be claimed by another app; removing it again changes nothing
+    assert main(argv, env=env) == 0 and json.loads(capsys.readouterr().out)["hosts"][0]["removed"] == "none"
+    succeeded(bg(first, gha_env, capsys, "v1.1.0", host.args(first, a, b)))
+    assert host.get(host.url(b), cafile)[:2] == (200, "v1.1.0")

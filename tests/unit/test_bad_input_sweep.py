@@ -69,6 +69,7 @@ def baseline(tmp_path_factory):
             **ssh,
         },
         "deploy-status": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
+        "proxy-remove-app": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
         "swarm-deploy": {
             "manager": "deploy@127.0.0.2:2222",
             "stack": "s",

@@ -15,6 +15,7 @@ MODULES = {
     "docs-drift": "deploy_actions.commands.docs_drift",
     "local-run": "deploy_actions.commands.local_run",
     "pin": "deploy_actions.commands.pin",
+    "proxy-remove-app": "deploy_actions.commands.proxy_remove_app",
     "release-check": "deploy_actions.commands.release_check",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
     "ssh-compose-deploy": "deploy_actions.commands.ssh_compose_deploy",

@@ -340,6 +340,16 @@ bg_action() {
       fi
       record deploy "$LIVE_TAG" "$STANDBY_TAG" ok
       result "ok=true" ;;
+    remove-app) # off the host's shared proxy: a new router without its routes (deploy-actions proxy-remove-app)
+      lock
+      if ! docker volume inspect "$HP" >/dev/null 2>&1 || ! hp_sh "test -d /config/apps/$BASE" 2>/dev/null; then
+        result "ok=true removed=none"; exit 0
+      fi
+      hp_lock || fail proxy 8 "the shared proxy stayed busy"
+      hp_sh "rm -rf /config/apps/$BASE" && hp_route || { hp_unlock; fail proxy 8 "the shared proxy's routes could not be changed"; }
+      hp_unlock
+      record remove-app "$LIVE_TAG" "" ok
+      result "ok=true removed=$BASE" ;;
     status)
       proxy=$(proxy_state)  # the app's own proxy, or the host's shared one if the app is routed there
       if [ "$proxy" = missing ] && docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null; then

@@ -29,13 +29,14 @@ hp_port_free() { # $1 [address]:port is free on this host (or ss is missing); se
     'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'
 }
 
+hp_listeners_free() { # a proxy about to be made can listen where the deploy asks
+  for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
+    hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
+  done
+}
+
 hp_prepare() { # checks only (nothing is created): the host proxy's settings, the names' owners, the ports
-  if ! docker volume inspect "$HP" >/dev/null 2>&1; then
-    for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
-      hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
-    done
-    return 0
-  fi
+  if ! docker volume inspect "$HP" >/dev/null 2>&1; then hp_listeners_free; return 0; fi
   current=$(hp_sh 'cat /config/settings 2>/dev/null' 2>/dev/null)
   if [ -n "$current" ] && [ "$current" != "$HP_SETTINGS" ]; then
     fail proxy-settings 2 "the shared proxy on $(hostname) runs with $current; this deploy asks for $HP_SETTINGS (all apps on a host share its listeners and TLS settings: deploy with the same proxy-listen, proxy-tls-listen, tls, acme-ca and acme-email)"
@@ -48,11 +49,7 @@ hp_prepare() { # checks only (nothing is created): the host proxy's settings, th
       done
     done' 2>/dev/null)
   [ -z "$taken" ] || fail hostname 2 "hostname ${taken% *} is already served by app ${taken#* } on $(hostname): give this app another name, or first deploy ${taken#* } without it"
-  if [ "$(hp_state "$HP")" = missing ]; then
-    for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
-      hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
-    done
-  fi
+  [ "$(hp_state "$HP")" != missing ] || hp_listeners_free
   return 0
 }
 
@@ -135,8 +132,10 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
   hp_port_free "$UPSTREAM:$next_port" || { say "port $next_port on $UPSTREAM, for the shared proxy's router, is taken by another program"; return 1; }
   hp_sh "mv -f /config/routers/next.json /config/routers/$new.json && sed 's/\"listen\":\[[^]]*\]//' /config/routers/$new.json >/config/routers/$new.stripped" || return 1
   docker rm -f "$HP-router-$new" >/dev/null 2>&1
+  # The router runs the front's image (a later deploy or proxy-remove-app may name another).
+  image=$(docker inspect -f '{{.Config.Image}}' "$HP" 2>/dev/null) || image=$PROXY_IMAGE
   docker run -d --name "$HP-router-$new" --network host --restart unless-stopped -v "$HP:/config:ro" \
-    --label org.deploy-actions.role=host-proxy-router "$PROXY_IMAGE" caddy run --config "/config/routers/$new.json" >/dev/null \
+    --label org.deploy-actions.role=host-proxy-router "$image" caddy run --config "/config/routers/$new.json" >/dev/null \
     && hp_router_ready "$HP-router-$new" "$UPSTREAM:$next_port" \
     || { say "the shared proxy's new router did not start: $(docker logs --tail 1 "$HP-router-$new" 2>&1)"; docker rm -f "$HP-router-$new" >/dev/null 2>&1; return 1; }
   printf '%s' "$UPSTREAM:$next_port" | hp_sh "cat >/config/router.next && mv -f /config/router.next /config/router && echo '$new $next_port' >/config/routers/current" || return 1

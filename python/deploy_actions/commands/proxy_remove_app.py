@@ -1,0 +1,80 @@
+"""proxy-remove-app: take an app off its hosts' shared proxy (blue-green with hostname) — its
+names, routes and certificate — through a new router, like any change of routes, so the
+other apps on the host lose no request. The app's containers are left as they are. The only
+way an app's names leave the shared proxy: a deploy never drops another app's route."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from deploy_actions import gha
+from deploy_actions.console import Reporter
+from deploy_actions.deploy import settings as deploy
+from deploy_actions.options import Command
+from deploy_actions.results import Result
+
+SHARED = (
+    "hosts",
+    *deploy.SSH_OPTION_NAMES,
+    "deploy-path",
+    "project-name",
+    "upstream-host",
+    "upstream-ports",
+    "proxy-image",
+    "drain-timeout",
+    "command-timeout",
+)
+OPTIONS = tuple(o for o in deploy.OPTIONS if o.name in SHARED)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    deploy: deploy.Inputs
+
+
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
+    filled = {o.name: o.default for o in deploy.OPTIONS} | dict(raw)
+    filled["image-tag"], filled["require-release-tag"] = "remove-app", "false"
+    return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ, status=True))
+
+
+def run(inputs: Inputs, reporter: Reporter) -> Result:
+    spec = inputs.deploy
+    params = {**deploy.remote_params(spec), "ACTION": "remove-app"}
+    rows, ok = [], True
+    with deploy.ssh_kit(spec.ssh) as kit:
+        kit.pin(list(spec.hosts))
+        for host in spec.hosts:
+            answer = kit.run(host, {**params, **deploy.host_params(spec, host)}, timeout=spec.command_timeout)
+            removed = answer.fields.get("removed", "")
+            with (
+                reporter.group(f"{host}: {'removed ' + removed if removed else answer.problem()}"),
+                reporter.untrusted(),
+            ):
+                for line in answer.out.splitlines():
+                    if not line.startswith("@@"):
+                        reporter.info(f"  {line}")
+            if not answer.ok:
+                ok = False
+            rows.append([str(host), removed or "—", "ok" if answer.ok else answer.problem()])
+    result = Result(ok, document={"hosts": [dict(zip(("host", "removed", "result"), r, strict=True)) for r in rows]})
+    for host, _, problem in rows:
+        if problem != "ok":
+            result.error(f"{host}: {problem}", title="proxy-remove-app")
+    result.summary = "### proxy-remove-app\n\n" + gha.md_table(["Host", "Removed app", "Result"], rows)
+    return result
+
+
+COMMAND = Command(
+    name="proxy-remove-app",
+    summary="Take an app (its names, routes, certificate) off its hosts' shared proxy; other apps lose nothing.",
+    description=__doc__ or "",
+    options=OPTIONS,
+    outputs={},
+    parse=parse_inputs,
+    run=run,
+    secrets=lambda inputs: deploy.secrets(inputs.deploy),
+    action=False,
+)
