@@ -20,6 +20,7 @@ BAD_INPUT = {  # a real input mistake of each command: the command's own parsing
     "docs-drift": ["--root", "/nonexistent-folder"],
     "local-run": [],
     "pin": ["--remote", "https://example.invalid/no-template"],
+    "proxy-remove-app": [],
     "release-check": [],
     "smoke-ready": [],
     "ssh-compose-deploy": [],

@@ -3,7 +3,6 @@ running service container, and the last lines of its deploy history. Read-only."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,9 +35,7 @@ class Inputs:
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
-    filled = {o.name: o.default for o in deploy.OPTIONS} | dict(raw)
-    filled["image-tag"], filled["require-release-tag"] = "status", "false"
-    return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ, status=True))
+    return Inputs(deploy.parse_reach(raw, env, "status"))
 
 
 def _copy(copy: dict | None) -> str:

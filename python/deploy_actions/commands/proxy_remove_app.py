@@ -5,9 +5,7 @@ way an app's names leave the shared proxy: a deploy never drops another app's ro
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
@@ -29,19 +27,11 @@ SHARED = (
 OPTIONS = tuple(o for o in deploy.OPTIONS if o.name in SHARED)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    deploy: deploy.Inputs
+def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> deploy.Inputs:
+    return deploy.parse_reach(raw, env, "remove-app")
 
 
-def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
-    filled = {o.name: o.default for o in deploy.OPTIONS} | dict(raw)
-    filled["image-tag"], filled["require-release-tag"] = "remove-app", "false"
-    return Inputs(deploy.parse_inputs(filled, env if env is not None else os.environ, status=True))
-
-
-def run(inputs: Inputs, reporter: Reporter) -> Result:
-    spec = inputs.deploy
+def run(spec: deploy.Inputs, reporter: Reporter) -> Result:
     params = {**deploy.remote_params(spec), "ACTION": "remove-app"}
     rows, ok = [], True
     with deploy.ssh_kit(spec.ssh) as kit:
@@ -49,15 +39,13 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         for host in spec.hosts:
             answer = kit.run(host, {**params, **deploy.host_params(spec, host)}, timeout=spec.command_timeout)
             removed = answer.fields.get("removed", "")
-            with (
-                reporter.group(f"{host}: {'removed ' + removed if removed else answer.problem()}"),
-                reporter.untrusted(),
-            ):
+            # Every line below comes from the host: foreign, so only inside the wrapper.
+            with reporter.group(f"{host}: proxy-remove-app"), reporter.untrusted():
                 for line in answer.out.splitlines():
                     if not line.startswith("@@"):
                         reporter.info(f"  {line}")
-            if not answer.ok:
-                ok = False
+                reporter.info(f"  removed: {removed}" if removed else f"  {answer.problem()}")
+            ok = ok and answer.ok
             rows.append([str(host), removed or "—", "ok" if answer.ok else answer.problem()])
     result = Result(ok, document={"hosts": [dict(zip(("host", "removed", "result"), r, strict=True)) for r in rows]})
     for host, _, problem in rows:
@@ -75,6 +63,6 @@ COMMAND = Command(
     outputs={},
     parse=parse_inputs,
     run=run,
-    secrets=lambda inputs: deploy.secrets(inputs.deploy),
+    secrets=deploy.secrets,
     action=False,
 )

@@ -448,6 +448,14 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     )
 
 
+def parse_reach(raw: Mapping[str, str], env: Mapping[str, str] | None, purpose: str) -> Inputs:
+    """The settings of a command that only reaches the hosts (deploy-status, proxy-remove-app):
+    what it was given, every other input at its default, no tag to deploy."""
+    filled = {o.name: o.default for o in OPTIONS} | dict(raw)
+    filled["image-tag"], filled["require-release-tag"] = purpose, "false"
+    return parse_inputs(filled, env if env is not None else os.environ, status=True)
+
+
 def _connect_to(raw: str, ready_url: str) -> str:
     address = raw.strip()
     if not address:
