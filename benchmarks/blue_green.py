@@ -10,55 +10,23 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "python"), str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import services as local_services
 
 from deploy_support import COMPOSE, COMPOSE_BLUE_GREEN, LoadClient, Target, build_web_images  # noqa: E402
 
-STATE = Path(os.environ.get("DA_STATE", "/var/lib/deploy-actions-dev"))
 RATE = 200
 
 
-class Dirs:
-    def mktemp(self, name: str) -> Path:
-        return Path(tempfile.mkdtemp(prefix=name))
-
-
 def deploy(services: dict, target: Target, tag: str, *extra: str) -> tuple[int, str, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT / "python"),
-        INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
-        INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-    )
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deploy_actions",
-            "ssh-compose-deploy",
-            "--hosts",
-            target.hosts(target.addrs[0]),
-            "--deploy-path",
-            target.path,
-            "--image-tag",
-            tag,
-            "--ready-url",
-            f"http://{{host}}:{target.port}/ready",
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - started
+    ready = f"http://{{host}}:{target.port}/ready"
+    return ssh_compose_deploy(services, target.hosts(target.addrs[0]), target.path, tag, "--ready-url", ready, *extra)
 
 
 def p99(values: list[float]) -> float:
@@ -114,7 +82,7 @@ def rollbacks(services: dict, target: Target, args: list[str], spec: Path) -> di
 
 
 def main() -> None:
-    services = dict(line.split("=", 1) for line in (STATE / "env").read_text().splitlines() if "=" in line)
+    services = local_services()
     repo = build_web_images(services, Dirs())
     results = {}
     recreate = Target(services, repo, compose=COMPOSE)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "python"), str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import services as local_services
 
 from deploy_support import (  # noqa: E402
     COMPOSE_SHARED,
@@ -36,26 +36,11 @@ from deploy_support import (  # noqa: E402
     named_headers,
 )
 
-STATE = Path(os.environ.get("DA_STATE", "/var/lib/deploy-actions-dev"))
-
-
-class Dirs:
-    def mktemp(self, name: str) -> Path:
-        return Path(tempfile.mkdtemp(prefix=name))
-
 
 def deploy(services: dict, target: Target, proxy: SharedProxy, name: str, tag: str) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(PYTHONPATH=str(ROOT / "python"), INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text())
-    argv = [
-        sys.executable, "-m", "deploy_actions", "ssh-compose-deploy", "--hosts", target.hosts(ONE),
-        "--deploy-path", target.path, "--image-tag", tag, "--known-hosts",
-        Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(), *proxy.args(target, name),
-    ]  # fmt: skip
-    started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    return time.perf_counter() - started
+    code, out, seconds = ssh_compose_deploy(services, target.hosts(ONE), target.path, tag, *proxy.args(target, name))
+    assert code == 0, out[-3000:]
+    return seconds
 
 
 def p99_ms(values: list[float]) -> float:
@@ -88,7 +73,7 @@ def handshake(proxy: SharedProxy, name: str, cafile: str, rounds: int = 200) -> 
 
 def main() -> None:
     deploys = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-    services = dict(line.split("=", 1) for line in (STATE / "env").read_text().splitlines() if "=" in line)
+    services = local_services()
     repo = build_web_images(services, Dirs())
     proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
     apps = [Target(services, repo, addrs=[ONE], compose=COMPOSE_SHARED) for _ in range(5)]

@@ -8,22 +8,15 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "python"), str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import services as local_services
 
 from deploy_support import Target, build_web_images  # noqa: E402
-
-STATE = Path(os.environ.get("DA_STATE", "/var/lib/deploy-actions-dev"))
-
-
-class Dirs:
-    def mktemp(self, name: str) -> Path:
-        return Path(tempfile.mkdtemp(prefix=name))
 
 
 def cpu_busy() -> float:
@@ -34,39 +27,12 @@ def cpu_busy() -> float:
 
 
 def deploy(services: dict, target: Target, tag: str, parallel: int) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT / "python"),
-        INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
-        INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
-    )
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deploy_actions",
-            "ssh-compose-deploy",
-            "--hosts",
-            target.hosts(),
-            "--deploy-path",
-            target.path,
-            "--image-tag",
-            tag,
-            "--max-parallel",
-            str(parallel),
-            "--strategy",
-            "recreate",
-            "--ready-url",
-            f"http://{{host}}:{target.port}/ready",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stdout[-3000:])
-    return time.perf_counter() - started
+    ready = f"http://{{host}}:{target.port}/ready"
+    args = ["--max-parallel", str(parallel), "--strategy", "recreate", "--ready-url", ready]
+    code, out, seconds = ssh_compose_deploy(services, target.hosts(), target.path, tag, *args)
+    if code != 0:
+        raise SystemExit(out[-3000:])
+    return seconds
 
 
 def by_hand(services: dict, target: Target, tag: str) -> float:
@@ -104,7 +70,7 @@ def by_hand(services: dict, target: Target, tag: str) -> float:
 
 
 def main() -> dict:
-    services = dict(line.split("=", 1) for line in (STATE / "env").read_text().splitlines() if "=" in line)
+    services = local_services()
     addrs = services["DA_SSH_HOSTS"].split(",")
     if len(addrs) < 8:
         raise SystemExit("needs 8 deploy hosts: DA_SSH_HOST_COUNT=8 scripts/services up")

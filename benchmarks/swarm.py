@@ -29,6 +29,7 @@ STACK = """services:
     deploy:
       replicas: {replicas}
       update_config: {{order: stop-first, parallelism: 2, monitor: 1s}}
+      placement: {{constraints: [node.role == manager]}}  # one node: the figures compare one engine's work
 networks:
   hostnet: {{external: true, name: host}}
 """

@@ -20,6 +20,8 @@ START = """#!/bin/sh
 # v3 images are not ready on the host named in /www/fail-on; v1.2.0 becomes ready after 3 s;
 # v5 exits at once, as a release with a broken start does.
 [ -f /www/crash ] && { echo "crashing on start"; exit 3; }
+# On a swarm node, /node/addr (the node's own, mounted per node ID) is where to listen.
+if [ -f /node/addr ]; then HOST_ADDR=$(cat /node/addr); BIND="$HOST_ADDR:${BIND##*:}"; fi
 if [ -f /www/fail-on ] && [ "$(cat /www/fail-on)" = "$HOST_ADDR" ]; then rm -f /www/ready; fi
 if [ -f /www/ready-later ]; then (sleep 3; echo ok > /www/ready) & fi
 httpd -f -p "$BIND" -h /www &
@@ -391,6 +393,8 @@ class LoadClient:
     """Users: requests to `url` at about `rate` a second from a few threads, each answer
     recorded (time, HTTP status or the error, body). A new connection per request, or with
     `keep_alive` one per thread, reused (a new one only after an error, which is recorded).
+    With `retry_reused`, a reused connection the server closed before answering is retried once
+    on a new one, as browsers and HTTP libraries do (RFC 9112, 9.3.1); `retried` counts them.
     Bounded: it stops by itself after `limit` seconds. Loopback only."""
 
     def __init__(
@@ -402,9 +406,11 @@ class LoadClient:
         keep_alive: bool = False,
         connect_to: str | None = None,
         cafile: str | None = None,
+        retry_reused: bool = False,
     ):
         self.url, self.rate, self.threads, self.limit = url, rate, threads, limit
         self.keep_alive, self.connect_to, self.cafile = keep_alive, connect_to, cafile
+        self.retry_reused, self.retried = retry_reused, 0
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
         self.latencies: list[tuple[float, float]] = []  # (started, seconds)
 
@@ -417,22 +423,29 @@ class LoadClient:
         period = self.threads / self.rate
         nxt = time.monotonic() + offset
         end = time.monotonic() + self.limit
-        conn = None
+        conn, reused = None, False
         while not stop.is_set() and time.monotonic() < end:
             started = time.monotonic()
-            try:
-                conn = conn or named_connection(self.url, self.connect_to, self.cafile)
-                conn.request("GET", parts.path or "/", headers=named_headers(self.url))
-                resp = conn.getresponse()
-                answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))
-                if not self.keep_alive or resp.will_close:
-                    conn.close()
+            for attempt in (1, 2):
+                try:
+                    reused = conn is not None
+                    conn = conn or named_connection(self.url, self.connect_to, self.cafile)
+                    conn.request("GET", parts.path or "/", headers=named_headers(self.url))
+                    resp = conn.getresponse()
+                    answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))
+                    if not self.keep_alive or resp.will_close:
+                        conn.close()
+                        conn = None
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    answer = (started, type(exc).__name__, "")
+                    if conn:
+                        conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException) as exc:
-                answer = (started, type(exc).__name__, "")
-                if conn:
-                    conn.close()
-                conn = None
+                    closed_unanswered = isinstance(exc, (ConnectionResetError, BrokenPipeError))
+                    if not (self.retry_reused and reused and closed_unanswered and attempt == 1):
+                        break
+                    self.retried += 1
             self.answers.append(answer)
             self.latencies.append((started, time.monotonic() - started))
             nxt += period

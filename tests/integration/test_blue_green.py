@@ -145,10 +145,13 @@ def test_proxy_restart_keeps_serving_the_live_copy_and_the_next_deploy_works(tar
     while target.version(ONE).startswith("down") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert target.version(ONE) == "v1.1.0"  # its config survived the restart
+    stopped = target.docker(ONE, "inspect", "-f", "{{.Id}}", proxy(target), check=True).stdout
     target.docker(ONE, "stop", "-t", "1", proxy(target), check=True)
-    code, out, _ = bg(target, gha_env, capsys, "v1.0.0")  # a stopped proxy is started again
+    code, out, _ = bg(target, gha_env, capsys, "v1.0.0")  # a stopped proxy serves nobody: made again
     assert code == 0, out
     assert target.version(ONE) == "v1.0.0"
+    made = target.docker(ONE, "inspect", "-f", "{{.Id}} {{.Config.Image}}", proxy(target), check=True).stdout.split()
+    assert made[0] != stopped.strip() and made[1] == target.services["DA_PROXY_IMAGE"]  # from the checked image
 
 
 def test_rollback_is_a_switch_to_the_kept_copy(target, gha_env, capsys):

@@ -1,6 +1,7 @@
-"""swarm-deploy against the real engine in swarm mode (scripts/services makes it a single-node
-manager), reached as a manager over its real sshd at 127.0.0.1, with the real registries.
-Services use the host network, so two tasks cannot share a port: the stacks update
+"""swarm-deploy against the real engine in swarm mode (scripts/services makes it the manager
+of a two-node swarm), reached as a manager over its real sshd at 127.0.0.1, with the real
+registries. These stacks are placed on the manager (test_swarm_nodes.py spreads them over both
+nodes). Services use the host network, so two tasks cannot share a port: the stacks update
 stop-first (start-first needs an overlay network and the routing mesh)."""
 
 import json
@@ -36,6 +37,7 @@ STACK = """services:
       replicas: 1
       update_config: {{order: stop-first, monitor: 2s}}
       restart_policy: {{condition: on-failure, delay: 1s}}
+      placement: {{constraints: [node.role == manager]}}
 networks:
   hostnet:
     external: true

@@ -74,6 +74,10 @@ def test_stack_files_merge_and_keep_their_lines():
         ("- a list\n", "s.yml: expected a compose file"),
         ("services:\n  web: {image: 'x\n", "s.yml: not valid YAML"),
         ("services:\n  web:\n    image: x\n    deploy: {replicas: many}\n", "s.yml:2: service web: deploy.replicas"),
+        (
+            "services:\n  web:\n    image: x\n    deploy: {placement: {constraints: node.role == worker}}\n",
+            "s.yml:2: service web: deploy.placement.constraints must be a list",
+        ),
     ],
 )
 def test_bad_stack_files(text, message):
@@ -144,3 +148,35 @@ def test_rollback_plan_uses_swarm_where_its_previous_spec_is_the_previous_releas
     assert rollback_plan(before, now, ("api", "worker")).how == "redeploy-previous"
     del now["worker"]  # removed meanwhile: only a redeploy brings it back
     assert rollback_plan(before, now, ("worker",)).how == "redeploy-previous"
+
+
+def test_placement_constraints_are_read_filled_in_and_merged():
+    base = (
+        "services:\n  web:\n    image: x\n    deploy:\n      placement:\n"
+        "        constraints:\n          - node.labels.db == ${DB:-yes}\n"
+    )
+    stack = stackfile.load({"a.yml": base}, {"DB": "eu"})
+    assert stack.services["web"].constraints == ("node.labels.db == eu",)
+    later = "services:\n  web:\n    deploy: {replicas: 2}\n"  # an override without placement keeps it
+    assert stackfile.load({"a.yml": base, "b.yml": later}, {}).services["web"].constraints == ("node.labels.db == yes",)
+    assert stackfile.load({"a.yml": "services:\n  web: {image: x}\n"}, {}).services["web"].constraints == ()
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("node.role == manager", True),
+        ("node.role==worker", True),
+        ("node.labels.db != no", True),
+        ("engine.labels.zone == eu-1", True),
+        ("node.hostname == host-1.example", True),
+        ("node.role = manager", False),
+        ("role == manager", False),
+        ("node.role == manager; rm -rf /", False),
+        ("node.role ==", False),
+    ],
+)
+def test_migrate_constraints_syntax(text, ok):
+    from deploy_actions.swarm.settings import CONSTRAINT
+
+    assert bool(CONSTRAINT.match(text)) is ok

@@ -159,11 +159,16 @@ check_blue_green() { # the compose file can run as two copies side by side; else
   return 0
 }
 
-proxy_config() { # Caddy's JSON config: every request goes where /config/live says. Idle upstream
-  # connections close after 2 s, so that after a switch only requests in flight keep the old
-  # copy busy (drain); a reload or stop lets requests in flight finish within DRAIN seconds.
+proxy_config() { # Caddy's JSON config, listening on $1: every request goes where /config/live
+  # says. Idle upstream connections close after 2 s, so that after a switch only requests in
+  # flight keep the old copy busy (drain); a reload or stop lets them finish within DRAIN seconds.
   printf '{"admin":{"listen":"unix//config/admin.sock"},"apps":{"http":{"grace_period":"%ss","servers":{"public":{"listen":["%s"],"automatic_https":{"disable":true},"routes":[{"handle":[{"handler":"reverse_proxy","transport":{"protocol":"http","keep_alive":{"idle_timeout":"2s"}},"upstreams":[{"dial":"{file./config/live}"}]}]}]}}}}}\n' \
-    "$DRAIN" "$PROXY_LISTEN"
+    "$DRAIN" "$1"
+}
+
+proxy_listening() { # the address the app's own proxy listens on, if it runs (its config says)
+  [ "$(proxy_state)" = true ] || return 0
+  docker exec "$PROXY" cat /config/caddy.json 2>/dev/null | sed -n 's/.*"listen":\["\([^"]*\)"\].*/\1/p'
 }
 
 caddy_supported() { # $1: `caddy version` output; {file.*} placeholders came with Caddy 2.7
@@ -183,7 +188,7 @@ proxy_prepare() { # the image is there (pulled if needed), recent enough, and fo
   caddy_supported "$version" \
     || fail proxy-image 2 "proxy image $PROXY_IMAGE runs Caddy ${version%% *}; blue-green needs Caddy 2.7 or later (set proxy-image, e.g. caddy:2)"
   if [ -n "$HP_NAMES" ]; then hp_prepare; return; fi
-  if [ "$(proxy_state)" = missing ] && command -v ss >/dev/null 2>&1; then
+  if [ "$(proxy_state)" != true ] && command -v ss >/dev/null 2>&1; then
     port=${PROXY_LISTEN##*:}; host=${PROXY_LISTEN%:*}
     if ss -Hltn "sport = :$port" 2>/dev/null | awk -v h="$host" -v p="$port" 'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'; then
       fail proxy-port 2 "port $port (proxy-listen $PROXY_LISTEN) is already taken on $(hostname) by another program"
@@ -209,14 +214,20 @@ proxy_write() { # $1 file under /config, content on stdin: replaced atomically (
 }
 
 proxy_seed() { # the volume gets the live file (port $1) and the config, for a proxy about to start
-  { printf '%s\n' "$UPSTREAM:$1"; proxy_config; } | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
+  { printf '%s\n' "$UPSTREAM:$1"; proxy_config "$PROXY_LISTEN"; } | docker run --rm -i -v "$PROXY-config:/config" --entrypoint sh "$PROXY_IMAGE" \
     -c 'read -r live && printf "%s" "$live" >/config/live.next && cat >/config/caddy.json.next &&
         mv -f /config/live.next /config/live && mv -f /config/caddy.json.next /config/caddy.json'
 }
 
 proxy_point() { # send users to port $1: the next request goes there, in-flight requests drain
   since=$(now_ms)
-  case "$(proxy_state)" in
+  state=$(proxy_state)
+  if [ "$state" = false ]; then # stopped (a host restart without the restart policy): it serves
+    # nobody, so it is made again from this deploy's image (checked) and config
+    docker rm "$PROXY" >/dev/null || return 1
+    state=missing
+  fi
+  case "$state" in
     true)
       # One exec: the rename, then whether the config reads the file (exit 3: it does not).
       printf '%s' "$UPSTREAM:$1" | docker exec -i "$PROXY" sh -c 'cat >/config/live.next && mv -f /config/live.next /config/live || exit 1
@@ -228,14 +239,13 @@ proxy_point() { # send users to port $1: the next request goes there, in-flight 
         # moves it to the live file (needs Caddy 2.7+, checked on this proxy itself first).
         version=$(docker exec "$PROXY" caddy version 2>/dev/null | head -n 1)
         caddy_supported "$version" || { say "proxy $PROXY runs Caddy ${version%% *}; blue-green needs 2.7 or later: recreate it with docker rm -f $PROXY"; return 1; }
-        proxy_config | proxy_write caddy.json \
+        listen=$(proxy_listening)
+        proxy_config "${listen:-$PROXY_LISTEN}" | proxy_write caddy.json \
           && docker exec "$PROXY" caddy reload --config /config/caddy.json >/dev/null 2>"$(state_dir)/proxy.err.$$" \
           || { say "proxy reload failed: $(tail -n 1 "$(state_dir)/proxy.err.$$" 2>/dev/null)"; rm -f "$(state_dir)/proxy.err.$$"; return 1; }
         rm -f "$(state_dir)/proxy.err.$$"
         say "proxy $PROXY: moved to switching through /config/live (one reload; later switches need none)"
       fi ;;
-    false) # stopped (a host restart without the restart policy): update its config, start it
-      proxy_seed "$1" && docker start "$PROXY" >/dev/null && proxy_wait || return 1 ;;
     *)
       docker volume create "$PROXY-config" >/dev/null && proxy_seed "$1" || return 1
       docker run -d --name "$PROXY" --network host --restart unless-stopped -v "$PROXY-config:/config" \
@@ -246,7 +256,13 @@ proxy_point() { # send users to port $1: the next request goes there, in-flight 
 }
 
 point() { # users reach port $1: through the host's shared proxy (hostname) or the app's own
-  if [ -n "$HP_NAMES" ]; then hp_point "$1"; else proxy_point "$1"; fi
+  [ -n "$HP_NAMES" ] || { proxy_point "$1"; return; }
+  # An own proxy from before hostname switches first, so that no user of its address sees the
+  # old copy again once the shared proxy serves the new one; if the shared proxy fails, it goes back.
+  [ "$(proxy_state)" != true ] || proxy_point "$1" || return 1
+  hp_point "$1" && hp_own_proxy && return 0
+  [ "$(proxy_state)" != true ] || [ -z "$LIVE" ] || proxy_point "$(port_of "$LIVE")"
+  return 1
 }
 
 connections_to() { # established TCP connections to port $1 on this host (the proxy's, to a copy)

@@ -29,9 +29,63 @@ hp_port_free() { # $1 [address]:port is free on this host (or ss is missing); se
     'h == "" || $4 == h ":" p || $4 ~ /^(0\.0\.0\.0|\*|\[::\]):/ {found=1} END {exit !found}'
 }
 
-hp_listeners_free() { # a proxy about to be made can listen where the deploy asks
+hp_listeners_free() { # a proxy about to be made can listen where the deploy asks (where the app's
+  # own proxy listens, it is handed over: see hp_own_proxy)
+  own=$(proxy_listening)
   for listen in "$PROXY_LISTEN" ${HP_TLS_LISTEN:+"$HP_TLS_LISTEN"}; do
+    if [ "$listen" = "$own" ]; then # handed over: both bind it for a moment, which needs Caddy 2.7+ in both
+      version=$(docker exec "$PROXY" caddy version 2>/dev/null | head -n 1)
+      caddy_supported "$version" || fail proxy-image 2 "the app's own proxy $PROXY runs Caddy ${version%% *}, which cannot share $own with the shared proxy for the hand-over (2.7 or later can): deploy once more without hostname and proxy-image caddy:2, or give the shared proxy another port"
+      continue
+    fi
+    if [ -n "$own" ] && [ "${own##*:}" = "${listen##*:}" ]; then
+      fail proxy-port 2 "the app's own proxy $PROXY listens on $own, and the shared proxy would listen on $listen: the same port on another address cannot be handed over without dropping requests (give the shared proxy exactly $own, or another port)"
+    fi
     hp_port_free "$listen" || fail proxy-port 2 "port ${listen##*:} ($listen) is already taken on $(hostname) by another program"
+  done
+}
+
+hp_own_proxy() { # after the shared proxy took this app's names: the app's own proxy (already switched)
+  # is handed over where the shared proxy listens too, else it stays and follows the switches
+  case "$(proxy_state)" in
+    missing) return 0 ;;
+    false) docker rm "$PROXY" >/dev/null 2>&1; docker volume rm "$PROXY-config" >/dev/null 2>&1
+      say "proxy $PROXY (stopped) removed: the shared proxy serves this app"; return 0 ;;
+  esac
+  own=$(proxy_listening)
+  if [ "$own" != "$PROXY_LISTEN" ] && [ "$own" != "$HP_TLS_LISTEN" ]; then
+    say "proxy $PROXY still serves $own and follows this app's switches; remove it once nobody uses that address: docker rm -f $PROXY"
+    return 0
+  fi
+  # Both listen on $own now (SO_REUSEPORT: the kernel gives each new connection to one of them),
+  # both send the app's users to the same copy. The old one stops: it closes its listener, answers
+  # the requests it holds (DRAIN at most), and the front alone gets every new connection. The
+  # connections still queued on the closing listener would be reset, unless the kernel hands them
+  # to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set for the hand-over, then restored).
+  since=$(now_ms)
+  hp_bound "$own" 2 || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
+  hp_lock || return 1
+  was=$(hp_migrate_req 1) \
+    || say "this host cannot hand queued connections over (net.ipv4.tcp_migrate_req, Linux 5.14+): a connection arriving just as $PROXY closes may be reset"
+  docker stop -t "$DRAIN" "$PROXY" >/dev/null; rc=$?
+  [ -z "$was" ] || [ "$was" = 1 ] || hp_migrate_req "$was" >/dev/null
+  hp_unlock
+  [ "$rc" = 0 ] && docker rm "$PROXY" >/dev/null && docker volume rm "$PROXY-config" >/dev/null \
+    || { say "proxy $PROXY could not be stopped and removed; the shared proxy serves $own beside it"; return 1; }
+  say "proxy $PROXY handed $own over to the shared proxy and was removed ($(( $(now_ms) - since ))ms)"
+}
+
+hp_migrate_req() { # set net.ipv4.tcp_migrate_req (host network namespace) to $1; prints the value it had
+  docker run --rm --network host --cap-add NET_ADMIN --security-opt systempaths=unconfined --entrypoint sh "$PROXY_IMAGE" \
+    -c 'f=/proc/sys/net/ipv4/tcp_migrate_req; [ -f "$f" ] && cat "$f" && printf "%s\n" "$1" >"$f"' hp "$1" 2>/dev/null
+}
+
+hp_bound() { # at least $2 listening sockets on address $1 (the front bound beside the app's own proxy)
+  command -v ss >/dev/null 2>&1 || { sleep 1; return 0; }
+  i=0
+  until [ "$(ss -Hltn "sport = :${1##*:}" 2>/dev/null \
+    | awk -v a="$1" '$4 == a || (a ~ /^:/ && ($4 == "*" a || $4 == "0.0.0.0" a || $4 == "[::]" a)) {n++} END {print n + 0}')" -ge "$2" ]; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || return 1; sleep 0.1
   done
 }
 

@@ -17,7 +17,7 @@ migration_jobs() { # the stack's migration job services (labelled so by the runn
   docker -H "unix://$DOCKER_SOCKET" service ls -q --filter "label=org.deploy-actions.stack=$STACK" 2>/dev/null
 }
 
-job_runs() { # a task of job service $1 has not finished (a job's desired state is Complete throughout)
+job_runs() { # a task of migration job service $1 has not finished (it is never restarted)
   docker -H "unix://$DOCKER_SOCKET" service ps --format '{{.CurrentState}}' "$1" 2>/dev/null \
     | grep -qE '^(New|Pending|Assigned|Accepted|Preparing|Ready|Starting|Running)'
 }

@@ -46,6 +46,19 @@ class Cluster:
             raise UsageError(problem, input="manager")
         return version
 
+    def down_nodes(self) -> list[str]:
+        """Nodes the manager does not see ready (down, unknown, disconnected), as
+        `hostname (node ID, state)`: a task on one cannot change, so an update waits for it."""
+        try:
+            nodes = self.client.api.nodes()
+        except docker.errors.DockerException:
+            return []
+        return [
+            f"{n.get('Description', {}).get('Hostname', '?')} ({n['ID'][:12]}, {n.get('Status', {}).get('State', '?')})"
+            for n in nodes
+            if n.get("Status", {}).get("State") != "ready"
+        ]
+
     def services(self, stack: str) -> dict[str, ServiceState]:
         """The stack's services by their name in the stack file."""
         found: dict[str, ServiceState] = {}
@@ -119,17 +132,23 @@ class Cluster:
         command: str,
         env: Mapping[str, str],
         network: str,
+        constraints: tuple[str, ...],
         auth: Mapping[str, str],
         labels: Mapping[str, str],
         timeout: float,
         say: Callable[[str], None],
     ) -> tuple[int | None, str]:
-        """A one-off `replicated-job` with the image; (exit code, its log). The values of
-        `env` go to the CLI by environment (`--env NAME`), not argv."""
+        """A one-off task with the image, on a node `constraints` allow; (exit code, its log).
+        The values of `env` go to the CLI by environment (`--env NAME`), not argv. A replicated
+        service of one task that is never restarted, not a `replicated-job`: removing a job
+        leaves its task and its exited container, environment and all, on the node that ran it
+        (moby/moby#44312); removing a service removes its containers on every node."""
         args = ["service", "create", "--detach", "--quiet", "--with-registry-auth", "--name", name]
-        args += ["--mode", "replicated-job", "--restart-condition", "none"]
+        args += ["--mode", "replicated", "--replicas", "1", "--restart-condition", "none"]
         if network:
             args += ["--network", network]
+        for constraint in constraints:
+            args += ["--constraint", constraint]
         for key, value in labels.items():
             args += ["--label", f"{key}={value}"]
         for key in env:
@@ -159,8 +178,8 @@ class Cluster:
             self._remove_job_containers(name)
 
     def _remove_job_containers(self, name: str) -> None:
-        """A finished job's container outlives its service (Docker 20.10 leaves it exited):
-        removed here, on the manager, where the job ran unless the swarm placed it elsewhere."""
+        """On the manager, the job's container is removed at once, should the engine keep it
+        a moment after its service is gone (the other nodes' engines remove theirs)."""
         try:
             for container in self.client.containers.list(
                 all=True, filters={"label": f"com.docker.swarm.service.name={name}"}

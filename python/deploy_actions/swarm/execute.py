@@ -91,8 +91,12 @@ def converge(
 ) -> tuple[dict[str, Verdict], str | None]:
     """Wait until every service runs its expected digest on every task; (verdicts, failure)."""
     deadline = time.monotonic() + timeout
-    last_line = ""
+    last_line, down = "", []
     while True:
+        if (now_down := cluster.down_nodes()) != down:
+            down = now_down
+            if down:
+                reporter.warning(f"node(s) down: {', '.join(down)}; Swarm's update waits for their tasks")
         states = cluster.services(inputs.stack)
         missing = [name for name in expected if name not in states]
         verdicts = {
@@ -117,7 +121,10 @@ def converge(
             return verdicts, "cancelled while the services converged"
         if time.monotonic() > deadline:
             waiting = [v.progress for v in verdicts.values() if not v.done] + [f"{m}: not created" for m in missing]
-            return verdicts, f"not converged within {int(timeout)}s: {', '.join(waiting)}"
+            why = f"not converged within {int(timeout)}s: {', '.join(waiting)}"
+            if down:
+                why += f" (node(s) down: {', '.join(down)}; Swarm's update waits for their tasks)"
+            return verdicts, why
         time.sleep(POLL)
 
 
@@ -229,6 +236,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                         inputs.migrate,
                         job_env,
                         inputs.migrate_network,
+                        inputs.migrate_constraints,
                         auth,
                         {"org.deploy-actions.stack": inputs.stack, "org.deploy-actions.tag": inputs.tag},
                         max(inputs.timeout - (time.monotonic() - started), 1),

@@ -27,6 +27,12 @@ _SSH = {opt.name: opt for opt in ssh_settings.OPTIONS}
 STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ORDERS = ("start-first", "stop-first")
 FAILURE_ACTIONS = ("rollback", "pause", "continue")
+# Swarm's placement constraint: an attribute of the node or engine, == or !=, a value.
+CONSTRAINT = re.compile(
+    r"^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[\w.-]+)|engine\.labels\.[\w.-]+)"
+    r"\s*(==|!=)\s*[\w.:/-]+$",
+    re.ASCII,
+)
 
 OPTIONS = (
     Option(
@@ -81,6 +87,12 @@ OPTIONS = (
     ),
     Option("migrate-service", "The service whose image and release digest the migration runs in (default: the first)."),
     Option("migrate-network", "Network for the migration job (e.g. host, or an overlay network of the stack)."),
+    Option(
+        "migrate-constraints",
+        "Where the migration job may run: Swarm placement constraints, one per line (e.g. "
+        "`node.role == manager`, `node.labels.db == yes`). Default: migrate-service's own "
+        "deploy.placement.constraints, so the job runs where that service may.",
+    ),
     *migration_timeouts.OPTIONS,
     Option("update-order", "Override the stack file's update order: start-first or stop-first."),
     Option("update-parallelism", "Override how many tasks Swarm updates at once."),
@@ -127,6 +139,7 @@ class Inputs:
     migrate: str
     migrate_service: str
     migrate_network: str
+    migrate_constraints: tuple[str, ...]
     migration: migration_timeouts.Timeouts
     update: dict[str, str]  # update_config overrides
     ready_url: str
@@ -228,6 +241,13 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     network = raw["migrate-network"].strip()
     if network and not SAFE_NAME.match(network):
         raise UsageError(f"expected a network name, got {network!r}", input="migrate-network")
+    constraints = tuple(parse_list(raw["migrate-constraints"])) or stack_files.services[migrate_service].constraints
+    for constraint in constraints:
+        if not CONSTRAINT.match(constraint):
+            raise UsageError(
+                f"expected a placement constraint like node.role == manager, got {constraint!r}",
+                input="migrate-constraints",
+            )
     ready_url = ssh_settings.check_ready_url(raw["ready-url"].strip())
     if "{host}" in ready_url:
         ready_url = ready_url.replace("{host}", manager.host.strip("[]"))
@@ -255,6 +275,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         migrate=raw["migrate-command"].strip(),
         migrate_service=migrate_service,
         migrate_network=network,
+        migrate_constraints=constraints,
         migration=migration_timeouts.parse(raw),
         update=_update(raw),
         ready_url=ready_url,

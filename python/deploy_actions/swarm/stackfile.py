@@ -27,6 +27,7 @@ class Service:
     line: int
     replicas: int | None  # None: global mode
     update_order: str | None
+    constraints: tuple[str, ...] = ()  # deploy.placement.constraints, variables filled in
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
                     file=file,
                     line=line,
                 )
+            placement = _mapping(deploy.get("placement"), f"services.{name}.deploy.placement", file, line)
+            constraints = placement.get("constraints", earlier.constraints if earlier else ())
+            if not isinstance(constraints, list | tuple) or not all(isinstance(c, str) for c in constraints):
+                raise UsageError(
+                    f"{file}:{line}: service {name}: deploy.placement.constraints must be a list of strings",
+                    input="compose-files",
+                    file=file,
+                    line=line,
+                )
+            constraints = tuple(interpolate(c, env, where=f"{file}:{line}").strip() for c in constraints)
             if "image" in body or not earlier:
                 where = (file, lines.get(("services", name, "image"), line))
             else:
@@ -129,6 +140,7 @@ def load(files: Mapping[str, str], env: Mapping[str, str]) -> Stack:
                 line=where[1],
                 replicas=None if mode in ("global", "global-job") else int(replicas),
                 update_order=update.get("order", earlier.update_order if earlier else None),
+                constraints=constraints,
             )
     if not services:
         first = next(iter(files), "")

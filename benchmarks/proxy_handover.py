@@ -1,0 +1,86 @@
+"""Moving an app from its own proxy onto the host's shared proxy (its first deploy with
+`hostname`), with clients on the app's address at 160 requests a second (half opening a
+connection per request, half keeping theirs and retrying a request on a kept connection the
+server closed, as browsers do). Side by side in one run, N moves each:
+
+- handover: the shared proxy listens on the own proxy's address (SO_REUSEPORT), which then
+  stops (what the deploy does when the addresses are equal);
+- beside: the shared proxy on other ports, the own proxy keeps serving its address;
+- stop first: the own proxy removed by hand, then the deploy (the earlier advice).
+
+Reports moves with a failed request and failed requests for each.
+Needs sudo scripts/services up. Usage: proxy_handover.py [moves] (default 20)"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import services as local_services
+
+from deploy_support import COMPOSE_SHARED, ONE, LoadClient, SharedProxy, Target, build_web_images  # noqa: E402
+
+
+def deploy(services: dict, target: Target, tag: str, args: list[str]) -> str:
+    code, out, _ = ssh_compose_deploy(services, target.hosts(ONE), target.path, tag, "--ready-timeout", "8s", *args)
+    assert code == 0, out[-3000:]
+    return out
+
+
+def own_proxy(target: Target, port: int) -> list[str]:
+    args = target.blue_green_args()
+    args[args.index("--proxy-listen") + 1] = f"{{host}}:{port}"
+    return [*args, "--ready-url", f"http://{{host}}:{port}/ready"]
+
+
+def move(services: dict, repo: str, method: str) -> tuple[int, int]:
+    """One app moved while users are on its address: (failed requests, requests)."""
+    target = Target(services, repo, addrs=[ONE], compose=COMPOSE_SHARED)
+    proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
+    name = proxy.name("app")
+    port = proxy.http if method != "beside" else target.port
+    try:
+        deploy(services, target, "v1.0.0", own_proxy(target, port))
+        url = f"http://{name}:{port}/version"
+        with (
+            LoadClient(url, rate=80, connect_to=ONE) as fresh,
+            LoadClient(url, rate=80, connect_to=ONE, keep_alive=True, retry_reused=True) as kept,
+        ):
+            time.sleep(1)
+            if method == "stop first":
+                target.docker(ONE, "rm", "-f", f"{target.name}-proxy", check=True)
+            out = deploy(services, target, "v1.1.0", proxy.args(target, name, tls="off"))
+            time.sleep(1)
+        assert ("handed" in out) == (method == "handover"), out[-2000:]
+        answers = fresh.answers + kept.answers
+        return sum(1 for a in answers if a[1] != 200), len(answers)
+    finally:
+        target.down()
+        proxy.down(target)
+
+
+def main() -> None:
+    moves = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    services = local_services()
+    repo = build_web_images(services, Dirs())
+    result: dict = {"moves": moves, "rate_per_s": 160}
+    for method in ("handover", "beside", "stop first"):
+        runs = [move(services, repo, method) for _ in range(moves)]
+        result[method] = {
+            "moves_with_a_failed_request": sum(1 for failed, _ in runs if failed),
+            "failed_requests": sum(failed for failed, _ in runs),
+            "requests": sum(total for _, total in runs),
+        }
+    result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+    json.dump(result, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
