@@ -207,6 +207,7 @@ def test_release_that_exits_at_once_fails_the_update_and_is_rolled_back(swarm, g
     code, out, outputs = swarm.deploy(gha_env, capsys, "v5.0.0-rc.1", "--failure-action", "pause")
     assert code == 1
     assert "web: " in out and ("Swarm paused the update" in out or "tasks keep failing" in out)
+    assert out.count("::error title=swarm-deploy") == 1  # the failure is annotated once, by the result
     assert outputs["rolled-back"] == "true"
     assert swarm.task_digests() == {digest(web_repo, "v1.0.0")}
     assert swarm.version() == "v1.0.0"

@@ -59,3 +59,18 @@ def test_progress_is_throttled_off_terminal():
     for t in (0.0, 1.0, 4.9, 5.1, 6.0, 10.2):
         r.progress(f"waiting {t}", now=100 + t)
     assert out.getvalue().splitlines() == ["waiting 0.0", "waiting 5.1", "waiting 10.2"]
+
+
+def test_act_log_streamed_by_local_run_cannot_issue_workflow_commands(tmp_path):
+    import sys
+
+    from deploy_actions.commands.local_run import stream
+
+    out = io.StringIO()
+    r = Reporter(stream=out, env={"GITHUB_ACTIONS": "true"})
+    code, text = stream([sys.executable, "-c", "print('::add-mask::x')"], tmp_path, {}, r)
+    lines = out.getvalue().splitlines()
+    assert code == 0 and "::add-mask::x" in text
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[start].split("::")[2]
+    assert lines.index("::add-mask::x") > start and lines[-1] == f"::{token}::"

@@ -353,10 +353,11 @@ def stream(argv: list[str], cwd: Path, env: dict[str, str], reporter: Reporter) 
     out = reporter.out
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            out.write(reporter.redact(line))
-            out.flush()
+        with reporter.untrusted():  # act's log is the workflow's: it issues no command of ours
+            for line in proc.stdout:
+                lines.append(line)
+                out.write(reporter.redact(line))
+                out.flush()
         return proc.wait(), "".join(lines)
     finally:
         if proc.poll() is None:

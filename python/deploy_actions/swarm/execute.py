@@ -295,7 +295,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             record("deploy", inputs.tag, "ok")
             return outcome
         outcome.failure = failure
-        reporter.error(f"{inputs.stack}: {failure}", title="swarm-deploy")
+        reporter.info(f"{inputs.stack}: {failure}")  # annotated once, by the result
         if not outcome.previous or cancel.cancelled.is_set():
             outcome.rollback = "none"
             record("deploy", inputs.tag, "failed-no-rollback" if not outcome.previous else "cancelled")
