@@ -181,3 +181,50 @@ def run_act(repo: Path, action_repo: Path, event: str, *extra: str, env: dict | 
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bystander(request):
+    """What the suite must leave alone, as scripts/demo's services: a container with a restart
+    policy on every deploy host's engine and a table in the shared PostgreSQL, made before the
+    first test that uses the services and checked after the last (tests that stop an engine
+    must let it come back). A failure here is the suite breaking a demo run beside it."""
+    import subprocess
+    import time
+    import uuid
+
+    if not any(item.get_closest_marker("services") for item in request.session.items):
+        yield
+        return
+    env = service_env()
+    engines = dict(pair.split("=", 1) for pair in env["DA_SSH_HOST_ENGINES"].split(","))
+    name, db = f"da-bystander-{uuid.uuid4().hex[:6]}", f"da_bystander_{uuid.uuid4().hex[:6]}"
+    keep = "trap 'exit 0' TERM; while :; do sleep 1 & wait; done"
+
+    def docker(engine: str, *args: str) -> subprocess.CompletedProcess:
+        run_env = {**os.environ, "DOCKER_HOST": engine}
+        return subprocess.run(["docker", *args], env=run_env, capture_output=True, text=True, timeout=120)
+
+    def psql(url: str, sql: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["psql", "-qAtX", url, "-c", sql], capture_output=True, text=True, timeout=60)
+
+    base = env["DA_POSTGRES_URL"].rsplit("/", 1)[0]
+    for engine in engines.values():
+        args = ["run", "-d", "--name", name, "--restart", "unless-stopped", "--network", "none"]
+        made = docker(engine, *args, "--entrypoint", "sh", env["DA_PROXY_IMAGE"], "-c", keep)
+        assert made.returncode == 0, made.stderr
+    assert psql(env["DA_POSTGRES_URL"], f"CREATE DATABASE {db}").returncode == 0
+    assert psql(f"{base}/{db}", "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('still here')").returncode == 0
+    yield
+    try:
+        for addr, engine in engines.items():
+            deadline = time.monotonic() + 60
+            while docker(engine, "inspect", "-f", "{{.State.Running}}", name).stdout.strip() != "true":
+                assert time.monotonic() < deadline, f"the suite stopped a bystander container on {addr} for good"
+                time.sleep(1)
+        kept = psql(f"{base}/{db}", "SELECT note FROM kept")
+        assert kept.stdout.strip() == "still here", f"the suite changed a bystander database: {kept.stderr}"
+    finally:
+        for engine in engines.values():
+            docker(engine, "rm", "-f", name)
+        psql(env["DA_POSTGRES_URL"], f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")

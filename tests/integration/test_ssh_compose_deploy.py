@@ -228,6 +228,7 @@ def test_status_reads_tag_running_image_and_history(target, gha_env, capsys):
     )
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
+    assert doc["live_tag"] == "v1.1.0"  # what alembic-preflight's live-ref can be given
     for host in doc["hosts"]:
         assert host["tag"] == "v1.1.0"
         [web] = host["running"]

@@ -95,3 +95,21 @@ def test_headers_parse_and_never_echo_values():
         parse_headers("X-Ok: 1\nBearer supersecret", "headers")
     assert "supersecret" not in str(err.value)
     assert "line 2" in str(err.value)
+
+
+def test_the_live_release_is_the_oldest_a_host_serves():
+    from deploy_actions.deploy.status import oldest_live
+
+    def host(tag, ok=True, live=None):
+        return {
+            "ok": ok,
+            "tag": tag,
+            **({"blue_green": {"live": live and {"colour": "blue", "tag": live}}} if live else {}),
+        }
+
+    assert oldest_live([host("v1.10.0"), host("v1.9.0")]) == "v1.9.0"  # by SemVer, not as text
+    assert oldest_live([host("v2.0.0"), host("v2.0.0-rc.10"), host("v2.0.0-rc.2")]) == "v2.0.0-rc.2"
+    # blue-green: the copy users reach is what counts
+    assert oldest_live([host("v3.0.0", live="v2.1.0"), host("v3.0.0")]) == "v2.1.0"
+    # hosts that did not answer, or run no release tag, say nothing
+    assert oldest_live([host("v1.0.0", ok=False), host("latest"), host("")]) == ""

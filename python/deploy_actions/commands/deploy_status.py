@@ -1,5 +1,6 @@
 """deploy-status: what each host runs now — the tag in its env file, the image ID of each
-running service container, and the last lines of its deploy history. Read-only."""
+running service container, and the last lines of its deploy history — and the oldest release
+any host serves (`live_tag`, for alembic-preflight's live-ref). Read-only."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ def _copy(copy: dict | None) -> str:
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
-    from deploy_actions.deploy.status import fetch
+    from deploy_actions.deploy.status import fetch, oldest_live
 
     hosts = fetch(inputs.deploy)
-    result = Result(all(h["ok"] for h in hosts), document={"hosts": hosts})
+    live = oldest_live(hosts)
+    result = Result(all(h["ok"] for h in hosts), document={"hosts": hosts, "live_tag": live})
     for entry in hosts:
         if not entry["ok"]:
             result.error(f"{entry['host']}: {entry['error']}", title="deploy-status")
@@ -76,6 +78,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         ]
         for h in hosts
     ]
+    if live:
+        reporter.info(f"live release (the oldest a host serves; alembic-preflight's live-ref): {live}")
     result.summary = "### deploy-status\n\n" + gha.md_table(["Host", "Tag", "Running", "Last deploy"], rows)
     return result
 

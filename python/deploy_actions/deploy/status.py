@@ -5,6 +5,7 @@ routes of the host's shared proxy."""
 from __future__ import annotations
 
 from deploy_actions.deploy.settings import Inputs, remote_params, ssh_kit
+from deploy_actions.versions import is_release, precedence
 
 HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
 
@@ -53,3 +54,16 @@ def fetch(spec: Inputs) -> list[dict]:
                 entry["error"] = answer.problem()
             hosts.append(entry)
     return hosts
+
+
+def oldest_live(hosts: list[dict]) -> str:
+    """The oldest release any host serves (its live copy with blue-green, else its tag): the
+    one a pending migration must not break (alembic-preflight's live-ref). "" when no host
+    answered with a release tag."""
+    tags = []
+    for entry in hosts:
+        live = (entry.get("blue_green") or {}).get("live")
+        tag = live["tag"] if live else entry.get("tag", "")
+        if entry.get("ok") and tag and is_release(tag):
+            tags.append(tag)
+    return min(tags, key=precedence, default="")
