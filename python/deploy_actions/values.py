@@ -132,19 +132,6 @@ def parse_http_url(raw: str, name: str) -> str:
     return url.rstrip("/")
 
 
-def parse_ready_url(raw: str, name: str) -> tuple[str, str]:
-    """A full readiness URL, as every action's `ready-url` is: (base URL, path with query)."""
-    url = raw.strip()
-    refuse_unsafe_url(url, name)
-    parts = split_url(url, name)
-    if not parts.path.strip("/"):
-        raise UsageError(
-            f"expected the full readiness URL such as http://127.0.0.1:8000/ready, got {url!r} (no path)", input=name
-        )
-    base = parse_http_url(f"{parts.scheme}://{parts.netloc}", name)
-    return base, parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 def parse_path(raw: str, name: str, *, allow_none: bool = False) -> str | None:
     """A URL path such as /ready. With allow_none, `none` turns the check off."""
     path = raw.strip()

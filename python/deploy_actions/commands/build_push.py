@@ -20,7 +20,8 @@ from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
-from deploy_actions.values import ENV_NAME, parse_bool, parse_duration, parse_list, parse_pairs, parse_ready_url
+from deploy_actions.smoke import gate
+from deploy_actions.values import ENV_NAME, parse_bool, parse_list, parse_pairs
 
 MODES = ("build", "push", "promote")
 
@@ -85,13 +86,12 @@ OPTIONS = (
         "On pull requests, the `sha-` tag uses the PR `head` commit or the `merge` commit.",
         default="head",
     ),
-    Option(
-        "ready-url",
-        "Boot the built image (host network) before pushing and wait until this readiness URL "
+    *gate.options(
+        url="Boot the built image (host network) before pushing and wait until this readiness URL "
         "answers 200, e.g. http://127.0.0.1:8000/ready; nothing is pushed if it fails.",
+        timeout="Deadline for the booted image to become ready and pass the smoke calls.",
+        spec="Smoke spec (YAML) to run against the booted image once it is ready.",
     ),
-    Option("ready-timeout", "Deadline for the booted image to become ready and pass the smoke calls.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) to run against the booted image once it is ready.", path="one"),
     Option(
         "run-env",
         "Environment for the booted image and the test command, one KEY=value per line (pass "
@@ -144,10 +144,7 @@ class Inputs:
     build_args: dict[str, str]
     labels: dict[str, str]
     tags: tag_rules.Tags
-    ready_url: tuple[str, str] | None  # (base URL, readiness path)
-    ready_timeout: float
-    smoke_calls: tuple = ()
-    smoke_spec: str | None = None
+    gate: gate.Gate
     run_env: dict[str, str] = field(default_factory=dict)
     test_command: str | None = None
     source: Ref | None = None
@@ -217,17 +214,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
                 f"promote works within one registry: source is on {source.registry}, image on {image.registry}",
                 input="source",
             )
-    ready_url = parse_ready_url(raw["ready-url"], "ready-url") if raw["ready-url"].strip() else None
-    spec = raw["smoke-spec"].strip() or None
-    calls = ()
-    if spec:
-        from deploy_actions.smoke import spec as spec_file
-
-        calls = tuple(spec_file.load(spec))
-        if not ready_url:
-            raise UsageError("a smoke spec needs ready-url (where the booted image answers)", input="smoke-spec")
+    checks = gate.parse(raw, hosts=False, spec_needs="a smoke spec needs ready-url (where the booted image answers)")
     build = build_options.parse(raw, env) if mode != "promote" else BuildOptions()
-    if len(build.platforms) > 1 and (ready_url or raw["test-command"].strip()):
+    if len(build.platforms) > 1 and (checks.url or raw["test-command"].strip()):
         raise UsageError(
             "an image for several platforms cannot be loaded into the engine to boot or test; "
             "boot-check a single-platform build, or leave ready-url and test-command empty",
@@ -245,10 +234,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         build_args=build_args,
         labels=labels,
         tags=tags,
-        ready_url=ready_url,
-        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=0.001),
-        smoke_calls=calls,
-        smoke_spec=spec,
+        gate=checks,
         run_env=parse_pairs(raw["run-env"], "run-env", key=ENV_NAME, secret=True),
         test_command=raw["test-command"].strip() or None,
         source=source,
@@ -266,7 +252,7 @@ def secrets(inputs: Inputs) -> list[str]:
 
 def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> None:
     from deploy_actions.images import engine
-    from deploy_actions.smoke.verify import Readiness, verify
+    from deploy_actions.smoke.verify import verify
 
     if inputs.test_command:
         with reporter.group(f"test command in the image: {inputs.test_command}"):
@@ -278,20 +264,11 @@ def _boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> No
                 f"Last output: {' | '.join(output.splitlines()[-5:])}"
             )
         reporter.success(f"test command passed: {inputs.test_command}")
-    if inputs.ready_url:
-        base, ready_path = inputs.ready_url
-        _port_is_free(base)
+    if inputs.gate.url:
+        _port_is_free(inputs.gate.url)
         booted = engine.boot(client, image_id, inputs.run_env)
         try:
-            smoke = Readiness(
-                url=base,
-                ready_path=ready_path,
-                health_path="/health",
-                timeout=inputs.ready_timeout,
-                calls=inputs.smoke_calls,
-                spec_path=inputs.smoke_spec,
-            )
-            verdict = verify(smoke, reporter)
+            verdict = verify(gate.readiness(inputs.gate, health_path="/health"), reporter)
             if not verdict.ok:
                 logs = booted.logs()
                 if logs.strip():

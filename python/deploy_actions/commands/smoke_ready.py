@@ -11,7 +11,7 @@ from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
-from deploy_actions.smoke import spec as spec_file
+from deploy_actions.smoke import gate
 from deploy_actions.smoke.report import summary_markdown
 from deploy_actions.smoke.verify import Readiness, verify
 from deploy_actions.values import (
@@ -104,7 +104,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
             raise UsageError(
                 f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", input="ca-bundle"
             ) from None
-    spec_path = raw["smoke-spec"].strip() or None
+    spec_path, calls = gate.smoke_spec(raw)
     return Readiness(
         url=parse_http_url(raw["url"], "url"),
         ready_path=parse_path(raw["ready-path"], "ready-path"),  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         ca_bundle=ca_bundle,
         follow_redirects=parse_bool(raw["follow-redirects"], "follow-redirects"),
         spec_path=spec_path,
-        calls=tuple(spec_file.load(spec_path)) if spec_path else (),
+        calls=calls,
     )
 
 

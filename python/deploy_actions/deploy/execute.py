@@ -17,30 +17,25 @@ from deploy_actions.deploy.settings import (
     connect_to,
     host_params,
     host_url,
-    ready_path,
     remote_params,
     ssh_kit,
     warn_if_insecure,
 )
+from deploy_actions.smoke import gate as readiness_gate
 from deploy_actions.values import plural
 
 
 def ready_and_smoke(
-    inputs, base: str, reporter: Reporter, connect_to: dict[str, str] | None = None, ca_bundle: str | None = None
+    checks: readiness_gate.Gate,
+    base: str,
+    reporter: Reporter,
+    connect_to: dict[str, str] | None = None,
+    ca_bundle: str | None = None,
 ) -> tuple[bool, str]:
-    """/ready (then the smoke calls and spec) at `base` + ready-url's path, from the runner;
-    `inputs` is either deploy action's (ready_url, ready_timeout, smoke_calls, smoke_spec)."""
-    from deploy_actions.smoke.verify import Readiness, verify
+    """The readiness gate (/ready, then the smoke calls) at `base` + ready-url's path, from the runner."""
+    from deploy_actions.smoke.verify import verify
 
-    readiness = Readiness(
-        url=base,
-        ready_path=ready_path(inputs.ready_url),
-        timeout=inputs.ready_timeout,
-        calls=inputs.smoke_calls,
-        spec_path=inputs.smoke_spec,
-        connect_to=connect_to or {},
-        ca_bundle=ca_bundle,
-    )
+    readiness = readiness_gate.readiness(checks, base, connect_to=connect_to or {}, ca_bundle=ca_bundle)
     verdict = verify(readiness, reporter)
     return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
@@ -49,12 +44,14 @@ def _checker(inputs: Inputs, reporter: Reporter, base: Callable[[Host], str], pu
     """The check of one host, its base URL given by `base(host)`; `public`: through the proxy,
     at ready-url's name (reached at ready-connect-to) and with ready-ca-bundle."""
     if not public:
-        return lambda host: ready_and_smoke(inputs, base(host), reporter)
-    return lambda host: ready_and_smoke(inputs, base(host), reporter, connect_to(inputs, host), inputs.ready_ca_bundle)
+        return lambda host: ready_and_smoke(inputs.gate, base(host), reporter)
+    return lambda host: ready_and_smoke(
+        inputs.gate, base(host), reporter, connect_to(inputs, host), inputs.ready_ca_bundle
+    )
 
 
 def _public(inputs: Inputs, host: Host) -> str:
-    parts = urlsplit(host_url(inputs.ready_url, host))
+    parts = urlsplit(host_url(inputs.gate.url, host))
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -68,7 +65,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     with ssh_kit(inputs.ssh) as kit:
         kit.pin(hosts)
         check = gate = None
-        if inputs.ready_url and inputs.ready_from == "runner":
+        if inputs.gate.url and inputs.ready_from == "runner":
             check = _checker(inputs, reporter, lambda host: _public(inputs, host), public=True)
 
             def gate(host: Host, port: int) -> tuple[bool, str]:

@@ -20,6 +20,7 @@ from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import TAG
 from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
+from deploy_actions.smoke import gate
 from deploy_actions.values import (
     ENV_NAME,
     history_field,
@@ -29,7 +30,6 @@ from deploy_actions.values import (
     parse_list,
     parse_pairs,
     refuse_reserved,
-    refuse_unsafe_url,
 )
 from deploy_actions.versions import is_release
 
@@ -169,11 +169,12 @@ OPTIONS = (
         "migration's lock and statement timeouts to the container); if it fails nothing is switched.",
     ),
     *migration_timeouts.OPTIONS,
-    Option(
-        "ready-url",
-        "Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
+    *gate.options(
+        url="Readiness URL users' traffic goes through, checked after each host is switched; `{host}` is "
         "replaced by the host's address, e.g. http://{host}/ready. With blue-green (where it is required) its path "
         "is checked on the new copy itself first, before any user reaches it.",
+        timeout="How long each host may take to become ready.",
+        spec="Smoke spec (YAML) run from the runner against each host once it is ready.",
     ),
     Option(
         "ready-from",
@@ -193,8 +194,6 @@ OPTIONS = (
         "instead of the system's: e.g. the root of the shared proxy's internal CA (tls: internal).",
         path="one",
     ),
-    Option("ready-timeout", "How long each host may take to become ready.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) run from the runner against each host once it is ready.", path="one"),
     Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
     Option("fail-fast", "Stop switching further hosts after the first failure.", default="true", switch=True),
     Option("connect-timeout", "SSH connection timeout.", default="10s"),
@@ -226,13 +225,10 @@ class Inputs:
     env: dict
     migrate: str
     migration: migration_timeouts.Timeouts
-    ready_url: str
+    gate: gate.Gate
     ready_connect_to: str
     ready_ca_bundle: str | None
     ready_from: str
-    ready_timeout: float
-    smoke_calls: tuple
-    smoke_spec: str | None
     max_parallel: int
     fail_fast: bool
     command_timeout: float
@@ -380,14 +376,6 @@ def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:
     return tag, tag_variable
 
 
-def check_ready_url(url: str, name: str = "ready-url") -> str:
-    if url:
-        refuse_unsafe_url(url, name)
-    if url and (not url.startswith(("http://", "https://")) or any(c in url for c in " '\"`$;\\")):
-        raise UsageError(f"expected an http(s) URL with an optional {{host}}, got {url!r}", input=name)
-    return url
-
-
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
     env = env if env is not None else os.environ
     hosts = tuple(parse_hosts(raw["hosts"]))
@@ -396,17 +384,11 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     ready_from = raw["ready-from"].strip()
     if ready_from not in ("runner", "host"):
         raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
-    ready_url = check_ready_url(raw["ready-url"].strip())
-    spec = raw["smoke-spec"].strip() or None
-    calls: tuple = ()
-    if spec:
-        if ready_from != "runner" or not ready_url:
-            raise UsageError(
-                "smoke calls run from the runner: set ready-url and ready-from: runner", input="smoke-spec"
-            )
-        from deploy_actions.smoke import spec as spec_file
-
-        calls = tuple(spec_file.load(spec))
+    runner_only = "smoke calls run from the runner: set ready-url and ready-from: runner"
+    checks = gate.parse(raw, hosts=True, spec_needs=runner_only)
+    if checks.spec_path and ready_from != "runner":
+        raise UsageError(runner_only, input="smoke-spec")
+    ready_url = checks.url
     project = raw["project-name"].strip()
     if project:
         safe_names([project], "project-name")
@@ -431,13 +413,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         env=user_env(raw["env"], tag_variable),
         migrate=raw["migrate-command"].strip(),
         migration=migration_timeouts.parse(raw),
-        ready_url=ready_url,
+        gate=checks,
         ready_connect_to=_connect_to(raw["ready-connect-to"], ready_url),
         ready_ca_bundle=_ca_bundle(raw["ready-ca-bundle"]),
         ready_from=ready_from,
-        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
-        smoke_calls=calls,
-        smoke_spec=spec,
         max_parallel=parse_int(raw["max-parallel"], "max-parallel", minimum=1, maximum=64),
         fail_fast=parse_bool(raw["fail-fast"], "fail-fast"),
         command_timeout=parse_duration(raw["command-timeout"], "command-timeout", minimum=1),
@@ -486,7 +465,7 @@ def connect_to(inputs: Inputs, host: Host) -> dict[str, str]:
     """ready-url's host name → the address this host is reached at, when ready-connect-to says so."""
     if not inputs.ready_connect_to:
         return {}
-    return {urlsplit(inputs.ready_url).hostname or "": host_url(inputs.ready_connect_to, host)}
+    return {urlsplit(inputs.gate.url).hostname or "": host_url(inputs.ready_connect_to, host)}
 
 
 def user_env(raw: str, tag_variable: str) -> dict[str, str]:
@@ -520,7 +499,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "ACTOR": inputs.actor,
         "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
         "READY_URL": "",
-        "READY_TIMEOUT": str(int(inputs.ready_timeout)),
+        "READY_TIMEOUT": str(int(inputs.gate.timeout)),
         "MIGRATE_COMMAND": inputs.migrate,
         "MIGRATE_PGOPTIONS": inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", "")),
         "MIGRATE_RETRIES": str(inputs.migration.retries),
@@ -530,7 +509,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,
         "DRAIN": str(int(inputs.drain)),
-        "READY_PATH": ready_path(inputs.ready_url) if inputs.ready_url else "",
+        "READY_PATH": gate.split(inputs.gate.url)[1] if inputs.gate.url else "",
         **_host_proxy_params(inputs.host_proxy),
     }
 
@@ -556,14 +535,9 @@ def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
             "HP_SETTINGS": host_proxy.settings(proxy, extra["PROXY_LISTEN"]),
             "HP_TLS_LISTEN": "" if proxy.tls == "off" else proxy.tls_listen,
         }
-    if inputs.ready_url and inputs.ready_from == "host":
-        extra["READY_URL"] = host_url(inputs.ready_url, host)
+    if inputs.gate.url and inputs.ready_from == "host":
+        extra["READY_URL"] = host_url(inputs.gate.url, host)
     return extra
-
-
-def ready_path(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def ssh_kit(access: SshAccess, body: str = "remote.sh") -> SshKit:

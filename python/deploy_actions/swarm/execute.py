@@ -129,12 +129,12 @@ def converge(
 
 
 def _check(inputs: Inputs, reporter: Reporter) -> tuple[bool, str]:
-    from urllib.parse import urlsplit
+    """The readiness gate at ready-url, from the runner."""
+    from deploy_actions.smoke import gate
+    from deploy_actions.smoke.verify import verify
 
-    from deploy_actions.deploy.execute import ready_and_smoke
-
-    parts = urlsplit(inputs.ready_url)
-    return ready_and_smoke(inputs, f"{parts.scheme}://{parts.netloc}", reporter)
+    verdict = verify(gate.readiness(inputs.gate), reporter)
+    return verdict.ok, verdict.diagnosis or "a smoke call failed"
 
 
 def _describe(verdicts: dict[str, Verdict], states: dict[str, ServiceState]) -> dict[str, dict]:
@@ -285,10 +285,10 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
         )
         if failure is None:
             reporter.success(f"every task runs {inputs.tag}: " + ", ".join(v.progress for v in verdicts.values()))
-            if inputs.ready_url:
+            if inputs.gate.url:
                 ok, why = _check(inputs, reporter)
                 if not ok:
-                    failure = f"{inputs.ready_url}: {why}"
+                    failure = f"{inputs.gate.url}: {why}"
         states = cluster.services(inputs.stack)
         outcome.services = _describe(verdicts, states)
         if failure is None:

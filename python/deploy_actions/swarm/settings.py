@@ -5,6 +5,7 @@ manager is even reached."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import uuid
@@ -20,6 +21,7 @@ from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.inputfiles import read_text
 from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
+from deploy_actions.smoke import gate
 from deploy_actions.swarm import stackfile
 from deploy_actions.values import ENV_NAME, history_field, parse_duration, parse_int, parse_list, refuse_reserved
 
@@ -98,13 +100,12 @@ OPTIONS = (
     Option("update-parallelism", "Override how many tasks Swarm updates at once."),
     Option("update-monitor", "Override how long Swarm watches each updated task for a failure, e.g. 10s."),
     Option("failure-action", "Override what Swarm does when an update fails: rollback, pause or continue."),
-    Option(
-        "ready-url",
-        "Readiness URL, checked from the runner once every task runs the release; then the smoke spec "
-        "runs against it. A failure rolls every service back.",
+    *gate.options(
+        url="Readiness URL, checked from the runner once every task runs the release; then the smoke spec "
+        "runs against it. A failure rolls every service back. `{host}` is the manager's address.",
+        timeout="How long the stack may take to become ready once converged.",
+        spec="Smoke spec (YAML) run from the runner against ready-url once it is ready.",
     ),
-    Option("ready-timeout", "How long the stack may take to become ready once converged.", default="60s"),
-    Option("smoke-spec", "Smoke spec (YAML) run from the runner against ready-url once it is ready.", path="one"),
     Option(
         "converge-timeout",
         "How long every task of every service may take to run the release's image.",
@@ -142,10 +143,7 @@ class Inputs:
     migrate_constraints: tuple[str, ...]
     migration: migration_timeouts.Timeouts
     update: dict[str, str]  # update_config overrides
-    ready_url: str
-    ready_timeout: float
-    smoke_calls: tuple
-    smoke_spec: str | None
+    gate: gate.Gate
     converge_timeout: float
     docker_socket: str
     state_dir: str
@@ -248,17 +246,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
                 f"expected a placement constraint like node.role == manager, got {constraint!r}",
                 input="migrate-constraints",
             )
-    ready_url = ssh_settings.check_ready_url(raw["ready-url"].strip())
-    if "{host}" in ready_url:
-        ready_url = ready_url.replace("{host}", manager.host.strip("[]"))
-    spec = raw["smoke-spec"].strip() or None
-    calls: tuple = ()
-    if spec:
-        if not ready_url:
-            raise UsageError("smoke calls need ready-url (where the stack answers)", input="smoke-spec")
-        from deploy_actions.smoke import spec as spec_file
-
-        calls = tuple(spec_file.load(spec))
+    checks = gate.parse(raw, hosts=True, spec_needs="smoke calls need ready-url (where the stack answers)")
+    checks = dataclasses.replace(checks, url=checks.url.replace(gate.HOST, manager.host.strip("[]")))
     inputs = Inputs(
         ssh=ssh,
         manager=manager,
@@ -278,10 +267,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         migrate_constraints=constraints,
         migration=migration_timeouts.parse(raw),
         update=_update(raw),
-        ready_url=ready_url,
-        ready_timeout=parse_duration(raw["ready-timeout"], "ready-timeout", minimum=1),
-        smoke_calls=calls,
-        smoke_spec=spec,
+        gate=checks,
         converge_timeout=parse_duration(raw["converge-timeout"], "converge-timeout", minimum=1),
         docker_socket=safe_path(raw["docker-socket"], "docker-socket"),
         state_dir=parse_state_dir(raw, stack),
