@@ -13,7 +13,7 @@ from deploy_actions.images.build_options import BuildOptions
 from deploy_actions.images.registry import Registry, RegistryError
 
 if TYPE_CHECKING:
-    from deploy_actions.commands.build_push import Inputs
+    from deploy_actions.images.settings import Inputs
 
 
 def build(inputs: Inputs, reporter: Reporter) -> tuple[object, str, str | None]:
