@@ -149,6 +149,11 @@ def test_failed_check_before_push_pushes_nothing(tmp_path, gha_env, capsys, repo
     code, out, outputs = build_push(env, capsys, *args)
     assert code == 1
     assert "nothing was pushed" in out
+    # reported like a pass: the image built (its ID), no digest, no tags, and a summary table
+    assert outputs["image"] == repo and outputs["image-id"].startswith("sha256:") and outputs["digest"] == ""
+    assert outputs["tags"] == "" and json.loads(outputs["metadata"])["pushed"] is False
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "build-push failed" in summary and outputs["image-id"] in summary
     if failure == "test-command":
         assert "the test command exited 3" in out and "checking" in out
     else:

@@ -43,8 +43,8 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                 digest = publish.verify_pushed(inputs, pushed, reporter)
             elif inputs.mode == "push":
                 digest = publish.push(client, inputs, image_id, reporter)
-    except RegistryError as exc:
-        raise CheckFailed(str(exc)) from None
+    except (CheckFailed, RegistryError) as exc:
+        return _failed(inputs, str(exc), image_id)
     refs = [f"{inputs.image.name}:{t}" for t in inputs.tags.tags]
     metadata = {
         "mode": inputs.mode,
@@ -76,6 +76,35 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         rows.append(["From", f"`{inputs.source}`"])
     summary = f"### ✅ build-push: {verb}\n\n" + gha.md_table(["", ""], rows)
     return Result(True, document=metadata, outputs=outputs, summary=summary)
+
+
+def _failed(inputs: Inputs, message: str, image_id: str) -> Result:
+    """A failed build, check or push still reports like a passed one: which image, the image
+    that was built (if it was), the tags it would have carried, and nothing pushed."""
+    metadata = {
+        "mode": inputs.mode,
+        "image": inputs.image.name,
+        "digest": None,
+        "image_id": image_id or None,
+        "version": inputs.tags.version,
+        "tags": [f"{inputs.image.name}:{t}" for t in inputs.tags.tags],
+        "pushed": False,
+        "error": message,
+    }
+    rows = [
+        ["Image", f"`{inputs.image.name}`"],
+        ["Image ID", f"`{image_id}`" if image_id else "—"],
+        ["Tags (not pushed)", ", ".join(f"`{t}`" for t in inputs.tags.tags)],
+    ]
+    title = "deploy-actions build-push"
+    result = Result(
+        False,
+        document={"error": message, "kind": "check", **metadata},
+        outputs={"image": inputs.image.name, "digest": "", "image-id": image_id, "tags": "", "metadata": metadata},
+        summary=f"### ❌ {title} failed\n\n{gha.md_cell(message)}\n\n" + gha.md_table(["", ""], rows),
+    )
+    result.error(message, title=title)
+    return result
 
 
 COMMAND = Command(
