@@ -1,6 +1,6 @@
 """The blue-green switch under load, each way side by side in one run: Caddy's config reload
 (the switch up to 0.9) and the live file Caddy reads per request (the switch now). The proxy
-is the real image with the config the deploy writes (proxy_config, read out of remote.sh);
+is the real image with the config the deploy writes (proxy_config, read out of compose/deploy.sh);
 two upstreams answer "blue" and "green"; clients at about 160 requests a second, half with a
 new connection per request, half reusing theirs. Per way: switches during which a request
 failed / switches, and p99 latency in the half second after each switch vs steady state.
@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 
 from deploy_support import LoadClient, free_port  # noqa: E402
 
-REMOTE = ROOT / "python" / "deploy_actions" / "deploy" / "remote.sh"
+REMOTE = ROOT / "python" / "deploy_actions" / "compose" / "deploy.sh"
 IMAGE = os.environ.get("DA_PROXY_IMAGE", "deploy-actions-local/caddy:2")
 ADDR = "127.0.0.1"
 
@@ -46,7 +46,7 @@ def upstream(name: str) -> tuple[int, subprocess.Popen]:
 
 
 def proxy_config(listen: str) -> str:
-    """The config the deploy writes, from remote.sh itself."""
+    """The config the deploy writes, from compose/deploy.sh itself."""
     script = REMOTE.read_text()
     function = script[script.index("proxy_config() {") : script.index("\n}\n", script.index("proxy_config() {")) + 3]
     env = {"PATH": os.environ["PATH"], "DRAIN": "10", "PROXY_LISTEN": listen}

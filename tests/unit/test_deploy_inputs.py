@@ -7,8 +7,9 @@ import subprocess
 import pytest
 
 from deploy_actions.cli import main
-from deploy_actions.deploy.hosts import parse_hosts
-from deploy_actions.deploy.ssh import REMOTE_COMMAND, remote_script
+from deploy_actions.compose.settings import SCRIPT
+from deploy_actions.remote.hosts import parse_hosts
+from deploy_actions.remote.ssh import REMOTE_COMMAND, remote_script
 
 KNOWN = "[127.0.0.2]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 BASE = {
@@ -104,6 +105,7 @@ def test_remote_values_are_quoted_not_evaluated(tmp_path):
             "MIGRATE_COMMAND": f"$(touch {marker})",
             "DEPLOY_PATH": f"/nonexistent'; touch {marker}; '",
         },
+        SCRIPT,
         {"X": f"'$(touch {marker})"},
     )
     proc = subprocess.run(shlex.split(REMOTE_COMMAND), input=script, capture_output=True, text=True)
@@ -160,7 +162,7 @@ def test_user_env_reaches_compose_but_cannot_change_the_script(tmp_path):
     }
     proc = subprocess.run(
         ["sh", "-s"],
-        input=remote_script(params, exports),
+        input=remote_script(params, SCRIPT, exports),
         capture_output=True,
         text=True,
         env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)},

@@ -397,7 +397,7 @@ def test_a_hostile_repository_file_ends_the_run_with_one_line(case, argv, tmp_pa
 
 # -- round 2: names, digits, lines, credentials ---------------------------------------------------
 def test_multi_line_inputs_end_lines_at_lf_only():
-    from deploy_actions.deploy.settings import user_env
+    from deploy_actions.remote.release import user_env
     from deploy_actions.values import ENV_NAME, parse_pairs
 
     for sep in ("\v", "\x85", "\u2028", "\f", "\x1c"):
@@ -407,7 +407,7 @@ def test_multi_line_inputs_end_lines_at_lf_only():
 
 @pytest.mark.parametrize("text", ["{host}:٣١٨٣١", ":３０００", "[::1]:8٠80"])
 def test_a_port_is_ascii_digits(text):
-    from deploy_actions.deploy.settings import _blue_green
+    from deploy_actions.compose.settings import _blue_green
 
     raw = {"strategy": "blue-green", "proxy-listen": text, "upstream-ports": "8001,8002"}
     with pytest.raises(UsageError, match="proxy-listen: expected"):
@@ -415,7 +415,7 @@ def test_a_port_is_ascii_digits(text):
 
 
 def test_numbers_durations_hosts_and_versions_are_ascii_digits():
-    from deploy_actions.deploy.hosts import parse_hosts
+    from deploy_actions.remote.hosts import parse_hosts
     from deploy_actions.values import parse_duration, parse_int
     from deploy_actions.versions import is_release
 
@@ -431,8 +431,9 @@ def test_numbers_durations_hosts_and_versions_are_ascii_digits():
 
 @pytest.mark.parametrize("name", ["LD_PRELOAD", "PATH", "BASH_ENV", "DOCKER_HOST", "GIT_SSH_COMMAND"])
 def test_names_that_change_which_programs_run_are_refused_everywhere(name, tmp_path):
-    from deploy_actions.deploy.settings import _blue_green, parse_tag, user_env
+    from deploy_actions.compose.settings import _blue_green
     from deploy_actions.localrun import read_pairs_file
+    from deploy_actions.remote.release import parse_tag, user_env
     from deploy_actions.swarm.settings import _env_file
 
     with pytest.raises(UsageError, match=f"tag-variable: {name} changes which programs run"):
@@ -511,7 +512,7 @@ def test_a_history_field_cannot_forge_rows_or_fields():
 
 
 def test_deploy_status_wraps_what_the_hosts_say(monkeypatch, gha_env, capsys):
-    from deploy_actions.deploy import status
+    from deploy_actions.compose import status
 
     host = {
         "host": "deploy@127.0.0.2:2222",

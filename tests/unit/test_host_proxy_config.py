@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import self_signed
-from deploy_actions.deploy import host_proxy
-from deploy_actions.deploy.settings import _LISTEN
+from deploy_actions.compose import host_proxy
+from deploy_actions.compose.settings import _LISTEN
 from deploy_actions.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +126,7 @@ def test_tls_off_serves_http_only():
 
 
 def _sync_script() -> str:
-    text = (ROOT / "python/deploy_actions/deploy/remote_host_proxy.sh").read_text()
+    text = (ROOT / "python/deploy_actions/compose/host_proxy.sh").read_text()
     return re.search(r"^HP_SYNC='(.*?)'$", text, re.S | re.M).group(1)
 
 
@@ -142,7 +142,7 @@ def _caddy_validates(config: str, tmp_path) -> None:
 
 
 def test_the_router_the_host_assembles_from_every_app_is_a_config_caddy_accepts(tmp_path):
-    """remote_host_proxy.sh's HP_SYNC, run with sh on a copy of the volume's layout."""
+    """compose/host_proxy.sh's HP_SYNC, run with sh on a copy of the volume's layout."""
     volume = tmp_path / "config"
     for app, names in (("site", "example.com"), ("api", "example.com/api\napi.example.com")):
         (volume / "apps" / app).mkdir(parents=True)
@@ -197,7 +197,7 @@ def test_a_certificate_from_secrets_is_checked_against_its_key_and_the_names(tmp
 
 
 def test_hostname_needs_blue_green_and_its_own_ports():
-    from deploy_actions.deploy.settings import OPTIONS, parse_inputs
+    from deploy_actions.compose.settings import OPTIONS, parse_inputs
 
     base = {o.name: o.default for o in OPTIONS} | {
         "hosts": "deploy@127.0.0.2",

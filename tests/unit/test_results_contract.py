@@ -112,24 +112,3 @@ def test_docs_drift_diff_stays_inside_the_json_document(gha_env, capsys, tmp_pat
     (tmp_path / "README.md").write_text("# x\n\nSee [missing](nowhere.md).\n")
     code, doc, _ = run(gha_env, capsys, ["docs-drift", "--root", str(tmp_path), "--diff"])
     assert code == 1 and doc["ok"] is False and doc["drift_count"] == 1 and "diff" in doc
-
-
-def test_commands_do_not_import_each_other():
-    """What two commands share lives in the package both use (deploy/settings.py, smoke/verify.py, …)."""
-    import ast
-
-    from conftest import ROOT
-
-    for path in sorted((ROOT / "python" / "deploy_actions" / "commands").glob("*.py")):
-        if path.name == "__init__.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = (
-                [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-                if isinstance(node, ast.ImportFrom)
-                else [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else []
-            )
-            for name in names:
-                assert not name.startswith("deploy_actions.commands."), f"{path.name} imports {name}"

@@ -3,9 +3,9 @@ that every switched host is rolled back when one fails."""
 
 import threading
 
-from deploy_actions.deploy.hosts import Host
-from deploy_actions.deploy.rollout import Plan, Rollout
-from deploy_actions.deploy.ssh import Answer
+from deploy_actions.compose.rollout import Plan, Rollout
+from deploy_actions.remote.hosts import Host
+from deploy_actions.remote.ssh import Answer
 
 H1, H2, H3 = Host("d", "10.0.0.1"), Host("d", "10.0.0.2"), Host("d", "10.0.0.3")
 

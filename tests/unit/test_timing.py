@@ -6,7 +6,7 @@ import json
 import pytest
 
 from deploy_actions import timing
-from deploy_actions.deploy import ssh
+from deploy_actions.remote import ssh
 from deploy_actions.smoke.http import Response
 from deploy_actions.smoke.wait import wait_ready
 

@@ -98,7 +98,7 @@ def test_headers_parse_and_never_echo_values():
 
 
 def test_the_live_release_is_the_oldest_a_host_serves():
-    from deploy_actions.deploy.status import oldest_live
+    from deploy_actions.compose.status import oldest_live
 
     def host(tag, ok=True, live=None):
         return {

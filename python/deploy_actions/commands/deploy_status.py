@@ -8,14 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from deploy_actions import gha
+from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
-from deploy_actions.deploy import settings as deploy
 from deploy_actions.options import Command
+from deploy_actions.remote import access
 from deploy_actions.results import Result
 
 SHARED = (
     "hosts",
-    *deploy.SSH_OPTION_NAMES,
+    *access.SSH_OPTION_NAMES,
     "deploy-path",
     "tag-variable",
     "env-file",
@@ -44,7 +45,7 @@ def _copy(copy: dict | None) -> str:
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
-    from deploy_actions.deploy.status import fetch, oldest_live
+    from deploy_actions.compose.status import fetch, oldest_live
 
     hosts = fetch(inputs.deploy)
     live = oldest_live(hosts)

@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from deploy_actions import gha
+from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
-from deploy_actions.deploy import settings as deploy
 from deploy_actions.options import Command
+from deploy_actions.remote import access
 from deploy_actions.results import Result
 
 SHARED = (
     "hosts",
-    *deploy.SSH_OPTION_NAMES,
+    *access.SSH_OPTION_NAMES,
     "deploy-path",
     "project-name",
     "upstream-host",
@@ -34,7 +35,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 def run(spec: deploy.Inputs, reporter: Reporter) -> Result:
     params = {**deploy.remote_params(spec), "ACTION": "remove-app"}
     rows, ok = [], True
-    with deploy.ssh_kit(spec.ssh) as kit:
+    with access.ssh_kit(spec.ssh, deploy.SCRIPT) as kit:
         kit.pin(list(spec.hosts))
         for host in spec.hosts:
             answer = kit.run(host, {**params, **deploy.host_params(spec, host)}, timeout=spec.command_timeout)

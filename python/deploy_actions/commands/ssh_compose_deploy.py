@@ -1,15 +1,15 @@
 """ssh-compose-deploy: put an existing tag live over SSH with Docker Compose — pull, run the
 migrations once, then blue-green behind a proxy (or recreate), check readiness, and roll every
 switched host back when one of them fails. Host keys are always verified. The settings live
-in deploy/settings.py, the deploy in deploy/execute.py; this module renders the outcome."""
+in compose/settings.py, the deploy in compose/execute.py; this module renders the outcome."""
 
 from __future__ import annotations
 
 import time
 
 from deploy_actions import gha
+from deploy_actions.compose.settings import OPTIONS, Inputs, parse_inputs, secrets
 from deploy_actions.console import Reporter
-from deploy_actions.deploy.settings import OPTIONS, Inputs, parse_inputs, secrets
 from deploy_actions.options import Command
 from deploy_actions.results import Result
 from deploy_actions.values import plural
@@ -24,7 +24,7 @@ OUTPUTS = {
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
-    from deploy_actions.deploy.execute import deploy
+    from deploy_actions.compose.execute import deploy
 
     started = time.monotonic()
     outcome = deploy(inputs, reporter)

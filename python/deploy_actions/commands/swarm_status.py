@@ -8,21 +8,21 @@ from collections.abc import Mapping
 
 from deploy_actions import gha
 from deploy_actions.console import Reporter
-from deploy_actions.deploy import settings as ssh_settings
-from deploy_actions.deploy.hosts import parse_host, safe_path
 from deploy_actions.options import Command
+from deploy_actions.remote import access
+from deploy_actions.remote.hosts import parse_host, safe_path
 from deploy_actions.results import Result
 from deploy_actions.swarm import settings as swarm
 from deploy_actions.swarm.status import Target
 
-SHARED = ("manager", *ssh_settings.SSH_OPTION_NAMES, "stack", "docker-socket", "state-path")
+SHARED = ("manager", *access.SSH_OPTION_NAMES, "stack", "docker-socket", "state-path")
 OPTIONS = tuple(o for o in swarm.OPTIONS if o.name in SHARED)
 
 
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Target:
     stack = swarm.parse_stack(raw)
     return Target(
-        ssh=ssh_settings.parse_ssh(raw),
+        ssh=access.parse_ssh(raw),
         manager=parse_host(raw["manager"], "manager"),
         stack=stack,
         docker_socket=safe_path(raw["docker-socket"], "docker-socket"),

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from deploy_actions import cancel
 from deploy_actions.console import Reporter
-from deploy_actions.deploy.settings import ssh_kit, warn_if_insecure
 from deploy_actions.errors import CheckFailed
 from deploy_actions.images.registry import Registry, RegistryError
 from deploy_actions.migrations import timeouts as migration_timeouts
+from deploy_actions.remote.access import ssh_kit, warn_if_insecure
 from deploy_actions.swarm.cluster import Cluster, override_file
 from deploy_actions.swarm.convergence import ServiceState, Verdict, assess, rollback_plan, tag_of
-from deploy_actions.swarm.settings import Inputs
+from deploy_actions.swarm.settings import SCRIPT, Inputs
 
 POLL = 0.5
 
@@ -186,7 +186,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     outcome = Outcome()
     warn_if_insecure(inputs.ssh, reporter, "swarm-deploy", "the manager")
     started = time.monotonic()
-    with ssh_kit(inputs.ssh, body="remote_swarm.sh") as kit, contextlib.ExitStack() as held:
+    with ssh_kit(inputs.ssh, SCRIPT) as kit, contextlib.ExitStack() as held:
         kit.pin([inputs.manager])
         refused = held.enter_context(kit.hold(inputs.manager, _params(inputs, "hold"), reporter.foreign))
         if refused:

@@ -13,19 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from deploy_actions import gha
-from deploy_actions.deploy import settings as ssh_settings
-from deploy_actions.deploy.hosts import SAFE_NAME, Host, parse_host, safe_names, safe_path
-from deploy_actions.deploy.settings import SshAccess
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import Ref, parse_ref
 from deploy_actions.inputfiles import read_text
 from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
+from deploy_actions.remote import access, release
+from deploy_actions.remote.access import SshAccess
+from deploy_actions.remote.hosts import SAFE_NAME, Host, parse_host, safe_names, safe_path
 from deploy_actions.smoke import gate
 from deploy_actions.swarm import stackfile
 from deploy_actions.values import ENV_NAME, history_field, parse_duration, parse_int, parse_list, refuse_reserved
 
-_SSH = {opt.name: opt for opt in ssh_settings.OPTIONS}
+SCRIPT = ("deploy_actions.swarm:remote.sh",)  # what `sh -s` runs on the manager
 STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ORDERS = ("start-first", "stop-first")
 FAILURE_ACTIONS = ("rollback", "pause", "continue")
@@ -43,12 +43,7 @@ OPTIONS = (
         "needs the Docker socket there.",
         required=True,
     ),
-    _SSH["ssh-key"],
-    _SSH["ssh-key-passphrase"],
-    _SSH["known-hosts"],
-    _SSH["host-key-fingerprint"],
-    _SSH["insecure-skip-host-key-check"],
-    _SSH["jump-host"],
+    *access.OPTIONS,
     Option("stack", "Stack name (`docker stack deploy … <stack>`).", required=True),
     Option(
         "compose-files",
@@ -57,8 +52,8 @@ OPTIONS = (
         default="docker-stack.yml",
         path="list",
     ),
-    Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
-    _SSH["require-release-tag"],
+    release.IMAGE_TAG,
+    release.REQUIRE_RELEASE_TAG,
     Option(
         "tag-variable",
         "Variable the stack file uses for the tag (`image: …:${IMAGE_TAG}`).",
@@ -117,9 +112,9 @@ OPTIONS = (
         "Folder on the manager, relative to the deploy user's home, for the stack's lock and history.",
         default=".deploy-actions/swarm",
     ),
-    _SSH["connect-timeout"],
+    access.CONNECT_TIMEOUT,
     Option("lock-timeout", "How long to wait for another deploy of the same stack to finish.", default="5m"),
-    _SSH["timeout"],
+    release.TIMEOUT,
 )
 
 
@@ -222,20 +217,22 @@ def parse_state_dir(raw: Mapping[str, str], stack: str) -> str:
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -> Inputs:
     env = env if env is not None else os.environ
     manager = parse_host(raw["manager"], "manager")
-    ssh = ssh_settings.parse_ssh(raw)
+    ssh = access.parse_ssh(raw)
     stack = parse_stack(raw)
-    tag, tag_variable = ssh_settings.parse_tag(raw)
-    user_env = ssh_settings.user_env(raw["env"], tag_variable)
+    tag, tag_variable = release.parse_tag(raw)
+    user_env = release.user_env(raw["env"], tag_variable)
     variables = {**_env_file(raw["env-file"].strip()), **user_env}
     files = parse_list(raw["compose-files"]) or ["docker-stack.yml"]
     texts = {path: read_text(path, "compose-files", what="stack file") for path in files}
     stack_files = stackfile.load(texts, {**variables, tag_variable: tag})
-    release = stackfile.check_release_services(
+    release_services = stackfile.check_release_services(
         stack_files, tuple(safe_names(parse_list(raw["services"]), "services")), tag_variable
     )
-    migrate_service = raw["migrate-service"].strip() or release[0]
-    if migrate_service not in release:
-        raise UsageError(f"expected one of the release services ({', '.join(release)})", input="migrate-service")
+    migrate_service = raw["migrate-service"].strip() or release_services[0]
+    if migrate_service not in release_services:
+        raise UsageError(
+            f"expected one of the release services ({', '.join(release_services)})", input="migrate-service"
+        )
     network = raw["migrate-network"].strip()
     if network and not SAFE_NAME.match(network):
         raise UsageError(f"expected a network name, got {network!r}", input="migrate-network")
@@ -254,7 +251,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         stack=stack,
         compose_files=tuple(files),
         services=stack_files,
-        release_services=release,
+        release_services=release_services,
         tag=tag,
         tag_variable=tag_variable,
         variables=variables,
@@ -277,7 +274,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         actor=history_field(env.get("GITHUB_ACTOR") or env.get("USER", "")),
         environment=gha.tool_environment(env),
     )
-    for name in release:  # every release image is a valid reference once filled in
+    for name in release_services:  # every release image is a valid reference once filled in
         inputs.image(name)
     return inputs
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deploy_actions.deploy.hosts import Host
-from deploy_actions.deploy.settings import SshAccess, ssh_kit
-from deploy_actions.deploy.status import HISTORY
+from deploy_actions.remote.access import SshAccess, ssh_kit
+from deploy_actions.remote.history import history_rows
+from deploy_actions.remote.hosts import Host
 from deploy_actions.swarm.convergence import assess, digest_of, tag_of
+from deploy_actions.swarm.settings import SCRIPT
 
 
 @dataclass(frozen=True)
@@ -20,18 +21,6 @@ class Target:
     docker_socket: str
     state_dir: str
     environment: Mapping[str, str]
-
-
-def history_rows(out: str) -> list[dict]:
-    rows, inside = [], False
-    for line in out.splitlines():
-        if line == "@@history":
-            inside = True
-        elif line.startswith("@@"):
-            inside = False
-        elif inside and line.strip():
-            rows.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
-    return rows
 
 
 def fetch(target: Target) -> dict:
@@ -48,7 +37,7 @@ def fetch(target: Target) -> dict:
         "ACTOR": "",
         "LOCK_TIMEOUT": "0",
     }
-    with ssh_kit(target.ssh, body="remote_swarm.sh") as kit:
+    with ssh_kit(target.ssh, SCRIPT) as kit:
         kit.pin([target.manager])
         answer = kit.run(target.manager, params, timeout=target.ssh.connect_timeout + 30)
         if not answer.ok:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from deploy_actions.deploy.hosts import Host
-from deploy_actions.deploy.ssh import Answer
+from deploy_actions.remote.hosts import Host
+from deploy_actions.remote.ssh import Answer
 
 Runner = Callable[[Host, dict, float], Answer]
 ReadyCheck = Callable[[Host], tuple[bool, str]]

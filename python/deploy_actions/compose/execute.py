@@ -1,5 +1,5 @@
 """An ssh-compose-deploy, run: reach the hosts, hold each deploy folder's lock for the whole
-deploy, gate and check readiness from the runner, and roll out (deploy/rollout.py). Returns
+deploy, gate and check readiness from the runner, and roll out (compose/rollout.py). Returns
 the outcome; the command renders it."""
 
 from __future__ import annotations
@@ -9,18 +9,18 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from deploy_actions.console import Reporter
-from deploy_actions.deploy.hosts import Host
-from deploy_actions.deploy.rollout import HostState, Outcome, Plan, Rollout
-from deploy_actions.deploy.settings import (
+from deploy_actions.compose.rollout import HostState, Outcome, Plan, Rollout
+from deploy_actions.compose.settings import (
+    SCRIPT,
     Inputs,
     connect_to,
     host_params,
     host_url,
     remote_params,
-    ssh_kit,
-    warn_if_insecure,
 )
+from deploy_actions.console import Reporter
+from deploy_actions.remote.access import ssh_kit, warn_if_insecure
+from deploy_actions.remote.hosts import Host
 from deploy_actions.smoke import gate as readiness_gate
 from deploy_actions.values import plural
 
@@ -62,7 +62,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
     started = time.monotonic()
     params = remote_params(inputs)
     hosts = list(inputs.hosts)
-    with ssh_kit(inputs.ssh) as kit:
+    with ssh_kit(inputs.ssh, SCRIPT) as kit:
         kit.pin(hosts)
         check = gate = None
         if inputs.gate.url and inputs.ready_from == "runner":

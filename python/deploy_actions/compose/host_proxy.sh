@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # deploy-actions: the host's shared proxy (POSIX sh), for blue-green apps with `hostname`.
-# Comes before remote.sh on the same `sh -s` input. The JSON is built by the runner
-# (deploy/host_proxy.py explains the design); this part only moves files and containers:
+# Comes before deploy.sh on the same `sh -s` input. The JSON is built by the runner
+# (compose/host_proxy.py explains the design); this part only moves files and containers:
 #   deploy-actions-proxy                  the front: listeners, TLS; never reloaded
 #   deploy-actions-proxy-router-<gen>     the router of that generation; a new one per change
 #                                         of any app's names, the old one drained and removed

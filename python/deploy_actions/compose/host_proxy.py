@@ -1,6 +1,6 @@
 """The host's shared proxy (blue-green with `hostname`): the names an app is reached by, the
 TLS settings, and the Caddy JSON the proxy runs — built here, pure, and written on the host
-by remote.sh, which only moves files.
+by compose/host_proxy.sh, which only moves files.
 
 Nothing on the proxy is ever reloaded, so no request is lost to a reload (measured: a Caddy
 reload cuts connections under load). Two Caddy tiers, each with a config that never changes:
@@ -33,8 +33,8 @@ LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=[a-z0-9.-]{{1,253}}$)(?:{LABEL}\.)+(?=[a-z0-9-]*[a-z])({LABEL})$")  # a TLD has a letter
 PREFIX = re.compile(r"^(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)+$")  # no . or .. segment
 TLS_MODES = ("auto", "acme", "internal", "off")
-APP_TOKEN = "%APP%"  # remote.sh puts the app's name (its Compose project's) in its place
-HEALTH_HOST = "deploy-actions-router.invalid"  # how remote.sh asks a new router whether it serves
+APP_TOKEN = "%APP%"  # host_proxy.sh puts the app's name (its Compose project's) in its place
+HEALTH_HOST = "deploy-actions-router.invalid"  # how host_proxy.sh asks a new router whether it serves
 ALLOWED_PATH = "/.well-known/deploy-actions/allowed"
 CERTIFICATE_PATH = "/.well-known/deploy-actions/certificate"  # answered to the front itself only
 

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# deploy-actions swarm manager script (POSIX sh), after remote_lock.sh on the same `sh -s`
+# deploy-actions swarm manager script (POSIX sh), after remote/lock.sh on the same `sh -s`
 # input (never an argv). The cluster itself is driven from the runner through the Docker
 # socket forwarded over this connection; on the manager this script only keeps the stack's
 # lock (one deploy per stack, held by a session for the whole deploy), its history, and

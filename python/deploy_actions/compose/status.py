@@ -4,10 +4,10 @@ routes of the host's shared proxy."""
 
 from __future__ import annotations
 
-from deploy_actions.deploy.settings import Inputs, remote_params, ssh_kit
+from deploy_actions.compose.settings import SCRIPT, Inputs, remote_params
+from deploy_actions.remote.access import ssh_kit
+from deploy_actions.remote.history import history_row
 from deploy_actions.versions import is_release, precedence
-
-HISTORY = ("time", "action", "tag", "previous", "result", "commit", "actor", "deploy")
 
 
 def parse_status(out: str) -> dict:
@@ -27,7 +27,7 @@ def parse_status(out: str) -> dict:
             service, ref, image = (line.split() + ["", "", ""])[:3]
             running.append({"service": service, "image": ref, "image_id": image})
         elif section == "history" and line.strip():
-            history.append(dict(zip(HISTORY, line.split("\t"), strict=False)))
+            history.append(history_row(line))
         elif section == "routes" and line.strip():  # app live-address name,name
             app, upstream, names = (line.split() + ["", "", ""])[:3]
             routes.append({"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]})
@@ -40,7 +40,7 @@ def fetch(spec: Inputs) -> list[dict]:
     """Each host's tag, running containers, history and (blue-green) copies, read-only."""
     params = {**remote_params(spec), "ACTION": "status"}
     hosts = []
-    with ssh_kit(spec.ssh) as kit:
+    with ssh_kit(spec.ssh, SCRIPT) as kit:
         kit.pin(list(spec.hosts))
         for host in spec.hosts:
             answer = kit.run(host, params, timeout=spec.command_timeout)

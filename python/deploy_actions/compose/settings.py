@@ -1,6 +1,7 @@
 """ssh-compose-deploy's settings, parsed in one place: the hosts and how to reach them
 (SSH, host keys, jump host), the deploy folder and strategy, readiness. `deploy-status`
-reads the same settings; nothing a user types reaches a host unchecked."""
+reads the same settings; nothing a user types reaches a host unchecked. How the hosts are
+reached, and the release's tag, are remote/'s: swarm-deploy declares them alike."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from deploy_actions.deploy import host_proxy
-from deploy_actions.deploy.host_proxy import HostProxy
-from deploy_actions.deploy.hosts import FINGERPRINT, Host, parse_host, parse_hosts, safe_names, safe_path
+from deploy_actions.compose import host_proxy
+from deploy_actions.compose.host_proxy import HostProxy
 from deploy_actions.errors import UsageError
-from deploy_actions.images.reference import TAG
 from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.options import Option
+from deploy_actions.remote import access, release
+from deploy_actions.remote.access import SshAccess
+from deploy_actions.remote.hosts import Host, parse_hosts, safe_names, safe_path
 from deploy_actions.smoke import gate
 from deploy_actions.values import (
     ENV_NAME,
@@ -28,40 +29,16 @@ from deploy_actions.values import (
     parse_duration,
     parse_int,
     parse_list,
-    parse_pairs,
     refuse_reserved,
 )
-from deploy_actions.versions import is_release
 
-if TYPE_CHECKING:
-    from deploy_actions.console import Reporter
-    from deploy_actions.deploy.ssh import SshKit
+SCRIPT = ("deploy_actions.compose:host_proxy.sh", "deploy_actions.compose:deploy.sh")  # what `sh -s` runs
 
 OPTIONS = (
     Option(
         "hosts", "Deploy hosts, one `user@host` or `user@host:port` per line (rolled out in this order).", required=True
     ),
-    Option(
-        "ssh-key",
-        "Private key for the deploy user (OpenSSH or PEM); masked, kept in a 0600 file in a private "
-        "temporary directory that is removed at the end.",
-        required=True,
-        secret=True,
-    ),
-    Option("ssh-key-passphrase", "Passphrase of the key, if it has one.", secret=True),
-    Option(
-        "known-hosts",
-        "known_hosts lines for every host (and the jump host): `ssh-keyscan -p PORT HOST` from a "
-        "trusted machine. Required unless host-key-fingerprint is set.",
-    ),
-    Option("host-key-fingerprint", "Alternative to known-hosts: the SHA256:… fingerprint every host's key must have."),
-    Option(
-        "insecure-skip-host-key-check",
-        "Turn host-key verification off (a warning is printed; never do this for production).",
-        default="false",
-        switch=True,
-    ),
-    Option("jump-host", "Bastion to connect through, `user@host[:port]`; checked with the same key and known-hosts."),
+    *access.OPTIONS,
     Option("deploy-path", "Folder on the hosts holding the compose file and .env, e.g. /opt/backend.", required=True),
     Option(
         "strategy",
@@ -135,8 +112,8 @@ OPTIONS = (
         "blue-green: how long requests in flight to the old copy may take to finish after the switch.",
         default="30s",
     ),
-    Option("image-tag", "Tag to deploy: an existing, already-tested tag such as v1.2.3.", required=True),
-    Option("require-release-tag", "Refuse tags that are not vX.Y.Z[-pre].", default="true", switch=True),
+    release.IMAGE_TAG,
+    release.REQUIRE_RELEASE_TAG,
     Option(
         "tag-variable",
         "Variable the compose file uses for the tag (`image: …:${IMAGE_TAG}`); written to the "
@@ -196,10 +173,10 @@ OPTIONS = (
     ),
     Option("max-parallel", "Hosts switched at the same time (1 = one after another).", default="1"),
     Option("fail-fast", "Stop switching further hosts after the first failure.", default="true", switch=True),
-    Option("connect-timeout", "SSH connection timeout.", default="10s"),
+    access.CONNECT_TIMEOUT,
     Option("command-timeout", "Longest any single remote step may take.", default="10m"),
     Option("lock-timeout", "How long to wait for another deploy to the same path to finish.", default="5m"),
-    Option("timeout", "Overall deadline for the deploy.", default="30m"),
+    release.TIMEOUT,
 )
 
 
@@ -298,89 +275,11 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     }
 
 
-SSH_OPTION_NAMES = (
-    "ssh-key",
-    "ssh-key-passphrase",
-    "known-hosts",
-    "host-key-fingerprint",
-    "insecure-skip-host-key-check",
-    "jump-host",
-    "connect-timeout",
-)
-
-
-@dataclass(frozen=True)
-class SshAccess:
-    """How to reach the hosts: what SshKit is made from."""
-
-    key: str
-    passphrase: str
-    known_hosts: str
-    fingerprint: str
-    insecure: bool
-    jump: Host | None
-    connect_timeout: float
-
-
-def parse_ssh(raw: Mapping[str, str]) -> SshAccess:
-    """How to reach the hosts: the key, host-key checks (always on unless switched off
-    loudly), the jump host. Shared by every command that deploys over SSH."""
-    insecure = parse_bool(raw["insecure-skip-host-key-check"], "insecure-skip-host-key-check")
-    fingerprint = raw["host-key-fingerprint"].strip()
-    if fingerprint and not FINGERPRINT.match(fingerprint):
-        raise UsageError(
-            f"expected SHA256:<43 base64 characters> as `ssh-keygen -lf` prints it, got {fingerprint!r}",
-            input="host-key-fingerprint",
-        )
-    if not raw["known-hosts"].strip() and not fingerprint and not insecure:
-        raise UsageError(
-            "is required: host keys are always verified. Give known_hosts lines "
-            "(ssh-keyscan -p PORT HOST from a trusted machine) or host-key-fingerprint",
-            input="known-hosts",
-        )
-    return SshAccess(
-        key=raw["ssh-key"],
-        passphrase=raw["ssh-key-passphrase"],
-        known_hosts=raw["known-hosts"],
-        fingerprint=fingerprint,
-        insecure=insecure,
-        jump=parse_host(raw["jump-host"], "jump-host") if raw["jump-host"].strip() else None,
-        connect_timeout=parse_duration(raw["connect-timeout"], "connect-timeout", minimum=1),
-    )
-
-
-def warn_if_insecure(access: SshAccess, reporter: Reporter, command: str, reached: str) -> None:
-    if access.insecure:
-        reporter.warning(
-            "host-key verification is OFF (insecure-skip-host-key-check): anyone on the path can "
-            f"impersonate {reached} and receive the deploy",
-            title=command,
-        )
-
-
-def parse_tag(raw: Mapping[str, str]) -> tuple[str, str]:
-    """(image-tag, tag-variable): an existing tag, a release unless told otherwise."""
-    tag = raw["image-tag"].strip()
-    if not TAG.match(tag):
-        raise UsageError(f"{tag!r} is not a valid image tag", input="image-tag")
-    if parse_bool(raw["require-release-tag"], "require-release-tag") and not is_release(tag):
-        raise UsageError(
-            f"expected a release tag like v1.2.3 (production deploys an existing, tested release), "
-            f"got {tag!r}; set require-release-tag: false to deploy other tags",
-            input="image-tag",
-        )
-    tag_variable = raw["tag-variable"].strip()
-    if not ENV_NAME.match(tag_variable):
-        raise UsageError(f"expected a variable name, got {tag_variable!r}", input="tag-variable")
-    refuse_reserved(tag_variable, "tag-variable")
-    return tag, tag_variable
-
-
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
     env = env if env is not None else os.environ
     hosts = tuple(parse_hosts(raw["hosts"]))
-    ssh = parse_ssh(raw)
-    tag, tag_variable = parse_tag(raw)
+    ssh = access.parse_ssh(raw)
+    tag, tag_variable = release.parse_tag(raw)
     ready_from = raw["ready-from"].strip()
     if ready_from not in ("runner", "host"):
         raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
@@ -410,7 +309,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         compose_files=tuple(safe_names(parse_list(raw["compose-files"]), "compose-files", relative_paths=True)),
         project=project,
         services=tuple(safe_names(parse_list(raw["services"]), "services")),
-        env=user_env(raw["env"], tag_variable),
+        env=release.user_env(raw["env"], tag_variable),
         migrate=raw["migrate-command"].strip(),
         migration=migration_timeouts.parse(raw),
         gate=checks,
@@ -466,15 +365,6 @@ def connect_to(inputs: Inputs, host: Host) -> dict[str, str]:
     if not inputs.ready_connect_to:
         return {}
     return {urlsplit(inputs.gate.url).hostname or "": host_url(inputs.ready_connect_to, host)}
-
-
-def user_env(raw: str, tag_variable: str) -> dict[str, str]:
-    env = parse_pairs(raw, "env", key=ENV_NAME, secret=True)
-    for name in env:
-        if name == tag_variable:
-            raise UsageError(f"{name} is the tag variable: the deploy sets it from image-tag", input="env")
-        refuse_reserved(name, "env")
-    return env
 
 
 def secrets(inputs: Inputs) -> list[str]:
@@ -538,20 +428,3 @@ def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
     if inputs.gate.url and inputs.ready_from == "host":
         extra["READY_URL"] = host_url(inputs.gate.url, host)
     return extra
-
-
-def ssh_kit(access: SshAccess, body: str = "remote.sh") -> SshKit:
-    """The SSH set-up these settings ask for: the key, host-key checks, the jump host;
-    `body` is the remote script its sessions run."""
-    from deploy_actions.deploy.ssh import SshKit
-
-    return SshKit(
-        key=access.key,
-        passphrase=access.passphrase,
-        known_hosts=access.known_hosts,
-        fingerprint=access.fingerprint,
-        insecure=access.insecure,
-        connect_timeout=access.connect_timeout,
-        jump=access.jump,
-        body=body,
-    )

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from deploy_actions import cancel, timing
-from deploy_actions.deploy.hosts import Host
 from deploy_actions.errors import CheckFailed, UsageError
+from deploy_actions.remote.hosts import Host
 
 
 @dataclass
@@ -73,18 +73,23 @@ def describe_ssh_failure(stderr: str) -> str:
     return ""
 
 
-def script(body: str = "remote.sh") -> str:
-    """The shared lock and history functions, then the script of one kind of deploy (the
-    Compose deploy with the host proxy's functions before it)."""
-    folder = resources.files("deploy_actions.deploy")
-    parts = ["remote_lock.sh", *(["remote_host_proxy.sh"] if body == "remote.sh" else []), body]
-    return "\n".join(folder.joinpath(part).read_text("utf-8") for part in parts)
+Script = tuple[str, ...]
+"""A remote script: its parts as `package:file` resources, run after the shared lock and
+history functions (remote/lock.sh) on one `sh -s` input."""
+
+
+def script(parts: Script) -> str:
+    texts = [resources.files("deploy_actions.remote").joinpath("lock.sh").read_text("utf-8")]
+    for part in parts:
+        package, _, name = part.partition(":")
+        texts.append(resources.files(package).joinpath(name).read_text("utf-8"))
+    return "\n".join(texts)
 
 
 REMOTE_COMMAND = "sh -s"  # the only thing on the host's command line: the script comes on stdin
 
 
-def remote_script(params: dict[str, str], exports: dict[str, str] | None = None, body: str = "remote.sh") -> str:
+def remote_script(params: dict[str, str], body: Script, exports: dict[str, str] | None = None) -> str:
     """What `sh -s` reads on the host: the parameters, the user's variables, the script.
     Every value is single-quoted, never interpolated, and travels on the SSH session's
     standard input — never in an argv, which `ps` shows to every user on both machines.
@@ -208,7 +213,7 @@ class SshKit:
         insecure: bool = False,
         connect_timeout: float = 10,
         jump: Host | None = None,
-        body: str = "remote.sh",
+        body: Script,
     ):
         self.key_text = key.replace("\r\n", "\n").strip() + "\n"  # secrets often lose their final newline
         self.passphrase = passphrase
@@ -217,7 +222,7 @@ class SshKit:
         self.insecure = insecure
         self.connect_timeout = connect_timeout
         self.jump = jump
-        self.body = body  # the remote script this kit's sessions run (deploy/*.sh)
+        self.body = body  # the remote script this kit's sessions run
         self.dir = ""
         self.env = child_environment()
         self._used: set[Host] = set()
@@ -444,7 +449,7 @@ class SshKit:
         try:
             assert proc.stdin and proc.stdout and proc.stderr
             try:
-                proc.stdin.write(remote_script({**params, "ACTION": "hold"}, body=self.body))
+                proc.stdin.write(remote_script({**params, "ACTION": "hold"}, self.body))
                 proc.stdin.close()
             except BrokenPipeError:  # ssh ended before taking the whole script: its stderr says why
                 with contextlib.suppress(OSError):
@@ -481,7 +486,7 @@ class SshKit:
         launched = time.time()
         proc = self._session(host)
         try:
-            out, err = proc.communicate(remote_script(params, exports, self.body), timeout=max(timeout, 1))
+            out, err = proc.communicate(remote_script(params, self.body, exports), timeout=max(timeout, 1))
             code = proc.returncode
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -11,10 +11,10 @@
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
-#     and, with hostname, the host proxy's HP_* (remote_host_proxy.sh)
+#     and, with hostname, the host proxy's HP_* (host_proxy.sh)
 # Every result ends with one line: @@result key=value ... (values without spaces).
-# say, result, fail, record, lock, hold, ours and release come from remote_lock.sh, before it;
-# the hp_* functions from remote_host_proxy.sh.
+# say, result, fail, record, lock, hold, ours and release come from remote/lock.sh, before it;
+# the hp_* functions from host_proxy.sh.
 
 state_dir() { printf '%s/.deploy-actions' "$DEPLOY_PATH"; }
 lock_subject() { printf '%s' "$DEPLOY_PATH"; }
@@ -181,7 +181,7 @@ proxy_state() { # true (running), false (stopped) or missing
 }
 
 proxy_prepare() { # the image is there (pulled if needed), recent enough, and for a new proxy the port is free
-  # (with hostname, the host's shared proxy: remote_host_proxy.sh checks its ports and names)
+  # (with hostname, the host's shared proxy: host_proxy.sh checks its ports and names)
   docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || docker pull -q "$PROXY_IMAGE" >/dev/null 2>&1 \
     || fail proxy-image 2 "proxy image $PROXY_IMAGE is not on $(hostname) and could not be pulled (set proxy-image)"
   version=$(docker run --rm --network none --entrypoint caddy "$PROXY_IMAGE" version 2>/dev/null | head -n 1)
