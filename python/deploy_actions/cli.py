@@ -152,9 +152,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return code
     except CheckFailed as exc:
         title = f"{PROG} {command_name}" if command_name else PROG
-        code = reporter.render(
-            _failure(str(exc), "check", title, EXIT_CHECK_FAILED, f"### ❌ {title} failed\n\n{exc}\n")
+        failed = _failure(str(exc), "check", title, EXIT_CHECK_FAILED, f"### ❌ {title} failed\n\n{exc}\n")
+        failed.problems[0] = Problem(
+            "error", exc.detail or str(exc), title=exc.title or title, file=exc.file, line=exc.line
         )
+        code = reporter.render(failed)
         return code
     except KeyboardInterrupt:
         code = reporter.render(_failure("interrupted", "cancelled", PROG, 130, ""))

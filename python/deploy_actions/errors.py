@@ -45,4 +45,18 @@ class UsageError(Exception):
 
 
 class CheckFailed(Exception):
-    """The thing under check is not as it should be (exit 1)."""
+    """The thing under check is not as it should be (exit 1). Domain code raises it and the
+    command's Result annotates it: `detail` is the annotation's text where the message is a
+    summary, `title`, `file` and `line` place it (a Dockerfile line, a smoke spec's call)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        title: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ):
+        super().__init__(message)
+        self.detail, self.title, self.file, self.line = detail, title, file, line

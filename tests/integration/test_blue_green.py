@@ -84,6 +84,7 @@ def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, caps
     assert load.failed == [] and len(load.answers) > 100
     assert set(load.bodies()) == {"v1.0.0"}
     assert "/ready did not answer 200" in out and "the new copy failed before any switch" in out
+    assert out.count("::error ") == 1  # the failed gate is the deploy's failure, annotated once
     assert states(outputs) == {ONE: "rejected"}
     assert target.version(ONE) == "v1.0.0"
     assert [row[1:5] for row in target.history(ONE)][-1] == ["deploy", "v2.0.0-rc.1", "v1.0.0", "rejected-gate"]
@@ -122,6 +123,7 @@ def test_smoke_failing_only_through_the_proxy_switches_back(target, gha_env, cap
         code, out, outputs = bg(target, gha_env, capsys, "v4.0.0-rc.1", "--smoke-spec", str(spec))
     assert code == 1
     assert "through the proxy" in out
+    assert out.count("::error ") == 1
     assert states(outputs) == {ONE: "rolled-back"}
     assert load.failed == []
     assert target.version(ONE) == "v1.0.0"

@@ -123,6 +123,11 @@ def test_action_tables_diff_fix_round_trip(gha_env, capsys, repo):
     assert code == 1 and "-| `who` | old words | no | `nobody` |" in diff
     assert "+| `who` | Who to greet \\| anyone | no | `world` |" in diff
     assert (repo / "hello/README.md").read_text() == README  # --diff wrote nothing
+    main(["docs-drift", "--root", str(repo), "--diff"], env={"GITHUB_ACTIONS": "true"})
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    end = lines.index(f"::{lines[start].split('::')[2]}::")  # the diff is the files' text: no workflow commands
+    assert any(line.startswith("-| `who` | old words") for line in lines[start:end])
     code, out, outputs = drift(gha_env, capsys, repo, "--fix")
     assert code == 0 and outputs["fixed-count"] == "1" and outputs["drift-count"] == "0"
     fixed = (repo / "hello/README.md").read_text()

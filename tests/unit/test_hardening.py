@@ -261,7 +261,7 @@ def test_bad_input_is_a_clear_usage_error(argv, expected, gha_env, capsys, tmp_p
 
 
 def test_a_pull_request_number_is_ascii_digits():
-    from deploy_actions.localrun import pull_request
+    from deploy_actions.act_plan import pull_request
 
     with pytest.raises(UsageError, match="pr: expected a pull request number"):
         pull_request("²", "b", "a" * 40, "main", "b" * 40)
@@ -431,8 +431,8 @@ def test_numbers_durations_hosts_and_versions_are_ascii_digits():
 
 @pytest.mark.parametrize("name", ["LD_PRELOAD", "PATH", "BASH_ENV", "DOCKER_HOST", "GIT_SSH_COMMAND"])
 def test_names_that_change_which_programs_run_are_refused_everywhere(name, tmp_path):
+    from deploy_actions.act_plan import read_pairs_file
     from deploy_actions.compose.settings import _blue_green
-    from deploy_actions.localrun import read_pairs_file
     from deploy_actions.remote.release import parse_tag, user_env
     from deploy_actions.swarm.settings import _env_file
 
@@ -479,7 +479,7 @@ def test_an_image_name_with_credentials_is_refused_without_printing_them(gha_env
 
 
 def test_pin_remote_is_never_an_option_nor_a_program(tmp_path, gha_env, capsys):
-    from deploy_actions.pinning import Resolver
+    from deploy_actions.pin_refs import Resolver
 
     marker = tmp_path / "ran"
     code = main(
@@ -584,7 +584,7 @@ def test_a_wrongly_typed_action_file_is_drift_not_an_internal_error(spec, tmp_pa
     ],
 )
 def test_a_wrongly_typed_workflow_is_read_without_an_internal_error(workflow):
-    from deploy_actions.localrun import read_workflow
+    from deploy_actions.act_plan import read_workflow
 
     read_workflow(workflow, "org/deploy-actions")
 

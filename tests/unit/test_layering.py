@@ -65,3 +65,17 @@ def test_the_rules_see_an_import_under_type_checking(tmp_path):
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from deploy_actions.compose import settings\n"
     )
     assert offending([sample], ["deploy_actions.compose"]) != []
+
+
+def test_only_a_result_annotates_a_failure():
+    """Domain code returns outcomes or raises CheckFailed / UsageError; the command's Result
+    carries the error annotations, so one failure is annotated once."""
+    found = []
+    for path in modules():
+        if path.parent.name in ("commands", "console") or path.name in ENTRY_POINTS | {"results.py"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            call = node.func if isinstance(node, ast.Call) else None
+            if isinstance(call, ast.Attribute) and call.attr == "error" and getattr(call.value, "id", "") == "reporter":
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert found == []

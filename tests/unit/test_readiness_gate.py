@@ -36,7 +36,7 @@ def test_a_gate_splits_its_url_and_builds_the_readiness_it_checks(tmp_path):
     assert gate.split(parsed.url) == ("https://{host}:8443", "/ready?deep=1")
     readiness = gate.readiness(parsed, "http://127.0.0.1:9000", ca_bundle="/ca.pem")
     assert (readiness.url, readiness.ready_path, readiness.timeout) == ("http://127.0.0.1:9000", "/ready?deep=1", 5.0)
-    assert readiness.spec_path == str(spec) and len(readiness.calls) == 1 and readiness.ca_bundle == "/ca.pem"
+    assert readiness.smoke_spec == str(spec) and len(readiness.calls) == 1 and readiness.ca_bundle == "/ca.pem"
     assert gate.readiness(gate.parse(raw("http://127.0.0.1:8000/ready"), hosts=False, spec_needs="-")).url == (
         "http://127.0.0.1:8000"
     )

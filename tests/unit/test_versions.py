@@ -3,7 +3,7 @@ deploys (local-run used to accept v01.2.3 through a second, looser pattern)."""
 
 import pytest
 
-from deploy_actions import localrun
+from deploy_actions import act_plan
 from deploy_actions.errors import UsageError
 from deploy_actions.versions import is_prerelease, is_release, version_key
 
@@ -26,10 +26,10 @@ from deploy_actions.versions import is_prerelease, is_release, version_key
 def test_one_rule_everywhere(tag, release):
     assert is_release(tag) is release
     if release:
-        assert localrun.tag_push(tag, "a" * 40).payload["ref"] == f"refs/tags/{tag}"
+        assert act_plan.tag_push(tag, "a" * 40).payload["ref"] == f"refs/tags/{tag}"
     else:
         with pytest.raises(UsageError, match="expected a release tag"):
-            localrun.tag_push(tag, "a" * 40)
+            act_plan.tag_push(tag, "a" * 40)
 
 
 def test_prerelease_and_order():

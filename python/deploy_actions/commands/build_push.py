@@ -43,8 +43,10 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                 digest = publish.verify_pushed(inputs, pushed, reporter)
             elif inputs.mode == "push":
                 digest = publish.push(client, inputs, image_id, reporter)
-    except (CheckFailed, RegistryError) as exc:
-        return _failed(inputs, str(exc), image_id)
+    except RegistryError as exc:
+        return _failed(inputs, CheckFailed(str(exc)), image_id)
+    except CheckFailed as exc:
+        return _failed(inputs, exc, image_id)
     refs = [f"{inputs.image.name}:{t}" for t in inputs.tags.tags]
     metadata = {
         "mode": inputs.mode,
@@ -78,9 +80,10 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     return Result(True, document=metadata, outputs=outputs, summary=summary)
 
 
-def _failed(inputs: Inputs, message: str, image_id: str) -> Result:
+def _failed(inputs: Inputs, failure: CheckFailed, image_id: str) -> Result:
     """A failed build, check or push still reports like a passed one: which image, the image
     that was built (if it was), the tags it would have carried, and nothing pushed."""
+    message = str(failure)
     metadata = {
         "mode": inputs.mode,
         "image": inputs.image.name,
@@ -103,7 +106,7 @@ def _failed(inputs: Inputs, message: str, image_id: str) -> Result:
         outputs={"image": inputs.image.name, "digest": "", "image-id": image_id, "tags": "", "metadata": metadata},
         summary=f"### ❌ {title} failed\n\n{gha.md_cell(message)}\n\n" + gha.md_table(["", ""], rows),
     )
-    result.error(message, title=title)
+    result.error(failure.detail or message, title=failure.title or title, file=failure.file, line=failure.line)
     return result
 
 

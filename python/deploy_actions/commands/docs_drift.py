@@ -163,7 +163,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     drifts, changes, notes = check(inputs)
     diff_text = rules.diff(changes) if inputs.diff else ""
     if inputs.diff and not reporter.json_mode:
-        print(diff_text, end="")
+        reporter.foreign(diff_text)  # the files' own lines: never taken as workflow commands
     fixed = [d for d in drifts if d.fixed]
     left = [d for d in drifts if not d.fixed]
     report = [d.as_dict() for d in drifts]

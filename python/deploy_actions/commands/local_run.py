@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_actions import gha, inputfiles, localrun, yamlpos
+from deploy_actions import act_plan, gha, inputfiles, yamlpos
 from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.options import Command, Option
@@ -66,8 +66,8 @@ OPTIONS = (
 class Inputs:
     repo: Path
     workflow_file: Path
-    workflow: localrun.Workflow
-    event: localrun.Event
+    workflow: act_plan.Workflow
+    event: act_plan.Event
     variables: dict[str, str]
     secrets: dict[str, str]
     job: str
@@ -165,7 +165,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     )
 
 
-def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, localrun.Workflow]:
+def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, act_plan.Workflow]:
     candidates = [repo / ".github" / "workflows" / name, Path(name).resolve(), repo / name]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
@@ -179,10 +179,10 @@ def read_workflow_file(repo: Path, name: str, library: str) -> tuple[Path, local
         os.path.relpath(os.path.realpath(path), os.path.realpath(repo)) if inputfiles.inside(path, repo) else str(path)
     )
     data, _ = yamlpos.parse(text, shown, "workflow")
-    return path, localrun.read_workflow(data, library)
+    return path, act_plan.read_workflow(data, library)
 
 
-def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localrun.Workflow) -> localrun.Event:
+def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: act_plan.Workflow) -> act_plan.Event:
     """The event from the one flag given (--tag, --dispatch, --pr; none: a branch push),
     checked against the repository and the workflow's triggers."""
     chosen = [k for k in ("tag", "dispatch", "pr") if raw[k].strip()]
@@ -194,7 +194,7 @@ def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localr
     branch = git(repo, "symbolic-ref", "-q", "--short", "HEAD") or "main"
     if raw["tag"].strip():
         tag = raw["tag"].strip()
-        event = localrun.tag_push(tag, head)
+        event = act_plan.tag_push(tag, head)
         at = git(repo, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}")
         if at is None:
             raise UsageError(
@@ -213,13 +213,13 @@ def choose_event(raw: Mapping[str, str], repo: Path, name: str, workflow: localr
                 f"{name} has no workflow_dispatch trigger (it runs on {', '.join(sorted(workflow.events))})",
                 input="dispatch",
             )
-        event = localrun.dispatch(pairs, workflow, branch)
+        event = act_plan.dispatch(pairs, workflow, branch)
     elif raw["pr"].strip():
         base = raw["base"].strip() or "main"
         base_sha = git(repo, "rev-parse", "-q", "--verify", f"{base}^{{commit}}") or head
-        event = localrun.pull_request(raw["pr"].strip(), branch, head, base, base_sha)
+        event = act_plan.pull_request(raw["pr"].strip(), branch, head, base, base_sha)
     else:
-        event = localrun.branch_push(branch, head)
+        event = act_plan.branch_push(branch, head)
         if workflow.tags_only:
             raise UsageError(f"{name} runs on pushes of tags only: use --tag vX.Y.Z", input="tag")
     if event.name not in workflow.events:
@@ -235,10 +235,10 @@ def read_values(path: str, name: str) -> dict[str, str]:
     if not path:
         return {}
     content = inputfiles.read_text(path, name, what="file")
-    return localrun.read_pairs_file(content, Path(path).resolve(), name)
+    return act_plan.read_pairs_file(content, Path(path).resolve(), name)
 
 
-def suggest(workflow: localrun.Workflow) -> str:
+def suggest(workflow: act_plan.Workflow) -> str:
     """The flag that gives this workflow an event it runs on."""
     ways = []
     if "workflow_dispatch" in workflow.events:
@@ -279,7 +279,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         remote = subprocess.run(
             ["git", "remote", "get-url", "origin"], cwd=inputs.repo, capture_output=True, text=True
         ).stdout
-        repository = localrun.repository_name(remote, inputs.repo)
+        repository = act_plan.repository_name(remote, inputs.repo)
         event_file = scratch_path / "event.json"
         payload = {**inputs.event.payload}
         payload.setdefault(
@@ -287,7 +287,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             {"full_name": repository, "name": repository.split("/")[1], "owner": {"login": repository.split("/")[0]}},
         )
         event_file.write_text(json.dumps(payload))
-        argv = localrun.act_command(
+        argv = act_plan.act_command(
             inputs.act,
             inputs.event,
             event_file,
@@ -306,7 +306,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         reporter.info(f"{inputs.workflow_file.name}: {inputs.event.describe} in {inputs.repo} (act, this host)")
         code, log = stream(argv, inputs.repo, env, reporter)
     took = time.monotonic() - started
-    jobs = localrun.job_results(log)
+    jobs = act_plan.job_results(log)
     result = Result(
         code == 0,
         document={

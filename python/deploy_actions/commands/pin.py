@@ -75,7 +75,7 @@ def files(root: Path) -> list[Path]:
 
 
 def run(inputs: Inputs, reporter: Reporter) -> Result:
-    from deploy_actions import inputfiles, pinning, yamlpos
+    from deploy_actions import inputfiles, pin_refs, yamlpos
 
     texts: dict[Path, str] = {}
     for path in files(inputs.root):
@@ -86,7 +86,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             exc.args = (f"{exc.args[0]} — nothing was rewritten",)
             raise
         texts[path] = text
-    uses = {path: pinning.find(text, str(path)) for path, text in texts.items()}
+    uses = {path: pin_refs.find(text, str(path)) for path, text in texts.items()}
     if inputs.check:
         loose = [u for found in uses.values() for u in found if not u.pinned]
         result = Result(not loose, document={"unpinned": [vars(u) for u in loose]})
@@ -103,7 +103,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
         )
         result.summary = f"### {'❌' if loose else '✅'} pin --check\n\n{result.message}\n"
         return result
-    resolver = pinning.Resolver(inputs.remote)
+    resolver = pin_refs.Resolver(inputs.remote)
     plans: dict[Path, dict[int, tuple[str, str]]] = {}
     missing = []
     for path, found in uses.items():
@@ -112,7 +112,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                 continue
             human = use.comment if use.pinned else use.ref
             if inputs.update and use.pinned:
-                newer = pinning.newest_in_major(resolver.refs(use.repo), human)
+                newer = pin_refs.newest_in_major(resolver.refs(use.repo), human)
                 if not newer:
                     continue
                 human = newer
@@ -125,14 +125,14 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     if missing:
         for use in missing:
             reporter.error(
-                f"{use.repo}@{use.ref} does not resolve at {pinning.remote_url(inputs.remote, use.repo)}",
+                f"{use.repo}@{use.ref} does not resolve at {pin_refs.remote_url(inputs.remote, use.repo)}",
                 title="pin: unknown ref",
                 file=use.file,
                 line=use.line,
             )
         raise UsageError(f"{len(missing)} reference(s) do not resolve; nothing was rewritten", input="remote")
     for path, changes in plans.items():
-        inputfiles.write_text(path, pinning.rewrite(texts[path], changes), inputs.root, "root", what="workflow")
+        inputfiles.write_text(path, pin_refs.rewrite(texts[path], changes), inputs.root, "root", what="workflow")
         for number, (sha, human) in sorted(changes.items()):
             reporter.info(f"{path}:{number}: @{sha[:12]}… # {human}")
     count = sum(len(c) for c in plans.values())

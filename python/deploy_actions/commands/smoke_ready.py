@@ -104,7 +104,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
             raise UsageError(
                 f"{ca_bundle!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", input="ca-bundle"
             ) from None
-    spec_path, calls = gate.smoke_spec(raw)
+    smoke_spec, calls = gate.smoke_spec(raw)
     return Readiness(
         url=parse_http_url(raw["url"], "url"),
         ready_path=parse_path(raw["ready-path"], "ready-path"),  # type: ignore[arg-type]
@@ -118,7 +118,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         insecure=parse_bool(raw["insecure"], "insecure"),
         ca_bundle=ca_bundle,
         follow_redirects=parse_bool(raw["follow-redirects"], "follow-redirects"),
-        spec_path=spec_path,
+        smoke_spec=smoke_spec,
         calls=calls,
     )
 
@@ -143,7 +143,13 @@ def run(inputs: Readiness, reporter: Reporter) -> Result:
         "attempts": str(doc["attempts"]),
         "results": doc,
     }
-    return Result(verdict.ok, document=doc, outputs=outputs, summary=summary_markdown(doc, verdict.diagnosis))
+    return Result(
+        verdict.ok,
+        document=doc,
+        outputs=outputs,
+        summary=summary_markdown(doc, verdict.diagnosis),
+        problems=list(verdict.problems),
+    )
 
 
 COMMAND = Command(

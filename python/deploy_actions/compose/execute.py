@@ -84,7 +84,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             hosts=hosts,
             tag=inputs.tag,
             params=params,
-            migrate=bool(inputs.migrate),
+            migrate=bool(inputs.migrate_command),
             blue_green=inputs.strategy == "blue-green",
             max_parallel=inputs.max_parallel,
             fail_fast=inputs.fail_fast,

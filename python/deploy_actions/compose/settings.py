@@ -192,15 +192,15 @@ class Inputs:
     upstream_host: str
     proxy_image: str
     host_proxy: HostProxy | None
-    drain: float
+    drain_timeout: float
     tag: str
     tag_variable: str
     env_file: str
     compose_files: tuple[str, ...]
-    project: str
+    project_name: str
     services: tuple[str, ...]
     env: dict
-    migrate: str
+    migrate_command: str
     migration: migration_timeouts.Timeouts
     gate: gate.Gate
     ready_connect_to: str
@@ -271,7 +271,7 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
         "upstream_host": upstream,
         "proxy_image": image,
         "host_proxy": shared,
-        "drain": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0),
+        "drain_timeout": parse_duration(raw["drain-timeout"], "drain-timeout", minimum=0),
     }
 
 
@@ -285,7 +285,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         raise UsageError(f"expected runner or host, got {ready_from!r}", input="ready-from")
     runner_only = "smoke calls run from the runner: set ready-url and ready-from: runner"
     checks = gate.parse(raw, hosts=True, spec_needs=runner_only)
-    if checks.spec_path and ready_from != "runner":
+    if checks.smoke_spec and ready_from != "runner":
         raise UsageError(runner_only, input="smoke-spec")
     ready_url = checks.url
     project = raw["project-name"].strip()
@@ -307,10 +307,10 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         tag_variable=tag_variable,
         env_file=safe_names([raw["env-file"].strip() or ".env"], "env-file", relative_paths=True)[0],
         compose_files=tuple(safe_names(parse_list(raw["compose-files"]), "compose-files", relative_paths=True)),
-        project=project,
+        project_name=project,
         services=tuple(safe_names(parse_list(raw["services"]), "services")),
         env=release.user_env(raw["env"], tag_variable),
-        migrate=raw["migrate-command"].strip(),
+        migrate_command=raw["migrate-command"].strip(),
         migration=migration_timeouts.parse(raw),
         gate=checks,
         ready_connect_to=_connect_to(raw["ready-connect-to"], ready_url),
@@ -381,7 +381,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "TAG": inputs.tag,
         "TAG_VAR": inputs.tag_variable,
         "ENV_FILE": inputs.env_file,
-        "PROJECT": inputs.project,
+        "PROJECT": inputs.project_name,
         "FILES": " ".join(inputs.compose_files),
         "SERVICES": " ".join(inputs.services),
         "DEPLOY_ID": f"{inputs.tag}-{uuid.uuid4().hex[:8]}",
@@ -390,7 +390,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "LOCK_TIMEOUT": str(int(inputs.lock_timeout)),
         "READY_URL": "",
         "READY_TIMEOUT": str(int(inputs.gate.timeout)),
-        "MIGRATE_COMMAND": inputs.migrate,
+        "MIGRATE_COMMAND": inputs.migrate_command,
         "MIGRATE_PGOPTIONS": inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", "")),
         "MIGRATE_RETRIES": str(inputs.migration.retries),
         "REASON": "",
@@ -398,7 +398,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "PROXY_IMAGE": inputs.proxy_image,
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,
-        "DRAIN": str(int(inputs.drain)),
+        "DRAIN": str(int(inputs.drain_timeout)),
         "READY_PATH": gate.split(inputs.gate.url)[1] if inputs.gate.url else "",
         **_host_proxy_params(inputs.host_proxy),
     }
@@ -421,7 +421,7 @@ def host_params(inputs: Inputs, host: Host) -> dict[str, str]:
     if inputs.host_proxy:
         proxy = dataclasses.replace(inputs.host_proxy, tls_listen=host_url(inputs.host_proxy.tls_listen, host))
         extra |= {
-            "HP_FRONT": host_proxy.front_config(proxy, extra["PROXY_LISTEN"], int(inputs.drain)),
+            "HP_FRONT": host_proxy.front_config(proxy, extra["PROXY_LISTEN"], int(inputs.drain_timeout)),
             "HP_SETTINGS": host_proxy.settings(proxy, extra["PROXY_LISTEN"]),
             "HP_TLS_LISTEN": "" if proxy.tls == "off" else proxy.tls_listen,
         }

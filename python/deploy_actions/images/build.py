@@ -42,12 +42,17 @@ def _dockerfile_text(path: str) -> str:
     return read_text(path, "dockerfile", what="Dockerfile")
 
 
-def _build_failed(inputs: Inputs, reporter: Reporter, message: str, step, line, tail) -> CheckFailed:
-    """Annotate the failure at its Dockerfile line; the caller raises what this returns."""
+def _build_failed(inputs: Inputs, message: str, step, line, tail) -> CheckFailed:
+    """The failure, placed at its Dockerfile line; the caller raises what this returns."""
     where = f" at `{step}`" if step else ""
     last = f". Last lines: {' | '.join(tail[-5:])}" if tail else ""
-    reporter.error(f"{message}{where}{last}", title="build-push: build failed", file=inputs.dockerfile, line=line)
-    return CheckFailed(f"the image did not build: {message}")
+    return CheckFailed(
+        f"the image did not build: {message}",
+        detail=f"{message}{where}{last}",
+        title="build-push: build failed",
+        file=inputs.dockerfile,
+        line=line,
+    )
 
 
 def _build_classic(client, inputs: Inputs, local: str, reporter: Reporter) -> str:
@@ -78,7 +83,7 @@ def _build_classic(client, inputs: Inputs, local: str, reporter: Reporter) -> st
                     log=reporter.info,
                 )
         except engine.BuildFailure as failure:
-            raise _build_failed(inputs, reporter, failure.message, failure.step, failure.line, failure.tail) from None
+            raise _build_failed(inputs, failure.message, failure.step, failure.line, failure.tail) from None
 
 
 def _builder(options: BuildOptions):
@@ -177,7 +182,7 @@ def _build_buildkit(inputs: Inputs, local: str, reporter: Reporter, network: str
         except buildkit.Failed as failed:
             failure = failed.progress.failure()
             line = buildkit.failure_line(failure.line, failure.step, _dockerfile_text(inputs.dockerfile))
-            raise _build_failed(inputs, reporter, failure.message, failure.step, line, failure.tail) from None
+            raise _build_failed(inputs, failure.message, failure.step, line, failure.tail) from None
     for problem in built.progress.side_errors:
         reporter.warning(f"BuildKit: {problem}", title="build-push: BuildKit warning")
     return built.image_id, built.digest

@@ -37,9 +37,13 @@ def boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> Non
                 if logs.strip():
                     with reporter.group("logs of the booted image"):
                         reporter.foreign(logs)
+                first = verdict.problems[0] if verdict.problems else None
                 raise CheckFailed(
                     "the built image did not pass the boot check "
-                    f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed"
+                    f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed",
+                    detail=f"the boot check failed: {first.message}" if first else None,
+                    file=first.file if first else None,
+                    line=first.line if first else None,
                 )
         finally:
             booted.stop()

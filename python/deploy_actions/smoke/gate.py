@@ -27,7 +27,7 @@ HOST = "{host}"
 class Gate:
     url: str  # "" when the action checks nothing; may hold {host}
     timeout: float
-    spec_path: str | None
+    smoke_spec: str | None
     calls: tuple
 
 
@@ -68,11 +68,11 @@ def split(url: str) -> tuple[str, str]:
 def parse(raw: Mapping[str, str], *, hosts: bool, spec_needs: str) -> Gate:
     """The gate's three inputs; `spec_needs`: what to say when a smoke spec has no ready-url."""
     url = parse_url(raw["ready-url"], hosts=hosts)
-    spec_path, calls = smoke_spec(raw)
-    if spec_path and not url:
+    spec, calls = smoke_spec(raw)
+    if spec and not url:
         raise UsageError(spec_needs, input="smoke-spec")
     timeout = parse_duration(raw["ready-timeout"], "ready-timeout", minimum=MIN_TIMEOUT)
-    return Gate(url, timeout, spec_path, calls)
+    return Gate(url, timeout, spec, calls)
 
 
 def smoke_spec(raw: Mapping[str, str]) -> tuple[str | None, tuple]:
@@ -92,5 +92,10 @@ def readiness(gate: Gate, base: str | None = None, **extra: Any):
 
     own_base, path = split(gate.url)
     return Readiness(
-        url=base or own_base, ready_path=path, timeout=gate.timeout, calls=gate.calls, spec_path=gate.spec_path, **extra
+        url=base or own_base,
+        ready_path=path,
+        timeout=gate.timeout,
+        calls=gate.calls,
+        smoke_spec=gate.smoke_spec,
+        **extra,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from deploy_actions import timing
 from deploy_actions.console import Reporter
+from deploy_actions.results import Problem
 from deploy_actions.smoke import spec as spec_file
 from deploy_actions.smoke.expect import judge
 from deploy_actions.smoke.http import Client, Response
@@ -41,7 +42,7 @@ class Readiness:
     ca_bundle: str | None = None
     follow_redirects: bool = True
     connect_to: dict[str, str] = field(default_factory=dict)  # host name → address (never resolved)
-    spec_path: str | None = None
+    smoke_spec: str | None = None
     calls: tuple[spec_file.Call, ...] = ()
 
 
@@ -101,11 +102,13 @@ class Verdict:
     ok: bool
     document: dict
     diagnosis: str | None
+    problems: tuple[Problem, ...] = ()  # one per failed check, at its smoke spec line: the caller's Result annotates
 
 
 def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
-    """Wait for ready, check health, run the calls; print and annotate each result. The part
-    of smoke-ready that build-push's boot check reuses (it sets no outputs)."""
+    """Wait for ready, check health, run the calls; print each result as it comes, and return
+    the failures as problems for the caller's Result. The check smoke-ready runs, and the
+    gate of build-push's boot check and of the deploys."""
     client = Client(
         headers=inputs.headers,
         verify=not inputs.insecure,
@@ -169,12 +172,13 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
         checks.append(_said(reporter, check) if outcome.ready else check)
 
     if outcome.ready and inputs.calls:
-        with reporter.group(f"smoke calls from {inputs.spec_path}"):
+        with reporter.group(f"smoke calls from {inputs.smoke_spec}"):
             checks += run_calls(client, inputs, deadline, remaining, reporter)
 
     ready_after_ms = round(outcome.seconds * 1000) if outcome.ready else None
     doc = results_document(inputs.url, outcome.ready, ready_after_ms, outcome.attempts, checks)
     diagnosis = None if outcome.ready else diagnose(outcome.last, health, inputs.ready_path, inputs.health_path)
+    problems: list[Problem] = []
     for check in checks:
         if check.ok:
             continue
@@ -183,11 +187,13 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
             text += f" — {diagnosis}"
         if check.body:
             text += f"; body: {check.body}"
-        on_spec = inputs.spec_path if check.line else None
-        reporter.error(text, title=f"smoke-ready: {check.name} ({check.failure})", file=on_spec, line=check.line)
+        on_spec = inputs.smoke_spec if check.line else None
+        problems.append(
+            Problem("error", text, title=f"smoke-ready: {check.name} ({check.failure})", file=on_spec, line=check.line)
+        )
     failed = sum(not c.ok for c in checks)
     if failed:
         reporter.info(f"smoke-ready: {failed} of {len(checks)} checks failed")
     else:
         reporter.success(f"smoke-ready: all {len(checks)} checks passed")
-    return Verdict(not failed, doc, diagnosis)
+    return Verdict(not failed, doc, diagnosis, tuple(problems))

@@ -222,9 +222,9 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                 timeout=inputs.ssh.connect_timeout + 30,
             )
 
-        if inputs.migrate:
+        if inputs.migrate_command:
             image = f"{inputs.image(inputs.migrate_service).name}@{expected[inputs.migrate_service]}"
-            reporter.info(f"migration (a one-off job in {image}): {inputs.migrate}")
+            reporter.info(f"migration (a one-off job in {image}): {inputs.migrate_command}")
             pgoptions = inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", ""))
             job_env = {**inputs.env, inputs.tag_variable: inputs.tag, **({"PGOPTIONS": pgoptions} if pgoptions else {})}
             attempt, stopped_by_lock = 0, False
@@ -233,7 +233,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                     code, logs = cluster.run_job(
                         f"{inputs.stack}_migrate-{inputs.deploy_id}" + (f"-r{attempt}" if attempt else ""),
                         image,
-                        inputs.migrate,
+                        inputs.migrate_command,
                         job_env,
                         inputs.migrate_network,
                         inputs.migrate_constraints,

@@ -132,7 +132,7 @@ class Inputs:
     env: dict[str, str]  # the env input alone: the migration's environment
     registry_username: str
     registry_password: str
-    migrate: str
+    migrate_command: str
     migrate_service: str
     migrate_network: str
     migrate_constraints: tuple[str, ...]
@@ -258,7 +258,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
         env=user_env,
         registry_username=raw["registry-username"].strip(),
         registry_password=raw["registry-password"],
-        migrate=raw["migrate-command"].strip(),
+        migrate_command=raw["migrate-command"].strip(),
         migrate_service=migrate_service,
         migrate_network=network,
         migrate_constraints=constraints,

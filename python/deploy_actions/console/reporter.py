@@ -1,12 +1,12 @@
-"""Where a command's words go. One Reporter, three audiences: the GitHub runner
-(workflow commands, outputs, step summary), a person at a terminal (colour, a live
-progress line), and a machine (`--json`: one JSON document on stdout, words on stderr).
-Every text passes through the redactor, so a secret registered once never prints."""
+"""The one interface every command and the domain code write through: words, problems,
+groups, progress, secrets, and a command's Result. What they look like is the view's —
+GitHubView under the runner, TerminalView elsewhere — and with --json the words go to
+stderr and a JsonDocument to stdout. Every text passes through the redactor first, so a
+secret registered once never prints."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from deploy_actions import gha
+from deploy_actions.console.document import JsonDocument
+from deploy_actions.console.github import GitHubView
+from deploy_actions.console.terminal import TerminalView
 from deploy_actions.results import Result
 
-# GitHub shows at most 10 error and 10 warning annotations per step; the rest only
-# clutter the log, so they go to the summary instead.
-ANNOTATION_LIMIT = 10
 MIN_REDACTED = 4
-
-_COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
 
 
 class Reporter:
@@ -35,21 +33,22 @@ class Reporter:
         progress_every: float | None = None,
     ):
         self.env = dict(os.environ if env is None else env)
-        self.actions = gha.in_actions(self.env)
         self.json_mode = json_mode
         self.out = stream or (sys.stderr if json_mode else sys.stdout)
-        tty = hasattr(self.out, "isatty") and self.out.isatty()
-        if colour is None:
-            colour = tty and not self.actions and "NO_COLOR" not in self.env
-        self.colour = colour
-        self.live = tty and not self.actions  # rewrite one progress line in place
-        self.progress_every = progress_every if progress_every is not None else (10.0 if self.actions else 5.0)
+        self.view: GitHubView | TerminalView
+        if gha.in_actions(self.env):
+            self.view = GitHubView(self.out, self._write, colour=bool(colour))
+        else:
+            tty = hasattr(self.out, "isatty") and self.out.isatty()
+            if colour is None:
+                colour = tty and "NO_COLOR" not in self.env
+            self.view = TerminalView(self.out, self._write, colour=colour, live=tty)
+        if progress_every is not None:
+            self.view.progress_every = progress_every
+        self.json = JsonDocument() if json_mode else None
         self._secrets: list[str] = []
-        self._annotations = {"error": 0, "warning": 0, "notice": 0}
-        self._overflow: list[str] = []
         self._last_progress = 0.0
         self._progress_shown = False
-        self.document: dict[str, Any] = {}
 
     # -- secrets -------------------------------------------------------------
     def secret(self, value: str) -> None:
@@ -61,8 +60,7 @@ class Reporter:
         parts = [value] + [part for part in value.splitlines() if part != value]
         self._secrets.extend(part for part in parts if len(part.strip()) >= MIN_REDACTED)
         self._secrets.sort(key=len, reverse=True)
-        if self.actions:
-            gha.mask(value, self.out)
+        self.view.mask(value)
 
     def _redact_tree(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -79,9 +77,6 @@ class Reporter:
         return text
 
     # -- plain words ---------------------------------------------------------
-    def _paint(self, text: str, colour: str) -> str:
-        return f"\033[{_COLOURS[colour]}m{text}\033[0m" if self.colour else text
-
     def _write(self, text: str) -> None:
         self._clear_progress()
         self.out.write(self.redact(text) + "\n")
@@ -91,9 +86,8 @@ class Reporter:
         self._write(text)
 
     def foreign(self, text: str) -> None:
-        """Output of something else (a host, a container, alembic): shown as it is, but under
-        GitHub between `::stop-commands::` markers, so a line in it cannot be taken as a
-        workflow command (set an output, add a mask, annotate)."""
+        """Output of something else (a host, a container, alembic): shown as it is, but never
+        taken as workflow commands (set an output, add a mask, annotate)."""
         if text.strip():
             with self.untrusted():
                 self._write(text.rstrip("\n"))
@@ -101,40 +95,22 @@ class Reporter:
     @contextlib.contextmanager
     def untrusted(self) -> Iterator[None]:
         """Everything written inside is foreign output (see `foreign`)."""
-        if not self.actions:
+        with self.view.untrusted():
             yield
-            return
-        token = os.urandom(16).hex()  # not `secrets`: its import costs a warm start ~5 ms
-        self._write(f"::stop-commands::{token}")
-        try:
-            yield
-        finally:
-            self._write(f"::{token}::")
 
     def detail(self, text: str) -> None:
-        self._write(self._paint(text, "dim"))
+        self._write(self.view.paint(text, "dim"))
 
     def success(self, text: str) -> None:
-        self._write(self._paint("✔ ", "green") + text)
+        self._write(self.view.paint("✔ ", "green") + text)
 
     def problem(
         self, level: str, text: str, *, title: str | None = None, file: str | None = None, line: int | None = None
     ) -> None:
-        """An error or warning: an annotation under GitHub (up to the display limit), else a
-        coloured line. `file`/`line` point the annotation at the source of the problem."""
-        text, title = self.redact(text), self.redact(title) if title else None
-        if self.actions:
-            self._clear_progress()
-            if self._annotations[level] < ANNOTATION_LIMIT:
-                self._annotations[level] += 1
-                gha.annotate(level, text, title=title, file=file, line=line, stream=self.out)
-            else:
-                self._overflow.append(f"{level}: {title + ': ' if title else ''}{text}")
-                self._write(f"{level}: {text}")
-            return
-        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-        label = self._paint(level, {"error": "red", "warning": "yellow"}.get(level, "bold"))
-        self._write(f"{label}: {where}{title + ': ' if title else ''}{text}")
+        """An error, warning or notice: an annotation under GitHub, else a labelled line.
+        `file`/`line` point at the source of the problem."""
+        self._clear_progress()
+        self.view.problem(level, self.redact(text), self.redact(title) if title else None, file, line)
 
     def error(self, text: str, **where: Any) -> None:
         self.problem("error", text, **where)
@@ -148,25 +124,21 @@ class Reporter:
 
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
-        if self.actions:
-            with gha.group(self.redact(title), self.out):
-                yield
-        else:
-            self._write(self._paint(title, "bold"))
+        with self.view.group(self.redact(title)):
             yield
 
     # -- long waits ----------------------------------------------------------
     def progress(self, text: str, *, now: float | None = None) -> None:
         """A status line for a long wait: rewritten in place on a terminal, else printed
         at most every `progress_every` seconds so CI logs stay short."""
-        if self.json_mode and not self.live:
+        if self.json and not self.view.live:
             return
         now = time.monotonic() if now is None else now
-        if self.live:
-            self.out.write("\r\033[K" + self._paint(self.redact(text), "dim"))
+        if self.view.live:
+            self.out.write("\r\033[K" + self.view.paint(self.redact(text), "dim"))
             self.out.flush()
             self._progress_shown = True
-        elif now - self._last_progress >= self.progress_every:
+        elif now - self._last_progress >= self.view.progress_every:
             self._last_progress = now
             self._write(self.redact(text))
 
@@ -180,11 +152,7 @@ class Reporter:
         gha.set_output(name, self._redact_tree(value), self.env)
 
     def summary(self, markdown: str) -> None:
-        if self._overflow:
-            markdown += "\n<details><summary>More problems (not annotated: GitHub shows 10 per step)</summary>\n\n"
-            markdown += "".join(f"- {gha.md_cell(item)}\n" for item in self._overflow) + "\n</details>\n"
-            self._overflow = []
-        gha.append_summary(self.redact(markdown), self.env)
+        gha.append_summary(self.redact(markdown + self.view.summary_tail()), self.env)
 
     def render(self, result: Result) -> int:
         """A command's result, the same way for every command: annotations, outputs, the step
@@ -204,14 +172,12 @@ class Reporter:
 
     def result(self, document: dict[str, Any]) -> None:
         """What the command found, for the --json document (written once, by `finish`)."""
-        self.document = dict(document)
+        if self.json:
+            self.json.set(document)
 
     def finish(self, ok: bool) -> None:
         """The --json document: the only thing written to stdout in JSON mode, for every
-        outcome — success, a failed check, bad input, an internal error — with `ok` first and
-        always matching the exit code."""
-        if self.json_mode:
+        outcome — success, a failed check, bad input, an internal error."""
+        if self.json:
             self._clear_progress()
-            document = {"ok": ok, **{k: v for k, v in self.document.items() if k != "ok"}}
-            sys.stdout.write(json.dumps(self._redact_tree(document), indent=2) + "\n")
-            sys.stdout.flush()
+            self.json.write(ok, self._redact_tree)

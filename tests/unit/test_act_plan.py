@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy_actions import localrun
+from deploy_actions import act_plan
 from deploy_actions.errors import UsageError
 
 WORKFLOW = """\
@@ -34,7 +34,7 @@ jobs:
 
 
 def facts(text=WORKFLOW):
-    return localrun.read_workflow(yaml.safe_load(text), "org/deploy-actions")
+    return act_plan.read_workflow(yaml.safe_load(text), "org/deploy-actions")
 
 
 def test_workflow_facts():
@@ -64,7 +64,7 @@ def test_not_a_workflow(text):
 
 def test_dispatch_checks_inputs_like_github():
     wf = facts()
-    event = localrun.dispatch({"image_tag": "v0.1.0"}, wf, "main")
+    event = act_plan.dispatch({"image_tag": "v0.1.0"}, wf, "main")
     assert event.payload["inputs"] == {"image_tag": "v0.1.0", "dry_run": "false", "stage": "stage"}
     assert event.act_args == ("--input", "image_tag=v0.1.0", "--input", "dry_run=false", "--input", "stage=stage")
     for pairs, says in [
@@ -74,39 +74,39 @@ def test_dispatch_checks_inputs_like_github():
         ({"image_tag": "v1", "dry_run": "yes"}, "dry_run is a boolean"),
     ]:
         with pytest.raises(UsageError, match=says):
-            localrun.dispatch(pairs, wf, "main")
+            act_plan.dispatch(pairs, wf, "main")
 
 
 def test_tag_and_pull_request_payloads():
-    assert localrun.tag_push("v0.1.0", "abc").payload["ref"] == "refs/tags/v0.1.0"
+    assert act_plan.tag_push("v0.1.0", "abc").payload["ref"] == "refs/tags/v0.1.0"
     with pytest.raises(UsageError, match="expected a release tag"):
-        localrun.tag_push("release-1", "abc")
-    pr = localrun.pull_request("7", "feature", "h", "main", "b")
+        act_plan.tag_push("release-1", "abc")
+    pr = act_plan.pull_request("7", "feature", "h", "main", "b")
     assert pr.payload["pull_request"]["base"]["ref"] == "main" and pr.payload["number"] == 7
     with pytest.raises(UsageError, match="pull request number"):
-        localrun.pull_request("seven", "feature", "h", "main", "b")
+        act_plan.pull_request("seven", "feature", "h", "main", "b")
 
 
 def test_pairs_file(tmp_path):
     (tmp_path / "key").write_text("-----BEGIN KEY-----\nabc\n-----END KEY-----\n")
     path = tmp_path / "secrets"
-    values = localrun.read_pairs_file('# comment\n\nexport A=1\nB="two words"\nKEY=@key\n', path, "secrets-file")
+    values = act_plan.read_pairs_file('# comment\n\nexport A=1\nB="two words"\nKEY=@key\n', path, "secrets-file")
     assert values == {"A": "1", "B": "two words", "KEY": "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}
 
 
 def test_pairs_file_errors_cite_the_line_not_the_secret(tmp_path):
     path = tmp_path / "secrets"
     with pytest.raises(UsageError) as err:
-        localrun.read_pairs_file("A=1\nhunter2 is my password\n", path, "secrets-file")
+        act_plan.read_pairs_file("A=1\nhunter2 is my password\n", path, "secrets-file")
     assert err.value.line == 2 and "hunter2" not in str(err.value)
     with pytest.raises(UsageError, match="cannot read"):
-        localrun.read_pairs_file("KEY=@missing\n", path, "secrets-file")
+        act_plan.read_pairs_file("KEY=@missing\n", path, "secrets-file")
 
 
 def test_act_command_maps_every_label_and_library_ref():
     wf = facts()
-    event = localrun.dispatch({"image_tag": "v0.1.0"}, wf, "main")
-    argv = localrun.act_command(
+    event = act_plan.dispatch({"image_tag": "v0.1.0"}, wf, "main")
+    argv = act_plan.act_command(
         "act",
         event,
         Path("/e.json"),
@@ -140,7 +140,7 @@ def test_job_results():
         "[release/image] ⭐ Run Set up job\n[release/image]   ✅  Success - Set up job\n"
         "[release/image] 🏁  Job succeeded\n[deploy/deploy] 🏁  Job failed\n"
     )
-    assert localrun.job_results(log) == {"release/image": "succeeded", "deploy/deploy": "failed"}
+    assert act_plan.job_results(log) == {"release/image": "succeeded", "deploy/deploy": "failed"}
 
 
 @pytest.mark.parametrize(
@@ -154,6 +154,6 @@ def test_job_results():
     ],
 )
 def test_local_run_names_the_real_repository(remote, expected, tmp_path):
-    from deploy_actions.localrun import repository_name
+    from deploy_actions.act_plan import repository_name
 
     assert repository_name(remote, tmp_path / "My Notes!") == expected
