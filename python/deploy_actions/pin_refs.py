@@ -9,7 +9,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from deploy_actions.versions import SEMVER, is_prerelease, is_release, version_key
+from deploy_actions.versions import SEMVER, is_prerelease, is_release, precedence
 
 USES = re.compile(
     r"^(?P<lead>\s*(?:-\s+)?uses:\s*)(?P<q>['\"]?)(?P<repo>[\w.-]+/[\w.-]+)(?P<path>/[^@\s'\"]*)?"
@@ -56,10 +56,10 @@ def newest_in_major(tags: dict[str, str], current: str) -> str | None:
     """The highest non-prerelease vX.Y.Z with current's major, if newer than current."""
     if not SEMVER.match(current):
         return None
-    major = version_key(current)[0]
-    candidates = [t for t in tags if is_release(t) and not is_prerelease(t) and version_key(t)[0] == major]
-    best = max(candidates, key=version_key, default=None)
-    return best if best and version_key(best) > version_key(current) else None
+    major = precedence(current)[0]
+    candidates = [t for t in tags if is_release(t) and not is_prerelease(t) and precedence(t)[0] == major]
+    best = max(candidates, key=precedence, default=None)
+    return best if best and precedence(best) > precedence(current) else None
 
 
 def remote_url(template: str, repo: str) -> str:

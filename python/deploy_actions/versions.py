@@ -30,12 +30,6 @@ def release_version(text: str, input_name: str) -> str:
     return text
 
 
-def version_key(tag: str) -> tuple[int, int, int]:
-    """(major, minor, patch) of a release tag, for ordering."""
-    major, minor, patch, _ = SEMVER.match(tag).groups()  # type: ignore[union-attr]
-    return int(major), int(minor), int(patch)
-
-
 def precedence(tag: str) -> tuple:
     """SemVer 2.0.0 precedence of a release tag: a prerelease sorts before its release, and
     its dot-separated fields compare numerically where numeric (rc.2 < rc.10)."""

@@ -5,7 +5,7 @@ import pytest
 
 from deploy_actions import act_plan
 from deploy_actions.errors import UsageError
-from deploy_actions.versions import is_prerelease, is_release, version_key
+from deploy_actions.versions import is_prerelease, is_release, precedence
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_one_rule_everywhere(tag, release):
 
 def test_prerelease_and_order():
     assert is_prerelease("v1.0.0-rc.1") and not is_prerelease("v1.0.0") and not is_prerelease("v1-0")
-    assert sorted(["v1.10.0", "v1.9.3", "v1.9.10"], key=version_key) == ["v1.9.3", "v1.9.10", "v1.10.0"]
+    assert sorted(["v1.10.0", "v1.9.3", "v1.9.10"], key=precedence) == ["v1.9.3", "v1.9.10", "v1.10.0"]
 
 
 def test_release_check_orders_prereleases_as_semver_does(tmp_path):
