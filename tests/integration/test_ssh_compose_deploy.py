@@ -468,6 +468,7 @@ def test_a_migration_waiting_for_a_lock_stops_retries_and_succeeds_once_it_is_fr
     code, out, outputs = deploy(target, gha_env, capsys, "v1.1.0", *args, "--migration-retries", "1", hosts=hosts)
     assert code == 1, out
     assert "migration stopped waiting for a lock after 2 tries" in out and "try 1 of 1 in 2s" in out
+    assert "pg_blocking_pids" in out  # how to find the session that holds it
     assert "postgres:" not in out.replace("::add-mask::", "")  # the URL stays masked
     history = (target.dirs["127.0.0.2"] / ".deploy-actions" / "history").read_text()
     assert "\tmigrate-retry\tv1.1.0\t" in history and not list(

@@ -761,3 +761,32 @@ def test_real_histories_classes_renames_dialect_branches_downgrade_types_and_nam
             m for _, _, m in messages('def upgrade():\n    op.create_index("ix_other_a", OTHER.__tablename__, ["a"])\n')
         }.pop()
     )
+
+
+@pytest.mark.parametrize(
+    ("output", "tables"),
+    [
+        (
+            "(psycopg.errors.LockNotAvailable) canceling statement due to lock timeout\n"
+            "[SQL: ALTER TABLE users ADD note TEXT]",
+            ["users"],
+        ),
+        ('[SQL: ALTER TABLE public."Orders" DROP COLUMN legacy]', ["Orders"]),
+        ("[SQL: CREATE INDEX ix_email ON accounts (email)]", ["accounts"]),
+        ("[SQL: UPDATE accounts SET x = 1 WHERE id IN (SELECT id FROM other)]", ["accounts"]),
+        # the deploy script's message, the statement cut at 160 characters: read by its keywords
+        (
+            "migration stopped waiting for a lock on: ALTER TABLE ONLY billing.invoices ADD COLUMN n TEXT "
+            "DEFAULT 'cut her after 2 tries: x",
+            ["billing.invoices"],
+        ),
+        ("ERROR:  canceling statement due to lock timeout", []),  # psql names no statement
+    ],
+)
+def test_a_lock_timeout_names_the_table_it_waited_for(output, tables):
+    from deploy_actions.migrations.timeouts import explain, locked_tables
+
+    assert locked_tables(output) == tables
+    said = explain("the migration stopped waiting for a lock", output)
+    assert "pg_blocking_pids" in said and all(t in said for t in tables)
+    assert explain("the migration exited 1", "ModuleNotFoundError: alembic") == "the migration exited 1"

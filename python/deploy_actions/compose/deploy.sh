@@ -407,7 +407,7 @@ migrate() {
         sleep "$pause"; continue
       fi
       rm -f "$log"; record migrate "$TAG" "$PREVIOUS" failed
-      fail migrate 7 "migration stopped waiting for a lock$([ -n "$statement" ] && printf ' on: %s' "$statement") after $((attempt + 1)) tries: another session holds a lock on that table (see pg_locks / pg_stat_activity)"
+      fail migrate 7 "migration stopped waiting for a lock$([ -n "$statement" ] && printf ' on: %s' "$statement") after $((attempt + 1)) tries: another session holds a lock on that table"
     fi
     rm -f "$log"; record migrate "$TAG" "$PREVIOUS" failed; fail migrate 7 "migration command failed"
   done

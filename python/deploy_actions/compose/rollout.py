@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.remote.hosts import Host
 from deploy_actions.remote.ssh import Answer
 
@@ -264,9 +265,9 @@ class Rollout:
         if self.plan.migrate:
             answer = self._call(hosts[0], "migrate", TAG=self.plan.tag)
             if not answer.ok:
+                why = migration_timeouts.explain(answer.problem())
                 return Outcome(
-                    list(self.states.values()),
-                    f"migration on {hosts[0]} failed: {answer.problem()} (nothing was switched)",
+                    list(self.states.values()), f"migration on {hosts[0]} failed: {why} (nothing was switched)"
                 )
         stop = threading.Event()
         switch = self._switch_blue_green if self.plan.blue_green else self._switch

@@ -8,6 +8,7 @@ One place for the three inputs and what they become; the deploys and the rehears
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,3 +59,48 @@ def parse(raw: Mapping[str, str]) -> Timeouts:
         statement=parse_duration(raw["migration-statement-timeout"] or "0", "migration-statement-timeout", minimum=0),
         retries=parse_int(raw.get("migration-retries", "0"), "migration-retries", minimum=0, maximum=20),
     )
+
+
+# The statement a driver printed with the error: SQLAlchemy's `[SQL: …]`, or the deploy
+# script's "… on: <statement> after N tries" (cut to its first 160 characters).
+_STATEMENT = re.compile(r"\[SQL: ([^\]]+)|waiting for a lock on: (.+?) after \d+ tries", re.S)
+# Where a cut statement names its table, when the parser cannot read what is left of it.
+_TABLE_WORD = re.compile(
+    r"\b(?:TABLE|INTO|FROM|UPDATE|ON)\s+(?:ONLY\s+|IF\s+(?:NOT\s+)?EXISTS\s+)*((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)",
+    re.I,
+)
+FIND_BLOCKER = (
+    "while it waits, `SELECT pid, usename, application_name, state, query FROM pg_stat_activity "
+    "WHERE pid = ANY (pg_blocking_pids(<waiting pid>))` names the session holding the lock, and "
+    "`log_lock_waits = on` has the server log it"
+)
+
+
+def locked_tables(text: str) -> list[str]:
+    """The tables of the statement a lock timeout stopped, read from the driver's output:
+    through PostgreSQL's parser where the statement is whole, by its keywords where it was
+    cut. Empty when the output names no statement (psql prints only the error)."""
+    from deploy_actions.migrations import sql
+
+    match = _STATEMENT.search(text)
+    if not match:
+        return []
+    statement = " ".join((match.group(1) or match.group(2)).split())
+    parsed = sql.parse(statement)
+    tables = [s.table for s in parsed or () if s.table] or [m.group(1) for m in _TABLE_WORD.finditer(statement)]
+    return list(dict.fromkeys(t.replace('"', "") for t in tables))
+
+
+def explain(problem: str, output: str = "") -> str:
+    """A migration's failure, with what `lock_failure` adds when a lock timeout stopped it."""
+    if not any(mark in problem or mark in output for mark in (*LOCK_TIMEOUT_MARKS, "waiting for a lock")):
+        return problem
+    return f"{problem}; {lock_failure(output or problem)}"
+
+
+def lock_failure(text: str) -> str:
+    """What to add to a lock-timeout failure: the table it waited for, where the output says,
+    and how to find the session holding it (PostgreSQL tells the waiting client nothing of it)."""
+    tables = locked_tables(text)
+    waited = f"it waited for a lock on {', '.join(tables)}; " if tables else ""
+    return waited + FIND_BLOCKER

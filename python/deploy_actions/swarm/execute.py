@@ -261,7 +261,9 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                 record("migrate", inputs.tag, "failed")
                 why = "did not finish in time" if code is None else f"exited {code}"
                 if stopped_by_lock:
-                    why = f"stopped waiting for a lock after {attempt + 1} tries (another session holds it)"
+                    why = migration_timeouts.explain(
+                        f"stopped waiting for a lock after {attempt + 1} tries (another session holds it)", logs
+                    )
                 outcome.failure = f"the migration {why}; no service was updated"
                 outcome.services = _describe({}, before)
                 return outcome
