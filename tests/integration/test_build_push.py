@@ -157,7 +157,7 @@ def test_failed_check_before_push_pushes_nothing(tmp_path, gha_env, capsys, repo
     if failure == "test-command":
         assert "the test command exited 3" in out and "checking" in out
     else:
-        assert "::error title=deploy-actions build-push::the boot check failed: GET " in out
+        assert "::error title=deploy-actions build-push::the boot check failed, nothing was pushed: GET " in out
     assert out.count("::error ") == 1  # one failure, annotated once: by the result
     with registry_for(repo) as reg:
         assert reg.digest(repo.split("/", 1)[1], "v1.2.3") is None

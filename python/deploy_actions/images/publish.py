@@ -41,7 +41,7 @@ def boot_check(client, inputs: Inputs, image_id: str, reporter: Reporter) -> Non
                 raise CheckFailed(
                     "the built image did not pass the boot check "
                     f"({verdict.diagnosis or 'a smoke call failed'}); nothing was pushed",
-                    detail=f"the boot check failed: {first.message}" if first else None,
+                    detail=f"the boot check failed, nothing was pushed: {first.message}" if first else None,
                     file=first.file if first else None,
                     line=first.line if first else None,
                 )

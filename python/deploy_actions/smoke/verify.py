@@ -159,7 +159,9 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
             f"did not answer {accepted} within {format_duration(inputs.timeout)} "
             f"({plural(outcome.attempts, 'attempt')}); last: {last.describe()}"
         )
-        checks.append(Check.of("ready", "GET", inputs.ready_path, last, last.failure or "wrong-status", message))
+        checks.append(
+            _said(reporter, Check.of("ready", "GET", inputs.ready_path, last, last.failure or "wrong-status", message))
+        )
 
     def remaining() -> float:
         return max(0.05, min(inputs.request_timeout, deadline - time.monotonic()))
@@ -169,7 +171,7 @@ def verify(inputs: Readiness, reporter: Reporter) -> Verdict:
         health = client.request("GET", inputs.url + inputs.health_path, timeout=remaining())
         failure, message = judge(health)
         check = Check.of("health", "GET", inputs.health_path, health, failure, message)
-        checks.append(_said(reporter, check) if outcome.ready else check)
+        checks.append(_said(reporter, check))
 
     if outcome.ready and inputs.calls:
         with reporter.group(f"smoke calls from {inputs.smoke_spec}"):
