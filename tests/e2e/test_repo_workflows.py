@@ -92,8 +92,10 @@ jobs:
            ready-url: "${{ vars.READY_URL }}", smoke-spec: smoke.yml, proxy-listen: "${{ vars.PROXY_LISTEN }}",
            upstream-host: "${{ vars.UPSTREAM_HOST }}", upstream-ports: "${{ vars.UPSTREAM_PORTS }}",
            proxy-image: "${{ vars.PROXY_IMAGE }}",
-           migrate-command: docker compose run --rm --no-deps notes alembic upgrade head}
-    secrets: {ssh-key: "${{ secrets.DEPLOY_SSH_KEY }}"}
+           migrate-command: docker compose run --rm --no-deps notes alembic upgrade head,
+           alembic-command: "docker run --rm --network host --env DATABASE_URL ${{ vars.IMAGE }}:${{ inputs.image_tag }} alembic",
+           live-ref: auto}
+    secrets: {ssh-key: "${{ secrets.DEPLOY_SSH_KEY }}", preflight-database-url: "${{ secrets.PREFLIGHT_DATABASE_URL }}"}
   report:
     needs: deploy
     runs-on: ubuntu-latest
@@ -140,6 +142,7 @@ def test_reusable_workflows_release_and_deploy_a_service(library, services, tmp_
             library=library,
         )
         assert code == 0, log[-6000:]
+        assert "alembic-preflight passed" in log  # before the deploy, against the live release (none yet)
         # The reusable workflow's outputs reach the caller's next job (no tag ran before).
         assert "| deployed=v0.3.0 previous=\n" in log
         addr = services["DA_SSH_HOSTS"].split(",")[0]
