@@ -93,7 +93,8 @@ jobs:
            upstream-host: "${{ vars.UPSTREAM_HOST }}", upstream-ports: "${{ vars.UPSTREAM_PORTS }}",
            proxy-image: "${{ vars.PROXY_IMAGE }}",
            migrate-command: docker compose run --rm --no-deps notes alembic upgrade head,
-           alembic-command: "docker run --rm --network host --env DATABASE_URL ${{ vars.IMAGE }}:${{ inputs.image_tag }} alembic",
+           alembic-command: "docker run --rm --network host --env DATABASE_URL
+             ${{ vars.IMAGE }}:${{ inputs.image_tag }} alembic",
            live-ref: auto}
     secrets: {ssh-key: "${{ secrets.DEPLOY_SSH_KEY }}", preflight-database-url: "${{ secrets.PREFLIGHT_DATABASE_URL }}"}
   report:
