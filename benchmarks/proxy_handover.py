@@ -8,8 +8,8 @@ server closed, as browsers do). Side by side in one run, N moves each:
 - beside: the shared proxy on other ports, the own proxy keeps serving its address;
 - stop first: the own proxy removed by hand, then the deploy (the earlier advice).
 
-Reports moves with a failed request and failed requests for each.
-Needs sudo scripts/services up. Usage: proxy_handover.py [moves] (default 20)"""
+Reports moves with a failed request, failed requests and what they got for each.
+Needs sudo scripts/services up. Usage: proxy_handover.py [moves] [way,…] (default 20, all three)"""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def own_proxy(target: Target, port: int) -> list[str]:
     return [*args, "--ready-url", f"http://{{host}}:{port}/ready"]
 
 
-def move(services: dict, repo: str, method: str) -> tuple[int, int]:
-    """One app moved while users are on its address: (failed requests, requests)."""
+def move(services: dict, repo: str, method: str) -> tuple[list[str], int]:
+    """One app moved while users are on its address: (each failed request's client — a new
+    connection per request, or kept — and what it got; requests)."""
     target = Target(services, repo, addrs=[ONE], compose=COMPOSE_SHARED)
     proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
     name = proxy.name("app")
@@ -58,8 +59,8 @@ def move(services: dict, repo: str, method: str) -> tuple[int, int]:
             out = deploy(services, target, "v1.1.0", proxy.args(target, name, tls="off"))
             time.sleep(1)
         assert ("handed" in out) == (method == "handover"), out[-2000:]
-        answers = fresh.answers + kept.answers
-        return sum(1 for a in answers if a[1] != 200), len(answers)
+        failed = [f"{who}: {a[1]}" for who, c in (("new", fresh), ("kept", kept)) for a in c.answers if a[1] != 200]
+        return failed, len(fresh.answers) + len(kept.answers)
     finally:
         target.down()
         proxy.down(target)
@@ -70,12 +71,15 @@ def main() -> None:
     services = local_services()
     repo = build_web_images(services, Dirs())
     result: dict = {"moves": moves, "rate_per_s": 160}
-    for method in ("handover", "beside", "stop first"):
+    ways = sys.argv[2].split(",") if len(sys.argv) > 2 else ["handover", "beside", "stop first"]
+    for method in ways:
         runs = [move(services, repo, method) for _ in range(moves)]
+        got = [what for failed, _ in runs for what in failed]
         result[method] = {
             "moves_with_a_failed_request": sum(1 for failed, _ in runs if failed),
-            "failed_requests": sum(failed for failed, _ in runs),
+            "failed_requests": len(got),
             "requests": sum(total for _, total in runs),
+            "failures": {what: got.count(what) for what in sorted(set(got))},
         }
     result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
     json.dump(result, sys.stdout, indent=2)
