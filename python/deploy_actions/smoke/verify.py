@@ -47,7 +47,7 @@ class Readiness:
 
 
 def _said(reporter: Reporter, check: Check) -> Check:
-    """One line per finished check, as it finishes; failures are annotated later, together."""
+    """One line per finished check, as it finishes; the failures become the Verdict's problems."""
     if check.ok:
         reporter.success(f"{check.name}: {check.method} {check.path} → {check.message}")
     else:
