@@ -84,6 +84,7 @@ def test_release_that_never_gets_ready_never_serves_a_user(target, gha_env, caps
     assert load.failed == [] and len(load.answers) > 100
     assert set(load.bodies()) == {"v1.0.0"}
     assert "GET /ready → wrong-status: did not answer 200" in out and "the new copy failed before any switch" in out
+    assert "did not answer 200" in next(line for line in out.splitlines() if "; body: " in line)  # /ready's reason
     assert out.count("::error ") == 1  # the failed gate is the deploy's failure, annotated once
     assert states(outputs) == {ONE: "rejected"}
     assert target.version(ONE) == "v1.0.0"

@@ -51,7 +51,8 @@ def _said(reporter: Reporter, check: Check) -> Check:
     if check.ok:
         reporter.success(f"{check.name}: {check.method} {check.path} → {check.message}")
     else:
-        reporter.info(f"✘ {check.name}: {check.method} {check.path} → {check.failure}: {check.message}")
+        body = f"; body: {check.body}" if check.body else ""  # often the reason: `/ready` says what it waits for
+        reporter.info(f"✘ {check.name}: {check.method} {check.path} → {check.failure}: {check.message}{body}")
     return check
 
 
