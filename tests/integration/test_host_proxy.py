@@ -282,6 +282,7 @@ def test_an_app_with_its_own_proxy_hands_its_address_over_to_the_shared_one(apps
     code, out, _ = bg(first, gha_env, capsys, "v1.1.0", host.args(first, a, tls="off"))
     assert code == 0, out
     assert f"proxy {own} handed {ONE}:{host.http} over to the shared proxy" in out, out
+    assert "could not close its listener" not in out and "still holds" not in out, out
     assert first.docker(ONE, "ps", "-aq", "--filter", f"name=^{own}$").stdout.strip() == ""
     assert first.docker(ONE, "volume", "inspect", f"{own}-config").returncode != 0
     assert host.get(url)[:2] == (200, "v1.1.0")  # the shared proxy alone, by name

@@ -58,21 +58,43 @@ hp_own_proxy() { # after the shared proxy took this app's names: the app's own p
     return 0
   fi
   # Both listen on $own now (SO_REUSEPORT: the kernel gives each new connection to one of them),
-  # both send the app's users to the same copy. The old one stops: it closes its listener, answers
-  # the requests it holds (DRAIN at most), and the front alone gets every new connection. The
-  # connections still queued on the closing listener would be reset, unless the kernel hands them
-  # to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set for the hand-over, then restored).
+  # both send the app's users to the same copy. The old one closes its listener without exiting
+  # (hp_quiet), and the front alone gets every new connection; the old one answers what it holds,
+  # then stops. The connections still queued on the closing listener would be reset, unless the
+  # kernel hands them to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set, then restored).
   since=$(now_ms)
   hp_bound "$own" 2 || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
   hp_lock || return 1
   was=$(hp_migrate_req 1) \
     || say "this host cannot hand queued connections over (net.ipv4.tcp_migrate_req, Linux 5.14+): a connection arriving just as $PROXY closes may be reset"
-  docker stop -t "$DRAIN" "$PROXY" >/dev/null; rc=$?
+  hp_quiet "${own##*:}" || say "proxy $PROXY could not close its listener before stopping: a connection it accepts as it exits may go unanswered"
   [ -z "$was" ] || [ "$was" = 1 ] || hp_migrate_req "$was" >/dev/null
+  docker stop -t "$DRAIN" "$PROXY" >/dev/null; rc=$?
   hp_unlock
   [ "$rc" = 0 ] && docker rm "$PROXY" >/dev/null && docker volume rm "$PROXY-config" >/dev/null \
     || { say "proxy $PROXY could not be stopped and removed; the shared proxy serves $own beside it"; return 1; }
   say "proxy $PROXY handed $own over to the shared proxy and was removed ($(( $(now_ms) - since ))ms)"
+}
+
+# Run in the app's own proxy with port $1: how many client connections on that port Caddy still
+# holds (established sockets among its open files; the host's network namespace is the container's).
+HP_HELD='pid=$(pidof caddy 2>/dev/null) || exit 1; pid=${pid%% *}
+inodes=$(for f in /proc/"$pid"/fd/*; do l=$(readlink "$f") || continue; case $l in socket:*) l=${l#socket:?}; echo "${l%?}";; esac; done)
+cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$(printf ":%04X" "$1")" -v inodes="$inodes" "
+  BEGIN { n = split(inodes, list); for (i = 1; i <= n; i++) held[list[i]] = 1 }
+  \$4 == 1 && substr(\$2, length(\$2) - 4) == p && (\$10 in held) { c++ } END { print c + 0 }"'
+
+hp_quiet() { # the app's own proxy closes its listener on port $1 but keeps running until it holds
+  # no client connection (DRAIN s at most): a connection accepted in the moment its listener
+  # closed is still answered. Stopping it at once left such a connection unanswered when Caddy
+  # exited (about 1 hand-over in 30 under load).
+  printf '{"admin":{"listen":"unix//config/admin.sock"}}\n' | proxy_write quiet.json \
+    && docker exec "$PROXY" caddy reload --config /config/quiet.json >/dev/null 2>&1 || return 1
+  waited=0
+  while held=$(docker exec "$PROXY" sh -c "$HP_HELD" hp "$1" 2>/dev/null) && [ "${held:-0}" -gt 0 ]; do
+    [ "$waited" -lt $((DRAIN * 10)) ] || { say "proxy $PROXY still holds $held connection(s) after ${DRAIN}s"; return 0; }
+    sleep 0.1; waited=$((waited + 1))
+  done
 }
 
 hp_migrate_req() { # set net.ipv4.tcp_migrate_req (host network namespace) to $1; prints the value it had
@@ -130,7 +152,12 @@ for f in /config/certs/*.pem; do
   [ -f "$f" ] || continue
   n=${f##*/}; case " $certs " in *" ${n%.pem} "*) ;; *) rm -f "$f" ;; esac
 done
-{ printf "{\"admin\":{\"disabled\":true},\"apps\":{\"http\":{\"grace_period\":\"%ss\",\"servers\":{\"router\":{\"listen\":[\"%s\"],\"automatic_https\":{\"disable\":true},\"trusted_proxies\":{\"source\":\"static\",\"ranges\":[\"127.0.0.0/8\",\"10.0.0.0/8\",\"172.16.0.0/12\",\"192.168.0.0/16\",\"::1/128\",\"fc00::/7\"]},\"routes\":[" "$2" "$1"
+logged=$(cat /config/apps/*/logged 2>/dev/null | sort -u | sed "s/.*/\"&\":[\"canary\"]/" | tr "\n" , | sed "s/,$//")
+[ -z "$logged" ] || logged="\"logs\":{\"logger_names\":{$logged},\"skip_unmapped_hosts\":true},"
+{ printf "{\"admin\":{\"disabled\":true},"
+  # apps in a canary: which copy answered each request, its status and duration (compose/canary.py)
+  [ -z "$logged" ] || printf "\"logging\":{\"logs\":{\"default\":{\"exclude\":[\"http.log.access.canary\"]},\"canary\":{\"writer\":{\"output\":\"file\",\"filename\":\"/logs/access.log\",\"roll\":false},\"encoder\":{\"format\":\"filter\",\"wrap\":{\"format\":\"json\"},\"fields\":{\"request\":{\"filter\":\"delete\"},\"resp_headers\":{\"filter\":\"delete\"},\"user_id\":{\"filter\":\"delete\"}}},\"include\":[\"http.log.access.canary\"]}}},"
+  printf "\"apps\":{\"http\":{\"grace_period\":\"%ss\",\"servers\":{\"router\":{\"listen\":[\"%s\"],\"automatic_https\":{\"disable\":true},\"trusted_proxies\":{\"source\":\"static\",\"ranges\":[\"127.0.0.0/8\",\"10.0.0.0/8\",\"172.16.0.0/12\",\"192.168.0.0/16\",\"::1/128\",\"fc00::/7\"]},$logged\"routes\":[" "$2" "$1"
   printf "{\"match\":[{\"host\":[\"deploy-actions-router.invalid\"]}],\"handle\":[{\"handler\":\"static_response\",\"status_code\":200}],\"terminal\":true}"
   cat /config/apps/*/routes 2>/dev/null | sort | cut -f2- | sed "s/^/,/"
   printf ",{\"handle\":[{\"handler\":\"static_response\",\"status_code\":404,\"body\":\"no app on this host serves this name\"}]}]}}}}}\n"
@@ -188,7 +215,7 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
   docker rm -f "$HP-router-$new" >/dev/null 2>&1
   # The router runs the front's image (a later deploy or proxy-remove-app may name another).
   image=$(docker inspect -f '{{.Config.Image}}' "$HP" 2>/dev/null) || image=$PROXY_IMAGE
-  docker run -d --name "$HP-router-$new" --network host --restart unless-stopped -v "$HP:/config:ro" \
+  docker run -d --name "$HP-router-$new" --network host --restart unless-stopped -v "$HP:/config:ro" -v "$HP-logs:/logs" \
     --label org.deploy-actions.role=host-proxy-router "$image" caddy run --config "/config/routers/$new.json" >/dev/null \
     && hp_router_ready "$HP-router-$new" "$UPSTREAM:$next_port" \
     || { say "the shared proxy's new router did not start: $(docker logs --tail 1 "$HP-router-$new" 2>&1)"; docker rm -f "$HP-router-$new" >/dev/null 2>&1; return 1; }
@@ -200,6 +227,8 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
     docker rm -f "$HP-router-$gen" >/dev/null 2>&1
     hp_sh "rm -f /config/routers/$gen.json /config/routers/$gen.stripped"
   fi
+  # no app in a canary any more: its access log goes
+  docker exec "$HP-router-$new" sh -c 'ls /config/apps/*/logged >/dev/null 2>&1 || rm -f /logs/access.log' 2>/dev/null
   say "shared proxy: router $new routes $(hp_sh 'cat /config/apps/*/names 2>/dev/null | sort | tr "\n" " "')"
 }
 
@@ -215,7 +244,7 @@ while IFS= read -r line; do
 done
 printf "%s\n" "$tls" >"$d/tls.next"
 if [ -s "$d/cert.next" ]; then mv -f "$d/cert.next" "$d/cert.pem"; else rm -f "$d/cert.next" "$d/cert.pem"; fi
-mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"
+mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"; rm -f "$d/logged"
 printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
 
 hp_point() { # users of this app's names reach port $1 on the upstream address
@@ -227,4 +256,39 @@ hp_point() { # users of this app's names reach port $1 on the upstream address
     | hp_sh "$HP_APP" -- "$BASE" && hp_route && hp_front || { hp_unlock; return 1; }
   hp_unlock
   say "shared proxy: $(printf '%s' "$HP_NAMES" | tr '\n' ' ')→ $UPSTREAM:$1 (switched in $(( $(now_ms) - since ))ms)"
+}
+
+# Run in the volume, stdin: the app's routes for a canary step (or its usual ones), $2 the
+# names to log (none: not in a canary), $3 the new copy's share. The cookie's secret is made once per app.
+HP_WEIGH='set -e
+d=/config/apps/$1; [ -f "$d/live" ]
+[ -s "$d/secret" ] || (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d " \n" >"$d/secret")
+sed "s|%SECRET%|$(cat "$d/secret")|g" >"$d/routes.next"; mv -f "$d/routes.next" "$d/routes"
+printf "%s\n" "$3" >"$d/weight"
+if [ -n "$2" ]; then printf "%s\n" "$2" >"$d/logged"; else rm -f "$d/logged"; fi'
+
+hp_weigh() { # $3 % of this app's new visitors to port $2, the rest to the live copy's $1 (0: all to $1, the usual route)
+  hp_lock || return 1
+  routes=$HP_ROUTES; logged=""
+  if [ "$3" != 0 ]; then routes=$HP_CANARY_ROUTES; logged=$(printf '%s\n' "$HP_NAMES" | cut -d/ -f1 | sort -u); fi
+  printf '%s\n' "$routes" | sed -e "s|%APP%|$BASE|g" -e "s|%STABLE%|$UPSTREAM:$1|g" -e "s|%CANARY%|$UPSTREAM:$2|g" \
+      -e "s|%WSTABLE%|$((100 - $3))|g" -e "s|%WCANARY%|$3|g" \
+    | hp_sh "$HP_WEIGH" -- "$BASE" "$logged" "$3" && hp_route || { hp_unlock; return 1; }
+  hp_unlock
+}
+
+# Run where the router's log volume is /logs: for the copy on port $2, the requests logged
+# since host time $1 (ms): "requests,failed (5xx),p95 in ms".
+HP_OBSERVE='f=/logs/access.log
+[ -f "$f" ] || { echo 0,0,0; exit 0; }
+awk -v s="$1" -v p="\"copy\":\"$2\"" "
+  function num(key,  i) { i = index(\$0, \"\\\"\" key \"\\\":\"); return i ? substr(\$0, i + length(key) + 3) + 0 : -1 }
+  index(\$0, p) && num(\"ts\") * 1000 >= s + 0 { printf \"%d %.3f\\n\", num(\"status\"), num(\"duration\") * 1000 }" "$f" \
+  | sort -k2,2n | awk "{ n++; if (\$1 >= 500) e++; d[n] = \$2 }
+    END { if (!n) { print \"0,0,0\"; exit } k = int(0.95 * n); if (k < 0.95 * n) k++; printf \"%d,%d,%.1f\\n\", n, e + 0, d[k] }"'
+
+hp_observe() { # $2's sample since host time $1 (ms), read in the current router (it writes the log)
+  gen=$(hp_sh 'cat /config/routers/current 2>/dev/null'); gen=${gen%% *}
+  if [ "$(hp_state "$HP-router-$gen")" = true ]; then docker exec "$HP-router-$gen" sh -c "$HP_OBSERVE" hp "$1" "$2"
+  else docker run --rm --network none -v "$HP-logs:/logs" --entrypoint sh "$PROXY_IMAGE" -c "$HP_OBSERVE" hp "$1" "$2"; fi
 }
