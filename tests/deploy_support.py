@@ -36,6 +36,8 @@ IMAGES = {
     "v3.0.0-rc.1": {"ready": True, "fail-on": "127.0.0.3"},
     "v4.0.0-rc.1": {"ready": True, "proxy-fails": True},
     "v5.0.0-rc.1": {"ready": True, "crash": True},
+    "v6.0.0-rc.1": {"ready": True, "errors": True},
+    "v7.0.0-rc.1": {"ready": True, "slow": True},
 }
 # CGI endpoints of every tag: /cgi-bin/slow answers after 2 s; /cgi-bin/check answers 500
 # when reached through a proxy (X-Forwarded-For) in a tag marked proxy-fails — a release
@@ -43,6 +45,19 @@ IMAGES = {
 SLOW = """#!/bin/sh
 sleep 2
 printf 'Content-Type: text/plain\r\n\r\nslow %s' "$(cat /www/version)"
+"""
+# /cgi-bin/work answers after 20 ms ("work <tag>"); 60 ms in a tag marked slow; in a tag
+# marked errors, every 20th request (counted by appending a byte) answers 500: a canary's two faults.
+WORK = """#!/bin/sh
+if [ -f /www/slow ]; then usleep 60000; else usleep 20000; fi
+if [ -f /www/errors ]; then
+  echo >>/www/hits
+  if [ $(( $(wc -c </www/hits) % 20 )) = 0 ]; then
+    printf 'Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n'
+    printf 'failed %s' "$(cat /www/version)"; exit 0
+  fi
+fi
+printf 'Content-Type: text/plain\r\n\r\nwork %s' "$(cat /www/version)"
 """
 CHECK = """#!/bin/sh
 if [ -f /www/proxy-fails ] && [ -n "$HTTP_X_FORWARDED_FOR" ]; then
@@ -85,7 +100,10 @@ def build_web_images(services, tmp_path_factory) -> str:
         if spec.get("proxy-fails"):
             (ctx / "www" / "proxy-fails").write_text("")
         (ctx / "www" / "cgi-bin").mkdir()
-        for name, text in (("slow", SLOW), ("check", CHECK)):
+        for flag in ("errors", "slow"):
+            if spec.get(flag):
+                (ctx / "www" / flag).write_text("")
+        for name, text in (("slow", SLOW), ("check", CHECK), ("work", WORK)):
             (ctx / "www" / "cgi-bin" / name).write_text(text)
             (ctx / "www" / "cgi-bin" / name).chmod(0o755)
         (ctx / "Dockerfile").write_text(
@@ -248,7 +266,7 @@ class SharedProxy:
     def down(self, target: Target) -> None:
         routers = target.docker(ONE, "ps", "-aq", "--filter", "label=org.deploy-actions.role=host-proxy-router")
         target.docker(ONE, "rm", "-f", PROXY, *routers.stdout.split())
-        target.docker(ONE, "volume", "rm", "-f", PROXY, f"{PROXY}-data")
+        target.docker(ONE, "volume", "rm", "-f", PROXY, f"{PROXY}-data", f"{PROXY}-logs")
 
 
 def engine_env(services, addr: str) -> dict:

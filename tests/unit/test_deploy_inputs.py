@@ -55,7 +55,20 @@ BASE = {
             {"--ready-url": "http://127.0.0.1:8000/ready\nhttp://x"},
             "ready-url: expected a URL without spaces or control",
         ),
-        ({"--strategy": "rolling"}, "strategy: expected blue-green or recreate, got 'rolling'"),
+        ({"--strategy": "rolling"}, "strategy: expected blue-green, canary or recreate, got 'rolling'"),
+        ({"--strategy": "canary"}, "strategy: a canary's share of users is set and measured by the host's shared"),
+        (
+            {"--strategy": "canary", "--hostname": "a.example.com", "--canary-steps": "50%,10%"},
+            "canary-steps: expected increasing steps, got '10%25' after 50%25",
+        ),
+        (
+            {"--strategy": "canary", "--hostname": "a.example.com", "--canary-interval": "3s"},
+            "canary-interval: expected 10s or more",
+        ),
+        (
+            {"--strategy": "canary", "--hostname": "a.example.com", "--canary-max-error-rate": "150%"},
+            "canary-max-error-rate: expected a percentage from 0%25 to 100%25",
+        ),
         ({"--ready-url": ""}, "ready-url: is required with strategy: blue-green"),
         ({"--proxy-listen": "80"}, "proxy-listen: expected [address]:port"),
         ({"--proxy-listen": ":99999"}, "proxy-listen: expected [address]:port"),

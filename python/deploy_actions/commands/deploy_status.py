@@ -65,6 +65,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                 for route in copies.get("proxy_routes", []):
                     reporter.info(
                         f"  shared proxy: {', '.join(route['names'])} → {route['app']} at {route['upstream']}"
+                        + (f" (canary: {route['canary']} of new visitors on the new copy)" if "canary" in route else "")
                     )
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")

@@ -42,7 +42,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
             "hosts": hosts_doc,
             "rolled-back": "true" if outcome.rolled_back else "false",
         },
-        document={"tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc},
+        document={"tag": inputs.tag, "failure": outcome.failure, "hosts": hosts_doc, "canary_steps": outcome.steps},
     )
     icon = "❌" if outcome.failure else "✅"
     rows = [[str(s.host), s.state, s.previous or "—", f"{s.seconds:.1f}s", s.message or ""] for s in outcome.hosts]
@@ -50,10 +50,24 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
     if outcome.failure:
         summary += f"> {gha.md_cell(outcome.failure)}\n\n"
     result.summary = summary + gha.md_table(["Host", "State", "Previous tag", "Time", "Note"], rows)
+    if outcome.steps:
+        result.summary += "\n\n#### Canary steps (measured at the shared proxy)\n\n" + _steps_table(outcome.steps)
     # A compose file unusable for blue-green, a taken port: the input's fault (usage).
     live = f"{inputs.tag} is live on {plural(len(hosts), 'host')} in {time.monotonic() - started:.1f}s"
     result.conclude(outcome.failure, "ssh-compose-deploy", usage=outcome.usage, message=live)
     return result
+
+
+def _steps_table(steps: list[dict]) -> str:
+    def copy(sample: dict) -> str:
+        return f"{sample['requests']} req, {sample['errors']} failed, p95 {sample['p95_ms']:g} ms"
+
+    rows = [
+        [f"{step['weight']}%", host, "✅ passed" if seen["ok"] else "❌ failed", copy(seen["new"]), copy(seen["live"])]
+        for step in steps
+        for host, seen in step["hosts"].items()
+    ]
+    return gha.md_table(["Step", "Host", "Verdict", "New copy", "Live copy"], rows)
 
 
 COMMAND = Command(

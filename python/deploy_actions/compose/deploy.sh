@@ -11,7 +11,7 @@
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
-#     and, with hostname, the host proxy's HP_* (host_proxy.sh)
+#     and, with hostname, the host proxy's HP_* (host_proxy.sh); a canary's HP_CANARY_ROUTES WEIGHT SINCE
 # Every result ends with one line: @@result key=value ... (values without spaces).
 # say, result, fail, record, lock, hold, ours and release come from remote/lock.sh, before it;
 # the hp_* functions from host_proxy.sh.
@@ -307,6 +307,11 @@ bg_action() {
     stage) # the new copy beside the live one; no user reaches it yet
       lock
       NEW=$(other "${LIVE:-green}")
+      if [ -n "$HP_NAMES" ] && [ -n "$LIVE" ] && hp_sh "test -f /config/apps/$BASE/logged" 2>/dev/null; then
+        # a canary left half-way (its runner gone): its users go back to the live copy first
+        hp_weigh "$(port_of "$LIVE")" "$(port_of "$NEW")" 0 || fail proxy 8 "the canary left on the shared proxy could not be ended"
+        say "a canary left on the shared proxy was ended: every user is on the live copy ($LIVE_TAG)"
+      fi
       record started "$TAG" "$LIVE_TAG" "in-progress-$NEW"
       use_colour "$NEW" "$TAG"
       step=""
@@ -318,7 +323,19 @@ bg_action() {
         record deploy "$TAG" "$LIVE_TAG" "rejected-$step"
         result "ok=false step=$step state=rejected previous=$LIVE_TAG"; exit 8
       fi
-      result "ok=true colour=$NEW port=$(port_of "$NEW") previous=$LIVE_TAG digests=$DIGESTS" ;;
+      routed=false  # users of this app's names reach its live copy through the shared proxy (a canary can start)
+      [ -z "$HP_NAMES" ] || [ -z "$LIVE" ] || ! hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null || routed=true
+      result "ok=true colour=$NEW port=$(port_of "$NEW") previous=$LIVE_TAG digests=$DIGESTS routed=$routed" ;;
+    weigh) # canary: WEIGHT % of the app's new visitors to the new copy (0: none, the usual route)
+      lock
+      NEW=$(other "${LIVE:-green}")
+      [ "$WEIGHT" = 0 ] || has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to send users to"
+      hp_weigh "$(port_of "$LIVE")" "$(port_of "$NEW")" "$WEIGHT" || { result "ok=false step=proxy state=on-previous"; exit 8; }
+      record canary "$TAG" "$LIVE_TAG" "weight-$WEIGHT"
+      result "ok=true since=$(now_ms)" ;;
+    observe) # canary: what the shared proxy measured for each copy since SINCE (host time, ms)
+      NEW=$(other "${LIVE:-green}")
+      result "ok=true live=$(hp_observe "$SINCE" "$(port_of "$LIVE")") new=$(hp_observe "$SINCE" "$(port_of "$NEW")")" ;;
     discard) # the gate failed: remove the new copy; the proxy never pointed at it
       lock
       NEW=$(other "${LIVE:-green}")
@@ -379,7 +396,8 @@ bg_action() {
       if docker volume inspect "$HP" >/dev/null 2>&1; then # the host's shared proxy: every app's route
         say "@@routes"
         hp_sh 'for d in /config/apps/*/; do [ -f "$d/live" ] || continue; a=${d%/}
-          printf "%s %s %s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")"; done' 2>/dev/null
+          printf "%s %s %s%s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")" \
+            "$([ -f "$d/weight" ] && [ -f "$d/logged" ] && printf " canary=%s%%" "$(cat "$d/weight")")"; done' 2>/dev/null
       fi
       result "ok=true current=$LIVE_TAG" ;;
     *) fail action 2 "unknown blue-green action $ACTION" ;;

@@ -11,6 +11,11 @@ Blue-green, per host: `stage` the new copy beside the live one, `gate` it (ready
 the copy itself, before any user reaches it; `discard` it when it fails), `switch` the proxy,
 check through the public URL (`switchback` when it fails); once every host is live, `finish`
 stops the old copies, kept for a rollback that is only a switch.
+
+Canary: every host's copy staged and gated first; then at each step every host's proxy is
+set (`weigh`), the step's traffic is read back (`observe`) and judged (compose/canary.py);
+a failed step on any host ends it everywhere (`weigh` 0, `discard`), and after the last
+one every host switches as in blue-green.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from deploy_actions.compose import canary
 from deploy_actions.migrations import timeouts as migration_timeouts
 from deploy_actions.remote.hosts import Host
 from deploy_actions.remote.ssh import Answer
@@ -53,6 +60,7 @@ class Plan:
     fail_fast: bool = True
     command_timeout: float = 600
     deadline: float = float("inf")  # time.monotonic() value
+    canary: canary.Canary | None = None  # blue-green switched in steps
 
 
 @dataclass
@@ -87,6 +95,7 @@ class HostState:
 class Outcome:
     hosts: list[HostState]
     failure: str | None = None  # one line: which host, which check
+    steps: list[dict] = field(default_factory=list)  # a canary's steps: weight, and per host what was measured
 
     @property
     def rolled_back(self) -> bool:
@@ -111,6 +120,7 @@ class Rollout:
     ):
         self.plan, self._run, self.check, self.say, self.gate = plan, run, check, say, gate
         self.states = {h: HostState(h) for h in plan.hosts}
+        self.steps: list[dict] = []
         self._lock = threading.Lock()
 
     def _call(self, host: Host, action: str, **extra: str) -> Answer:
@@ -130,8 +140,7 @@ class Rollout:
 
     def _everywhere(self, action: str) -> str | None:
         """Run an action on every host at once; the first refusal, as one line."""
-        with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
-            answers = list(pool.map(lambda h: self._call(h, action), self.plan.hosts))
+        answers = self._parallel(lambda h: self._call(h, action))
         for answer in answers:
             if answer.ok:
                 self.states[answer.host].previous = answer.fields.get("previous", "")
@@ -178,11 +187,12 @@ class Rollout:
         if self.plan.fail_fast:
             stop.set()
 
-    def _switch_blue_green(self, host: Host, stop: threading.Event) -> None:
+    def _stage(self, host: Host, stop: threading.Event) -> Answer | None:
+        """The new copy started beside the live one and gated; None when it is not (said in its state)."""
         state = self.states[host]
         if stop.is_set():
             state.state = SKIPPED
-            return
+            return None
         self.say(f"{host}: starting {self.plan.tag} beside the live copy")
         staged = self._call(host, "stage", TAG=self.plan.tag)
         if not staged.ok:
@@ -190,14 +200,24 @@ class Rollout:
             self._fail(
                 state, staged.fields.get("step", "ssh"), staged.problem(), stop, REJECTED if rejected else UNKNOWN
             )
-            return
+            return None
         state.digests = staged.fields.get("digests", "")
         if self.gate:
             ready, why = self.gate(host, int(staged.fields.get("port", "0")))
             if not ready:
                 self._call(host, "discard", TAG=self.plan.tag, REASON="gate")
                 self._fail(state, "gate", f"the new copy failed before any switch: {why}", stop, REJECTED)
-                return
+                return None
+        return staged
+
+    def _switch_blue_green(self, host: Host, stop: threading.Event) -> None:
+        staged = self._stage(host, stop)
+        if staged:
+            self._point(host, stop, staged)
+
+    def _point(self, host: Host, stop: threading.Event, staged: Answer) -> None:
+        """Every user of this host to its staged copy, then the public check."""
+        state = self.states[host]
         self.say(f"{host}: switching the proxy to {self.plan.tag} ({staged.fields.get('colour', '?')})")
         switched = self._call(host, "switch", TAG=self.plan.tag)
         if not switched.ok:
@@ -220,6 +240,79 @@ class Rollout:
                     stop.set()
                 return
         self.say(f"{host}: users reach {self.plan.tag}")
+
+    def _parallel(self, work: Callable[[Host], Any]) -> list:
+        """`work` on every host at once (at most 16 at a time), the results in the hosts' order."""
+        with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
+            return list(pool.map(work, self.plan.hosts))
+
+    def _canary(self, stop: threading.Event) -> None:
+        """Every host's new copy staged and gated, then given a growing share of users, each
+        step judged on what the shared proxies measured; all hosts switch only after the last."""
+        rules = self.plan.canary
+        assert rules is not None
+        with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
+            staged = dict(zip(self.plan.hosts, pool.map(lambda h: self._stage(h, stop), self.plan.hosts), strict=True))
+        if not all(staged.values()):
+            for host, answer in staged.items():
+                if answer:  # another host's copy failed: this one never served either
+                    self._call(host, "discard", TAG=self.plan.tag, REASON="other-host")
+                    self.states[host].state = SKIPPED
+            return
+        if not all(answer.fields.get("routed") == "true" for answer in staged.values()):
+            self.say("canary: no live copy behind the shared proxy yet to compare with; switching as blue-green does")
+        else:
+            for weight in rules.steps:
+                failed = self._canary_step(weight)
+                if failed:
+                    host, why = failed
+                    self._abort_canary(host, why)
+                    stop.set()
+                    return
+        self._parallel(lambda h: self._point(h, stop, staged[h]))
+
+    def _canary_step(self, weight: int) -> tuple[Host, str] | None:
+        """One step on every host; the first host whose new copy failed it, and why."""
+        rules = self.plan.canary
+        assert rules is not None
+        weighed = self._parallel(lambda h: self._call(h, "weigh", TAG=self.plan.tag, WEIGHT=str(weight)))
+        broken = next((a for a in weighed if not a.ok), None)
+        if broken:
+            return broken.host, f"the shared proxy could not be set to {weight}%: {broken.problem()}"
+        self.say(f"canary: {weight}% of new visitors reach {self.plan.tag}; judging after {rules.interval:g}s")
+        if time.monotonic() + rules.interval > self.plan.deadline:
+            return weighed[0].host, f"the overall timeout ends before the {weight}% step would"
+        time.sleep(rules.interval)
+        since = {a.host: a.fields.get("since", "0") for a in weighed}
+        observed = self._parallel(lambda h: self._call(h, "observe", TAG=self.plan.tag, SINCE=since[h]))
+        step: dict = {"weight": weight, "hosts": {}}
+        self.steps.append(step)
+        failed = None
+        for answer in observed:
+            if not answer.ok:
+                failed = failed or (answer.host, f"the shared proxy's log could not be read: {answer.problem()}")
+                continue
+            live = canary.parse_sample(answer.fields.get("live", ""))
+            new = canary.parse_sample(answer.fields.get("new", ""))
+            verdict = canary.judge(live, new, rules)
+            step["hosts"][str(answer.host)] = {
+                "ok": verdict.ok,
+                "live": live.as_dict(),
+                "new": new.as_dict(),
+                "verdict": verdict.reason,
+            }
+            self.say(f"{answer.host}: {weight}% step {'passed' if verdict.ok else 'FAILED'}: {verdict.reason}")
+            if not verdict.ok:
+                failed = failed or (answer.host, f"at the {weight}% step: {verdict.reason}")
+        return failed
+
+    def _abort_canary(self, host: Host, why: str) -> None:
+        """Every user back to the live copy, then the new copies removed."""
+        self._parallel(lambda h: self._call(h, "weigh", TAG=self.plan.tag, WEIGHT="0"))
+        self._parallel(lambda h: self._call(h, "discard", TAG=self.plan.tag, REASON="canary"))
+        for state in self.states.values():
+            state.state = ROLLED_BACK
+        self.states[host].step, self.states[host].message = "canary", why
 
     def _roll_back(self, state: HostState, reason: str) -> None:
         """Back to the previous tag, then re-checked the way the new one was. Recreate
@@ -248,9 +341,7 @@ class Rollout:
     def _finish(self) -> None:
         """Every host is live on the new tag: stop the old copies (kept for a fast rollback).
         A host where that fails still serves the new tag; it is said, not failed."""
-        with ThreadPoolExecutor(max_workers=min(len(self.plan.hosts), 16)) as pool:
-            answers = list(pool.map(lambda h: self._call(h, "finish", TAG=self.plan.tag), self.plan.hosts))
-        for answer in answers:
+        for answer in self._parallel(lambda h: self._call(h, "finish", TAG=self.plan.tag)):
             if not answer.ok:
                 self.say(
                     f"{answer.host}: the old copy was not stopped ({answer.problem()}); it still runs beside "
@@ -270,19 +361,24 @@ class Rollout:
                     list(self.states.values()), f"migration on {hosts[0]} failed: {why} (nothing was switched)"
                 )
         stop = threading.Event()
-        switch = self._switch_blue_green if self.plan.blue_green else self._switch
-        with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
-            list(pool.map(lambda h: switch(h, stop), hosts))
+        if self.plan.canary:
+            self._canary(stop)
+        else:
+            switch = self._switch_blue_green if self.plan.blue_green else self._switch
+            with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
+                list(pool.map(lambda h: switch(h, stop), hosts))
         failed = [s for s in self.states.values() if s.step]
         if not failed:
             if self.plan.blue_green:
                 self._finish()
-            return Outcome(list(self.states.values()))
+            return Outcome(list(self.states.values()), steps=self.steps)
         for state in self.states.values():
             if state.state == DEPLOYED and not state.step:
                 self._roll_back(state, reason=f"{failed[0].host}-failed")
         first = failed[0]
         left = ", ".join(f"{s.host}: {s.state}" for s in self.states.values())
         return Outcome(
-            list(self.states.values()), f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}"
+            list(self.states.values()),
+            f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}",
+            steps=self.steps,
         )

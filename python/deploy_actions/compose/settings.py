@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from deploy_actions.compose import host_proxy
+from deploy_actions.compose import canary, host_proxy
 from deploy_actions.compose.host_proxy import HostProxy
 from deploy_actions.errors import UsageError
 from deploy_actions.migrations import timeouts as migration_timeouts
@@ -44,7 +44,9 @@ OPTIONS = (
         "strategy",
         "`blue-green`: start the new release beside the live one, gate it on /ready and the smoke "
         "spec, then switch a proxy (Caddy) to it — no request dropped, a bad release never serves. `recreate`: "
-        "replace the containers in place (for services that cannot run two copies).",
+        "replace the containers in place (for services that cannot run two copies). `canary` (with hostname): "
+        "blue-green's gate, then the new copy gets a growing share of users (canary-steps), each step judged on "
+        "what the shared proxy measured; a failed step sends everyone back to the live copy.",
         default="blue-green",
     ),
     Option(
@@ -106,6 +108,7 @@ OPTIONS = (
         "`{host}` is replaced by the host's address.",
         default="127.0.0.1",
     ),
+    *canary.OPTIONS,
     Option("proxy-image", "blue-green: the Caddy image run as the proxy on each host.", default="caddy:2"),
     Option(
         "drain-timeout",
@@ -185,7 +188,8 @@ class Inputs:
     hosts: tuple[Host, ...]
     ssh: SshAccess
     deploy_path: str
-    strategy: str
+    strategy: str  # recreate | blue-green | canary (blue-green's copies, switched in steps)
+    canary: canary.Canary | None
     proxy_listen: str
     upstream_ports: tuple[int, int]
     port_variable: str
@@ -218,13 +222,13 @@ class Inputs:
 _LISTEN = re.compile(r"^(\{host\}|[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$")
 _ADDRESS = re.compile(r"^(\{host\}|[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])$")
 _IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")
-STRATEGIES = ("blue-green", "recreate")
+STRATEGIES = ("blue-green", "recreate", "canary")
 
 
 def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     strategy = raw["strategy"].strip()
     if strategy not in STRATEGIES:
-        raise UsageError(f"expected blue-green or recreate, got {strategy!r}", input="strategy")
+        raise UsageError(f"expected blue-green, canary or recreate, got {strategy!r}", input="strategy")
     listen = raw["proxy-listen"].strip()
     match = _LISTEN.match(listen)
     if not match or not 0 < int(match.group(2)) < 65536:
@@ -248,9 +252,13 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     if not _ADDRESS.match(upstream):
         raise UsageError(f"expected an address such as 127.0.0.1 or {{host}}, got {upstream!r}", input="upstream-host")
     shared = host_proxy.parse(raw, _LISTEN)
-    if shared and strategy != "blue-green":
+    if shared and strategy == "recreate":
         raise UsageError(
-            "the shared proxy switches between two copies: it needs strategy: blue-green", input="hostname"
+            "the shared proxy switches between two copies: it needs strategy: blue-green or canary", input="hostname"
+        )
+    if strategy == "canary" and not shared:
+        raise UsageError(
+            "a canary's share of users is set and measured by the host's shared proxy: set hostname", input="strategy"
         )
     if shared and shared.tls != "off" and shared.tls_listen == listen:
         raise UsageError(f"HTTP and HTTPS cannot share {listen}", input="proxy-tls-listen")
@@ -265,6 +273,7 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
         raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
     return {
         "strategy": strategy,
+        "canary": canary.parse(raw) if strategy == "canary" else None,
         "proxy_listen": listen,
         "upstream_ports": (blue, green),
         "port_variable": port_variable,
@@ -292,9 +301,9 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
     if project:
         safe_names([project], "project-name")
     blue_green = _blue_green(raw, tag_variable)
-    if blue_green["strategy"] == "blue-green" and not ready_url and not status:
+    if blue_green["strategy"] != "recreate" and not ready_url and not status:
         raise UsageError(
-            "is required with strategy: blue-green — traffic is switched only after the new copy "
+            f"is required with strategy: {blue_green['strategy']} — traffic is switched only after the new copy "
             "passes it (e.g. http://{host}/ready, through the proxy)",
             input="ready-url",
         )
@@ -394,7 +403,9 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "MIGRATE_PGOPTIONS": inputs.migration.pgoptions(inputs.env.get("PGOPTIONS", "")),
         "MIGRATE_RETRIES": str(inputs.migration.retries),
         "REASON": "",
-        "STRATEGY": inputs.strategy,
+        "STRATEGY": "recreate" if inputs.strategy == "recreate" else "blue-green",  # a canary's copies are blue-green's
+        "WEIGHT": "0",
+        "SINCE": "0",
         "PROXY_IMAGE": inputs.proxy_image,
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,
@@ -406,10 +417,11 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
 
 def _host_proxy_params(proxy: HostProxy | None) -> dict[str, str]:
     if proxy is None:
-        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_TLS": "off", "HP_CERT": ""}
+        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_CANARY_ROUTES": "", "HP_TLS": "off", "HP_CERT": ""}
     return {
         "HP_NAMES": "\n".join(map(str, proxy.names)),
         "HP_ROUTES": host_proxy.route_lines(proxy),
+        "HP_CANARY_ROUTES": canary.route_lines(host_proxy.route_lines(proxy), host_proxy.APP_TOKEN),
         "HP_TLS": "off" if proxy.tls == "off" else "on",
         "HP_CERT": proxy.certificate,
     }

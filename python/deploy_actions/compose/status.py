@@ -28,9 +28,12 @@ def parse_status(out: str) -> dict:
             running.append({"service": service, "image": ref, "image_id": image})
         elif section == "history" and line.strip():
             history.append(history_row(line))
-        elif section == "routes" and line.strip():  # app live-address name,name
-            app, upstream, names = (line.split() + ["", "", ""])[:3]
-            routes.append({"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]})
+        elif section == "routes" and line.strip():  # app live-address name,name [canary=N%]
+            app, upstream, names, canary = (line.split() + ["", "", "", ""])[:4]
+            route = {"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]}
+            if canary.startswith("canary="):
+                route["canary"] = canary.removeprefix("canary=")  # a share of new visitors on the new copy
+            routes.append(route)
     if copies and routes:
         copies["proxy_routes"] = routes
     return {"running": running, "history": history, **({"blue_green": copies} if copies else {})}
