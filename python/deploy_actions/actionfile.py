@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from deploy_actions.commands import actions
+from deploy_actions.commands import actions, root_commands
 from deploy_actions.options import Command, Option, with_stand_ins
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,7 @@ def root_options() -> list[Option]:
     for command in actions().values():
         for opt in with_stand_ins(command.options):
             merged.setdefault(opt.name, []).append((command.name, opt))
-    options = [Option("command", f"Which action to run: one of {', '.join(actions())}.", required=True)]
+    options = [Option("command", f"Which command to run: one of {', '.join(root_commands())}.", required=True)]
     for name, uses in merged.items():
         # An input several commands share gets each command's own description and default.
         text = " ".join(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from deploy_actions import __version__, gha, timing
 from deploy_actions.cancel import cancel
-from deploy_actions.commands import MODULES, actions, load
+from deploy_actions.commands import MODULES, load, root_commands
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_CHECK_FAILED, EXIT_USAGE, CheckFailed, UsageError
 from deploy_actions.options import add_arguments, resolve, with_stand_ins
@@ -90,7 +90,7 @@ def _root_entry(env: Mapping[str, str], reporter: Reporter) -> list[str]:
     """The root action passes its `command` input and every other input through the
     environment; pick the command and say which given inputs it will not use."""
     name = env.get("INPUT_COMMAND", "").strip()
-    commands = actions()
+    commands = root_commands()
     if name not in commands:
         raise UsageError(f"expected one of {', '.join(commands)}, got {name!r}", input="command")
     known = {o.env for o in with_stand_ins(commands[name].options)} | {"INPUT_COMMAND"}

@@ -63,6 +63,7 @@ class Command:
     description: str = ""
     branding: tuple[str, str] = ("check-circle", "green")  # (Feather icon, colour) for the Marketplace
     action: bool = True  # False for CLI helpers that have no action.yml
+    root: bool = False  # a CLI helper the root action runs too (its inputs are all an action's)
     secrets: Callable[[Any], Sequence[str]] = field(default=lambda inputs: ())
 
 

@@ -77,6 +77,17 @@ def test_root_action_offers_every_command_input_without_defaults():
     assert set(run_step["env"]) == {"INPUT_" + n.upper().replace("-", "_") for n in every}
 
 
+def test_helpers_the_root_action_runs_ask_only_for_its_inputs_and_set_only_its_outputs():
+    from deploy_actions.commands import root_commands
+
+    action = load(ROOT / "action.yml")
+    helpers = {n: c for n, c in root_commands().items() if n not in COMMANDS}
+    assert set(helpers) == {"promote", "abort"}
+    for command in helpers.values():
+        assert {o.name for o in with_stand_ins(command.options)} <= set(action["inputs"])
+        assert set(command.outputs) <= set(action["outputs"])
+
+
 def test_no_expression_in_descriptions():
     """The runner evaluates `${{` in action metadata; in a description it breaks the action."""
     for path in [ROOT / "action.yml"] + [ROOT / n / "action.yml" for n in COMMANDS]:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from deploy_actions.cli import main
-from deploy_actions.commands import actions
+from deploy_actions.commands import root_commands
 
 
 def run(argv, env, capsys):
@@ -55,7 +55,7 @@ def test_bad_input_from_environment_like_an_action(gha_env, capsys):
 def test_root_entry_rejects_unknown_command(gha_env, capsys):
     code, out = run([], {**gha_env, "INPUT_COMMAND": "deploy-everything"}, capsys)
     assert code == 2
-    expected = f"command: expected one of {', '.join(actions())}, got 'deploy-everything'"
+    expected = f"command: expected one of {', '.join(root_commands())}, got 'deploy-everything'"
     assert f"::error title=deploy-actions%3A bad input::{expected}" in out
 
 

@@ -14,12 +14,14 @@ from deploy_actions.errors import CheckFailed
 from deploy_actions.results import Result
 
 BAD_INPUT = {  # a real input mistake of each command: the command's own parsing refuses it
+    "abort": ["--hosts", "nobody"],
     "alembic-preflight": ["--mode", "sideways"],
     "build-push": [],
     "deploy-status": [],
     "docs-drift": ["--root", "/nonexistent-folder"],
     "local-run": [],
     "pin": ["--remote", "https://example.invalid/no-template"],
+    "promote": ["--hosts", "d@h", "--deploy-path", "relative"],
     "proxy-remove-app": [],
     "release-check": [],
     "smoke-ready": [],

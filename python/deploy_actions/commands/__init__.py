@@ -9,12 +9,14 @@ import importlib
 from deploy_actions.options import Command
 
 MODULES = {
+    "abort": "deploy_actions.commands.abort",
     "alembic-preflight": "deploy_actions.commands.alembic_preflight",
     "build-push": "deploy_actions.commands.build_push",
     "deploy-status": "deploy_actions.commands.deploy_status",
     "docs-drift": "deploy_actions.commands.docs_drift",
     "local-run": "deploy_actions.commands.local_run",
     "pin": "deploy_actions.commands.pin",
+    "promote": "deploy_actions.commands.promote",
     "proxy-remove-app": "deploy_actions.commands.proxy_remove_app",
     "release-check": "deploy_actions.commands.release_check",
     "smoke-ready": "deploy_actions.commands.smoke_ready",
@@ -35,3 +37,9 @@ def load_all() -> dict[str, Command]:
 def actions() -> dict[str, Command]:
     """The commands that are actions (have an action.yml); the rest are CLI helpers."""
     return {name: command for name, command in load_all().items() if command.action}
+
+
+def root_commands() -> dict[str, Command]:
+    """What the root action's `command` may name: every action, and the helpers that ask for
+    nothing an action does not (promote and abort take ssh-compose-deploy's inputs)."""
+    return {name: command for name, command in load_all().items() if command.action or command.root}

@@ -62,6 +62,10 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                     f"  live copy: {_copy(live)}; standby: {_copy(standby)}; proxy "
                     f"{'running' if copies['proxy_running'] else 'NOT running'}"
                 )
+                if copies.get("held"):
+                    reporter.info(
+                        f"  held: {_copy(copies['held'])}, gated and waiting for deploy-actions promote or abort"
+                    )
                 for route in copies.get("proxy_routes", []):
                     reporter.info(
                         f"  shared proxy: {', '.join(route['names'])} → {route['app']} at {route['upstream']}"

@@ -128,6 +128,8 @@ bg_init() {
   LIVE=""; LIVE_TAG=""; STANDBY=""; STANDBY_TAG=""
   [ -f "$(state_dir)/live" ] && read -r LIVE LIVE_TAG <"$(state_dir)/live"
   [ -f "$(state_dir)/standby" ] && read -r STANDBY STANDBY_TAG <"$(state_dir)/standby"
+  HELD=""; HELD_TAG=""  # a release staged and gated, waiting for promote or abort
+  [ -f "$(state_dir)/held" ] && read -r HELD HELD_TAG <"$(state_dir)/held"
   return 0
 }
 
@@ -312,6 +314,9 @@ bg_action() {
         hp_weigh "$(port_of "$LIVE")" "$(port_of "$NEW")" 0 || fail proxy 8 "the canary left on the shared proxy could not be ended"
         say "a canary left on the shared proxy was ended: every user is on the live copy ($LIVE_TAG)"
       fi
+      if [ -n "$HELD" ]; then
+        rm -f "$(state_dir)/held"; say "release $HELD_TAG, held for promote, is replaced by $TAG"
+      fi
       record started "$TAG" "$LIVE_TAG" "in-progress-$NEW"
       use_colour "$NEW" "$TAG"
       step=""
@@ -336,9 +341,20 @@ bg_action() {
     observe) # canary: what the shared proxy measured for each copy since SINCE (host time, ms)
       NEW=$(other "${LIVE:-green}")
       result "ok=true live=$(hp_observe "$SINCE" "$(port_of "$LIVE")") new=$(hp_observe "$SINCE" "$(port_of "$NEW")")" ;;
-    discard) # the gate failed: remove the new copy; the proxy never pointed at it
+    keep) # hold: the staged copy waits (gated, or at its last canary step) for promote or abort
       lock
       NEW=$(other "${LIVE:-green}")
+      has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to hold"
+      printf '%s %s\n' "$NEW" "$TAG" >"$(state_dir)/held"
+      record hold "$TAG" "$LIVE_TAG" "held-$NEW"
+      result "ok=true colour=$NEW" ;;
+    pending) # what promote or abort would act on
+      [ -n "$HELD" ] && has_copy "$HELD" || { result "ok=true tag="; exit 0; }
+      result "ok=true tag=$HELD_TAG colour=$HELD port=$(port_of "$HELD") previous=$LIVE_TAG" ;;
+    discard) # the gate failed, a canary step failed, or an abort: remove the new copy
+      lock
+      NEW=$(other "${LIVE:-green}")
+      rm -f "$(state_dir)/held"
       use_colour "$NEW" "$TAG"; compose down -t 5 >/dev/null 2>&1
       record deploy "$TAG" "$LIVE_TAG" "rejected-$REASON"
       result "ok=true" ;;
@@ -348,6 +364,7 @@ bg_action() {
       has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to switch to"
       point "$(port_of "$NEW")" || { result "ok=false step=proxy state=on-previous previous=$LIVE_TAG"; exit 8; }
       remember "$NEW" "$TAG" "$LIVE" "$LIVE_TAG"
+      rm -f "$(state_dir)/held"
       write_tag "$TAG"
       record switch "$TAG" "$LIVE_TAG" ok
       result "ok=true previous=$LIVE_TAG" ;;
@@ -388,7 +405,7 @@ bg_action() {
       if [ "$proxy" = missing ] && docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null; then
         proxy=$(hp_state "$HP")
       fi
-      say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG proxy=$proxy"
+      say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG held=$HELD:$HELD_TAG proxy=$proxy"
       say "@@running"
       if [ -n "$LIVE" ]; then use_colour "$LIVE" "$LIVE_TAG"; running; fi
       if [ -n "$STANDBY" ]; then use_colour "$STANDBY" "$STANDBY_TAG"; running; fi

@@ -55,9 +55,10 @@ def _public(inputs: Inputs, host: Host) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
+def deploy(inputs: Inputs, reporter: Reporter, decision: str = "") -> Outcome:
     """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
-    for the whole deploy, the runner-side gate and checks, the rollout."""
+    for the whole deploy, the runner-side gate and checks, the rollout. With `decision`
+    (promote or abort), the release a deploy with hold left waiting instead."""
     warn_if_insecure(inputs.ssh, reporter, "ssh-compose-deploy", "the hosts")
     started = time.monotonic()
     params = remote_params(inputs)
@@ -87,14 +88,17 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
             migrate=bool(inputs.migrate_command),
             blue_green=inputs.strategy != "recreate",
             canary=inputs.canary,
+            hold=inputs.hold,
             max_parallel=inputs.max_parallel,
             fail_fast=inputs.fail_fast,
             command_timeout=inputs.command_timeout,
             deadline=started + inputs.timeout,
         )
+        doing = (
+            f"{decision} of the held release" if decision else f"ssh-compose-deploy {inputs.tag} ({inputs.strategy})"
+        )
         reporter.info(
-            f"ssh-compose-deploy {inputs.tag} ({inputs.strategy}) to {plural(len(hosts), 'host')} "
-            f"({inputs.deploy_path}), "
+            f"{doing} on {plural(len(hosts), 'host')} ({inputs.deploy_path}), "
             f"{'one at a time' if inputs.max_parallel == 1 else f'{inputs.max_parallel} at a time'}"
         )
         with contextlib.ExitStack() as held:
@@ -111,5 +115,7 @@ def deploy(inputs: Inputs, reporter: Reporter) -> Outcome:
                     [HostState(h) for h in hosts], f"{refused.host}: {refused.problem()} (nothing was changed)"
                 )
             else:
-                outcome = Rollout(plan, run_on, check, say=reporter.info, gate=gate).run()
+                rollout = Rollout(plan, run_on, check, say=reporter.info, gate=gate)
+                outcome = {"promote": rollout.promote, "abort": rollout.abort}.get(decision, rollout.run)()
+                outcome.tag = plan.tag
     return outcome

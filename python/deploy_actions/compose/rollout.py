@@ -47,6 +47,7 @@ UNTOUCHED, DEPLOYED, ROLLED_BACK, ROLLBACK_FAILED, NOT_ROLLED_BACK, SKIPPED, UNK
     "unknown",
     "rejected",
 )  # rejected: blue-green's new copy failed its gate and never received a request
+HELD, ABORTED = "held", "aborted"  # hold: gated, waiting for promote; abort: the held copy removed
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Plan:
     command_timeout: float = 600
     deadline: float = float("inf")  # time.monotonic() value
     canary: canary.Canary | None = None  # blue-green switched in steps
+    hold: bool = False  # stop before everyone is switched: promote or abort later
 
 
 @dataclass
@@ -76,7 +78,7 @@ class HostState:
 
     @property
     def ok(self) -> bool:
-        return self.state == DEPLOYED and not self.step
+        return self.state in (DEPLOYED, HELD, ABORTED) and not self.step
 
     def as_dict(self) -> dict:
         return {
@@ -96,6 +98,7 @@ class Outcome:
     hosts: list[HostState]
     failure: str | None = None  # one line: which host, which check
     steps: list[dict] = field(default_factory=list)  # a canary's steps: weight, and per host what was measured
+    tag: str = ""  # the release acted on (promote and abort read it from the hosts)
 
     @property
     def rolled_back(self) -> bool:
@@ -106,7 +109,13 @@ class Outcome:
         """The failure is the caller's input (a compose file unusable for blue-green, the
         proxy port taken, no proxy image, a name another app serves, other settings than the
         host's shared proxy runs with): exit 2, and nothing changed anywhere."""
-        return any(h.step in ("config", "proxy-port", "proxy-image", "hostname", "proxy-settings") for h in self.hosts)
+        return any(
+            h.step in ("config", "proxy-port", "proxy-image", "hostname", "proxy-settings", "held") for h in self.hosts
+        )
+
+    @property
+    def held(self) -> bool:
+        return bool(self.hosts) and all(h.state == HELD for h in self.hosts)
 
 
 class Rollout:
@@ -212,8 +221,20 @@ class Rollout:
 
     def _switch_blue_green(self, host: Host, stop: threading.Event) -> None:
         staged = self._stage(host, stop)
-        if staged:
+        if staged and self.plan.hold:
+            self._keep(host)
+        elif staged:
             self._point(host, stop, staged)
+
+    def _keep(self, host: Host) -> None:
+        """hold: the gated copy (or the canary at its last step) waits for promote or abort."""
+        kept = self._call(host, "keep", TAG=self.plan.tag)
+        state = self.states[host]
+        if kept.ok:
+            state.state = HELD
+            self.say(f"{host}: {self.plan.tag} is held: promote or abort it with deploy-actions promote / abort")
+        else:
+            state.state, state.step, state.message = REJECTED, kept.fields.get("step", "keep"), kept.problem()
 
     def _point(self, host: Host, stop: threading.Event, staged: Answer) -> None:
         """Every user of this host to its staged copy, then the public check."""
@@ -269,6 +290,9 @@ class Rollout:
                     self._abort_canary(host, why)
                     stop.set()
                     return
+        if self.plan.hold:  # users stay at the last step's share until promote or abort
+            self._parallel(self._keep)
+            return
         self._parallel(lambda h: self._point(h, stop, staged[h]))
 
     def _canary_step(self, weight: int) -> tuple[Host, str] | None:
@@ -367,9 +391,13 @@ class Rollout:
             switch = self._switch_blue_green if self.plan.blue_green else self._switch
             with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
                 list(pool.map(lambda h: switch(h, stop), hosts))
+        return self._conclude()
+
+    def _conclude(self) -> Outcome:
+        """Every host switched: the old copies stopped; a host failed: the switched ones back."""
         failed = [s for s in self.states.values() if s.step]
         if not failed:
-            if self.plan.blue_green:
+            if self.plan.blue_green and not self.plan.hold:
                 self._finish()
             return Outcome(list(self.states.values()), steps=self.steps)
         for state in self.states.values():
@@ -382,3 +410,50 @@ class Rollout:
             f"{first.host} failed at {first.step}: {first.message}. Hosts now: {left}",
             steps=self.steps,
         )
+
+    def _held(self) -> dict[Host, Answer] | Outcome:
+        """What every host holds (`pending`), or the Outcome that refuses to act: a host not
+        reached, nothing held, or not the same release everywhere."""
+        answers = self._parallel(lambda h: self._call(h, "pending"))
+        for answer in answers:
+            state = self.states[answer.host]
+            state.previous = answer.fields.get("previous", "")
+            if not answer.ok:
+                state.step, state.message = answer.fields.get("step", "ssh"), answer.problem()
+                return Outcome(list(self.states.values()), f"{answer.host}: {answer.problem()} (nothing was changed)")
+        tags = {str(a.host): a.fields.get("tag", "") for a in answers}
+        if len(set(tags.values())) != 1 or not next(iter(tags.values())):
+            first = self.states[answers[0].host]
+            first.step = "held"
+            held = ", ".join(f"{host}: {tag or 'nothing'}" for host, tag in tags.items())
+            return Outcome(
+                list(self.states.values()),
+                f"promote and abort act on one release held on every host; held now: {held} (nothing was changed)",
+            )
+        self.plan.tag = next(iter(tags.values()))
+        return {a.host: a for a in answers}
+
+    def promote(self) -> Outcome:
+        """The held release to everyone, host by host as a deploy switches, then the old copies stopped."""
+        held = self._held()
+        if isinstance(held, Outcome):
+            return held
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
+            list(pool.map(lambda h: self._point(h, stop, held[h]), self.plan.hosts))
+        return self._conclude()
+
+    def abort(self) -> Outcome:
+        """The held release removed on every host; users on a canary's share go back first."""
+        held = self._held()
+        if isinstance(held, Outcome):
+            return held
+        if self.plan.canary or self.plan.params.get("HP_NAMES"):
+            self._parallel(lambda h: self._call(h, "weigh", TAG=self.plan.tag, WEIGHT="0"))
+        for answer in self._parallel(lambda h: self._call(h, "discard", TAG=self.plan.tag, REASON="abort")):
+            state = self.states[answer.host]
+            state.state = ABORTED if answer.ok else UNKNOWN
+            if not answer.ok:
+                state.step, state.message = "discard", answer.problem()
+        failed = [s for s in self.states.values() if s.step]
+        return Outcome(list(self.states.values()), f"{failed[0].host}: {failed[0].message}" if failed else None)

@@ -109,6 +109,14 @@ OPTIONS = (
         default="127.0.0.1",
     ),
     *canary.OPTIONS,
+    Option(
+        "hold",
+        "blue-green and canary: stage and gate the new copy (a canary also takes its steps, and its users stay "
+        "at the last one), then end with the release held: `deploy-actions promote` switches everyone to it "
+        "later, `deploy-actions abort` removes it. The held release survives the runner; deploy-status shows it.",
+        default="false",
+        switch=True,
+    ),
     Option("proxy-image", "blue-green: the Caddy image run as the proxy on each host.", default="caddy:2"),
     Option(
         "drain-timeout",
@@ -190,6 +198,7 @@ class Inputs:
     deploy_path: str
     strategy: str  # recreate | blue-green | canary (blue-green's copies, switched in steps)
     canary: canary.Canary | None
+    hold: bool
     proxy_listen: str
     upstream_ports: tuple[int, int]
     port_variable: str
@@ -268,12 +277,18 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
             f"(:80), got {listen!r}",
             input="proxy-listen",
         )
+    hold = parse_bool(raw["hold"], "hold")
+    if hold and strategy == "recreate":
+        raise UsageError(
+            "a held release waits beside the live one: it needs strategy: blue-green or canary", input="hold"
+        )
     image = raw["proxy-image"].strip()
     if not _IMAGE.match(image):
         raise UsageError(f"expected an image reference such as caddy:2, got {image!r}", input="proxy-image")
     return {
         "strategy": strategy,
         "canary": canary.parse(raw) if strategy == "canary" else None,
+        "hold": hold,
         "proxy_listen": listen,
         "upstream_ports": (blue, green),
         "port_variable": port_variable,

@@ -13,9 +13,9 @@ from deploy_actions.versions import is_release, precedence
 def parse_status(out: str) -> dict:
     running, history, routes, section, copies = [], [], [], None, {}
     for line in out.splitlines():
-        if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 proxy=true
+        if line.startswith("@@bluegreen "):  # live=green:v1.2.0 standby=blue:v1.1.0 held=: proxy=true
             fields = dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
-            for role in ("live", "standby"):
+            for role in ("live", "standby", "held"):
                 colour, _, tag = fields.get(role, "").partition(":")
                 copies[role] = {"colour": colour, "tag": tag} if colour else None
             copies["proxy_running"] = fields.get("proxy") == "true"
