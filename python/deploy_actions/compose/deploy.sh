@@ -309,8 +309,8 @@ bg_action() {
     stage) # the new copy beside the live one; no user reaches it yet
       lock
       NEW=$(other "${LIVE:-green}")
-      if [ -n "$HP_NAMES" ] && [ -n "$LIVE" ] && hp_sh "test -f /config/apps/$BASE/logged" 2>/dev/null; then
-        # a canary left half-way (its runner gone): its users go back to the live copy first
+      if [ -n "$HP_NAMES" ] && [ -n "$LIVE" ] && [ "$(hp_canary)" != 0 ]; then
+        # a canary left half-way (its runner gone) or held: its users go back to the live copy first
         hp_weigh "$(port_of "$LIVE")" "$(port_of "$NEW")" 0 || fail proxy 8 "the canary left on the shared proxy could not be ended"
         say "a canary left on the shared proxy was ended: every user is on the live copy ($LIVE_TAG)"
       fi
@@ -346,6 +346,9 @@ bg_action() {
       NEW=$(other "${LIVE:-green}")
       has_copy "$NEW" || fail switch 8 "copy $NEW of $TAG is not there to hold"
       printf '%s %s\n' "$NEW" "$TAG" >"$(state_dir)/held"
+      if [ -n "$HP_NAMES" ] && [ "$(hp_canary)" != 0 ]; then
+        hp_quiet_log || say "the held canary's access log could not be turned off; it grows until promote or abort"
+      fi
       record hold "$TAG" "$LIVE_TAG" "held-$NEW"
       result "ok=true colour=$NEW" ;;
     pending) # what promote or abort would act on
@@ -414,7 +417,7 @@ bg_action() {
         say "@@routes"
         hp_sh 'for d in /config/apps/*/; do [ -f "$d/live" ] || continue; a=${d%/}
           printf "%s %s %s%s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")" \
-            "$([ -f "$d/weight" ] && [ -f "$d/logged" ] && printf " canary=%s%%" "$(cat "$d/weight")")"; done' 2>/dev/null
+            "$([ -f "$d/weight" ] && [ "$(cat "$d/weight")" != 0 ] && printf " canary=%s%%" "$(cat "$d/weight")")"; done' 2>/dev/null
       fi
       result "ok=true current=$LIVE_TAG" ;;
     *) fail action 2 "unknown blue-green action $ACTION" ;;

@@ -244,7 +244,7 @@ while IFS= read -r line; do
 done
 printf "%s\n" "$tls" >"$d/tls.next"
 if [ -s "$d/cert.next" ]; then mv -f "$d/cert.next" "$d/cert.pem"; else rm -f "$d/cert.next" "$d/cert.pem"; fi
-mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"; rm -f "$d/logged"
+mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"; rm -f "$d/logged" "$d/weight"
 printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
 
 hp_point() { # users of this app's names reach port $1 on the upstream address
@@ -286,6 +286,17 @@ awk -v s="$1" -v p="\"copy\":\"$2\"" "
   index(\$0, p) && num(\"ts\") * 1000 >= s + 0 { printf \"%d %.3f\\n\", num(\"status\"), num(\"duration\") * 1000 }" "$f" \
   | sort -k2,2n | awk "{ n++; if (\$1 >= 500) e++; d[n] = \$2 }
     END { if (!n) { print \"0,0,0\"; exit } k = int(0.95 * n); if (k < 0.95 * n) k++; printf \"%d,%d,%.1f\\n\", n, e + 0, d[k] }"'
+
+hp_canary() { # the share of this app's new visitors its new copy gets on the shared proxy (0: none)
+  weight=$(hp_sh "cat /config/apps/$BASE/weight 2>/dev/null" 2>/dev/null)
+  printf '%s\n' "${weight:-0}"
+}
+
+hp_quiet_log() { # a held canary keeps its share but is no longer logged (nothing reads it until promote or abort)
+  hp_lock || return 1
+  hp_sh "rm -f /config/apps/$BASE/logged" && hp_route || { hp_unlock; return 1; }
+  hp_unlock
+}
 
 hp_observe() { # $2's sample since host time $1 (ms), read in the current router (it writes the log)
   gen=$(hp_sh 'cat /config/routers/current 2>/dev/null'); gen=${gen%% *}

@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 
 from deploy_actions import gha
+from deploy_actions.compose import held
 from deploy_actions.compose.rollout import Outcome
-from deploy_actions.compose.settings import Inputs
+from deploy_actions.compose.settings import Inputs, secrets
 from deploy_actions.console import Reporter
+from deploy_actions.options import Command
 from deploy_actions.results import Result
 from deploy_actions.values import plural
 
@@ -35,6 +37,22 @@ def runner(name: str, decision: str = "") -> Callable[[Inputs, Reporter], Result
         return render(name, inputs, deploy(inputs, reporter, decision), reporter, started)
 
     return run
+
+
+def decision_command(decision: str, summary: str, description: str) -> Command:
+    """promote or abort: a CLI helper the root action runs too, on the deploy's own inputs."""
+    return Command(
+        name=decision,
+        summary=summary,
+        description=description,
+        options=held.OPTIONS,
+        outputs=OUTPUTS,
+        parse=held.parse_inputs,
+        run=runner(decision, decision),
+        secrets=secrets,
+        action=False,
+        root=True,
+    )
 
 
 def render(name: str, inputs: Inputs, outcome: Outcome, reporter: Reporter, started: float) -> Result:
