@@ -175,3 +175,18 @@ def test_no_live_copy_behind_the_shared_proxy_switches_at_once():
     outcome = Rollout(canary_plan(H1), fake, say=said.append, check=lambda h: (True, "")).run()
     assert outcome.failure is None and "weigh" not in [a for _, a, _ in fake.calls]
     assert any("no live copy behind the shared proxy" in line for line in said)
+
+
+def test_a_host_whose_proxy_cannot_be_set_back_keeps_its_new_copy():
+    class ResetFails(FakeProxyHosts):
+        def __call__(self, host, params, timeout):
+            answer = super().__call__(host, params, timeout)
+            if host == H2 and params["ACTION"] == "weigh" and params["WEIGHT"] == "0":
+                return Answer(host, 8, "", "proxy busy", 0.1, {"ok": "false", "step": "proxy"})
+            return answer
+
+    fake = ResetFails(new={"10": "100,5,21"})
+    outcome = Rollout(canary_plan(H1, H2), fake, check=lambda h: (True, ""), gate=lambda h, p: (True, "")).run()
+    assert [s.state for s in outcome.hosts] == ["rolled-back", "rollback-failed"]
+    assert [h for h, a, _ in fake.calls if a == "discard"] == ["10.0.0.1"]
+    assert "could not be set back" in outcome.hosts[1].message

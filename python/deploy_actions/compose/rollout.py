@@ -331,12 +331,18 @@ class Rollout:
         return failed
 
     def _abort_canary(self, host: Host, why: str) -> None:
-        """Every user back to the live copy, then the new copies removed."""
-        self._parallel(lambda h: self._call(h, "weigh", TAG=self.plan.tag, WEIGHT="0"))
-        self._parallel(lambda h: self._call(h, "discard", TAG=self.plan.tag, REASON="canary"))
-        for state in self.states.values():
-            state.state = ROLLED_BACK
-        self.states[host].step, self.states[host].message = "canary", why
+        """Every user back to the live copy, then the new copies removed — but not where the
+        proxy could not be set back: there the new copy still serves its share, so it stays."""
+        for reset in self._parallel(lambda h: self._call(h, "weigh", TAG=self.plan.tag, WEIGHT="0")):
+            state = self.states[reset.host]
+            if reset.ok:
+                self._call(reset.host, "discard", TAG=self.plan.tag, REASON="canary")
+                state.state = ROLLED_BACK
+            else:
+                state.state, state.step = ROLLBACK_FAILED, "canary"
+                state.message = f"the shared proxy could not be set back, the new copy still serves: {reset.problem()}"
+        failed = self.states[host]
+        failed.step, failed.message = "canary", "; ".join(filter(None, [why, failed.message]))
 
     def _roll_back(self, state: HostState, reason: str) -> None:
         """Back to the previous tag, then re-checked the way the new one was. Recreate
