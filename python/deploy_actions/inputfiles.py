@@ -68,6 +68,8 @@ def read_bytes(
     limit = limit or (LIMIT if root is None else REPOSITORY_LIMIT)
     name = _name(path, root)
     shown = name if root is not None else repr(name)
+    if "\0" in os.fspath(path):  # the OS cannot take it; say so for the input, not as an internal error
+        raise UsageError(f"expected a path, got {shown} with a NUL character", input=input_name)
     _refuse_outside(path, root, input_name, what)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open

@@ -231,3 +231,30 @@ def test_a_held_release_is_never_seen_and_abort_removes_it(live, gha_env, capsys
     held = target.docker(ONE, "ps", "-aq", "--filter", f"label=com.docker.compose.project={target.name}-green")
     assert held.stdout.strip() == ""
     assert status(target, gha_env, capsys)["held"] is None
+
+
+# -- maintenance mode ----------------------------------------------------------------------
+def test_maintenance_answers_503_with_the_page_and_off_serves_the_app_again(live, gha_env, capsys, tmp_path):
+    host, target, name, cafile = live
+    page = tmp_path / "down.html"
+    page.write_text("<h1>back soon</h1>\n")
+    reach_args = reach(host, target, name)
+    on = [*reach_args, "--state", "on", "--retry-after", "120", "--maintenance-page", str(page)]
+    with LoadClient(host.url(name), rate=160, threads=8, connect_to=ONE, cafile=cafile, keep_alive=True) as load:
+        time.sleep(0.5)
+        code, doc = decide(target, "maintenance", on)
+        assert code == 0 and doc["state"] == "on", doc
+        since = time.monotonic()
+        time.sleep(2)
+        status_code, body, headers = host.get(host.url(name), cafile)
+        routes = status(target, gha_env, capsys)["proxy_routes"]
+        code, doc = decide(target, "maintenance", [*reach_args, "--state", "off"])
+        assert code == 0 and doc["state"] == "off", doc
+        time.sleep(1)
+    assert (status_code, body, headers["Retry-After"]) == (503, "<h1>back soon</h1>\n", "120")
+    assert routes[0]["maintenance"] == "on"
+    during = [(code, text) for started, code, text in load.answers if since <= started < since + 2]
+    assert during and set(during) == {(503, "<h1>back soon</h1>\n")}  # the proxy answered; the app got none
+    assert {a[1] for a in load.answers} <= {200, 503}  # no connection failed while it changed
+    assert sorted(load.answers)[-1][1:] == (200, "v1.0.0")
+    assert "maintenance" not in status(target, gha_env, capsys)["proxy_routes"][0]

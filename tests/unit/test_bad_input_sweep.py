@@ -71,6 +71,13 @@ def baseline(tmp_path_factory):
         "deploy-status": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
         "proxy-remove-app": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
         "promote": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
+        "maintenance": {
+            "state": "on",
+            "hosts": "deploy@127.0.0.2:2222",
+            "deploy-path": "/srv/x",
+            "hostname": "a.example.com",
+            **ssh,
+        },
         "abort": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
         "swarm-deploy": {
             "manager": "deploy@127.0.0.2:2222",

@@ -15,6 +15,7 @@ MODULES = {
     "deploy-status": "deploy_actions.commands.deploy_status",
     "docs-drift": "deploy_actions.commands.docs_drift",
     "local-run": "deploy_actions.commands.local_run",
+    "maintenance": "deploy_actions.commands.maintenance",
     "pin": "deploy_actions.commands.pin",
     "promote": "deploy_actions.commands.promote",
     "proxy-remove-app": "deploy_actions.commands.proxy_remove_app",

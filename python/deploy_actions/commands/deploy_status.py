@@ -70,6 +70,7 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                     reporter.info(
                         f"  shared proxy: {', '.join(route['names'])} → {route['app']} at {route['upstream']}"
                         + (f" (canary: {route['canary']} of new visitors on the new copy)" if "canary" in route else "")
+                        + (" (maintenance: answered 503 by the proxy)" if "maintenance" in route else "")
                     )
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")

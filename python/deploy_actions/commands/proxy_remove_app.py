@@ -33,21 +33,14 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def run(spec: deploy.Inputs, reporter: Reporter) -> Result:
+    from deploy_actions.compose.execute import on_every_host
+
     params = {**deploy.remote_params(spec), "ACTION": "remove-app"}
-    rows, ok = [], True
-    with access.ssh_kit(spec.ssh, deploy.SCRIPT) as kit:
-        kit.pin(list(spec.hosts))
-        for host in spec.hosts:
-            answer = kit.run(host, {**params, **deploy.host_params(spec, host)}, timeout=spec.command_timeout)
-            removed = answer.fields.get("removed", "")
-            # Every line below comes from the host: foreign, so only inside the wrapper.
-            with reporter.group(f"{host}: proxy-remove-app"), reporter.untrusted():
-                for line in answer.out.splitlines():
-                    if not line.startswith("@@"):
-                        reporter.info(f"  {line}")
-                reporter.info(f"  removed: {removed}" if removed else f"  {answer.problem()}")
-            ok = ok and answer.ok
-            rows.append([str(host), removed or "—", "ok" if answer.ok else answer.problem()])
+    rows = []
+    for answer in on_every_host(spec, params, reporter, "proxy-remove-app"):
+        removed = answer.fields.get("removed", "")
+        rows.append([str(answer.host), removed or "—", "ok" if answer.ok else answer.problem()])
+    ok = all(problem == "ok" for _, _, problem in rows)
     result = Result(ok, document={"hosts": [dict(zip(("host", "removed", "result"), r, strict=True)) for r in rows]})
     for host, _, problem in rows:
         if problem != "ok":

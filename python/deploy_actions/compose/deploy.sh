@@ -11,7 +11,8 @@
 #             COMMIT ACTOR LOCK_TIMEOUT READY_URL READY_TIMEOUT MIGRATE_COMMAND REASON
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
-#     and, with hostname, the host proxy's HP_* (host_proxy.sh); a canary's HP_CANARY_ROUTES WEIGHT SINCE
+#     and, with hostname, the host proxy's HP_* (host_proxy.sh); a canary's HP_CANARY_ROUTES WEIGHT SINCE;
+#     maintenance's MAINT HP_MAINT_ROUTES HP_PAGE
 # Every result ends with one line: @@result key=value ... (values without spaces).
 # say, result, fail, record, lock, hold, ours and release come from remote/lock.sh, before it;
 # the hp_* functions from host_proxy.sh.
@@ -393,14 +394,19 @@ bg_action() {
       fi
       record deploy "$LIVE_TAG" "$STANDBY_TAG" ok
       result "ok=true" ;;
+    maintenance) # the app's names answered 503 by the shared proxy (MAINT=on), or its usual routes (off)
+      lock
+      docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null \
+        || fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
+      hp_maintenance "$MAINT" || fail proxy 8 "the shared proxy's routes could not be changed"
+      record maintenance "$LIVE_TAG" "" "$MAINT"
+      result "ok=true state=$MAINT" ;;
     remove-app) # off the host's shared proxy: a new router without its routes (deploy-actions proxy-remove-app)
       lock
       if ! docker volume inspect "$HP" >/dev/null 2>&1 || ! hp_sh "test -d /config/apps/$BASE" 2>/dev/null; then
         result "ok=true removed=none"; exit 0
       fi
-      hp_lock || fail proxy 8 "the shared proxy stayed busy"
-      hp_sh "rm -rf /config/apps/$BASE" && hp_route || { hp_unlock; fail proxy 8 "the shared proxy's routes could not be changed"; }
-      hp_unlock
+      hp_routed hp_sh "rm -rf /config/apps/$BASE" || fail proxy 8 "the shared proxy's routes could not be changed"
       record remove-app "$LIVE_TAG" "" ok
       result "ok=true removed=$BASE" ;;
     status)
@@ -417,7 +423,7 @@ bg_action() {
         say "@@routes"
         hp_sh 'for d in /config/apps/*/; do [ -f "$d/live" ] || continue; a=${d%/}
           printf "%s %s %s%s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")" \
-            "$([ -f "$d/weight" ] && [ "$(cat "$d/weight")" != 0 ] && printf " canary=%s%%" "$(cat "$d/weight")")"; done' 2>/dev/null
+            "$([ -f "$d/weight" ] && [ "$(cat "$d/weight")" != 0 ] && printf " canary=%s%%" "$(cat "$d/weight")")$([ -f "$d/maintenance" ] && printf " maintenance=on")"; done' 2>/dev/null
       fi
       result "ok=true current=$LIVE_TAG" ;;
     *) fail action 2 "unknown blue-green action $ACTION" ;;

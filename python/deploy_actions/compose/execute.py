@@ -21,6 +21,7 @@ from deploy_actions.compose.settings import (
 from deploy_actions.console import Reporter
 from deploy_actions.remote.access import ssh_kit, warn_if_insecure
 from deploy_actions.remote.hosts import Host
+from deploy_actions.remote.ssh import Answer
 from deploy_actions.smoke import gate as readiness_gate
 from deploy_actions.values import plural
 
@@ -119,3 +120,21 @@ def deploy(inputs: Inputs, reporter: Reporter, decision: str = "") -> Outcome:
                 outcome = {"promote": rollout.promote, "abort": rollout.abort}.get(decision, rollout.run)()
                 outcome.tag = plan.tag
     return outcome
+
+
+def on_every_host(inputs: Inputs, params: dict[str, str], reporter: Reporter, label: str) -> list[Answer]:
+    """One remote action on each host in turn, outside a rollout (proxy-remove-app,
+    maintenance): each host's output in a group of its own, as text from the host."""
+    answers = []
+    with ssh_kit(inputs.ssh, SCRIPT) as kit:
+        kit.pin(list(inputs.hosts))
+        for host in inputs.hosts:
+            answer = kit.run(host, {**params, **host_params(inputs, host)}, timeout=inputs.command_timeout)
+            with reporter.group(f"{host}: {label}"), reporter.untrusted():
+                for line in answer.out.splitlines():
+                    if not line.startswith("@@"):
+                        reporter.info(f"  {line}")
+                if not answer.ok:
+                    reporter.info(f"  {answer.problem()}")
+            answers.append(answer)
+    return answers

@@ -58,43 +58,21 @@ hp_own_proxy() { # after the shared proxy took this app's names: the app's own p
     return 0
   fi
   # Both listen on $own now (SO_REUSEPORT: the kernel gives each new connection to one of them),
-  # both send the app's users to the same copy. The old one closes its listener without exiting
-  # (hp_quiet), and the front alone gets every new connection; the old one answers what it holds,
-  # then stops. The connections still queued on the closing listener would be reset, unless the
-  # kernel hands them to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set, then restored).
+  # both send the app's users to the same copy. The old one stops: it closes its listener, answers
+  # the requests it holds (DRAIN at most), and the front alone gets every new connection. The
+  # connections still queued on the closing listener would be reset, unless the kernel hands them
+  # to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set for the hand-over, then restored).
   since=$(now_ms)
   hp_bound "$own" 2 || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
   hp_lock || return 1
   was=$(hp_migrate_req 1) \
     || say "this host cannot hand queued connections over (net.ipv4.tcp_migrate_req, Linux 5.14+): a connection arriving just as $PROXY closes may be reset"
-  hp_quiet "${own##*:}" || say "proxy $PROXY could not close its listener before stopping: a connection it accepts as it exits may go unanswered"
-  [ -z "$was" ] || [ "$was" = 1 ] || hp_migrate_req "$was" >/dev/null
   docker stop -t "$DRAIN" "$PROXY" >/dev/null; rc=$?
+  [ -z "$was" ] || [ "$was" = 1 ] || hp_migrate_req "$was" >/dev/null
   hp_unlock
   [ "$rc" = 0 ] && docker rm "$PROXY" >/dev/null && docker volume rm "$PROXY-config" >/dev/null \
     || { say "proxy $PROXY could not be stopped and removed; the shared proxy serves $own beside it"; return 1; }
   say "proxy $PROXY handed $own over to the shared proxy and was removed ($(( $(now_ms) - since ))ms)"
-}
-
-# Run in the app's own proxy with port $1: how many client connections on that port Caddy still
-# holds (established sockets among its open files; the host's network namespace is the container's).
-HP_HELD='pid=$(pidof caddy 2>/dev/null) || exit 1; pid=${pid%% *}
-inodes=$(for f in /proc/"$pid"/fd/*; do l=$(readlink "$f") || continue; case $l in socket:*) l=${l#socket:?}; echo "${l%?}";; esac; done)
-cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$(printf ":%04X" "$1")" -v inodes="$inodes" "
-  BEGIN { n = split(inodes, list); for (i = 1; i <= n; i++) held[list[i]] = 1 }
-  \$4 == 1 && substr(\$2, length(\$2) - 4) == p && (\$10 in held) { c++ } END { print c + 0 }"'
-
-hp_quiet() { # the app's own proxy closes its listener on port $1 but keeps running until it holds
-  # no client connection (DRAIN s at most): a connection accepted in the moment its listener
-  # closed is still answered. Stopping it at once left such a connection unanswered when Caddy
-  # exited (about 1 hand-over in 30 under load).
-  printf '{"admin":{"listen":"unix//config/admin.sock"}}\n' | proxy_write quiet.json \
-    && docker exec "$PROXY" caddy reload --config /config/quiet.json >/dev/null 2>&1 || return 1
-  waited=0
-  while held=$(docker exec "$PROXY" sh -c "$HP_HELD" hp "$1" 2>/dev/null) && [ "${held:-0}" -gt 0 ]; do
-    [ "$waited" -lt $((DRAIN * 10)) ] || { say "proxy $PROXY still holds $held connection(s) after ${DRAIN}s"; return 0; }
-    sleep 0.1; waited=$((waited + 1))
-  done
 }
 
 hp_migrate_req() { # set net.ipv4.tcp_migrate_req (host network namespace) to $1; prints the value it had
@@ -244,7 +222,8 @@ while IFS= read -r line; do
 done
 printf "%s\n" "$tls" >"$d/tls.next"
 if [ -s "$d/cert.next" ]; then mv -f "$d/cert.next" "$d/cert.pem"; else rm -f "$d/cert.next" "$d/cert.pem"; fi
-mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"; rm -f "$d/logged" "$d/weight"
+mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"
+rm -f "$d/logged" "$d/weight" "$d/maintenance"
 printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
 
 hp_point() { # users of this app's names reach port $1 on the upstream address
@@ -268,12 +247,16 @@ printf "%s\n" "$3" >"$d/weight"
 if [ -n "$2" ]; then printf "%s\n" "$2" >"$d/logged"; else rm -f "$d/logged"; fi'
 
 hp_weigh() { # $3 % of this app's new visitors to port $2, the rest to the live copy's $1 (0: all to $1, the usual route)
-  hp_lock || return 1
   routes=$HP_ROUTES; logged=""
   if [ "$3" != 0 ]; then routes=$HP_CANARY_ROUTES; logged=$(printf '%s\n' "$HP_NAMES" | cut -d/ -f1 | sort -u); fi
   printf '%s\n' "$routes" | sed -e "s|%APP%|$BASE|g" -e "s|%STABLE%|$UPSTREAM:$1|g" -e "s|%CANARY%|$UPSTREAM:$2|g" \
       -e "s|%WSTABLE%|$((100 - $3))|g" -e "s|%WCANARY%|$3|g" \
-    | hp_sh "$HP_WEIGH" -- "$BASE" "$logged" "$3" && hp_route || { hp_unlock; return 1; }
+    | hp_routed hp_sh "$HP_WEIGH" -- "$BASE" "$logged" "$3"
+}
+
+hp_routed() { # "$@" changes the volume (stdin passed on), then a new router if the routes changed; one at a time
+  hp_lock || return 1
+  "$@" && hp_route || { hp_unlock; return 1; }
   hp_unlock
 }
 
@@ -293,13 +276,28 @@ hp_canary() { # the share of this app's new visitors its new copy gets on the sh
 }
 
 hp_quiet_log() { # a held canary keeps its share but is no longer logged (nothing reads it until promote or abort)
-  hp_lock || return 1
-  hp_sh "rm -f /config/apps/$BASE/logged" && hp_route || { hp_unlock; return 1; }
-  hp_unlock
+  hp_routed hp_sh "rm -f /config/apps/$BASE/logged"
 }
 
 hp_observe() { # $2's sample since host time $1 (ms), read in the current router (it writes the log)
   gen=$(hp_sh 'cat /config/routers/current 2>/dev/null'); gen=${gen%% *}
   if [ "$(hp_state "$HP-router-$gen")" = true ]; then docker exec "$HP-router-$gen" sh -c "$HP_OBSERVE" hp "$1" "$2"
   else docker run --rm --network none -v "$HP-logs:/logs" --entrypoint sh "$PROXY_IMAGE" -c "$HP_OBSERVE" hp "$1" "$2"; fi
+}
+
+# Run in the volume, stdin: the app's routes, a line @@page, the page; $2 on or off.
+HP_MAINT='set -e
+d=/config/apps/$1; [ -f "$d/live" ]
+: >"$d/routes.next"; : >"$d/page.next"; out=$d/routes.next
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in @@page) out=$d/page.next; continue ;; esac
+  printf "%s\n" "$line" >>"$out"
+done
+mv -f "$d/page.next" "$d/maintenance.html"; mv -f "$d/routes.next" "$d/routes"; rm -f "$d/logged" "$d/weight"
+if [ "$2" = on ]; then : >"$d/maintenance"; else rm -f "$d/maintenance"; fi'
+
+hp_maintenance() { # on: the app's names answered by the proxy (503); off: its usual routes to the live copy
+  routes=$HP_ROUTES; [ "$1" = on ] && routes=$HP_MAINT_ROUTES
+  { printf '%s\n' "$routes" | sed "s|%APP%|$BASE|g"; printf '@@page\n%s' "$HP_PAGE"; } \
+    | hp_routed hp_sh "$HP_MAINT" -- "$BASE" "$1"
 }

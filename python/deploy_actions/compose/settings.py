@@ -421,6 +421,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "STRATEGY": "recreate" if inputs.strategy == "recreate" else "blue-green",  # a canary's copies are blue-green's
         "WEIGHT": "0",
         "SINCE": "0",
+        "MAINT": "off",
         "PROXY_IMAGE": inputs.proxy_image,
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,
@@ -432,11 +433,12 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
 
 def _host_proxy_params(proxy: HostProxy | None) -> dict[str, str]:
     if proxy is None:
-        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_CANARY_ROUTES": "", "HP_TLS": "off", "HP_CERT": ""}
+        return {"HP_NAMES": "", "HP_ROUTES": "", "HP_CANARY_ROUTES": "", "HP_TLS": "off", "HP_CERT": "", "HP_PAGE": ""}
     return {
         "HP_NAMES": "\n".join(map(str, proxy.names)),
         "HP_ROUTES": host_proxy.route_lines(proxy),
         "HP_CANARY_ROUTES": canary.route_lines(host_proxy.route_lines(proxy), host_proxy.APP_TOKEN),
+        "HP_PAGE": "",  # maintenance's page (commands/maintenance.py)
         "HP_TLS": "off" if proxy.tls == "off" else "on",
         "HP_CERT": proxy.certificate,
     }

@@ -29,10 +29,12 @@ def parse_status(out: str) -> dict:
         elif section == "history" and line.strip():
             history.append(history_row(line))
         elif section == "routes" and line.strip():  # app live-address name,name [canary=N%]
-            app, upstream, names, canary = (line.split() + ["", "", "", ""])[:4]
-            route = {"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]}
-            if canary.startswith("canary="):
-                route["canary"] = canary.removeprefix("canary=")  # a share of new visitors on the new copy
+            app, upstream, names, *marks = line.split() + ["", "", ""]
+            route: dict = {"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]}
+            for mark in marks:  # canary=10% (new visitors on the new copy), maintenance=on
+                key, _, value = mark.partition("=")
+                if key in ("canary", "maintenance") and value:
+                    route[key] = value
             routes.append(route)
     if copies and routes:
         copies["proxy_routes"] = routes
