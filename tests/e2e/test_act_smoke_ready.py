@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from conftest import commit_all, run_act
-from deploy_actions.commands import actions
+from deploy_actions.commands import root_commands
 
 pytestmark = pytest.mark.act
 
@@ -69,7 +69,7 @@ def test_root_action_with_an_unknown_command_is_a_usage_error(tmp_path, action_r
         tmp_path, action_repo, steps_for("org/deploy-actions@v1", command="ship-it", url="http://127.0.0.1:9")
     )
     assert proc.returncode != 0
-    assert f"command: expected one of {', '.join(actions())}, got 'ship-it'" in proc.stdout
+    assert f"command: expected one of {', '.join(root_commands())}, got 'ship-it'" in proc.stdout
     assert "exitcode '2'" in proc.stdout or "exit status 2" in proc.stdout
 
 
