@@ -413,7 +413,7 @@ class LoadClient:
     `keep_alive` one per thread, reused (a new one only after an error, which is recorded).
     With `retry_reused`, a reused connection the server closed before answering is retried once
     on a new one, as browsers and HTTP libraries do (RFC 9112, 9.3.1); `retried` counts them.
-    Bounded: it stops by itself after `limit` seconds. Loopback only."""
+    Bounded: it stops by itself after `limit` seconds, and waits `timeout` for an answer. Loopback only."""
 
     def __init__(
         self,
@@ -425,8 +425,9 @@ class LoadClient:
         connect_to: str | None = None,
         cafile: str | None = None,
         retry_reused: bool = False,
+        timeout: float = 5,
     ):
-        self.url, self.rate, self.threads, self.limit = url, rate, threads, limit
+        self.url, self.rate, self.threads, self.limit, self.timeout = url, rate, threads, limit, timeout
         self.keep_alive, self.connect_to, self.cafile = keep_alive, connect_to, cafile
         self.retry_reused, self.retried = retry_reused, 0
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
@@ -447,7 +448,7 @@ class LoadClient:
             for attempt in (1, 2):
                 try:
                     reused = conn is not None
-                    conn = conn or named_connection(self.url, self.connect_to, self.cafile)
+                    conn = conn or named_connection(self.url, self.connect_to, self.cafile, self.timeout)
                     conn.request("GET", parts.path or "/", headers=named_headers(self.url))
                     resp = conn.getresponse()
                     answer: tuple = (started, resp.status, resp.read().decode("utf-8", "replace"))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from deploy_actions.compose import maintenance
 from deploy_support import (
     COMPOSE_SHARED,
     LoadClient,
@@ -248,13 +249,86 @@ def test_maintenance_answers_503_with_the_page_and_off_serves_the_app_again(live
         time.sleep(2)
         status_code, body, headers = host.get(host.url(name), cafile)
         routes = status(target, gha_env, capsys)["proxy_routes"]
+        refused = decide(target, "pause", [*reach_args, "--state", "on"])
         code, doc = decide(target, "maintenance", [*reach_args, "--state", "off"])
         assert code == 0 and doc["state"] == "off", doc
         time.sleep(1)
     assert (status_code, body, headers["Retry-After"]) == (503, "<h1>back soon</h1>\n", "120")
     assert routes[0]["maintenance"] == "on"
+    assert refused[0] == 2 and "is in maintenance" in refused[1]["hosts"][0]["result"], refused
     during = [(code, text) for started, code, text in load.answers if since <= started < since + 2]
     assert during and set(during) == {(503, "<h1>back soon</h1>\n")}  # the proxy answered; the app got none
     assert {a[1] for a in load.answers} <= {200, 503}  # no connection failed while it changed
     assert sorted(load.answers)[-1][1:] == (200, "v1.0.0")
+    assert "maintenance" not in status(target, gha_env, capsys)["proxy_routes"][0]
+
+
+# -- pause -----------------------------------------------------------------------------------
+def test_a_pause_holds_every_request_at_the_proxy_and_lets_them_all_through_after_it(live, gha_env, capsys):
+    host, target, name, cafile = live
+    reach_args = reach(host, target, name)
+    users = LoadClient(host.url(name), rate=160, threads=32, connect_to=ONE, cafile=cafile, keep_alive=True, timeout=15)
+    to_monotonic = time.time() - time.monotonic()  # the hosts' clock is this machine's
+    with users as load:
+        time.sleep(0.5)
+        code, doc = decide(target, "pause", [*reach_args, "--state", "on", "--pause-timeout", "5s"])
+        assert code == 0 and doc["hosts"][0]["state"] == "on", doc
+        first_end = int(doc["hosts"][0]["until"]) / 1000 - to_monotonic
+        time.sleep(max(0.0, first_end + 1 - time.monotonic()))  # it ends by itself
+        code, doc = decide(target, "pause", [*reach_args, "--state", "on", "--pause-timeout", "30s"])
+        assert code == 0, doc
+        second_start = int(doc["hosts"][0]["until"]) / 1000 - to_monotonic - 30
+        routes = status(target, gha_env, capsys)["proxy_routes"]
+        time.sleep(1)
+        ending = time.monotonic()
+        code, doc = decide(target, "pause", [*reach_args, "--state", "off"])
+        ended = time.monotonic()
+        assert code == 0 and doc["hosts"][0]["state"] == "off", doc
+        time.sleep(1)
+    assert load.failed == [] and load.bodies() == ["v1.0.0"], load.failed[:3]
+    assert routes[0]["paused"].endswith("s") and 25 <= int(routes[0]["paused"][:-1]) <= 30, routes
+    # Every request that started while a pause lasted (one per user: each then waits) was
+    # answered after its end, and soon after. The host set the deadline (`start` + the pause)
+    # before it wrote it: allow that write 0.4 s. Released together, the requests reach the
+    # test app at once: its server (busybox httpd) listens with a backlog of 9, so a few
+    # connections are made on the SYN sent again a second later.
+    for start, end, last in ((first_end - 5, first_end, first_end), (second_start, ending, ended)):
+        during = [(began, began + took) for began, took in load.latencies if start <= began < end - 0.1]
+        assert not [b for b, done in during if b >= start + 0.4 and done < end], (start, end, during)
+        waited = sorted(done for _, done in during if done >= end)
+        assert len(waited) >= 16, (start, end, during)
+        assert waited[len(waited) // 2] <= last + 0.3 and waited[-1] <= last + 1.5, (start, end, waited)
+    assert "paused" not in status(target, gha_env, capsys)["proxy_routes"][0]
+
+
+# -- around a blocking migration -------------------------------------------------------------
+def test_a_migration_with_users_paused_fails_none_of_them(live, gha_env, capsys):
+    """during-migration: pause — a migration that blocks what the app reads for 3 s (here a
+    sleep): the users' requests wait at the proxy meanwhile, and every one is answered."""
+    host, target, name, cafile = live
+    migrate = ["--migrate-command", "sleep 3", "--during-migration", "pause"]
+    users = LoadClient(host.url(name), rate=160, threads=32, connect_to=ONE, cafile=cafile, keep_alive=True, timeout=15)
+    with users as load:
+        time.sleep(0.5)
+        code, out, outputs = run(target, gha_env, capsys, "v1.1.0", [*host.args(target, name), *migrate])
+        time.sleep(0.5)
+    assert code == 0 and outputs["deployed-tag"] == "v1.1.0", out
+    assert load.failed == [] and load.bodies() == ["v1.0.0", "v1.1.0"], load.failed[:3]
+    waited = [took for _, took in load.latencies if took >= 2.5]
+    assert len(waited) >= 16 and max(waited) < 10, sorted(waited)  # at most the pause (10 s), ended with it
+    assert "paused" not in status(target, gha_env, capsys)["proxy_routes"][0]
+
+
+def test_a_migration_in_maintenance_answers_503_meanwhile(live, gha_env, capsys):
+    host, target, name, cafile = live
+    migrate = ["--migrate-command", "sleep 3", "--during-migration", "maintenance", "--pause-timeout", "5s"]
+    with LoadClient(host.url(name), rate=160, threads=8, connect_to=ONE, cafile=cafile, keep_alive=True) as load:
+        time.sleep(0.5)
+        code, out, outputs = run(target, gha_env, capsys, "v1.1.0", [*host.args(target, name), *migrate])
+        time.sleep(0.5)
+    assert code == 0 and outputs["deployed-tag"] == "v1.1.0", out
+    answers = [(status_code, body) for _, status_code, body in sorted(load.answers)]
+    down = [a for a in answers if a[0] == 503]
+    assert len(down) >= 100 and set(down) == {(503, maintenance.TEXT)}, down[:3]  # 3 s at 160 a second
+    assert {a[0] for a in answers} == {200, 503} and answers[-1] == (200, "v1.1.0")
     assert "maintenance" not in status(target, gha_env, capsys)["proxy_routes"][0]

@@ -79,6 +79,13 @@ def baseline(tmp_path_factory):
             **ssh,
         },
         "abort": {"hosts": "deploy@127.0.0.2:2222", "deploy-path": "/srv/x", **ssh},
+        "pause": {
+            "state": "on",
+            "hosts": "deploy@127.0.0.2:2222",
+            "deploy-path": "/srv/x",
+            "hostname": "a.example.com",
+            **ssh,
+        },
         "swarm-deploy": {
             "manager": "deploy@127.0.0.2:2222",
             "stack": "s",

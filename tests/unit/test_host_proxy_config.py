@@ -84,7 +84,7 @@ def test_longer_prefixes_route_first_whatever_app_they_belong_to():
     lines = sorted([*api.splitlines(), *site.splitlines()])  # how the host sorts every app's lines
     first = json.loads(lines[0].split("\t", 1)[1])
     assert first["match"] == [{"host": ["example.com"], "path": ["/api/v2", "/api/v2/*"]}]
-    assert first["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/%APP%/live}"}]
+    assert first["handle"][0]["routes"][-1]["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/%APP%/live}"}]
     assert json.loads(lines[1].split("\t", 1)[1])["match"] == [{"host": ["example.com"]}]
 
 
@@ -150,6 +150,7 @@ def test_the_router_the_host_assembles_from_every_app_is_a_config_caddy_accepts(
         (volume / "apps" / app / "tls").write_text("on\n")
         lines = host_proxy.route_lines(parse(hostname=names)).replace(host_proxy.APP_TOKEN, app)
         (volume / "apps" / app / "routes").write_text(lines + "\n")
+    (volume / "apps" / "site" / "live").write_text("127.0.0.1:20001")
     (volume / "allowed").mkdir()
     (volume / "allowed" / "gone.example.com").write_text("")  # a name no app claims any more
     script = _sync_script().replace("/config", str(volume))
@@ -163,7 +164,15 @@ def test_the_router_the_host_assembles_from_every_app_is_a_config_caddy_accepts(
         {"host": ["api.example.com"]},
         {"host": ["example.com"]},
     ]
-    assert routes[2]["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/api/live}"}]
+    held, to_live = routes[2]["handle"][0]["routes"]  # a paused app's requests wait; else the live copy
+    assert to_live["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/api/live}"}]
+    assert held["handle"][0]["upstreams"] == [{"dial": "{file./config/apps/api/gate}"}]
+    assert "file./config/apps/api/until" in held["match"][0]["expression"]
+    assert held["handle"][0]["load_balancing"]["try_duration"] == f"{host_proxy.PAUSE_LIMIT + 5}s"
+    # an app routed before pauses existed gets its pause files: not paused, the gate at its live copy
+    assert (volume / "apps" / "site" / "until").read_text() == "0"
+    assert (volume / "apps" / "site" / "gate").read_text() == "127.0.0.1:20001"
+    assert not (volume / "apps" / "api" / "until").exists()  # not routed yet (no live copy)
     _caddy_validates(config, tmp_path)
 
 
@@ -210,6 +219,14 @@ def test_hostname_needs_blue_green_and_its_own_ports():
     }
     cases = [
         ({"strategy": "recreate"}, "hostname", "strategy: blue-green"),
+        ({"during-migration": "pause"}, "during-migration", "applies while migrate-command runs"),
+        ({"during-migration": "stop", "migrate-command": "m"}, "during-migration", "expected one of serve, pause"),
+        (
+            {"during-migration": "maintenance", "migrate-command": "m", "hostname": ""},
+            "during-migration",
+            "set hostname",
+        ),
+        ({"pause-timeout": "2m"}, "pause-timeout", "whole seconds from 1s to 60s"),
         ({"proxy-tls-listen": ":80"}, "proxy-tls-listen", "cannot share :80"),
         ({"proxy-listen": "app.example.com:80"}, "proxy-listen", "an IP address"),
     ]
@@ -218,3 +235,5 @@ def test_hostname_needs_blue_green_and_its_own_ports():
             parse_inputs({**base, **changes}, env={})
         assert caught.value.input == name
     assert parse_inputs(base, env={}).host_proxy.names[0].host == "a.test"
+    paused = parse_inputs({**base, "during-migration": "pause", "migrate-command": "m", "pause-timeout": "5"}, env={})
+    assert (paused.during_migration, paused.pause_timeout) == ("pause", 5)

@@ -21,6 +21,7 @@ BAD_INPUT = {  # a real input mistake of each command: the command's own parsing
     "docs-drift": ["--root", "/nonexistent-folder"],
     "local-run": [],
     "maintenance": ["--state", "maybe"],
+    "pause": ["--state", "maybe"],
     "pin": ["--remote", "https://example.invalid/no-template"],
     "promote": ["--hosts", "d@h", "--deploy-path", "relative"],
     "proxy-remove-app": [],

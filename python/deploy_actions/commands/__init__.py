@@ -16,6 +16,7 @@ MODULES = {
     "docs-drift": "deploy_actions.commands.docs_drift",
     "local-run": "deploy_actions.commands.local_run",
     "maintenance": "deploy_actions.commands.maintenance",
+    "pause": "deploy_actions.commands.pause",
     "pin": "deploy_actions.commands.pin",
     "promote": "deploy_actions.commands.promote",
     "proxy-remove-app": "deploy_actions.commands.proxy_remove_app",

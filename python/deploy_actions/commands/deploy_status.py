@@ -71,6 +71,11 @@ def run(inputs: Inputs, reporter: Reporter) -> Result:
                         f"  shared proxy: {', '.join(route['names'])} → {route['app']} at {route['upstream']}"
                         + (f" (canary: {route['canary']} of new visitors on the new copy)" if "canary" in route else "")
                         + (" (maintenance: answered 503 by the proxy)" if "maintenance" in route else "")
+                        + (
+                            f" (paused: requests wait at the proxy, {route['paused']} left at most)"
+                            if "paused" in route
+                            else ""
+                        )
                     )
             for item in entry["running"]:
                 reporter.info(f"  {item['service']}: {item['image']} {item['image_id']}")

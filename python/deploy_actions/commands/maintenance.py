@@ -5,8 +5,7 @@ app ends maintenance (its switch routes the names to the new copy)."""
 
 from __future__ import annotations
 
-from deploy_actions import gha
-from deploy_actions.compose import host_proxy, maintenance
+from deploy_actions.compose import host_proxy, hostwise, maintenance
 from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
 from deploy_actions.options import Command
@@ -14,8 +13,6 @@ from deploy_actions.results import Result
 
 
 def run(spec: maintenance.Maintenance, reporter: Reporter) -> Result:
-    from deploy_actions.compose.execute import on_every_host
-
     params = deploy.remote_params(spec.reach)
     usual = params["HP_ROUTES"]
     params |= {
@@ -24,18 +21,10 @@ def run(spec: maintenance.Maintenance, reporter: Reporter) -> Result:
         "HP_MAINT_ROUTES": maintenance.route_lines(usual, spec.retry_after, bool(spec.page), host_proxy.APP_TOKEN),
         "HP_PAGE": spec.page,
     }
-    wanted = params["MAINT"]
-    rows = [
-        [str(a.host), a.fields.get("state", "—"), "ok" if a.ok else a.problem()]
-        for a in on_every_host(spec.reach, params, reporter, f"maintenance {wanted}")
-    ]
-    result = Result(all(r[2] == "ok" for r in rows), document={"state": wanted, "hosts": rows})
-    for host, _, problem in rows:
-        if problem != "ok":
-            result.error(f"{host}: {problem}", title="maintenance")
-    result.summary = f"### maintenance {wanted}\n\n" + gha.md_table(["Host", "Maintenance", "Result"], rows)
+    label = f"maintenance {params['MAINT']}"
+    result = hostwise.run(spec.reach, params, reporter, label, ("Maintenance", "state"), state=params["MAINT"])
     if result.ok:
-        result.message = f"maintenance is {wanted} on {len(rows)} host(s)"
+        result.message = f"maintenance is {params['MAINT']} on {len(spec.reach.hosts)} host(s)"
     return result
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from deploy_actions import gha
+from deploy_actions.compose import hostwise
 from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
 from deploy_actions.options import Command
@@ -33,20 +33,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
 
 
 def run(spec: deploy.Inputs, reporter: Reporter) -> Result:
-    from deploy_actions.compose.execute import on_every_host
-
     params = {**deploy.remote_params(spec), "ACTION": "remove-app"}
-    rows = []
-    for answer in on_every_host(spec, params, reporter, "proxy-remove-app"):
-        removed = answer.fields.get("removed", "")
-        rows.append([str(answer.host), removed or "—", "ok" if answer.ok else answer.problem()])
-    ok = all(problem == "ok" for _, _, problem in rows)
-    result = Result(ok, document={"hosts": [dict(zip(("host", "removed", "result"), r, strict=True)) for r in rows]})
-    for host, _, problem in rows:
-        if problem != "ok":
-            result.error(f"{host}: {problem}", title="proxy-remove-app")
-    result.summary = "### proxy-remove-app\n\n" + gha.md_table(["Host", "Removed app", "Result"], rows)
-    return result
+    return hostwise.run(spec, params, reporter, "proxy-remove-app", ("Removed app", "removed"))
 
 
 COMMAND = Command(

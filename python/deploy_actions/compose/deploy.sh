@@ -12,7 +12,7 @@
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
 #     and, with hostname, the host proxy's HP_* (host_proxy.sh); a canary's HP_CANARY_ROUTES WEIGHT SINCE;
-#     maintenance's MAINT HP_MAINT_ROUTES HP_PAGE
+#     maintenance's MAINT HP_MAINT_ROUTES HP_PAGE; pause's PAUSE (seconds)
 # Every result ends with one line: @@result key=value ... (values without spaces).
 # say, result, fail, record, lock, hold, ours and release come from remote/lock.sh, before it;
 # the hp_* functions from host_proxy.sh.
@@ -401,6 +401,13 @@ bg_action() {
       hp_maintenance "$MAINT" || fail proxy 8 "the shared proxy's routes could not be changed"
       record maintenance "$LIVE_TAG" "" "$MAINT"
       result "ok=true state=$MAINT" ;;
+    pause) # requests to the app's names wait at the shared proxy for PAUSE seconds at most (0: they go on now)
+      lock
+      docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null \
+        || fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
+      hp_pause "$PAUSE" || fail proxy 8 "the shared proxy could not $([ "$PAUSE" = 0 ] && echo "end the pause" || echo pause)"
+      record pause "$LIVE_TAG" "" "$PAUSE"
+      result "ok=true state=$([ "$PAUSE" = 0 ] && echo off || echo on) until=$HP_UNTIL" ;;
     remove-app) # off the host's shared proxy: a new router without its routes (deploy-actions proxy-remove-app)
       lock
       if ! docker volume inspect "$HP" >/dev/null 2>&1 || ! hp_sh "test -d /config/apps/$BASE" 2>/dev/null; then
@@ -423,7 +430,8 @@ bg_action() {
         say "@@routes"
         hp_sh 'for d in /config/apps/*/; do [ -f "$d/live" ] || continue; a=${d%/}
           printf "%s %s %s%s\n" "${a##*/}" "$(cat "$d/live")" "$(tr "\n" "," <"$d/names" | sed "s/,$//")" \
-            "$([ -f "$d/weight" ] && [ "$(cat "$d/weight")" != 0 ] && printf " canary=%s%%" "$(cat "$d/weight")")$([ -f "$d/maintenance" ] && printf " maintenance=on")"; done' 2>/dev/null
+            "$([ -f "$d/weight" ] && [ "$(cat "$d/weight")" != 0 ] && printf " canary=%s%%" "$(cat "$d/weight")")$([ -f "$d/maintenance" ] && printf " maintenance=on")$(
+            u=$(cat "$d/until" 2>/dev/null); left=$(( ${u:-0} / 1000 - $(date +%s) )); [ "$left" -gt 0 ] && printf " paused=%ss" "$left")"; done' 2>/dev/null
       fi
       result "ok=true current=$LIVE_TAG" ;;
     *) fail action 2 "unknown blue-green action $ACTION" ;;

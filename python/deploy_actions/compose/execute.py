@@ -56,6 +56,19 @@ def _public(inputs: Inputs, host: Host) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def around_migration(inputs: Inputs, params: dict[str, str]) -> tuple[dict[str, str], dict[str, str]] | None:
+    """during-migration's remote actions on every host: the one that starts it, the one that ends it."""
+    seconds = str(inputs.pause_timeout)
+    if inputs.during_migration == "pause":
+        return {"action": "pause", "PAUSE": seconds}, {"action": "pause", "PAUSE": "0"}
+    if inputs.during_migration == "maintenance":
+        from deploy_actions.compose import host_proxy, maintenance
+
+        routes = maintenance.route_lines(params["HP_ROUTES"], int(seconds), False, host_proxy.APP_TOKEN)
+        return {"action": "maintenance", "MAINT": "on", "HP_MAINT_ROUTES": routes}, {"action": "maintenance"}
+    return None
+
+
 def deploy(inputs: Inputs, reporter: Reporter, decision: str = "") -> Outcome:
     """Every host of `inputs` on the new tag, or back where it was: the SSH kit, the locks held
     for the whole deploy, the runner-side gate and checks, the rollout. With `decision`
@@ -90,6 +103,7 @@ def deploy(inputs: Inputs, reporter: Reporter, decision: str = "") -> Outcome:
             blue_green=inputs.strategy != "recreate",
             canary=inputs.canary,
             hold=inputs.hold,
+            during_migration=around_migration(inputs, params),
             max_parallel=inputs.max_parallel,
             fail_fast=inputs.fail_fast,
             command_timeout=inputs.command_timeout,

@@ -12,6 +12,10 @@ reload cuts connections under load). Two Caddy tiers, each with a config that ne
 - a **router** routes by name (and path prefix) to each app's live copy, read per request
   from /config/apps/<app>/live. Adding, changing or removing an app's names starts a new
   router beside the current one, then renames /config/router: the same switch as an app's.
+
+Each app's route also checks, per request, a pause deadline (/config/apps/<app>/until): while
+it is ahead, requests wait at the router for the app's `gate` (deploy-actions pause), so a
+pause is two renamed files as well.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from deploy_actions.errors import UsageError
-from deploy_actions.values import parse_list
+from deploy_actions.options import Option
+from deploy_actions.values import parse_duration, parse_list
 
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=[a-z0-9.-]{{1,253}}$)(?:{LABEL}\.)+(?=[a-z0-9-]*[a-z])({LABEL})$")  # a TLD has a letter
@@ -37,6 +42,26 @@ APP_TOKEN = "%APP%"  # host_proxy.sh puts the app's name (its Compose project's)
 HEALTH_HOST = "deploy-actions-router.invalid"  # how host_proxy.sh asks a new router whether it serves
 ALLOWED_PATH = "/.well-known/deploy-actions/allowed"
 CERTIFICATE_PATH = "/.well-known/deploy-actions/certificate"  # answered to the front itself only
+PAUSE_LIMIT = 60  # seconds a pause may last at most (deploy-actions pause): requests wait that long
+
+
+PAUSE_TIMEOUT = Option(
+    "pause-timeout",
+    f"How long a pause lasts at most, 1s to {PAUSE_LIMIT}s (whole seconds); then the waiting requests go on by "
+    "themselves.",
+    default="10s",
+)
+
+
+def parse_pause_timeout(raw: Mapping[str, str]) -> int:
+    seconds = parse_duration(raw["pause-timeout"], "pause-timeout", minimum=1)
+    if seconds > PAUSE_LIMIT or seconds != int(seconds):
+        raise UsageError(
+            f"expected whole seconds from 1s to {PAUSE_LIMIT}s (requests wait that long), got "
+            f"{raw['pause-timeout'].strip()!r}",
+            input="pause-timeout",
+        )
+    return int(seconds)
 
 
 @dataclass(frozen=True)
@@ -173,13 +198,36 @@ def route_lines(proxy: HostProxy) -> str:
             match["path"] = [name.prefix, name.prefix + "/*"]
         route = {
             "match": [match],
-            "handle": [
-                {"handler": "reverse_proxy", "upstreams": [{"dial": f"{{file./config/apps/{APP_TOKEN}/live}}"}]}
-            ],
+            "handle": [{"handler": "subroute", "routes": [_held(), _to_live()]}],
             "terminal": True,
         }
         lines.append(f"{100000 - len(name.prefix):06d}\t{json.dumps(route, separators=(',', ':'))}")
     return "\n".join(lines)
+
+
+def _held() -> dict:
+    """While the app is paused (`until`, host time in ms, is ahead): each request waits at the
+    proxy, dialling `gate` — a socket that does not exist — every 50 ms, until the pause ends
+    and `gate` names the live copy. The deadline is checked per request: a pause whose end was
+    never written (its host lost) holds new requests no longer than it was asked to."""
+    until = f"int(ph(req, 'file./config/apps/{APP_TOKEN}/until')) > int(ph(req, 'time.now.unix_ms'))"
+    return {
+        "match": [{"expression": until}],
+        "handle": [
+            {
+                "handler": "reverse_proxy",
+                "load_balancing": {"try_duration": f"{PAUSE_LIMIT + 5}s", "try_interval": "50ms"},
+                "upstreams": [{"dial": f"{{file./config/apps/{APP_TOKEN}/gate}}"}],
+            }
+        ],
+        "terminal": True,
+    }
+
+
+def _to_live() -> dict:
+    return {
+        "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": f"{{file./config/apps/{APP_TOKEN}/live}}"}]}]
+    }
 
 
 def _is_ip(address: str) -> bool:

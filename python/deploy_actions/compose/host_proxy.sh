@@ -111,6 +111,10 @@ hp_prepare() { # checks only (nothing is created): the host proxy's settings, th
 # the router config for listen address $1 into /config/routers/next.json.
 HP_SYNC='set -e
 mkdir -p /config/allowed /config/https /config/routers /config/certs; chmod 700 /config/certs
+for d in /config/apps/*/; do # the pause files every route reads (an app routed by an older release has none)
+  [ -f "$d/live" ] && [ ! -f "$d/until" ] || continue
+  cp "$d/live" "$d/gate"; printf 0 >"$d/until"
+done
 wanted=$(for d in /config/apps/*/; do [ -f "$d/names" ] && [ "$(cat "$d/tls" 2>/dev/null)" = on ] && cut -d/ -f1 "$d/names"; done | sort -u)
 for name in $wanted; do : >"/config/allowed/$name"; : >"/config/https/$name"; done
 for f in /config/allowed/* /config/https/*; do
@@ -210,6 +214,10 @@ hp_route() { # the names' routes on this host match every app's files: a new rou
   say "shared proxy: router $new routes $(hp_sh 'cat /config/apps/*/names 2>/dev/null | sort | tr "\n" " "')"
 }
 
+# Run in the volume (appended to a script that has $d, the app's folder): the app's pause ends.
+# Requests waiting at the proxy dial the live copy from now on (the gate first), new ones no longer wait.
+HP_RELEASE='cp "$d/live" "$d/gate.next" && mv -f "$d/gate.next" "$d/gate" && printf 0 >"$d/until.next" && mv -f "$d/until.next" "$d/until"'
+
 # Run in the volume, stdin: live address, tls (on/off), names, a line @@routes, routes. The
 # live file is renamed last: for an app already routed, that rename is the switch.
 HP_APP='set -e
@@ -224,7 +232,8 @@ printf "%s\n" "$tls" >"$d/tls.next"
 if [ -s "$d/cert.next" ]; then mv -f "$d/cert.next" "$d/cert.pem"; else rm -f "$d/cert.next" "$d/cert.pem"; fi
 mv -f "$d/names.next" "$d/names"; mv -f "$d/routes.next" "$d/routes"; mv -f "$d/tls.next" "$d/tls"
 rm -f "$d/logged" "$d/weight" "$d/maintenance"
-printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"'
+printf "%s" "$live" >"$d/live.next"; mv -f "$d/live.next" "$d/live"
+'"$HP_RELEASE"
 
 hp_point() { # users of this app's names reach port $1 on the upstream address
   since=$(now_ms)
@@ -244,7 +253,8 @@ d=/config/apps/$1; [ -f "$d/live" ]
 [ -s "$d/secret" ] || (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d " \n" >"$d/secret")
 sed "s|%SECRET%|$(cat "$d/secret")|g" >"$d/routes.next"; mv -f "$d/routes.next" "$d/routes"
 printf "%s\n" "$3" >"$d/weight"
-if [ -n "$2" ]; then printf "%s\n" "$2" >"$d/logged"; else rm -f "$d/logged"; fi'
+if [ -n "$2" ]; then printf "%s\n" "$2" >"$d/logged"; else rm -f "$d/logged"; fi
+'"$HP_RELEASE"
 
 hp_weigh() { # $3 % of this app's new visitors to port $2, the rest to the live copy's $1 (0: all to $1, the usual route)
   routes=$HP_ROUTES; logged=""
@@ -294,10 +304,43 @@ while IFS= read -r line || [ -n "$line" ]; do
   printf "%s\n" "$line" >>"$out"
 done
 mv -f "$d/page.next" "$d/maintenance.html"; mv -f "$d/routes.next" "$d/routes"; rm -f "$d/logged" "$d/weight"
-if [ "$2" = on ]; then : >"$d/maintenance"; else rm -f "$d/maintenance"; fi'
+if [ "$2" = on ]; then : >"$d/maintenance"; else rm -f "$d/maintenance"; fi
+'"$HP_RELEASE"
 
 hp_maintenance() { # on: the app's names answered by the proxy (503); off: its usual routes to the live copy
   routes=$HP_ROUTES; [ "$1" = on ] && routes=$HP_MAINT_ROUTES
   { printf '%s\n' "$routes" | sed "s|%APP%|$BASE|g"; printf '@@page\n%s' "$HP_PAGE"; } \
     | hp_routed hp_sh "$HP_MAINT" -- "$BASE" "$1"
+}
+
+# Run in the front: app $1 paused until host time $2 (ms; 0: not paused). Requests wait at the
+# proxy (compose/host_proxy.py) for a socket that is never there; the gate is closed before the
+# deadline is set, and opened (to the live copy) before it is cleared. A process left in the
+# front ends the pause at the deadline — $3 on the kernel's uptime clock, which host and
+# container share — unless another pause or a release replaced it.
+HP_PAUSE='set -e
+d=/config/apps/$1; [ -f "$d/live" ]
+if [ "$2" = 0 ]; then '"$HP_RELEASE"'; exit 0; fi
+printf "unix/%s/paused.sock" "$d" >"$d/gate.next"; mv -f "$d/gate.next" "$d/gate"
+printf "%s" "$2" >"$d/until.next"; mv -f "$d/until.next" "$d/until"
+( sleep "$(awk -v u="$3" "{ d = u - \$1; printf \"%.2f\", (d > 0 ? d : 0) }" /proc/uptime)" || sleep 1
+  [ "$(cat "$d/until" 2>/dev/null)" = "$2" ] || exit 0
+  '"$HP_RELEASE"' ) </dev/null >/dev/null 2>&1 &'
+
+hp_pause() { # $1 seconds (0: end the pause now): requests to this app's names wait at the proxy
+  # until host time HP_UNTIL (ms; 0: not paused)
+  state=$(hp_sh "d=/config/apps/$BASE; [ -f \$d/maintenance ] && echo maintenance; [ -f \$d/weight ] && [ \"\$(cat \$d/weight)\" != 0 ] && echo canary; :")
+  case "$state" in
+    *maintenance*) [ "$1" = 0 ] || fail state 2 "app $BASE is in maintenance on $(hostname): its requests are answered by the proxy, there is nothing to pause" ;;
+    *canary*) [ "$1" = 0 ] || fail state 2 "app $BASE is in a canary on $(hostname): promote or abort it first" ;;
+  esac
+  # routes written by an earlier release cannot hold requests: the usual ones again (a new router)
+  hp_sh "grep -q /until /config/apps/$BASE/routes" 2>/dev/null \
+    || printf '%s\n' "$HP_ROUTES" | sed "s|%APP%|$BASE|g" \
+      | hp_routed hp_sh 'd=/config/apps/$1; cat >"$d/routes.next" && mv -f "$d/routes.next" "$d/routes"' -- "$BASE" \
+    || return 1
+  [ "$(hp_state "$HP")" = true ] || { say "the shared proxy ($HP) is not running"; return 1; }
+  HP_UNTIL=0; [ "$1" = 0 ] || HP_UNTIL=$(( $(now_ms) + $1 * 1000 ))
+  upto=$(awk -v n="$1" '{ print $1 + n }' /proc/uptime)
+  docker exec "$HP" sh -c "$HP_PAUSE" hp "$BASE" "$HP_UNTIL" "$upto"
 }

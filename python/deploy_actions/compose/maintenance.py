@@ -49,12 +49,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     retry = parse_int(raw["retry-after"], "retry-after", minimum=1, maximum=86400)
     page_path = raw["maintenance-page"].strip()
     page = inputfiles.read_text(page_path, "maintenance-page", what="page", limit=PAGE_LIMIT) if page_path else ""
-    reach = held.parse_inputs({k: v for k, v in raw.items() if k not in {o.name for o in OWN}}, env)
-    if not reach.host_proxy:
-        raise UsageError(
-            "maintenance mode is set on the host's shared proxy: give the app's hostname", input="hostname"
-        )
-    return Maintenance(reach, state == "on", retry, page)
+    return Maintenance(held.parse_routed(raw, OWN, env, "maintenance mode"), state == "on", retry, page)
 
 
 def route_lines(usual: str, retry_after: int, page: bool, app_token: str) -> str:

@@ -63,6 +63,8 @@ class Plan:
     deadline: float = float("inf")  # time.monotonic() value
     canary: canary.Canary | None = None  # blue-green switched in steps
     hold: bool = False  # stop before everyone is switched: promote or abort later
+    during_migration: tuple[dict[str, str], dict[str, str]] | None = None  # the shared proxy's pause or
+    # maintenance around the migration: the parameters that start it, those that end it
 
 
 @dataclass
@@ -384,7 +386,12 @@ class Rollout:
         if failure:
             return Outcome(list(self.states.values()), f"{failure} (nothing was switched)")
         if self.plan.migrate:
+            failure = self._around_migration(starting=True)
+            if failure:
+                self._around_migration(starting=False)
+                return Outcome(list(self.states.values()), f"{failure} (nothing was migrated or switched)")
             answer = self._call(hosts[0], "migrate", TAG=self.plan.tag)
+            self._around_migration(starting=False)
             if not answer.ok:
                 why = migration_timeouts.explain(answer.problem())
                 return Outcome(
@@ -398,6 +405,24 @@ class Rollout:
             with ThreadPoolExecutor(max_workers=max(1, self.plan.max_parallel)) as pool:
                 list(pool.map(lambda h: switch(h, stop), hosts))
         return self._conclude()
+
+    def _around_migration(self, starting: bool) -> str | None:
+        """during-migration: users paused, or answered 503, on every host's shared proxy while
+        the migration runs. Starting: the first refusal, as one line. Ending is said where it
+        fails (a pause still ends by itself; the switch ends maintenance)."""
+        if not self.plan.during_migration:
+            return None
+        params = self.plan.during_migration[0 if starting else 1]
+        answers = self._parallel(lambda h: self._call(h, **params))
+        failed = next((a for a in answers if not a.ok), None)
+        if failed and starting:
+            return f"{params['action']} on {failed.host}: {failed.problem()}"
+        for answer in answers:
+            if not answer.ok:
+                self.say(
+                    f"{answer.host}: {params['action']} could not be ended after the migration: {answer.problem()}"
+                )
+        return None
 
     def _conclude(self) -> Outcome:
         """Every host switched: the old copies stopped; a host failed: the switched ones back."""

@@ -117,6 +117,15 @@ OPTIONS = (
         default="false",
         switch=True,
     ),
+    Option(
+        "during-migration",
+        "With hostname and migrate-command: what users of the app's names get while the migration runs. `serve`: "
+        "the live copy answers (the migration must suit it); `pause`: each request waits at the shared proxy "
+        "until the migration ends (pause-timeout at most), then goes on; `maintenance`: 503 with Retry-After "
+        "(pause-timeout's seconds).",
+        default="serve",
+    ),
+    host_proxy.PAUSE_TIMEOUT,
     Option("proxy-image", "blue-green: the Caddy image run as the proxy on each host.", default="caddy:2"),
     Option(
         "drain-timeout",
@@ -214,6 +223,8 @@ class Inputs:
     services: tuple[str, ...]
     env: dict
     migrate_command: str
+    during_migration: str  # serve | pause | maintenance (the shared proxy's, while it runs)
+    pause_timeout: int
     migration: migration_timeouts.Timeouts
     gate: gate.Gate
     ready_connect_to: str
@@ -299,6 +310,20 @@ def _blue_green(raw: Mapping[str, str], tag_variable: str) -> dict:
     }
 
 
+DURING_MIGRATION = ("serve", "pause", "maintenance")
+
+
+def _during_migration(raw: Mapping[str, str], shared: HostProxy | None) -> str:
+    during = raw["during-migration"].strip()
+    if during not in DURING_MIGRATION:
+        raise UsageError(f"expected one of {', '.join(DURING_MIGRATION)}, got {during!r}", input="during-migration")
+    if during != "serve" and not shared:
+        raise UsageError(f"{during} is set on the host's shared proxy: set hostname", input="during-migration")
+    if during != "serve" and not raw["migrate-command"].strip():
+        raise UsageError(f"{during} applies while migrate-command runs: set it", input="during-migration")
+    return during
+
+
 def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *, status: bool = False) -> Inputs:
     env = env if env is not None else os.environ
     hosts = tuple(parse_hosts(raw["hosts"]))
@@ -335,6 +360,8 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None, *
         services=tuple(safe_names(parse_list(raw["services"]), "services")),
         env=release.user_env(raw["env"], tag_variable),
         migrate_command=raw["migrate-command"].strip(),
+        during_migration=_during_migration(raw, blue_green["host_proxy"]),
+        pause_timeout=host_proxy.parse_pause_timeout(raw),
         migration=migration_timeouts.parse(raw),
         gate=checks,
         ready_connect_to=_connect_to(raw["ready-connect-to"], ready_url),
@@ -422,6 +449,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "WEIGHT": "0",
         "SINCE": "0",
         "MAINT": "off",
+        "PAUSE": "0",
         "PROXY_IMAGE": inputs.proxy_image,
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,

@@ -31,9 +31,9 @@ def parse_status(out: str) -> dict:
         elif section == "routes" and line.strip():  # app live-address name,name [canary=N%]
             app, upstream, names, *marks = line.split() + ["", "", ""]
             route: dict = {"app": app, "upstream": upstream, "names": [n for n in names.split(",") if n]}
-            for mark in marks:  # canary=10% (new visitors on the new copy), maintenance=on
+            for mark in marks:  # canary=10% (new visitors on the new copy), maintenance=on, paused=8s (left)
                 key, _, value = mark.partition("=")
-                if key in ("canary", "maintenance") and value:
+                if key in ("canary", "maintenance", "paused") and value:
                     route[key] = value
             routes.append(route)
     if copies and routes:
