@@ -1,5 +1,7 @@
-"""deploy-actions pause against users at 160 requests a second (32 of them on kept HTTP
-connections, each waiting on one request while a pause lasts), side by side in one run:
+"""deploy-actions pause against users at 160 requests a second (8 of them on kept HTTP
+connections, each waiting on one request while a pause lasts: the test app's busybox httpd
+listens with a backlog of 9, and more requests released at once measure that), side by side
+in one run:
 
 - release: for pauses of 2 s and 5 s that end by themselves, how late after the deadline the
   waiting requests were answered (p50, max), how many waited, and how many failed; the
@@ -42,14 +44,15 @@ def release(services: dict, repo: str, lengths: tuple[int, ...] = (2, 5)) -> lis
     try:
         url = proxy.url(name, "/version", scheme="http")
         for seconds in lengths:
-            with LoadClient(url, rate=160, threads=32, connect_to=ONE, keep_alive=True, timeout=30) as load:
+            with LoadClient(url, rate=160, threads=8, connect_to=ONE, keep_alive=True, timeout=30) as load:
                 time.sleep(1)
                 code, out, _ = compose_command(
                     services, "pause", target.hosts(ONE), target.path, "--json", *reach,
                     "--state", "on", "--pause-timeout", f"{seconds}s",
                 )  # fmt: skip
                 assert code == 0, out[-3000:]
-                end = int(json.loads(out[out.index("{") :])["hosts"][0]["until"]) / 1000 - to_monotonic
+                document, _ = json.JSONDecoder().raw_decode(out[out.index("{") :])
+                end = int(document["hosts"][0]["until"]) / 1000 - to_monotonic
                 time.sleep(max(0.0, end + 2 - time.monotonic()))
             start = end - seconds
             waited = sorted(
@@ -81,7 +84,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def route_cost(rounds: int = 3, seconds: float = 5) -> dict:
+def route_cost(rounds: int = 6, seconds: float = 5) -> dict:
     """Two Caddies, the same backend (busybox httpd): the pause-ready route and the plain one."""
     caddy = ROOT / ".venv" / "bin" / "caddy"
     work = Path(tempfile.mkdtemp(prefix="pause-bench-"))

@@ -264,12 +264,19 @@ def test_maintenance_answers_503_with_the_page_and_off_serves_the_app_again(live
 
 
 # -- pause -----------------------------------------------------------------------------------
+def paused_users(host: SharedProxy, name: str, cafile: str) -> LoadClient:
+    """Users at 160 requests a second, each waiting on one request while a pause lasts. Eight:
+    the requests a pause held reach the app together when it ends, and the test app's server
+    (busybox httpd) listens with a backlog of 9 — with 32, connections beyond it were reset
+    (502) or made on the SYN sent again a second later."""
+    return LoadClient(host.url(name), rate=160, threads=8, connect_to=ONE, cafile=cafile, keep_alive=True, timeout=15)
+
+
 def test_a_pause_holds_every_request_at_the_proxy_and_lets_them_all_through_after_it(live, gha_env, capsys):
     host, target, name, cafile = live
     reach_args = reach(host, target, name)
-    users = LoadClient(host.url(name), rate=160, threads=32, connect_to=ONE, cafile=cafile, keep_alive=True, timeout=15)
     to_monotonic = time.time() - time.monotonic()  # the hosts' clock is this machine's
-    with users as load:
+    with paused_users(host, name, cafile) as load:
         time.sleep(0.5)
         code, doc = decide(target, "pause", [*reach_args, "--state", "on", "--pause-timeout", "5s"])
         assert code == 0 and doc["hosts"][0]["state"] == "on", doc
@@ -289,15 +296,13 @@ def test_a_pause_holds_every_request_at_the_proxy_and_lets_them_all_through_afte
     assert routes[0]["paused"].endswith("s") and 25 <= int(routes[0]["paused"][:-1]) <= 30, routes
     # Every request that started while a pause lasted (one per user: each then waits) was
     # answered after its end, and soon after. The host set the deadline (`start` + the pause)
-    # before it wrote it: allow that write 0.4 s. Released together, the requests reach the
-    # test app at once: its server (busybox httpd) listens with a backlog of 9, so a few
-    # connections are made on the SYN sent again a second later.
+    # before it wrote it: allow that write 0.4 s.
     for start, end, last in ((first_end - 5, first_end, first_end), (second_start, ending, ended)):
         during = [(began, began + took) for began, took in load.latencies if start <= began < end - 0.1]
         assert not [b for b, done in during if b >= start + 0.4 and done < end], (start, end, during)
         waited = sorted(done for _, done in during if done >= end)
-        assert len(waited) >= 16, (start, end, during)
-        assert waited[len(waited) // 2] <= last + 0.3 and waited[-1] <= last + 1.5, (start, end, waited)
+        assert len(waited) >= 6, (start, end, during)
+        assert waited[len(waited) // 2] <= last + 0.3 and waited[-1] <= last + 1, (start, end, waited)
     assert "paused" not in status(target, gha_env, capsys)["proxy_routes"][0]
 
 
@@ -307,15 +312,14 @@ def test_a_migration_with_users_paused_fails_none_of_them(live, gha_env, capsys)
     sleep): the users' requests wait at the proxy meanwhile, and every one is answered."""
     host, target, name, cafile = live
     migrate = ["--migrate-command", "sleep 3", "--during-migration", "pause"]
-    users = LoadClient(host.url(name), rate=160, threads=32, connect_to=ONE, cafile=cafile, keep_alive=True, timeout=15)
-    with users as load:
+    with paused_users(host, name, cafile) as load:
         time.sleep(0.5)
         code, out, outputs = run(target, gha_env, capsys, "v1.1.0", [*host.args(target, name), *migrate])
         time.sleep(0.5)
     assert code == 0 and outputs["deployed-tag"] == "v1.1.0", out
     assert load.failed == [] and load.bodies() == ["v1.0.0", "v1.1.0"], load.failed[:3]
     waited = [took for _, took in load.latencies if took >= 2.5]
-    assert len(waited) >= 16 and max(waited) < 10, sorted(waited)  # at most the pause (10 s), ended with it
+    assert len(waited) >= 6 and max(waited) < 10, sorted(waited)  # at most the pause (10 s), ended with it
     assert "paused" not in status(target, gha_env, capsys)["proxy_routes"][0]
 
 

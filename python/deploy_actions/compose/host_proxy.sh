@@ -313,18 +313,20 @@ hp_maintenance() { # on: the app's names answered by the proxy (503); off: its u
     | hp_routed hp_sh "$HP_MAINT" -- "$BASE" "$1"
 }
 
-# Run in the front: app $1 paused until host time $2 (ms; 0: not paused). Requests wait at the
-# proxy (compose/host_proxy.py) for a socket that is never there; the gate is closed before the
-# deadline is set, and opened (to the live copy) before it is cleared. A process left in the
-# front ends the pause at the deadline — $3 on the kernel's uptime clock, which host and
-# container share — unless another pause or a release replaced it.
+# Run in the front: app $1 paused for $2 seconds (0: not paused any more); prints the deadline
+# (host time, ms). Requests wait at the proxy (compose/host_proxy.py) for a socket that is never
+# there; the gate is closed before the deadline is set, and opened (to the live copy) before it
+# is cleared. The front has no clock in ms: host time is $3 (ms) at kernel uptime $4, a clock
+# host and container share. A process left in the front ends the pause at the deadline, unless
+# another pause or a release replaced it.
 HP_PAUSE='set -e
 d=/config/apps/$1; [ -f "$d/live" ]
-if [ "$2" = 0 ]; then '"$HP_RELEASE"'; exit 0; fi
+if [ "$2" = 0 ]; then '"$HP_RELEASE"'; echo 0; exit 0; fi
 printf "unix/%s/paused.sock" "$d" >"$d/gate.next"; mv -f "$d/gate.next" "$d/gate"
-printf "%s" "$2" >"$d/until.next"; mv -f "$d/until.next" "$d/until"
-( sleep "$(awk -v u="$3" "{ d = u - \$1; printf \"%.2f\", (d > 0 ? d : 0) }" /proc/uptime)" || sleep 1
-  [ "$(cat "$d/until" 2>/dev/null)" = "$2" ] || exit 0
+until=$(awk -v t="$3" -v u="$4" -v n="$2" "{ printf \"%.0f\", t + (\$1 - u + n) * 1000 }" /proc/uptime)
+printf "%s" "$until" >"$d/until.next"; mv -f "$d/until.next" "$d/until"
+echo "$until"
+( sleep "$2"; [ "$(cat "$d/until" 2>/dev/null)" = "$until" ] || exit 0
   '"$HP_RELEASE"' ) </dev/null >/dev/null 2>&1 &'
 
 hp_pause() { # $1 seconds (0: end the pause now): requests to this app's names wait at the proxy
@@ -340,7 +342,6 @@ hp_pause() { # $1 seconds (0: end the pause now): requests to this app's names w
       | hp_routed hp_sh 'd=/config/apps/$1; cat >"$d/routes.next" && mv -f "$d/routes.next" "$d/routes"' -- "$BASE" \
     || return 1
   [ "$(hp_state "$HP")" = true ] || { say "the shared proxy ($HP) is not running"; return 1; }
-  HP_UNTIL=0; [ "$1" = 0 ] || HP_UNTIL=$(( $(now_ms) + $1 * 1000 ))
-  upto=$(awk -v n="$1" '{ print $1 + n }' /proc/uptime)
-  docker exec "$HP" sh -c "$HP_PAUSE" hp "$BASE" "$HP_UNTIL" "$upto"
+  HP_UNTIL=$(docker exec "$HP" sh -c "$HP_PAUSE" hp "$BASE" "$1" "$(now_ms)" "$(cut -d' ' -f1 /proc/uptime)") \
+    && [ -n "$HP_UNTIL" ]
 }
