@@ -323,6 +323,20 @@ def test_a_migration_with_users_paused_fails_none_of_them(live, gha_env, capsys)
     assert "paused" not in status(target, gha_env, capsys)["proxy_routes"][0]
 
 
+def test_a_first_deploy_has_no_users_to_pause(services, web_repo, tmp_path, gha_env, capsys):
+    target = Target(services, web_repo, addrs=[ONE], compose=COMPOSE_SHARED)
+    host = SharedProxy(services, tmp_path)
+    try:
+        name = host.name("a")
+        migrate = ["--migrate-command", "true", "--during-migration", "pause"]
+        code, out, outputs = run(target, gha_env, capsys, "v1.0.0", [*host.args(target, name), *migrate])
+        assert code == 0 and outputs["deployed-tag"] == "v1.0.0", out
+        assert host.get(host.url(name), host.trust(target))[:2] == (200, "v1.0.0")
+    finally:
+        target.down()
+        host.down(target)
+
+
 def test_a_migration_in_maintenance_answers_503_meanwhile(live, gha_env, capsys):
     host, target, name, cafile = live
     migrate = ["--migrate-command", "sleep 3", "--during-migration", "maintenance", "--pause-timeout", "5s"]

@@ -59,6 +59,28 @@ def test_failed_migration_switches_nothing():
     assert "switch" not in {a for _, a, _ in fake.calls}
 
 
+PAUSED = ({"action": "pause", "PAUSE": "10"}, {"action": "pause", "PAUSE": "0"})
+
+
+def test_during_migration_pauses_every_host_around_it_and_ends_even_when_it_fails():
+    for fail in ({}, {(H1, "migrate"): {"ok": "false", "step": "migrate"}}):
+        fake = FakeHosts(fail=fail)
+        outcome = Rollout(plan(H1, H2, migrate=True, during_migration=PAUSED), fake).run()
+        actions = [a for _, a, _ in fake.calls]
+        assert (
+            actions[actions.index("migrate") - 2 : actions.index("migrate") + 3]
+            == ["pause"] * 2 + ["migrate"] + ["pause"] * 2
+        )
+        assert (outcome.failure is None) == (not fail)
+
+
+def test_a_host_that_cannot_pause_stops_the_deploy_before_the_migration():
+    fake = FakeHosts(fail={(H2, "pause"): {"ok": "false", "step": "state"}})
+    outcome = Rollout(plan(H1, H2, migrate=True, during_migration=PAUSED), fake).run()
+    assert "pause on d@10.0.0.2" in outcome.failure and "nothing was migrated or switched" in outcome.failure
+    assert "migrate" not in [a for _, a, _ in fake.calls]
+
+
 def test_failing_host_rolls_back_every_switched_host_and_stops_the_rest():
     fake = FakeHosts(
         fail={

@@ -12,7 +12,7 @@
 #             MIGRATE_PGOPTIONS MIGRATE_RETRIES
 #   blue-green: STRATEGY PROXY_IMAGE PROXY_LISTEN UPSTREAM PORTS PORT_VAR DRAIN READY_PATH
 #     and, with hostname, the host proxy's HP_* (host_proxy.sh); a canary's HP_CANARY_ROUTES WEIGHT SINCE;
-#     maintenance's MAINT HP_MAINT_ROUTES HP_PAGE; pause's PAUSE (seconds)
+#     maintenance's MAINT HP_MAINT_ROUTES HP_PAGE; pause's PAUSE (seconds); AROUND_MIGRATION
 # Every result ends with one line: @@result key=value ... (values without spaces).
 # say, result, fail, record, lock, hold, ours and release come from remote/lock.sh, before it;
 # the hp_* functions from host_proxy.sh.
@@ -293,6 +293,13 @@ bg_ready() { # host-side readiness of copy $1 (with ready-from: host)
   wait_ready; rc=$?; READY_URL=$saved; return $rc
 }
 
+routed_or_refuse() { # maintenance and pause act on the app's route on the shared proxy; around a
+  # deploy's migration (AROUND_MIGRATION=true), an app not routed yet has no users to keep out
+  docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null && return 0
+  [ "$AROUND_MIGRATION" != true ] || { result "ok=true state=none until=0"; exit 0; }
+  fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
+}
+
 bg_action() {
   bg_init
   case "$ACTION" in
@@ -396,15 +403,13 @@ bg_action() {
       result "ok=true" ;;
     maintenance) # the app's names answered 503 by the shared proxy (MAINT=on), or its usual routes (off)
       lock
-      docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null \
-        || fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
+      routed_or_refuse
       hp_maintenance "$MAINT" || fail proxy 8 "the shared proxy's routes could not be changed"
       record maintenance "$LIVE_TAG" "" "$MAINT"
       result "ok=true state=$MAINT" ;;
     pause) # requests to the app's names wait at the shared proxy for PAUSE seconds at most (0: they go on now)
       lock
-      docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null \
-        || fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
+      routed_or_refuse
       hp_pause "$PAUSE" || fail proxy 8 "the shared proxy could not $([ "$PAUSE" = 0 ] && echo "end the pause" || echo pause)"
       record pause "$LIVE_TAG" "" "$PAUSE"
       result "ok=true state=$([ "$PAUSE" = 0 ] && echo off || echo on) until=$HP_UNTIL" ;;

@@ -58,14 +58,15 @@ def _public(inputs: Inputs, host: Host) -> str:
 
 def around_migration(inputs: Inputs, params: dict[str, str]) -> tuple[dict[str, str], dict[str, str]] | None:
     """during-migration's remote actions on every host: the one that starts it, the one that ends it."""
-    seconds = str(inputs.pause_timeout)
+    seconds, around = str(inputs.pause_timeout), {"AROUND_MIGRATION": "true"}
     if inputs.during_migration == "pause":
-        return {"action": "pause", "PAUSE": seconds}, {"action": "pause", "PAUSE": "0"}
+        return {"action": "pause", "PAUSE": seconds, **around}, {"action": "pause", "PAUSE": "0", **around}
     if inputs.during_migration == "maintenance":
         from deploy_actions.compose import host_proxy, maintenance
 
         routes = maintenance.route_lines(params["HP_ROUTES"], int(seconds), False, host_proxy.APP_TOKEN)
-        return {"action": "maintenance", "MAINT": "on", "HP_MAINT_ROUTES": routes}, {"action": "maintenance"}
+        on = {"action": "maintenance", "MAINT": "on", "HP_MAINT_ROUTES": routes, **around}
+        return on, {"action": "maintenance", **around}
     return None
 
 

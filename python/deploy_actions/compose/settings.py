@@ -450,6 +450,7 @@ def remote_params(inputs: Inputs) -> dict[str, str]:
         "SINCE": "0",
         "MAINT": "off",
         "PAUSE": "0",
+        "AROUND_MIGRATION": "false",
         "PROXY_IMAGE": inputs.proxy_image,
         "PORTS": " ".join(map(str, inputs.upstream_ports)),
         "PORT_VAR": inputs.port_variable,
