@@ -8,7 +8,6 @@ from __future__ import annotations
 from deploy_actions.compose import host_proxy, hostwise, maintenance
 from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
-from deploy_actions.options import Command
 from deploy_actions.results import Result
 
 
@@ -28,14 +27,11 @@ def run(spec: maintenance.Maintenance, reporter: Reporter) -> Result:
     return result
 
 
-COMMAND = Command(
-    name="maintenance",
-    summary="Answer an app's names with 503 and Retry-After on its hosts' shared proxy (on), or not (off).",
-    description=__doc__ or "",
-    options=maintenance.OPTIONS,
-    outputs={},
-    parse=maintenance.parse_inputs,
-    run=run,
-    secrets=lambda spec: deploy.secrets(spec.reach),
-    action=False,
+COMMAND = hostwise.routed_command(
+    "maintenance",
+    "Answer an app's names with 503 and Retry-After on its hosts' shared proxy (on), or not (off).",
+    __doc__ or "",
+    maintenance.OPTIONS,
+    maintenance.parse_inputs,
+    run,
 )

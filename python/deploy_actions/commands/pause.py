@@ -9,7 +9,6 @@ from __future__ import annotations
 from deploy_actions.compose import hostwise, pause
 from deploy_actions.compose import settings as deploy
 from deploy_actions.console import Reporter
-from deploy_actions.options import Command
 from deploy_actions.results import Result
 
 
@@ -26,14 +25,11 @@ def run(spec: pause.Pause, reporter: Reporter) -> Result:
     return result
 
 
-COMMAND = Command(
-    name="pause",
-    summary="Hold requests to an app's names at its hosts' shared proxy for a few seconds at most (on), or not (off).",
-    description=__doc__ or "",
-    options=pause.OPTIONS,
-    outputs={},
-    parse=pause.parse_inputs,
-    run=run,
-    secrets=lambda spec: deploy.secrets(spec.reach),
-    action=False,
+COMMAND = hostwise.routed_command(
+    "pause",
+    "Hold requests to an app's names at its hosts' shared proxy for a few seconds at most (on), or not (off).",
+    __doc__ or "",
+    pause.OPTIONS,
+    pause.parse_inputs,
+    run,
 )

@@ -5,10 +5,14 @@ run's exit 2 as well."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from deploy_actions import gha
-from deploy_actions.compose.settings import Inputs
+from deploy_actions.compose.settings import Inputs, secrets
 from deploy_actions.console import Reporter
 from deploy_actions.errors import EXIT_USAGE
+from deploy_actions.options import Command, Option
 from deploy_actions.results import Result
 
 
@@ -41,3 +45,25 @@ def run(
         result.exit_code = EXIT_USAGE
     result.summary = f"### {label}\n\n" + gha.md_table(["Host", heading, "Result"], rows)
     return result
+
+
+def routed_command(
+    name: str, summary: str, description: str, options: tuple[Option, ...], parse: Callable, run: Callable
+) -> Command:
+    """A CLI helper acting on an app's route on its hosts' shared proxy (maintenance, pause):
+    its parsed spec holds the deploy's inputs as `reach`."""
+
+    def spec_secrets(spec: Any) -> list[str]:
+        return secrets(spec.reach)
+
+    return Command(
+        name=name,
+        summary=summary,
+        description=description,
+        options=options,
+        outputs={},
+        parse=parse,
+        run=run,
+        secrets=spec_secrets,
+        action=False,
+    )
