@@ -295,7 +295,7 @@ bg_ready() { # host-side readiness of copy $1 (with ready-from: host)
 
 routed_or_refuse() { # maintenance and pause act on the app's route on the shared proxy; around a
   # deploy's migration (AROUND_MIGRATION=true), an app not routed yet has no users to keep out
-  docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null && return 0
+  hp_has_route && return 0
   [ "$AROUND_MIGRATION" != true ] || { result "ok=true state=none until=0"; exit 0; }
   fail hostname 2 "app $BASE is not on the shared proxy of $(hostname): deploy it with hostname first"
 }
@@ -337,7 +337,7 @@ bg_action() {
         result "ok=false step=$step state=rejected previous=$LIVE_TAG"; exit 8
       fi
       routed=false  # users of this app's names reach its live copy through the shared proxy (a canary can start)
-      [ -z "$HP_NAMES" ] || [ -z "$LIVE" ] || ! hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null || routed=true
+      [ -z "$HP_NAMES" ] || [ -z "$LIVE" ] || ! hp_has_route || routed=true
       result "ok=true colour=$NEW port=$(port_of "$NEW") previous=$LIVE_TAG digests=$DIGESTS routed=$routed" ;;
     weigh) # canary: WEIGHT % of the app's new visitors to the new copy (0: none, the usual route)
       lock
@@ -423,7 +423,7 @@ bg_action() {
       result "ok=true removed=$BASE" ;;
     status)
       proxy=$(proxy_state)  # the app's own proxy, or the host's shared one if the app is routed there
-      if [ "$proxy" = missing ] && docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null; then
+      if [ "$proxy" = missing ] && hp_has_route; then
         proxy=$(hp_state "$HP")
       fi
       say "@@bluegreen live=$LIVE:$LIVE_TAG standby=$STANDBY:$STANDBY_TAG held=$HELD:$HELD_TAG proxy=$proxy"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from deploy_actions.compose import host_proxy, maintenance
 from deploy_actions.compose.rollout import HostState, Outcome, Plan, Rollout
 from deploy_actions.compose.settings import (
     SCRIPT,
@@ -62,8 +63,6 @@ def around_migration(inputs: Inputs, params: dict[str, str]) -> tuple[dict[str, 
     if inputs.during_migration == "pause":
         return {"action": "pause", "PAUSE": seconds, **around}, {"action": "pause", "PAUSE": "0", **around}
     if inputs.during_migration == "maintenance":
-        from deploy_actions.compose import host_proxy, maintenance
-
         routes = maintenance.route_lines(params["HP_ROUTES"], int(seconds), False, host_proxy.APP_TOKEN)
         on = {"action": "maintenance", "MAINT": "on", "HP_MAINT_ROUTES": routes, **around}
         return on, {"action": "maintenance", **around}

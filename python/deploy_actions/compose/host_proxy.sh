@@ -280,6 +280,10 @@ awk -v s="$1" -v p="\"copy\":\"$2\"" "
   | sort -k2,2n | awk "{ n++; if (\$1 >= 500) e++; d[n] = \$2 }
     END { if (!n) { print \"0,0,0\"; exit } k = int(0.95 * n); if (k < 0.95 * n) k++; printf \"%d,%d,%.1f\\n\", n, e + 0, d[k] }"'
 
+hp_has_route() { # this app's names are routed by the host's shared proxy (to its live copy)
+  docker volume inspect "$HP" >/dev/null 2>&1 && hp_sh "test -f /config/apps/$BASE/live" 2>/dev/null
+}
+
 hp_canary() { # the share of this app's new visitors its new copy gets on the shared proxy (0: none)
   weight=$(hp_sh "cat /config/apps/$BASE/weight 2>/dev/null" 2>/dev/null)
   printf '%s\n' "${weight:-0}"
@@ -331,11 +335,10 @@ echo "$until"
 
 hp_pause() { # $1 seconds (0: end the pause now): requests to this app's names wait at the proxy
   # until host time HP_UNTIL (ms; 0: not paused)
-  state=$(hp_sh "d=/config/apps/$BASE; [ -f \$d/maintenance ] && echo maintenance; [ -f \$d/weight ] && [ \"\$(cat \$d/weight)\" != 0 ] && echo canary; :")
-  case "$state" in
-    *maintenance*) [ "$1" = 0 ] || fail state 2 "app $BASE is in maintenance on $(hostname): its requests are answered by the proxy, there is nothing to pause" ;;
-    *canary*) [ "$1" = 0 ] || fail state 2 "app $BASE is in a canary on $(hostname): promote or abort it first" ;;
-  esac
+  if [ "$1" != 0 ] && hp_sh "test -f /config/apps/$BASE/maintenance" 2>/dev/null; then
+    fail state 2 "app $BASE is in maintenance on $(hostname): its requests are answered by the proxy, there is nothing to pause"
+  fi
+  [ "$1" = 0 ] || [ "$(hp_canary)" = 0 ] || fail state 2 "app $BASE is in a canary on $(hostname): promote or abort it first"
   # routes written by an earlier release cannot hold requests: the usual ones again (a new router)
   hp_sh "grep -q /until /config/apps/$BASE/routes" 2>/dev/null \
     || printf '%s\n' "$HP_ROUTES" | sed "s|%APP%|$BASE|g" \
