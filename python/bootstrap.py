@@ -49,6 +49,10 @@ UV_LOCK = os.path.join(HERE, "bootstrap-uv.lock")
 PIP_INSTALL = ["install", "--quiet", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                "--require-hashes", "--no-deps", "-r", LOCK]  # the lock is complete: nothing to resolve
 READY = ".deploy-actions-ready"
+# Bumped when what create() puts in the environment changes, so older ones are not reused.
+# 2: dependencies byte-compiled at install; without that, a runner with PYTHONDONTWRITEBYTECODE
+# (this repository's CI machine, many images) compiled them again in every step (~0.2 s).
+LAYOUT = b"layout 2"
 
 
 def cache_root():
@@ -59,12 +63,19 @@ def cache_root():
     return os.path.join(base, "deploy-actions")
 
 
+def interpreter():
+    """The interpreter's own file, not the link or shim it was started by: the environment
+    links to it, and a link may not outlive this run (a temporary folder, a moved tool cache)."""
+    return os.path.realpath(sys.executable)
+
+
 def venv_key():
     digest = hashlib.sha256()
     with open(LOCK, "rb") as fh:
         digest.update(fh.read())
-    digest.update(os.path.realpath(sys.executable).encode())
+    digest.update(interpreter().encode())
     digest.update(("%s %s" % (sys.version, platform.machine())).encode())
+    digest.update(LAYOUT)
     return digest.hexdigest()[:16]
 
 
@@ -137,16 +148,23 @@ def installer(root):
 def create(venv, uv):
     python = os.path.join(venv, "bin", "python")
     if uv:
-        run([uv, "venv", "--quiet", "--python", sys.executable, venv], "venv")
-        run([uv, "pip", "install", "--quiet", "--python", python, "--require-hashes", "-r", LOCK], "install")
+        run([uv, "venv", "--quiet", "--python", interpreter(), venv], "venv")
+        run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, "--require-hashes", "-r", LOCK],
+            "install")
     elif outer_pip():
-        run([sys.executable, "-m", "venv", "--without-pip", venv], "venv")
+        run([interpreter(), "-m", "venv", "--without-pip", venv], "venv")
         run([sys.executable, "-m", "pip", "--python", python] + PIP_INSTALL, "install")
     else:
-        run([sys.executable, "-m", "venv", venv], "venv")
+        run([interpreter(), "-m", "venv", venv], "venv")
         run([python, "-m", "pip"] + PIP_INSTALL, "install")
     # The step scripts start the CLI in this environment directly when its lock is theirs.
     shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
+
+
+def usable(venv):
+    """Finished, and its interpreter still there: one made by an older bootstrap may link to
+    an interpreter path that has since gone, and is then made again."""
+    return os.path.exists(os.path.join(venv, READY)) and os.access(os.path.join(venv, "bin", "python"), os.X_OK)
 
 
 def ensure_venv():
@@ -155,14 +173,14 @@ def ensure_venv():
     key = venv_key()
     venv = os.path.join(root, "venv-" + key)
     marker = os.path.join(venv, READY)
-    if os.path.exists(marker):
+    if usable(venv):
         if not os.path.exists(os.path.join(venv, "requirements.lock")):  # made by an older bootstrap
             shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
         return venv
     # Another job on the same self-hosted runner may be creating it: wait for its lock.
     with open(os.path.join(root, "venv-%s.lock" % key), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(marker):
+        if usable(venv):
             return venv
         shutil.rmtree(venv, ignore_errors=True)  # a half-made one from a cancelled job
         started = time.monotonic()

@@ -115,6 +115,45 @@ def test_half_made_venv_from_a_cancelled_job_is_rebuilt(tmp_path):
     assert "connection-refused" in again.stdout
 
 
+def test_started_through_a_link_that_goes_away_the_environment_still_works(tmp_path):
+    """A python3 on PATH that is a link in a temporary folder (a benchmark's, a setup action's):
+    the environment links to the interpreter itself, so it outlives the link, and the next run
+    reuses it."""
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "python3").symlink_to(os.path.realpath(sys.executable))
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_"))}
+    first = subprocess.run(
+        [str(links / "python3"), BOOTSTRAP, "--version"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        timeout=600,
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    shutil.rmtree(links)
+    [venv] = [p for p in (tmp_path / "cache" / "deploy-actions").glob("venv-*") if p.is_dir()]
+    assert os.access(venv / "bin" / "python", os.X_OK)
+    # Dependencies are byte-compiled once, at install, even where the runner forbids writing
+    # bytecode: otherwise every step compiles them again.
+    assert list(venv.glob("lib/python*/site-packages/yaml/__pycache__/*.pyc"))
+    again = bootstrap(env, "--version")
+    assert again.returncode == 0 and again.stdout == "deploy-actions 0.1.0\n", again.stdout + again.stderr
+
+
+def test_an_environment_whose_interpreter_is_gone_is_made_again(tmp_path):
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path)}
+    assert bootstrap(env, "--version").returncode == 0
+    [venv] = [p for p in (tmp_path / "deploy-actions").glob("venv-*") if p.is_dir()]
+    for name in ("python", "python3"):
+        (venv / "bin" / name).unlink(missing_ok=True)
+    again = bootstrap(env, "--version")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "creating" in again.stdout and again.stdout.endswith("deploy-actions 0.1.0\n")
+    assert os.access(venv / "bin" / "python", os.X_OK)
+
+
 def test_too_old_python_gets_one_clear_line():
     code = (
         "import sys; sys.version_info = (3, 8, 10, 'final', 0); sys.argv = ['bootstrap.py'];"

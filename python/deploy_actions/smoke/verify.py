@@ -17,10 +17,10 @@ from deploy_actions.smoke.report import Check, diagnose, results_document
 from deploy_actions.smoke.wait import wait_ready
 from deploy_actions.values import format_duration, plural
 
-# First poll after 100 ms, backing off ×1.5 to a 200 ms cap: a service that turns ready is
-# seen within ~150 ms, at no more than 10 requests a second.
+# A steady poll every 100 ms (each pause up to 10 % longer, see backoff): a flip to ready is
+# seen about 50 ms later on average, at no more than 10 requests a second.
 INTERVAL = 0.1
-MAX_INTERVAL = 0.1  # a steady 100 ms poll: a flip to ready is seen 50 ms later on average, at ≤ 11 req/s
+MAX_INTERVAL = 0.1
 REQUEST_TIMEOUT = 10.0
 
 
