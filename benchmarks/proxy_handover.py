@@ -4,12 +4,16 @@ connection per request, half keeping theirs and retrying a request on a kept con
 server closed, as browsers do). Side by side in one run, N moves each:
 
 - handover: the shared proxy listens on the own proxy's address (SO_REUSEPORT), which then
-  stops (what the deploy does when the addresses are equal);
+  stops (what the deploy does when the addresses are equal), here a specific one
+  (`{host}:PORT`);
+- handover, wildcard: the same on `:PORT` (proxy-listen's default form), where the front also
+  binds an IPv4 socket that takes every new IPv4 connection before the own proxy stops
+  (benchmarks/caddy_shutdown.py shows why that matters);
 - beside: the shared proxy on other ports, the own proxy keeps serving its address;
 - stop first: the own proxy removed by hand, then the deploy (the earlier advice).
 
 Reports moves with a failed request, failed requests and what they got for each.
-Needs sudo scripts/services up. Usage: proxy_handover.py [moves] [way,…] (default 20, all three)"""
+Needs sudo scripts/services up. Usage: proxy_handover.py [moves] [way;…] (default 20, all four)"""
 
 from __future__ import annotations
 
@@ -33,9 +37,9 @@ def deploy(services: dict, target: Target, tag: str, args: list[str]) -> str:
     return out
 
 
-def own_proxy(target: Target, port: int) -> list[str]:
+def own_proxy(target: Target, port: int, listen: str) -> list[str]:
     args = target.blue_green_args()
-    args[args.index("--proxy-listen") + 1] = f"{{host}}:{port}"
+    args[args.index("--proxy-listen") + 1] = listen
     return [*args, "--ready-url", f"http://{{host}}:{port}/ready"]
 
 
@@ -46,8 +50,12 @@ def move(services: dict, repo: str, method: str) -> tuple[list[str], int]:
     proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
     name = proxy.name("app")
     port = proxy.http if method != "beside" else target.port
+    listen = f":{port}" if method == "handover, wildcard" else f"{{host}}:{port}"
+    shared = proxy.args(target, name, tls="off")
+    if method != "beside":
+        shared[shared.index("--proxy-listen") + 1] = listen
     try:
-        deploy(services, target, "v1.0.0", own_proxy(target, port))
+        deploy(services, target, "v1.0.0", own_proxy(target, port, listen))
         url = f"http://{name}:{port}/version"
         with (
             LoadClient(url, rate=80, connect_to=ONE) as fresh,
@@ -56,9 +64,9 @@ def move(services: dict, repo: str, method: str) -> tuple[list[str], int]:
             time.sleep(1)
             if method == "stop first":
                 target.docker(ONE, "rm", "-f", f"{target.name}-proxy", check=True)
-            out = deploy(services, target, "v1.1.0", proxy.args(target, name, tls="off"))
+            out = deploy(services, target, "v1.1.0", shared)
             time.sleep(1)
-        assert ("handed" in out) == (method == "handover"), out[-2000:]
+        assert ("handed" in out) == method.startswith("handover"), out[-2000:]
         failed = [f"{who}: {a[1]}" for who, c in (("new", fresh), ("kept", kept)) for a in c.answers if a[1] != 200]
         return failed, len(fresh.answers) + len(kept.answers)
     finally:
@@ -71,7 +79,7 @@ def main() -> None:
     services = local_services()
     repo = build_web_images(services, Dirs())
     result: dict = {"moves": moves, "rate_per_s": 160}
-    ways = sys.argv[2].split(",") if len(sys.argv) > 2 else ["handover", "beside", "stop first"]
+    ways = sys.argv[2].split(";") if len(sys.argv) > 2 else ["handover", "handover, wildcard", "beside", "stop first"]
     for method in ways:
         runs = [move(services, repo, method) for _ in range(moves)]
         got = [what for failed, _ in runs for what in failed]

@@ -261,11 +261,11 @@ def test_proxy_remove_app_takes_one_app_off_while_the_other_keeps_serving(apps, 
     assert host.get(host.url(b), cafile)[:2] == (200, "v1.1.0")
 
 
-def _own_proxy(target: Target, port: int) -> list[str]:
+def _own_proxy(target: Target, port: int, listen: str = "{host}") -> list[str]:
     """Blue-green inputs for an app with a proxy of its own on the host's `port` (as before
-    hostname), checked there."""
+    hostname), checked there; `listen` is the address part of proxy-listen."""
     args = target.blue_green_args()
-    args[args.index("--proxy-listen") + 1] = f"{{host}}:{port}"
+    args[args.index("--proxy-listen") + 1] = f"{listen}:{port}"
     return [*args, "--ready-url", f"http://{{host}}:{port}/ready"]
 
 
@@ -286,6 +286,23 @@ def test_an_app_with_its_own_proxy_hands_its_address_over_to_the_shared_one(apps
     assert first.docker(ONE, "volume", "inspect", f"{own}-config").returncode != 0
     assert host.get(url)[:2] == (200, "v1.1.0")  # the shared proxy alone, by name
     assert host.get(host.url(host.name("nobody"), scheme="http"))[0] == 404
+
+
+def test_on_a_wildcard_address_the_front_takes_ipv4_first_and_the_hand_over_waits_for_it(apps, gha_env, capsys):
+    """proxy-listen's default form (`:PORT`): the own proxy's one dual-stack socket, then the
+    front's dual-stack and IPv4 ones, all three bound before the own proxy stops."""
+    host, (first, _) = apps
+    a = host.name("a")
+    own = f"{first.name}-proxy"
+    succeeded(bg(first, gha_env, capsys, "v1.0.0", _own_proxy(first, host.http, listen="")))
+    args = host.args(first, a, tls="off")
+    args[args.index("--proxy-listen") + 1] = f":{host.http}"
+    code, out, _ = bg(first, gha_env, capsys, "v1.1.0", args)
+    assert code == 0, out
+    assert f"proxy {own} handed :{host.http} over to the shared proxy" in out, out
+    bound = subprocess.run(["ss", "-Hltn", f"sport = :{host.http}"], capture_output=True, text=True).stdout
+    assert sorted(line.split()[3] for line in bound.splitlines()) == [f"*:{host.http}", f"0.0.0.0:{host.http}"]
+    assert host.get(host.url(a, scheme="http"))[:2] == (200, "v1.1.0")
 
 
 def test_an_own_proxy_elsewhere_keeps_following_and_the_same_port_on_another_address_is_refused(apps, gha_env, capsys):

@@ -120,6 +120,56 @@ def test_acme_settings_and_the_standard_port():
     assert "acme-ca=https://acme.test/dir" in host_proxy.settings(proxy, ":80")
 
 
+@pytest.mark.parametrize(
+    ("listen", "sockets"),
+    [
+        (":80", [":80", "tcp4/0.0.0.0:80"]),
+        ("0.0.0.0:8080", ["0.0.0.0:8080", "tcp4/0.0.0.0:8080"]),
+        ("[::]:8080", ["[::]:8080", "tcp4/0.0.0.0:8080"]),
+        ("127.0.0.2:8080", ["127.0.0.2:8080"]),  # a specific address: no socket can outrank it
+        ("[2001:db8::1]:80", ["[2001:db8::1]:80"]),
+    ],
+)
+def test_on_a_wildcard_address_the_front_also_binds_ipv4_so_it_takes_new_ipv4_connections_first(listen, sockets):
+    config = json.loads(host_proxy.front_config(parse(hostname="a.test", tls="off"), listen, 30))
+    assert config["apps"]["http"]["servers"]["http"]["listen"] == sockets
+
+
+def _function(name: str) -> str:
+    """One shell function of compose/host_proxy.sh, to run alone."""
+    text = (ROOT / "python/deploy_actions/compose/host_proxy.sh").read_text()
+    return re.search(rf"^{name}\(\) {{.*?^}}$", text, re.S | re.M).group(0)
+
+
+@pytest.mark.parametrize(
+    ("address", "want", "bound"),
+    [
+        (":80", 3, True),  # the own proxy's dual-stack socket, the front's and the front's IPv4 one
+        ("0.0.0.0:80", 3, True),  # Go binds 0.0.0.0 as a dual-stack socket too: ss shows *:80
+        ("[::]:80", 3, True),
+        (":80", 4, False),
+        ("127.0.0.2:80", 2, False),  # only one socket on that very address
+        ("127.0.0.2:80", 1, True),
+    ],
+)
+def test_the_hand_over_counts_the_sockets_on_the_own_proxys_address(tmp_path, address, want, bound):
+    (tmp_path / "ss").write_text(
+        "#!/bin/sh\nprintf '%s\\n' 'LISTEN 0 4096 *:80 *:*' 'LISTEN 0 4096 *:80 *:*' "
+        "'LISTEN 0 4096 0.0.0.0:80 0.0.0.0:*' 'LISTEN 0 4096 127.0.0.2:80 0.0.0.0:*'\n"
+    )
+    (tmp_path / "ss").chmod(0o755)
+    (tmp_path / "sleep").write_text("#!/bin/sh\n")  # no waiting out the 10 s when the count falls short
+    (tmp_path / "sleep").chmod(0o755)
+    script = _function("hp_bound") + '\nhp_bound "$1" "$2"'
+    proc = subprocess.run(
+        ["sh", "-c", script, "hp", address, str(want)],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+        capture_output=True,
+        timeout=30,
+    )
+    assert (proc.returncode == 0) == bound, proc.stderr
+
+
 def test_tls_off_serves_http_only():
     proxy = parse(hostname="a.test", tls="off")
     assert "https" not in json.loads(host_proxy.front_config(proxy, ":80", 30))["apps"]["http"]["servers"]

@@ -250,6 +250,20 @@ def _split(listen: str) -> tuple[str, str]:
     return host, port
 
 
+WILDCARDS = ("", "0.0.0.0", "[::]")
+
+
+def http_listeners(listen: str) -> list[str]:
+    """Where the front serves HTTP. On a wildcard address Go binds one dual-stack IPv6 socket.
+    An IPv4 socket beside it outranks every dual-stack one for IPv4 clients (the kernel
+    prefers a socket of the connection's own family), so from the moment the front starts it
+    gets every new IPv4 connection, and an app's own proxy that hands it the address stops
+    with none arriving. That matters because a Caddy shutting a server down closes, without
+    an answer, a connection it accepts in that instant (benchmarks/caddy_shutdown.py)."""
+    host, port = _split(listen)
+    return [listen, f"tcp4/0.0.0.0:{port}"] if host in WILDCARDS else [listen]
+
+
 def settings(proxy: HostProxy, listen: str) -> str:
     """What the host's proxy is set up with: one deploy that asks for other settings is refused."""
     return (
@@ -261,7 +275,7 @@ def settings(proxy: HostProxy, listen: str) -> str:
 def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
     """The front's config (listen and tls-listen with `{host}` already replaced)."""
     host, port = _split(listen)
-    asked = host if _is_ip(host) and host not in ("0.0.0.0", "[::]") else "127.0.0.1"
+    asked = host if _is_ip(host) and host not in WILDCARDS else "127.0.0.1"
     tls_port = _split(proxy.tls_listen)[1]
     to_router = {
         "handler": "reverse_proxy",
@@ -333,7 +347,7 @@ def front_config(proxy: HostProxy, listen: str, drain: int) -> str:
     # serve TLS on the HTTP port. The policy above does the TLS; ACME's HTTP challenges are
     # answered on any server regardless.
     servers = {
-        "http": {"listen": [listen], "automatic_https": {"disable": True}, "routes": http_routes},
+        "http": {"listen": http_listeners(listen), "automatic_https": {"disable": True}, "routes": http_routes},
         "https": {
             "listen": [proxy.tls_listen],
             "automatic_https": {"disable": True},

@@ -62,8 +62,14 @@ hp_own_proxy() { # after the shared proxy took this app's names: the app's own p
   # the requests it holds (DRAIN at most), and the front alone gets every new connection. The
   # connections still queued on the closing listener would be reset, unless the kernel hands them
   # to the front's (net.ipv4.tcp_migrate_req, Linux 5.14+: set for the hand-over, then restored).
+  # A connection the old Caddy accepts as its server shuts down is closed unanswered: on a
+  # wildcard address the front's own IPv4 socket takes every new IPv4 connection first (see
+  # http_listeners), so there it is bound too before the old one stops (a front made by an
+  # earlier release has none).
   since=$(now_ms)
-  hp_bound "$own" 2 || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
+  sockets=2
+  hp_sh 'grep -q "\"tcp4/0.0.0.0:" /config/front.json' 2>/dev/null && sockets=3
+  hp_bound "$own" "$sockets" || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
   hp_lock || return 1
   was=$(hp_migrate_req 1) \
     || say "this host cannot hand queued connections over (net.ipv4.tcp_migrate_req, Linux 5.14+): a connection arriving just as $PROXY closes may be reset"
@@ -80,11 +86,14 @@ hp_migrate_req() { # set net.ipv4.tcp_migrate_req (host network namespace) to $1
     -c 'f=/proc/sys/net/ipv4/tcp_migrate_req; [ -f "$f" ] && cat "$f" && printf "%s\n" "$1" >"$f"' hp "$1" 2>/dev/null
 }
 
-hp_bound() { # at least $2 listening sockets on address $1 (the front bound beside the app's own proxy)
+hp_bound() { # at least $2 listening sockets on address $1 (the front bound beside the app's own proxy);
+  # a wildcard address (:80, 0.0.0.0:80, [::]:80) counts every wildcard socket on its port: Go
+  # binds each of them as one dual-stack socket, which ss shows as *:80
   command -v ss >/dev/null 2>&1 || { sleep 1; return 0; }
   i=0
   until [ "$(ss -Hltn "sport = :${1##*:}" 2>/dev/null \
-    | awk -v a="$1" '$4 == a || (a ~ /^:/ && ($4 == "*" a || $4 == "0.0.0.0" a || $4 == "[::]" a)) {n++} END {print n + 0}')" -ge "$2" ]; do
+    | awk -v a="$1" -v p=":${1##*:}" 'function wild(x) { return x == p || x == "*" p || x == "0.0.0.0" p || x == "[::]" p }
+        $4 == a || (wild(a) && wild($4)) {n++} END {print n + 0}')" -ge "$2" ]; do
     i=$((i + 1)); [ "$i" -lt 100 ] || return 1; sleep 0.1
   done
 }
