@@ -432,6 +432,7 @@ class LoadClient:
         self.retry_reused, self.retried = retry_reused, 0
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
         self.latencies: list[tuple[float, float]] = []  # (started, seconds)
+        self.spans: list[tuple[float, float, str]] = []  # (started, ended, body): one append, one record
 
     def _worker(self, stop, offset: float) -> None:
         import http.client
@@ -465,8 +466,10 @@ class LoadClient:
                     if not (self.retry_reused and reused and closed_unanswered and attempt == 1):
                         break
                     self.retried += 1
+            ended = time.monotonic()
             self.answers.append(answer)
-            self.latencies.append((started, time.monotonic() - started))
+            self.latencies.append((started, ended - started))
+            self.spans.append((started, ended, answer[2]))
             nxt += period
             stop.wait(max(0.0, nxt - time.monotonic()))
 
@@ -492,11 +495,18 @@ class LoadClient:
         return [a for a in self.answers if a[1] != 200]
 
     def bodies(self) -> list[str]:
-        """The bodies in the order the requests started, consecutive repeats collapsed."""
+        """The bodies in the order users got them, consecutive repeats collapsed. Requests from
+        several threads overlap, so one that started a little earlier can be served after the
+        switch and one that started later before it: a body seen before counts again only when
+        its request started after a request with the latest body had ended (then the proxy
+        really served the old one after the new one)."""
         seen: list[str] = []
-        for _, _, body in sorted(self.answers):
-            if not seen or seen[-1] != body:
+        first_end: dict[str, float] = {}  # body → the earliest end of a request with it so far
+        for started, ended, body in sorted(self.spans):
+            overlapped = body in seen and started < first_end.get(seen[-1], float("inf"))
+            if (not seen or seen[-1] != body) and not overlapped:
                 seen.append(body)
+            first_end[body] = min(first_end.get(body, ended), ended)
         return seen
 
     def seconds(self) -> float:
