@@ -131,7 +131,7 @@ def route_cost(rounds: int = 6, seconds: float = 5) -> dict:
         for label, runs in loads.items():
             merged = LoadClient("http://x/")
             for run in runs:
-                merged.latencies += run.latencies
+                merged.spans += run.spans
                 merged.answers += run.answers
             result[label] = percentiles(merged)
         return result

@@ -431,7 +431,6 @@ class LoadClient:
         self.keep_alive, self.connect_to, self.cafile = keep_alive, connect_to, cafile
         self.retry_reused, self.retried = retry_reused, 0
         self.answers: list[tuple[float, int | str, str]] = []  # (started, status or error, body)
-        self.latencies: list[tuple[float, float]] = []  # (started, seconds)
         self.spans: list[tuple[float, float, str]] = []  # (started, ended, body): one append, one record
 
     def _worker(self, stop, offset: float) -> None:
@@ -468,7 +467,6 @@ class LoadClient:
                     self.retried += 1
             ended = time.monotonic()
             self.answers.append(answer)
-            self.latencies.append((started, ended - started))
             self.spans.append((started, ended, answer[2]))
             nxt += period
             stop.wait(max(0.0, nxt - time.monotonic()))
@@ -489,6 +487,11 @@ class LoadClient:
         self._stop.set()
         for thread in self._threads:
             thread.join()
+
+    @property
+    def latencies(self) -> list[tuple[float, float]]:
+        """(started, seconds) of each request."""
+        return [(started, ended - started) for started, ended, _ in self.spans]
 
     @property
     def failed(self) -> list:
