@@ -49,6 +49,9 @@ UV_LOCK = os.path.join(HERE, "bootstrap-uv.lock")
 PIP_INSTALL = ["install", "--quiet", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                "--require-hashes", "--no-deps", "-r", LOCK]  # the lock is complete: nothing to resolve
 READY = ".deploy-actions-ready"
+# The library's compiled modules, by content (deploy_actions/bytecode.py, which uses it when
+# it exists): act copies the library for every step, and this survives the copies.
+BYTECODE = ".deploy-actions-bytecode"
 # Bumped when what create() puts in the environment changes, so older ones are not reused.
 # 2: dependencies byte-compiled at install; without that, a runner with PYTHONDONTWRITEBYTECODE
 # (this repository's CI machine, many images) compiled them again in every step (~0.2 s).
@@ -159,6 +162,7 @@ def create(venv, uv):
         run([python, "-m", "pip"] + PIP_INSTALL, "install")
     # The step scripts start the CLI in this environment directly when its lock is theirs.
     shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
+    os.mkdir(os.path.join(venv, BYTECODE))
 
 
 def usable(venv):
@@ -176,6 +180,8 @@ def ensure_venv():
     if usable(venv):
         if not os.path.exists(os.path.join(venv, "requirements.lock")):  # made by an older bootstrap
             shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
+        if not os.path.isdir(os.path.join(venv, BYTECODE)):  # likewise
+            os.makedirs(os.path.join(venv, BYTECODE), exist_ok=True)
         return venv
     # Another job on the same self-hosted runner may be creating it: wait for its lock.
     with open(os.path.join(root, "venv-%s.lock" % key), "w") as lock:

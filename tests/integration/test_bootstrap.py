@@ -142,6 +142,52 @@ def test_started_through_a_link_that_goes_away_the_environment_still_works(tmp_p
     assert again.returncode == 0 and again.stdout == "deploy-actions 0.1.0\n", again.stdout + again.stderr
 
 
+def test_every_copy_of_the_library_finds_its_modules_compiled_once(tmp_path):
+    """act copies the library for every step and this machine forbids writing bytecode: the
+    environment keeps the library's compiled modules by content, so a second copy compiles
+    nothing, a changed file is compiled afresh, and tracebacks name the copy that ran."""
+    copies = []
+    for name in ("first", "second"):
+        copy = tmp_path / name / "python"
+        shutil.copytree(ROOT / "python", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        copies.append(copy)
+    env = {"RUNNER_TOOL_CACHE": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_"))}
+
+    def run(copy, *args):
+        proc = subprocess.run(
+            [sys.executable, str(copy / "bootstrap.py"), *args], capture_output=True, text=True, env={**base, **env}
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    assert run(copies[0], "--version").endswith("deploy-actions 0.1.0\n")
+    [venv] = [p for p in (tmp_path / "cache" / "deploy-actions").glob("venv-*") if p.is_dir()]
+    compiled = {p.name for p in (venv / ".deploy-actions-bytecode").iterdir()}
+    assert len(compiled) > 5  # the CLI's modules
+    assert run(copies[1], "--version") == "deploy-actions 0.1.0\n"
+    assert {p.name for p in (venv / ".deploy-actions-bytecode").iterdir()} == compiled  # all found
+    assert not list(tmp_path.glob("*/python/**/__pycache__"))  # nothing written beside the sources
+
+    cli = copies[1] / "deploy_actions" / "cli.py"
+    cli.write_text(cli.read_text() + "\nprint('changed in this copy')\n")
+    assert run(copies[1], "--version") == "changed in this copy\ndeploy-actions 0.1.0\n"
+    assert len(list((venv / ".deploy-actions-bytecode").iterdir())) == len(compiled) + 1
+
+    # compiled from the first copy, run from the second: its code names the second
+    where = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import deploy_actions.console as c; print(c.__spec__.loader.get_code(c.__name__).co_filename)",
+        ],
+        capture_output=True,
+        text=True,
+        env={**base, **env, "PYTHONPATH": str(copies[1])},
+    )
+    assert where.stdout.strip() == str(copies[1] / "deploy_actions" / "console" / "__init__.py"), where.stderr
+
+
 def test_an_environment_whose_interpreter_is_gone_is_made_again(tmp_path):
     env = {"RUNNER_TOOL_CACHE": str(tmp_path)}
     assert bootstrap(env, "--version").returncode == 0
