@@ -36,12 +36,10 @@ if sys.version_info < MIN_PYTHON:
 if os.name == "nt" or os.environ.get("RUNNER_OS") == "Windows":
     fail("Windows runners are not supported: run this job on ubuntu-* or macos-* (Linux/macOS self-hosted work too).")
 
-import fcntl  # noqa: E402 - only after the checks above
-import hashlib  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
+import hashlib  # noqa: E402 - only after the checks above
+
+# Every job's first step runs this file, and most find the environment made: what only making
+# it needs (fcntl, shutil, subprocess, time) is imported where it is used.
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCK = os.path.join(HERE, "requirements.lock")
@@ -77,12 +75,14 @@ def venv_key():
     with open(LOCK, "rb") as fh:
         digest.update(fh.read())
     digest.update(interpreter().encode())
-    digest.update(("%s %s" % (sys.version, platform.machine())).encode())
+    digest.update(("%s %s" % (sys.version, os.uname().machine)).encode())
     digest.update(LAYOUT)
     return digest.hexdigest()[:16]
 
 
 def run(argv, what):
+    import subprocess
+
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
@@ -98,6 +98,10 @@ def outer_pip():
     pip 22.3+): then no venv needs ensurepip, which is most of a cold start."""
     if os.environ.get("DEPLOY_ACTIONS_NO_OUTER_PIP"):
         return False
+    if sys.flags.no_site:  # started with -S, as the step scripts do: pip is in site-packages
+        import site
+
+        site.main()
     try:
         import pip
     except ImportError:
@@ -111,6 +115,9 @@ def outer_pip():
 def pip_installed_uv(root):
     """uv from bootstrap-uv.lock (every wheel's hash), put in the tool cache by this interpreter's pip;
     None when that is not possible here (the caller falls back to pip)."""
+    import shutil
+    import subprocess
+
     with open(UV_LOCK, "rb") as fh:
         folder = os.path.join(root, "uv-" + hashlib.sha256(fh.read()).hexdigest()[:12])
     uv = os.path.join(folder, "bin", "uv")
@@ -136,6 +143,8 @@ def pip_installed_uv(root):
 
 def installer(root):
     """("uv", path) or ("pip", None), and how uv was found, for the log."""
+    import shutil
+
     if os.environ.get("DEPLOY_ACTIONS_NO_UV"):
         return None, "pip"
     uv = shutil.which("uv")
@@ -149,6 +158,8 @@ def installer(root):
 
 
 def create(venv, uv):
+    import shutil
+
     python = os.path.join(venv, "bin", "python")
     if uv:
         run([uv, "venv", "--quiet", "--python", interpreter(), venv], "venv")
@@ -179,11 +190,17 @@ def ensure_venv():
     marker = os.path.join(venv, READY)
     if usable(venv):
         if not os.path.exists(os.path.join(venv, "requirements.lock")):  # made by an older bootstrap
+            import shutil
+
             shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
         if not os.path.isdir(os.path.join(venv, BYTECODE)):  # likewise
             os.makedirs(os.path.join(venv, BYTECODE), exist_ok=True)
         return venv
     # Another job on the same self-hosted runner may be creating it: wait for its lock.
+    import fcntl
+    import shutil
+    import time
+
     with open(os.path.join(root, "venv-%s.lock" % key), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if usable(venv):

@@ -23,8 +23,10 @@ HEADER = (
 # DEPLOY_ACTIONS_RUNTIME: the environment's Python, put in $GITHUB_ENV by the first action
 # of the job. When it is an environment made from this version's lock (its copy of the lock
 # is identical), the CLI starts in it directly: one interpreter start, no bootstrap.
-# Anything else falls back to the bootstrap, with one warning. DEPLOY_ACTIONS_STARTED: for
-# the start-up time in timing reports.
+# Anything else falls back to the bootstrap, with one warning; it runs with -S: it is stdlib
+# only, and the runner's site-packages and their .pth files (code run at every start, 35 ms
+# on this project's CI machine) are only loaded if pip has to make the environment.
+# DEPLOY_ACTIONS_STARTED: for the start-up time in timing reports.
 STEP_SCRIPT = """\
 set -euo pipefail
 export DEPLOY_ACTIONS_STARTED="${{EPOCHREALTIME:-}}"
@@ -42,7 +44,7 @@ if [ -z "$py" ]; then
   echo "::error title=deploy-actions::No Python on this runner. Add actions/setup-python before this step."
   exit 2
 fi
-exec "$py" "$lib/bootstrap.py" {command}
+exec "$py" -S "$lib/bootstrap.py" {command}
 """
 
 

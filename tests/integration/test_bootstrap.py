@@ -18,7 +18,10 @@ def bootstrap(env_extra, *args):
     # The machine's own settings (CA bundles, proxies) stay; runner variables come from the test.
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "INPUT_"))}
     env = {**base, **env_extra}
-    return subprocess.run([sys.executable, BOOTSTRAP, *args], capture_output=True, text=True, env=env, timeout=600)
+    # -S as the step scripts start it: site-packages are loaded only when pip is needed
+    return subprocess.run(
+        [sys.executable, "-S", BOOTSTRAP, *args], capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 def without_uv_on_path() -> str:

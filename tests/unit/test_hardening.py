@@ -14,7 +14,7 @@ from deploy_actions.console import Reporter
 from deploy_actions.errors import UsageError
 from deploy_actions.images.reference import parse_ref
 from deploy_actions.images.registry import Registry
-from deploy_actions.migrations.database import check_url, with_database
+from deploy_actions.migrations.database_url import check_url, with_database
 
 
 # -- alembic-preflight's throwaway database -------------------------------------------------

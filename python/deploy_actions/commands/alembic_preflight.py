@@ -167,7 +167,7 @@ def parse_inputs(raw: Mapping[str, str], env: Mapping[str, str] | None = None) -
     timeouts = migration_timeouts.parse(raw)
     url = raw["database-url"].strip()
     if url:
-        from deploy_actions.migrations.database import check_url
+        from deploy_actions.migrations.database_url import check_url
 
         check_url(url, "database-url")
     if mode == "post-deploy" and not url:

@@ -7,59 +7,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
 
 from deploy_actions.errors import CheckFailed, UsageError
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-# Connection parameters that, given in the query, win over the URL's own parts in both
-# libpq (psycopg) and SQLAlchemy: `…/postgres?dbname=production` connects to production.
-# A throwaway database URL must mean the throwaway database, so these are refused.
-_OVERRIDING = {"dbname", "host", "hostaddr", "port", "service", "servicefile", "user"}
-
-
-def check_url(url: str, input_name: str) -> str:
-    """A postgresql:// URL whose database and server are named by its own parts only."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-        query = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError as exc:
-        raise UsageError(f"is not a usable URL ({exc})", input=input_name) from None
-    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-        raise UsageError("expected a postgresql:// URL", input=input_name)
-    overriding = sorted({key for key, _ in query} & _OVERRIDING)
-    if overriding:
-        raise UsageError(
-            f"the query parameter {', '.join(overriding)} would override the URL's own server or "
-            "database (the throwaway database could become a real one): put the server in the host "
-            "part (a socket folder percent-encoded, e.g. postgresql://user@%2Fvar%2Frun%2Fpostgresql/"
-            ") and leave the database to the path",
-            input=input_name,
-        )
-    return url
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server and options, database `name`: rebuilt from the parsed parts."""
-    parts = urlsplit(check_url(url, "database-url"))
-    return urlunsplit(parts._replace(path="/" + quote(name, safe=""), fragment=""))
-
-
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+from deploy_actions.migrations.database_url import redact, where, with_database
 
 
 def connect(url: str, input_name: str, *, autocommit: bool = True) -> psycopg.Connection:
@@ -72,12 +26,12 @@ def connect(url: str, input_name: str, *, autocommit: bool = True) -> psycopg.Co
         first = text.splitlines()[0] if text else ""
         if "authentication" in text:
             raise CheckFailed(
-                f"PostgreSQL at {_where(url)} refused the credentials of user {urlsplit(url).username!r}"
+                f"PostgreSQL at {where(url)} refused the credentials of user {urlsplit(url).username!r}"
             ) from None
         if "does not exist" in text:
-            raise CheckFailed(f"PostgreSQL at {_where(url)}: {first.split('FATAL:')[-1].strip()}") from None
+            raise CheckFailed(f"PostgreSQL at {where(url)}: {first.split('FATAL:')[-1].strip()}") from None
         reason = first.split(":")[-1].strip() or "no answer"
-        raise CheckFailed(f"PostgreSQL at {_where(url)} is unreachable ({reason})") from None
+        raise CheckFailed(f"PostgreSQL at {where(url)} is unreachable ({reason})") from None
     except psycopg.ProgrammingError:
         raise UsageError(f"expected a postgresql:// URL, got {redact(url)!r}", input=input_name) from None
 
@@ -93,7 +47,7 @@ def throwaway(url: str, input_name: str = "database-url") -> Iterator[str]:
         except psycopg.errors.InsufficientPrivilege:
             user = urlsplit(url).username or "this user"
             raise CheckFailed(
-                f"user {user!r} may not create databases on {_where(url)}: grant it "
+                f"user {user!r} may not create databases on {where(url)}: grant it "
                 f"(ALTER ROLE {user} CREATEDB) or point database-url at a server where it may"
             ) from None
     try:
