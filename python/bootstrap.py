@@ -194,7 +194,10 @@ def ensure_venv():
 
             shutil.copyfile(LOCK, os.path.join(venv, "requirements.lock"))
         if not os.path.isdir(os.path.join(venv, BYTECODE)):  # likewise
-            os.makedirs(os.path.join(venv, BYTECODE), exist_ok=True)
+            try:  # noqa: SIM105 - no contextlib import for one call
+                os.makedirs(os.path.join(venv, BYTECODE), exist_ok=True)
+            except OSError:  # an environment this user may only read: it runs, only slower
+                pass
         return venv
     # Another job on the same self-hosted runner may be creating it: wait for its lock.
     import fcntl
