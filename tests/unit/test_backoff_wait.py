@@ -1,6 +1,7 @@
 import itertools
+import random
 
-from deploy_actions.smoke.backoff import JITTER, intervals, pause
+from deploy_actions.smoke.backoff import intervals, pause, phase
 from deploy_actions.smoke.http import Response
 from deploy_actions.smoke.wait import wait_ready
 
@@ -49,7 +50,7 @@ def test_becomes_ready_and_counts_attempts():
         probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25, clock=fake.clock, sleep=fake.sleep
     )
     assert outcome.ready and outcome.attempts == len(calls)
-    assert 1.0 <= outcome.seconds < 1.0 + 0.25 * (1 + JITTER) + 0.01  # noticed within one capped interval
+    assert 1.0 <= outcome.seconds < 1.0 + 0.25 + 0.01  # noticed within one capped interval
     starts = [t for t, _ in calls]
     assert all(b - a >= 0.1 - 1e-9 for a, b in zip(starts, starts[1:], strict=False))  # never > 10 req/s
 
@@ -92,10 +93,27 @@ def test_transport_failures_are_retried_until_an_accepted_status():
     assert outcome.ready and outcome.attempts == 2 and outcome.last.status == 204
 
 
-def test_pauses_are_lengthened_by_up_to_ten_percent_never_shortened():
-    import random
+def test_the_first_pause_alone_is_lengthened_and_the_cadence_is_then_exact():
+    fake = FakeTime()
+    probe, calls = probe_from(fake, ready_at=99, cost=0.01)
+    wait_ready(
+        probe,
+        accept=(200,),
+        timeout=2.0,
+        request_timeout=1,
+        initial=0.1,
+        cap=0.1,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        rng=random.Random(7),
+    )
+    gaps = [round(b - a, 9) for (a, _), (b, _) in zip(calls, calls[1:], strict=False)]
+    assert 0.1 <= gaps[0] < 0.2 and gaps[0] == round(0.1 + phase(0.1, random.Random(7)), 9)
+    assert set(gaps[1:-1]) == {0.1}  # never faster than 10 a second, never slower either
 
-    drawn = list(itertools.islice(intervals(0.1, 0.1, jitter=0.1, rng=random.Random(3)), 2000))
-    assert all(0.1 <= d <= 0.11 for d in drawn)  # never more than 10 polls a second
-    assert abs(sum(drawn) / len(drawn) - 0.105) < 0.002
-    assert len({round(d, 6) for d in drawn}) > 1000  # not in step with another runner's
+
+def test_runners_that_start_together_spread_over_the_interval():
+    offsets = [phase(0.1, random.Random(seed)) for seed in range(1000)]
+    assert all(0 <= o < 0.1 for o in offsets)
+    assert sum(o < 0.05 for o in offsets) in range(400, 600)  # not bunched at either end
+    assert max(offsets) - min(offsets) > 0.09

@@ -44,7 +44,9 @@ OPTIONS = (
     Option("request-timeout", "Deadline for each single request.", default="10s"),
     Option(
         "interval",
-        "First pause between polls of the ready endpoint (±10 % jitter); it grows 1.5x per poll up to max-interval.",
+        "Pause between polls of the ready endpoint, start to start; it grows 1.5x per poll up to max-interval. "
+        "The first one is lengthened once by a random share of up to one interval, so runners that start "
+        "together do not poll in step.",
         default="100ms",
     ),
     Option(

@@ -3,11 +3,12 @@ with a fake clock and measured with a real one."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from deploy_actions.smoke.backoff import JITTER, intervals, pause
+from deploy_actions.smoke.backoff import intervals, pause, phase
 from deploy_actions.smoke.expect import status_ok
 from deploy_actions.smoke.http import Response
 
@@ -32,6 +33,7 @@ def wait_ready(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     on_attempt: Callable[[int, Response, float], None] | None = None,
+    rng: random.Random | None = None,
 ) -> Outcome:
     """Poll `probe(request_timeout)` until it answers an accepted status or `timeout` passes.
     The last poll's own timeout is cut to what is left, so the deadline holds."""
@@ -40,7 +42,8 @@ def wait_ready(
     attempts = 0
     slept = 0.0
     last: Response | None = None
-    for interval in intervals(initial, cap, jitter=JITTER):
+    extra = phase(min(initial, cap), rng)  # the first pause only (see backoff)
+    for interval in intervals(initial, cap):
         began = clock()
         remaining = deadline - began
         if attempts and remaining <= 0:
@@ -54,6 +57,7 @@ def wait_ready(
             on_attempt(attempts, last, now - start)
         if deadline - now <= 0:
             break
-        slept = pause(interval, now - began, deadline - now)
+        slept = pause(interval + extra, now - began, deadline - now)
+        extra = 0.0
         sleep(slept)
     return Outcome(False, attempts, clock() - start, last)
