@@ -2,7 +2,7 @@
 
 act gives every action step a fresh copy of the library, and runners that set
 PYTHONDONTWRITEBYTECODE keep no __pycache__: without this, each step compiled the whole
-CLI again (0.07–0.1 s a step here). The bootstrap makes FOLDER in the environment it
+CLI again (0.03–0.07 s a step here). The bootstrap makes FOLDER in the environment it
 creates; while it is there, this package's modules load through a loader that looks their
 code up by a hash of the source, so any copy of a file, wherever it lies, finds it. A miss
 compiles as Python would and stores the result. Only this package is affected, and only in
