@@ -93,7 +93,8 @@ def main(runs: int = 30, seed: int = 7) -> dict:
             )
     report = {}
     for name, values in latencies.items():
-        values.sort()
+        after_poll = [t - w for t, w in zip(values, waits[name], strict=True)]  # paired, before sorting
+        values = sorted(values)
         report[name] = {
             "runs": runs,
             "median_ms": round(statistics.median(values) * 1000, 1),
@@ -101,10 +102,10 @@ def main(runs: int = 30, seed: int = 7) -> dict:
             "max_ms": round(values[-1] * 1000, 1),
             "mean_ms": round(statistics.fmean(values) * 1000, 1),
             "next_poll_median_ms": round(statistics.median(waits[name]) * 1000, 1),
-            "poll_to_exit_median_ms": round(
-                statistics.median(t - w for t, w in zip(latencies[name], waits[name], strict=True)) * 1000, 1
-            ),
+            "poll_to_exit_median_ms": round(statistics.median(after_poll) * 1000, 1),
             "peak_requests_per_second": max(peaks[name]),
+            # the server's clock: delivery jitter can bring a 1st and 11th poll within 1 s
+            "runs_peaking_above_10": sum(p > 10 for p in peaks[name]),
         }
     return report
 
