@@ -43,12 +43,16 @@ def probe_from(fake: FakeTime, ready_at: float, cost: float = 0.01):
     return probe, calls
 
 
+def waited(fake: FakeTime, probe, **settings):
+    """wait_ready on the fake clock; settings override a steady 100 ms poll for status 200."""
+    defaults = {"accept": (200,), "request_timeout": 1, "initial": 0.1, "cap": 0.1}
+    return wait_ready(probe, clock=fake.clock, sleep=fake.sleep, **{**defaults, **settings})
+
+
 def test_becomes_ready_and_counts_attempts():
     fake = FakeTime()
     probe, calls = probe_from(fake, ready_at=1.0)
-    outcome = wait_ready(
-        probe, accept=(200,), timeout=10, request_timeout=5, initial=0.1, cap=0.25, clock=fake.clock, sleep=fake.sleep
-    )
+    outcome = waited(fake, probe, timeout=10, request_timeout=5, cap=0.25)
     assert outcome.ready and outcome.attempts == len(calls)
     assert 1.0 <= outcome.seconds < 1.0 + 0.25 + 0.01  # noticed within one capped interval
     starts = [t for t, _ in calls]
@@ -59,16 +63,8 @@ def test_gives_up_at_the_deadline_and_shortens_the_last_request():
     fake = FakeTime()
     probe, calls = probe_from(fake, ready_at=99)
     attempts_seen = []
-    outcome = wait_ready(
-        probe,
-        accept=(200,),
-        timeout=1.0,
-        request_timeout=5,
-        initial=0.1,
-        cap=0.25,
-        clock=fake.clock,
-        sleep=fake.sleep,
-        on_attempt=lambda n, r, e: attempts_seen.append(n),
+    outcome = waited(
+        fake, probe, timeout=1.0, request_timeout=5, cap=0.25, on_attempt=lambda n, r, e: attempts_seen.append(n)
     )
     assert not outcome.ready
     assert outcome.last.status == 503
@@ -80,33 +76,14 @@ def test_gives_up_at_the_deadline_and_shortens_the_last_request():
 def test_transport_failures_are_retried_until_an_accepted_status():
     fake = FakeTime()
     answers = iter([Response(url="u", failure="connection-refused"), Response(url="u", status=204)])
-    outcome = wait_ready(
-        lambda t: next(answers),
-        accept=(200, 204),
-        timeout=5,
-        request_timeout=1,
-        initial=0.1,
-        cap=0.1,
-        clock=fake.clock,
-        sleep=fake.sleep,
-    )
+    outcome = waited(fake, lambda t: next(answers), accept=(200, 204), timeout=5)
     assert outcome.ready and outcome.attempts == 2 and outcome.last.status == 204
 
 
 def test_the_first_pause_alone_is_lengthened_and_the_cadence_is_then_exact():
     fake = FakeTime()
     probe, calls = probe_from(fake, ready_at=99, cost=0.01)
-    wait_ready(
-        probe,
-        accept=(200,),
-        timeout=2.0,
-        request_timeout=1,
-        initial=0.1,
-        cap=0.1,
-        clock=fake.clock,
-        sleep=fake.sleep,
-        rng=random.Random(7),
-    )
+    waited(fake, probe, timeout=2.0, rng=random.Random(7))
     gaps = [round(b - a, 9) for (a, _), (b, _) in zip(calls, calls[1:], strict=False)]
     assert 0.1 <= gaps[0] < 0.2 and gaps[0] == round(0.1 + phase(0.1, random.Random(7)), 9)
     assert set(gaps[1:-1]) == {0.1}  # never faster than 10 a second, never slower either
