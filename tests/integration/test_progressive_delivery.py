@@ -73,6 +73,17 @@ def users(host: SharedProxy, name: str, cafile: str) -> LoadClient:
     return LoadClient(host.url(name, WORK), rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True)
 
 
+def stay(url: str, cafile: str, cookie: str) -> list[str]:
+    """A user's next 20 visits with its cookie, at a person's pace: back to back they would be
+    20 TLS handshakes in a burst on two cores, and on the new copy every one of them falls in
+    the small sample its step is judged on."""
+    bodies = []
+    for _ in range(20):
+        time.sleep(0.1)
+        bodies.append(visit(url, cafile, cookie)[1])
+    return bodies
+
+
 def visit(url: str, cafile: str, cookie: str = "") -> tuple[int, str, str]:
     """One request as a browser would make it: (status, body, the cookie it was given or kept)."""
     conn = named_connection(url, ONE, cafile)
@@ -99,7 +110,8 @@ def test_a_healthy_canary_gets_its_share_keeps_its_users_and_goes_to_everyone(li
         while len(kept) < 2 and time.monotonic() < deadline:
             status, body, cookie = visit(url, cafile)
             if status == 200 and body not in kept and any(b == "work v1.1.0" for _, _, b in load.answers):
-                kept[body] = [visit(url, cafile, cookie)[1] for _ in range(20)]
+                kept[body] = stay(url, cafile, cookie)
+            time.sleep(0.05)
         deploying.join()
     code, out, _ = done["result"]
     assert code == 0, out
@@ -115,7 +127,7 @@ def test_a_healthy_canary_gets_its_share_keeps_its_users_and_goes_to_everyone(li
     # the summary says what the proxy measured at each step; the old copy is kept (stopped)
     assert "10% step passed" in out and "50% step passed" in out, out
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
-    assert re.search(r"\| 10% \| .* \| ✅ passed \| \d+ req, 0 failed, p95 \d+", summary), summary
+    assert re.search(r"\| 10% \| .* \| ✅ passed \| \d+ req, 0 failed, p95 [\d.]+ ms \(≥ [\d.]+ ms", summary), summary
     assert target.docker(
         ONE, "ps", "-aq", "--filter", f"label=com.docker.compose.project={target.name}-blue"
     ).stdout.strip()

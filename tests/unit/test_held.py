@@ -25,7 +25,7 @@ class Hosts:
         if action == "weigh":
             fields["since"] = "1"
         if action == "observe":
-            fields |= {"live": "900,0,20", "new": "100,0,20"}
+            fields |= {"live": "900,0,20,19", "new": "100,0,20,19"}
         if action == "pending":
             fields |= {"tag": self.held.get(host, ""), "colour": "green", "port": "8002"}
         return Answer(host, 0, "", "", 0.1, fields)

@@ -1,6 +1,8 @@
 """The shared host proxy's pure parts: names, routes and the front's config."""
 
 import json
+import math
+import random
 import re
 import shutil
 import subprocess
@@ -287,3 +289,58 @@ def test_hostname_needs_blue_green_and_its_own_ports():
     assert parse_inputs(base, env={}).host_proxy.names[0].host == "a.test"
     paused = parse_inputs({**base, "during-migration": "pause", "migrate-command": "m", "pause-timeout": "5"}, env={})
     assert (paused.during_migration, paused.pause_timeout) == ("pause", 5)
+
+
+def _observe(log: Path, since_ms: int, port: str) -> str:
+    """compose/host_proxy.sh's HP_OBSERVE on a copy of the router's access log, run by busybox's
+    sh, awk and sort as in the proxy image (its awk has no maths built in)."""
+    text = (ROOT / "python/deploy_actions/compose/host_proxy.sh").read_text()
+    script = re.search(r"^HP_OBSERVE='(.*?)'$", text, re.S | re.M).group(1).replace("/logs/access.log", str(log))
+    tools = log.parent / "busybox-bin"
+    tools.mkdir(exist_ok=True)
+    for tool in ("sh", "awk", "sort"):
+        if not (tools / tool).exists():
+            (tools / tool).symlink_to("/bin/busybox")
+    proc = subprocess.run(
+        [str(tools / "sh"), "-c", script, "hp", str(since_ms), port],
+        env={"PATH": str(tools)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def _at_least(n: int) -> list[float]:
+    """P(Bin(n, 0.95) >= k) for k = 0..n: the chance that p95 is at or above the k-th fastest."""
+    tails, total = [0.0] * (n + 2), 0.0
+    for k in range(n, -1, -1):
+        log_pmf = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+        total += math.exp(log_pmf + k * math.log(0.95) + (n - k) * math.log(0.05))
+        tails[k] = total
+    return tails
+
+
+@pytest.mark.parametrize("n", [10, 50, 172, 1505, 6000])
+def test_the_host_reports_p95_and_the_bound_it_lies_above_with_99_percent_confidence(tmp_path, n):
+    """Durations 1..n ms in a shuffled log, beside another copy's requests and older ones."""
+    durations = list(range(1, n + 1))
+    random.Random(n).shuffle(durations)
+    entry = '{{"level":"info","ts":{ts},"logger":"http.log.access.canary","duration":{d},"status":{s},"copy":"{c}"}}\n'
+    lines = [entry.format(ts=1000.5, d=d / 1000, s=500 if d % 10 == 0 else 200, c="8001") for d in durations]
+    lines += [entry.format(ts=999.9, d=9.9, s=500, c="8001"), entry.format(ts=1001, d=9.9, s=500, c="8002")]
+    random.Random(0).shuffle(lines)
+    (tmp_path / "access.log").write_text("".join(lines))
+    requests, errors, p95, low = _observe(tmp_path / "access.log", 1_000_000, "8001").split(",")
+    assert (int(requests), int(errors), float(p95)) == (n, n // 10, math.ceil(0.95 * n))
+    rank = int(float(low))  # duration r ms is the r-th fastest
+    tails = _at_least(n)
+    best = max(k for k in range(1, n + 1) if tails[k] >= 0.99)  # the exact binomial rank
+    assert abs(rank - best) <= 1 and tails[rank] >= 0.985, (rank, best)
+
+
+def test_the_host_reports_an_empty_window_as_zeros(tmp_path):
+    assert _observe(tmp_path / "access.log", 0, "8001") == "0,0,0,0"
+    (tmp_path / "access.log").write_text('{"ts":1,"duration":0.01,"status":200,"copy":"8002"}\n')
+    assert _observe(tmp_path / "access.log", 0, "8001") == "0,0,0,0"

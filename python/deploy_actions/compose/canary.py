@@ -6,6 +6,11 @@ to the live one, by weighted round robin; Caddy's cookie policy then keeps each 
 the copy it first reached (a visitor moves only from the live copy to the new one, as the
 steps grow). The router's access log records which copy answered each request, with its
 status and duration: the analysis reads that log, never the app.
+
+Latency is judged on the new copy's p95 as far as its sample proves it: the lower bound of
+its 99% confidence interval, against the live copy's p95. A step's new copy often answers a
+few hundred requests, and a p95 over so few swings with every burst of load on the host (a
+handful of slow requests more moves it); a copy that is really slower moves the bound too.
 """
 
 from __future__ import annotations
@@ -42,8 +47,8 @@ OPTIONS = (
     ),
     Option(
         "canary-max-latency-ratio",
-        "canary: how many times the live copy's p95 latency the new copy's may reach (differences under "
-        "10 ms never fail a step).",
+        "canary: how many times the live copy's p95 latency the new copy's may reach, judged with 99% "
+        "confidence on the requests it answered (differences under 10 ms never fail a step).",
         default="2",
     ),
     Option(
@@ -149,22 +154,28 @@ class Sample:
     requests: int
     errors: int
     p95_ms: float
+    p95_low_ms: float  # the lower bound of p95's 99% confidence interval
 
     @property
     def error_rate(self) -> float:
         return 100.0 * self.errors / self.requests if self.requests else 0.0
 
     def as_dict(self) -> dict:
-        return {"requests": self.requests, "errors": self.errors, "p95_ms": round(self.p95_ms, 1)}
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "p95_ms": round(self.p95_ms, 1),
+            "p95_low_ms": round(self.p95_low_ms, 1),
+        }
 
 
 def parse_sample(text: str) -> Sample:
-    """`requests,errors,p95_ms` as the host reports it (an empty window: 0,0,0)."""
+    """`requests,errors,p95_ms,p95_low_ms` as the host reports it (an empty window: 0,0,0,0)."""
     try:
-        requests, errors, p95 = text.split(",")
-        return Sample(int(requests), int(errors), float(p95))
+        requests, errors, p95, low = text.split(",")
+        return Sample(int(requests), int(errors), float(p95), float(low))
     except ValueError:
-        return Sample(0, 0, 0.0)
+        return Sample(0, 0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -175,7 +186,8 @@ class Verdict:
 
 def judge(live: Sample, new: Sample, rules: Canary) -> Verdict:
     """A step passes when the new copy answered enough requests, failed no more often than the
-    live copy by more than the allowed points, and was not slower at p95 than the allowed ratio."""
+    live copy by more than the allowed points, and was not shown slower at p95 than the allowed
+    ratio: even the lower bound of its p95 must exceed the limit to fail it."""
     measured = (
         f"new copy {new.requests} requests, {new.error_rate:.1f}% failed, p95 {new.p95_ms:.0f} ms; "
         f"live copy {live.requests} requests, {live.error_rate:.1f}% failed, p95 {live.p95_ms:.0f} ms"
@@ -192,11 +204,12 @@ def judge(live: Sample, new: Sample, rules: Canary) -> Verdict:
             f"the new copy failed {new.error_rate:.1f}% of its requests against {live.error_rate:.1f}% on the live "
             f"copy, more than canary-max-error-rate ({rules.max_error_points:g} points) above it ({measured})",
         )
-    slower = new.p95_ms - live.p95_ms
-    if live.requests and slower > LATENCY_FLOOR_MS and new.p95_ms > rules.max_latency_ratio * live.p95_ms:
+    limit = max(rules.max_latency_ratio * live.p95_ms, live.p95_ms + LATENCY_FLOOR_MS)
+    if live.requests and new.p95_low_ms > limit:
         return Verdict(
             False,
-            f"the new copy's p95 was {new.p95_ms:.0f} ms against {live.p95_ms:.0f} ms on the live copy, more than "
-            f"canary-max-latency-ratio ({rules.max_latency_ratio:g}×) ({measured})",
+            f"the new copy's p95 was {new.p95_ms:.0f} ms (at least {new.p95_low_ms:.0f} ms with 99% confidence) "
+            f"against {live.p95_ms:.0f} ms on the live copy, more than canary-max-latency-ratio "
+            f"({rules.max_latency_ratio:g}×) ({measured})",
         )
     return Verdict(True, measured)

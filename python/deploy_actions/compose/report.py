@@ -102,7 +102,8 @@ def render(name: str, inputs: Inputs, outcome: Outcome, reporter: Reporter, star
 
 def _steps_table(steps: list[dict]) -> str:
     def copy(sample: dict) -> str:
-        return f"{sample['requests']} req, {sample['errors']} failed, p95 {sample['p95_ms']:g} ms"
+        low = f" (≥ {sample['p95_low_ms']:g} ms, 99% confidence)" if sample["requests"] else ""
+        return f"{sample['requests']} req, {sample['errors']} failed, p95 {sample['p95_ms']:g} ms{low}"
 
     rows = [
         [f"{step['weight']}%", host, "✅ passed" if seen["ok"] else "❌ failed", copy(seen["new"]), copy(seen["live"])]
