@@ -282,6 +282,7 @@ def test_an_app_with_its_own_proxy_hands_its_address_over_to_the_shared_one(apps
     code, out, _ = bg(first, gha_env, capsys, "v1.1.0", host.args(first, a, tls="off"))
     assert code == 0, out
     assert f"proxy {own} handed {ONE}:{host.http} over to the shared proxy" in out, out
+    assert f"note: {ONE}:{host.http} is a specific address, which no socket can take from {own}" in out, out
     assert first.docker(ONE, "ps", "-aq", "--filter", f"name=^{own}$").stdout.strip() == ""
     assert first.docker(ONE, "volume", "inspect", f"{own}-config").returncode != 0
     assert host.get(url)[:2] == (200, "v1.1.0")  # the shared proxy alone, by name
@@ -300,6 +301,7 @@ def test_on_a_wildcard_address_the_front_takes_ipv4_first_and_the_hand_over_wait
     code, out, _ = bg(first, gha_env, capsys, "v1.1.0", args)
     assert code == 0, out
     assert f"proxy {own} handed :{host.http} over to the shared proxy" in out, out
+    assert "may be closed unanswered" not in out, out
     bound = subprocess.run(["ss", "-Hltn", f"sport = :{host.http}"], capture_output=True, text=True).stdout
     assert sorted(line.split()[3] for line in bound.splitlines()) == [f"*:{host.http}", f"0.0.0.0:{host.http}"]
     assert host.get(host.url(a, scheme="http"))[:2] == (200, "v1.1.0")

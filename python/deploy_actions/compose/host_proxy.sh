@@ -70,6 +70,11 @@ hp_own_proxy() { # after the shared proxy took this app's names: the app's own p
   sockets=2
   hp_sh 'grep -q "\"tcp4/0.0.0.0:" /config/front.json' 2>/dev/null && sockets=3
   hp_bound "$own" "$sockets" || { say "the shared proxy did not start listening on $own beside $PROXY"; return 1; }
+  case "$own:$sockets" in
+    :*:3 | 0.0.0.0:*:3 | "[::]":*:3) ;;
+    :* | 0.0.0.0:* | "[::]":*) say "note: the shared proxy was made by an earlier release and has no IPv4 socket of its own on $own, so a connection arriving just as $PROXY stops may be closed unanswered (about one hand-over in 35)" ;;
+    *) say "note: $own is a specific address, which no socket can take from $PROXY before it stops: a connection arriving just then may be closed unanswered (about one hand-over in 35); on a wildcard address or other ports none is" ;;
+  esac
   hp_lock || return 1
   was=$(hp_migrate_req 1) \
     || say "this host cannot hand queued connections over (net.ipv4.tcp_migrate_req, Linux 5.14+): a connection arriving just as $PROXY closes may be reset"
