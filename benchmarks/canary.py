@@ -5,9 +5,17 @@ host's shared proxy), side by side in one run:
   step size and interval: the time from its first answer to its last (the abort), the
   requests it served and how many of them failed;
 - the analysis' cost on the proxy: p50/p99 of a static page with the router's access log
-  on (a canary held at 1%) and off (after promote), the same copies, one after the other.
+  on (a canary held at 1%) and off (after promote), the same copies, one after the other;
+- `verdicts N`, on its own: N healthy canaries (v1.1.0), N healthy ones with one heavy user
+  stuck to the new copy by its cookie (20 requests back to back, a new TLS connection each,
+  as the step starts), and N three times slower ones (v7.0.0-rc.1: 60 ms of work instead of
+  20), taking turns, each one 10% step of 10 s under HTTPS users, and how often each latency
+  rule fails the step: the new copy's p95 over the limit (the earlier rule), or the lower
+  bound of its 99% confidence interval (the rule now). The host reports both, so each step
+  is judged both ways on the same requests.
 
-Needs sudo scripts/services up. Usage: canary.py [step%:interval,…] (default 5:10,10:10,25:10,10:20)"""
+Needs sudo scripts/services up. Usage: canary.py [step%:interval,…] (default 5:10,10:10,25:10,10:20)
+or canary.py verdicts N"""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import Dirs, compose_command, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
-from deploy_support import COMPOSE_SHARED, ONE, LoadClient, SharedProxy, Target, build_web_images  # noqa: E402
+from deploy_support import (  # noqa: E402
+    COMPOSE_SHARED,
+    ONE,
+    LoadClient,
+    SharedProxy,
+    Target,
+    build_web_images,
+    named_connection,
+    named_headers,
+)
 
 WORK = "/cgi-bin/work"
 
@@ -97,10 +115,95 @@ def analysis_cost(services: dict, repo: str, seconds: float = 20) -> dict:
         proxy.down(target)
 
 
+def visit(url: str, cafile: str, cookie: str = "") -> tuple[str, str]:
+    """One request on a new connection, as a browser's first: (body, the cookie it was given or kept)."""
+    conn = named_connection(url, ONE, cafile)
+    conn.request("GET", WORK, headers={**named_headers(url), **({"Cookie": cookie} if cookie else {})})
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    given = (resp.getheader("Set-Cookie") or "").split(";")[0]
+    conn.close()
+    return body, given or cookie
+
+
+def heavy_user(url: str, cafile: str, tag: str, stop: threading.Event) -> None:
+    """Once the new copy serves: a visitor it got, then 20 more of its requests back to back."""
+    while not stop.wait(0.05):
+        body, cookie = visit(url, cafile)
+        if body == f"work {tag}":
+            for _ in range(20):
+                visit(url, cafile, cookie)
+            return
+
+
+def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
+    target = Target(services, repo, addrs=[ONE], compose=COMPOSE_SHARED)
+    proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
+    name = proxy.name("app")
+    args = proxy.args(target, name)
+    hosts = target.hosts(ONE)
+    code, out, _ = ssh_compose_deploy(services, hosts, target.path, "v1.0.0", *args)
+    assert code == 0, out[-3000:]
+    reach = [a for a in args if a not in ("--strategy", "blue-green")]
+    canary = ["--strategy", "canary", "--canary-steps", "10%", "--canary-interval", "10s", "--hold"]
+    kinds: dict = {"healthy v1.1.0": [], "healthy, a heavy user on it v1.1.0": [], "3x slower v7.0.0-rc.1": []}
+    url, cafile = proxy.url(name, WORK), proxy.trust(target)
+    try:
+        with LoadClient(url, rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True, limit=60 * rounds):
+            for _ in range(rounds):
+                for kind, samples in kinds.items():
+                    tag = kind.split()[-1]
+                    run = ("ssh-compose-deploy", hosts, target.path, "--image-tag", tag, *reach, *canary)
+                    stop = threading.Event()
+                    heavy = threading.Thread(target=heavy_user, args=(url, cafile, tag, stop))
+                    if "heavy" in kind:
+                        heavy.start()
+                    code, doc, _ = compose_command(services, *run, json_doc=True)
+                    stop.set()
+                    if heavy.is_alive():
+                        heavy.join()
+                    step = next(iter(json.loads(doc)["canary_steps"][0]["hosts"].values()))
+                    if code == 0:  # held at its step: back to the live copy alone
+                        done, out, _ = compose_command(services, "abort", hosts, target.path, *reach)
+                        assert done == 0, out[-3000:]
+                    live, new = step["live"], step["new"]
+                    limit = max(2 * live["p95_ms"], live["p95_ms"] + 10)  # canary-max-latency-ratio's default
+                    samples.append(
+                        {
+                            "requests": new["requests"],
+                            "p95_ms": new["p95_ms"],
+                            "p95_low_ms": new["p95_low_ms"],
+                            "live_p95_ms": live["p95_ms"],
+                            "failed_by_p95": new["p95_ms"] > limit,
+                            "failed_by_bound": new["p95_low_ms"] > limit,
+                            "deploy_failed": code != 0,
+                        }
+                    )
+    finally:
+        target.down()
+        proxy.down(target)
+    return {
+        kind: {
+            "steps": len(samples),
+            "failed_by_p95": sum(s["failed_by_p95"] for s in samples),
+            "failed_by_bound": sum(s["failed_by_bound"] for s in samples),
+            "deploy_failed": sum(s["deploy_failed"] for s in samples),
+            "samples": samples,
+        }
+        for kind, samples in kinds.items()
+    }
+
+
 def main() -> None:
     runs = sys.argv[1] if len(sys.argv) > 1 else "5:10,10:10,25:10,10:20"
     services = local_services()
     repo = build_web_images(services, Dirs())
+    if runs == "verdicts":
+        result = {"rate_per_s": 160, "verdicts": latency_verdicts(services, repo, int(sys.argv[2]))}
+        result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return
     result: dict = {"rate_per_s": 160, "bad_canary": []}
     for item in runs.split(","):
         step, interval = (int(x) for x in item.split(":"))

@@ -33,15 +33,20 @@ def ssh_compose_deploy(services: dict, hosts: str, path: str, tag: str, *args: s
     return compose_command(services, "ssh-compose-deploy", hosts, path, "--image-tag", tag, *args)
 
 
-def compose_command(services: dict, command: str, hosts: str, path: str, *args: str) -> tuple[int, str, float]:
-    """(exit code, output, seconds) of ssh-compose-deploy, promote or abort on `hosts`."""
+def compose_command(
+    services: dict, command: str, hosts: str, path: str, *args: str, json_doc: bool = False
+) -> tuple[int, str, float]:
+    """(exit code, output, seconds) of ssh-compose-deploy, promote or abort on `hosts`; with
+    `json_doc`, the output is the --json document alone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env.update(
         PYTHONPATH=str(ROOT / "python"),
         INPUT_SSH_KEY=Path(services["DA_SSH_KEY"]).read_text(),
         INPUT_KNOWN_HOSTS=Path(services["DA_SSH_KNOWN_HOSTS"]).read_text(),
     )
-    argv = [sys.executable, "-m", "deploy_actions", command, "--hosts", hosts, "--deploy-path", path]
+    flags = ["--json"] if json_doc else []
+    argv = [sys.executable, "-m", "deploy_actions", *flags, command, "--hosts", hosts, "--deploy-path", path]
     started = time.perf_counter()
     proc = subprocess.run([*argv, *args], env=env, capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr, time.perf_counter() - started
+    output = proc.stdout if json_doc else proc.stdout + proc.stderr
+    return proc.returncode, output, time.perf_counter() - started
