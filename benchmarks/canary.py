@@ -149,7 +149,7 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
     kinds: dict = {"healthy v1.1.0": [], "healthy, a heavy user on it v1.1.0": [], "3x slower v7.0.0-rc.1": []}
     url, cafile = proxy.url(name, WORK), proxy.trust(target)
     try:
-        with LoadClient(url, rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True, limit=60 * rounds):
+        with LoadClient(url, rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True, limit=150 * rounds):
             for _ in range(rounds):
                 for kind, samples in kinds.items():
                     tag = kind.split()[-1]
@@ -162,7 +162,8 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
                     stop.set()
                     if heavy.is_alive():
                         heavy.join()
-                    step = next(iter(json.loads(doc)["canary_steps"][0]["hosts"].values()))
+                    document = json.loads(doc)
+                    step = next(iter(document["canary_steps"][0]["hosts"].values()))
                     if code == 0:  # held at its step: back to the live copy alone
                         done, out, _ = compose_command(services, "abort", hosts, target.path, *reach)
                         assert done == 0, out[-3000:]
@@ -176,7 +177,7 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
                             "live_p95_ms": live["p95_ms"],
                             "failed_by_p95": new["p95_ms"] > limit,
                             "failed_by_bound": new["p95_low_ms"] > limit,
-                            "deploy_failed": code != 0,
+                            "deploy_failed": document["failure"] or "",
                         }
                     )
     finally:
@@ -187,7 +188,7 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
             "steps": len(samples),
             "failed_by_p95": sum(s["failed_by_p95"] for s in samples),
             "failed_by_bound": sum(s["failed_by_bound"] for s in samples),
-            "deploy_failed": sum(s["deploy_failed"] for s in samples),
+            "deploy_failed": sum(bool(s["deploy_failed"]) for s in samples),
             "samples": samples,
         }
         for kind, samples in kinds.items()
