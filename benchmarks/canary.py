@@ -9,13 +9,13 @@ host's shared proxy), side by side in one run:
 - `verdicts N`, on its own: N healthy canaries (v1.1.0), N healthy ones with one heavy user
   stuck to the new copy by its cookie (20 requests back to back, a new TLS connection each,
   as the step starts), and N three times slower ones (v7.0.0-rc.1: 60 ms of work instead of
-  20), taking turns, each one 10% step of 10 s under HTTPS users, and how often each latency
-  rule fails the step: the new copy's p95 over the limit (the earlier rule), or the lower
-  bound of its 99% confidence interval (the rule now). The host reports both, so each step
-  is judged both ways on the same requests.
+  20), taking turns, each through the steps asked (one of 10% by default) of 10 s under HTTPS
+  users, and how often each latency rule fails a step: the new copy's p95 over the limit
+  (the earlier rule), or the lower bound of its 99% confidence interval (the rule now). The
+  host reports both, so each step is judged both ways on the same requests.
 
 Needs sudo scripts/services up. Usage: canary.py [step%:interval,…] (default 5:10,10:10,25:10,10:20)
-or canary.py verdicts N"""
+or canary.py verdicts N [steps] (default one step, 10%)"""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def heavy_user(url: str, cafile: str, tag: str, stop: threading.Event) -> None:
             return
 
 
-def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
+def latency_verdicts(services: dict, repo: str, rounds: int, steps: str) -> dict:
     target = Target(services, repo, addrs=[ONE], compose=COMPOSE_SHARED)
     proxy = SharedProxy(services, Path(tempfile.mkdtemp()))
     name = proxy.name("app")
@@ -145,13 +145,13 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
     code, out, _ = ssh_compose_deploy(services, hosts, target.path, "v1.0.0", *args)
     assert code == 0, out[-3000:]
     reach = [a for a in args if a not in ("--strategy", "blue-green")]
-    canary = ["--strategy", "canary", "--canary-steps", "10%", "--canary-interval", "10s", "--hold"]
+    canary = ["--strategy", "canary", "--canary-steps", steps, "--canary-interval", "10s", "--hold"]
     kinds: dict = {"healthy v1.1.0": [], "healthy, a heavy user on it v1.1.0": [], "3x slower v7.0.0-rc.1": []}
     url, cafile = proxy.url(name, WORK), proxy.trust(target)
     try:
-        with LoadClient(url, rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True, limit=150 * rounds):
+        with LoadClient(url, rate=160, threads=16, connect_to=ONE, cafile=cafile, keep_alive=True, limit=200 * rounds):
             for _ in range(rounds):
-                for kind, samples in kinds.items():
+                for kind, releases in kinds.items():
                     tag = kind.split()[-1]
                     run = ("ssh-compose-deploy", hosts, target.path, "--image-tag", tag, *reach, *canary)
                     stop = threading.Event()
@@ -163,35 +163,39 @@ def latency_verdicts(services: dict, repo: str, rounds: int) -> dict:
                     if heavy.is_alive():
                         heavy.join()
                     document = json.loads(doc)
-                    step = next(iter(document["canary_steps"][0]["hosts"].values()))
-                    if code == 0:  # held at its step: back to the live copy alone
+                    if code == 0:  # held at its last step: back to the live copy alone
                         done, out, _ = compose_command(services, "abort", hosts, target.path, *reach)
                         assert done == 0, out[-3000:]
-                    live, new = step["live"], step["new"]
-                    limit = max(2 * live["p95_ms"], live["p95_ms"] + 10)  # canary-max-latency-ratio's default
-                    samples.append(
-                        {
-                            "requests": new["requests"],
-                            "p95_ms": new["p95_ms"],
-                            "p95_low_ms": new["p95_low_ms"],
-                            "live_p95_ms": live["p95_ms"],
-                            "failed_by_p95": new["p95_ms"] > limit,
-                            "failed_by_bound": new["p95_low_ms"] > limit,
-                            "deploy_failed": document["failure"] or "",
-                        }
-                    )
+                    releases.append({"failure": document["failure"] or "", "steps": []})
+                    for step in document["canary_steps"]:
+                        seen = next(iter(step["hosts"].values()))
+                        live, new = seen["live"], seen["new"]
+                        limit = max(2 * live["p95_ms"], live["p95_ms"] + 10)  # canary-max-latency-ratio's default
+                        releases[-1]["steps"].append(
+                            {
+                                "weight": step["weight"],
+                                "requests": new["requests"],
+                                "p95_ms": new["p95_ms"],
+                                "p95_low_ms": new["p95_low_ms"],
+                                "live_p95_ms": live["p95_ms"],
+                                "failed_by_p95": new["p95_ms"] > limit,
+                                "failed_by_bound": new["p95_low_ms"] > limit,
+                            }
+                        )
     finally:
         target.down()
         proxy.down(target)
     return {
         kind: {
-            "steps": len(samples),
-            "failed_by_p95": sum(s["failed_by_p95"] for s in samples),
-            "failed_by_bound": sum(s["failed_by_bound"] for s in samples),
-            "deploy_failed": sum(bool(s["deploy_failed"]) for s in samples),
-            "samples": samples,
+            "releases": len(releases),
+            "steps_judged": sum(len(r["steps"]) for r in releases),
+            # a release a rule stops at any step it reached (the earlier rule stops at its first fail)
+            "stopped_by_p95": sum(any(s["failed_by_p95"] for s in r["steps"]) for r in releases),
+            "stopped_by_bound": sum(any(s["failed_by_bound"] for s in r["steps"]) for r in releases),
+            "deploys_failed": sum(bool(r["failure"]) for r in releases),
+            "releases_seen": releases,
         }
-        for kind, samples in kinds.items()
+        for kind, releases in kinds.items()
     }
 
 
@@ -200,7 +204,12 @@ def main() -> None:
     services = local_services()
     repo = build_web_images(services, Dirs())
     if runs == "verdicts":
-        result = {"rate_per_s": 160, "verdicts": latency_verdicts(services, repo, int(sys.argv[2]))}
+        steps = sys.argv[3] if len(sys.argv) > 3 else "10%"
+        result = {
+            "rate_per_s": 160,
+            "steps": steps,
+            "verdicts": latency_verdicts(services, repo, int(sys.argv[2]), steps),
+        }
         result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
         json.dump(result, sys.stdout, indent=2)
         print()
