@@ -39,8 +39,7 @@ from deploy_support import (  # noqa: E402
     SharedProxy,
     Target,
     build_web_images,
-    named_connection,
-    named_headers,
+    visit,
 )
 
 WORK = "/cgi-bin/work"
@@ -115,24 +114,13 @@ def analysis_cost(services: dict, repo: str, seconds: float = 20) -> dict:
         proxy.down(target)
 
 
-def visit(url: str, cafile: str, cookie: str = "") -> tuple[str, str]:
-    """One request on a new connection, as a browser's first: (body, the cookie it was given or kept)."""
-    conn = named_connection(url, ONE, cafile)
-    conn.request("GET", WORK, headers={**named_headers(url), **({"Cookie": cookie} if cookie else {})})
-    resp = conn.getresponse()
-    body = resp.read().decode()
-    given = (resp.getheader("Set-Cookie") or "").split(";")[0]
-    conn.close()
-    return body, given or cookie
-
-
 def heavy_user(url: str, cafile: str, tag: str, stop: threading.Event) -> None:
     """Once the new copy serves: a visitor it got, then 20 more of its requests back to back."""
     while not stop.wait(0.05):
-        body, cookie = visit(url, cafile)
+        _, body, cookie = visit(url, ONE, cafile)
         if body == f"work {tag}":
             for _ in range(20):
-                visit(url, cafile, cookie)
+                visit(url, ONE, cafile, cookie)
             return
 
 

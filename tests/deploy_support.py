@@ -407,6 +407,21 @@ def named_headers(url: str) -> dict[str, str]:
     return {"Host": urlsplit(url).netloc}
 
 
+def visit(url: str, connect_to: str, cafile: str | None, cookie: str = "") -> tuple[int, str, str]:
+    """One request on a new connection, as a browser would make it: (status, body, the cookie
+    it was given or kept)."""
+    from urllib.parse import urlsplit
+
+    conn = named_connection(url, connect_to, cafile)
+    headers = {**named_headers(url), **({"Cookie": cookie} if cookie else {})}
+    conn.request("GET", urlsplit(url).path or "/", headers=headers)
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    given = (resp.getheader("Set-Cookie") or "").split(";")[0]
+    conn.close()
+    return resp.status, body, given or cookie
+
+
 class LoadClient:
     """Users: requests to `url` at about `rate` a second from a few threads, each answer
     recorded (time, HTTP status or the error, body). A new connection per request, or with

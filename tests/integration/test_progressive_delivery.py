@@ -23,9 +23,8 @@ from deploy_support import (
     SharedProxy,
     Target,
     deploy,
-    named_connection,
-    named_headers,
     succeeded,
+    visit,
 )
 
 pytestmark = pytest.mark.services
@@ -80,19 +79,8 @@ def stay(url: str, cafile: str, cookie: str) -> list[str]:
     bodies = []
     for _ in range(20):
         time.sleep(0.1)
-        bodies.append(visit(url, cafile, cookie)[1])
+        bodies.append(visit(url, ONE, cafile, cookie)[1])
     return bodies
-
-
-def visit(url: str, cafile: str, cookie: str = "") -> tuple[int, str, str]:
-    """One request as a browser would make it: (status, body, the cookie it was given or kept)."""
-    conn = named_connection(url, ONE, cafile)
-    conn.request("GET", WORK, headers={**named_headers(url), **({"Cookie": cookie} if cookie else {})})
-    resp = conn.getresponse()
-    body = resp.read().decode()
-    given = (resp.getheader("Set-Cookie") or "").split(";")[0]
-    conn.close()
-    return resp.status, body, given or cookie
 
 
 def test_a_healthy_canary_gets_its_share_keeps_its_users_and_goes_to_everyone(live, gha_env, capsys):
@@ -108,7 +96,7 @@ def test_a_healthy_canary_gets_its_share_keeps_its_users_and_goes_to_everyone(li
         # once the canary serves: a user who reached each copy keeps a cookie, and stays there
         deadline = time.monotonic() + 60
         while len(kept) < 2 and time.monotonic() < deadline:
-            status, body, cookie = visit(url, cafile)
+            status, body, cookie = visit(url, ONE, cafile)
             if status == 200 and body not in kept and any(b == "work v1.1.0" for _, _, b in load.answers):
                 kept[body] = stay(url, cafile, cookie)
             time.sleep(0.05)
@@ -152,7 +140,7 @@ def test_a_canary_failing_one_request_in_twenty_is_stopped_at_its_first_step(liv
     assert not target.docker(
         ONE, "ps", "-q", "--filter", f"label=com.docker.compose.project={target.name}-green"
     ).stdout
-    assert {visit(host.url(name, WORK), cafile)[1] for _ in range(10)} == {"work v1.0.0"}
+    assert {visit(host.url(name, WORK), ONE, cafile)[1] for _ in range(10)} == {"work v1.0.0"}
     summary = Path(gha_env["GITHUB_STEP_SUMMARY"]).read_text()
     assert re.search(r"\| 10% \| .* \| ❌ failed \| \d+ req, [1-9]\d* failed", summary), summary
 
