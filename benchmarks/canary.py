@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import Dirs, compose_command, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
+from deploy_actions.compose.canary import latency_limit  # noqa: E402
 from deploy_support import (  # noqa: E402
     COMPOSE_SHARED,
     ONE,
@@ -143,12 +144,14 @@ def latency_verdicts(services: dict, repo: str, rounds: int, steps: str) -> dict
                     tag = kind.split()[-1]
                     run = ("ssh-compose-deploy", hosts, target.path, "--image-tag", tag, *reach, *canary)
                     stop = threading.Event()
-                    heavy = threading.Thread(target=heavy_user, args=(url, cafile, tag, stop))
-                    if "heavy" in kind:
+                    heavy = (
+                        threading.Thread(target=heavy_user, args=(url, cafile, tag, stop)) if "heavy" in kind else None
+                    )
+                    if heavy:
                         heavy.start()
                     code, doc, _ = compose_command(services, *run, json_doc=True)
                     stop.set()
-                    if heavy.is_alive():
+                    if heavy:
                         heavy.join()
                     document = json.loads(doc)
                     if code == 0:  # held at its last step: back to the live copy alone
@@ -158,7 +161,7 @@ def latency_verdicts(services: dict, repo: str, rounds: int, steps: str) -> dict
                     for step in document["canary_steps"]:
                         seen = next(iter(step["hosts"].values()))
                         live, new = seen["live"], seen["new"]
-                        limit = max(2 * live["p95_ms"], live["p95_ms"] + 10)  # canary-max-latency-ratio's default
+                        limit = latency_limit(live["p95_ms"], 2)  # canary-max-latency-ratio's default
                         releases[-1]["steps"].append(
                             {
                                 "weight": step["weight"],

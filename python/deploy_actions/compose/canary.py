@@ -184,6 +184,12 @@ class Verdict:
     reason: str  # why the step failed, or what it measured
 
 
+def latency_limit(live_p95_ms: float, max_latency_ratio: float) -> float:
+    """The p95 (ms) a new copy is called slow above: the allowed ratio of the live copy's, and
+    never within LATENCY_FLOOR_MS of it."""
+    return max(max_latency_ratio * live_p95_ms, live_p95_ms + LATENCY_FLOOR_MS)
+
+
 def judge(live: Sample, new: Sample, rules: Canary) -> Verdict:
     """A step passes when the new copy answered enough requests, failed no more often than the
     live copy by more than the allowed points, and was not shown slower at p95 than the allowed
@@ -204,8 +210,7 @@ def judge(live: Sample, new: Sample, rules: Canary) -> Verdict:
             f"the new copy failed {new.error_rate:.1f}% of its requests against {live.error_rate:.1f}% on the live "
             f"copy, more than canary-max-error-rate ({rules.max_error_points:g} points) above it ({measured})",
         )
-    limit = max(rules.max_latency_ratio * live.p95_ms, live.p95_ms + LATENCY_FLOOR_MS)
-    if live.requests and new.p95_low_ms > limit:
+    if live.requests and new.p95_low_ms > latency_limit(live.p95_ms, rules.max_latency_ratio):
         return Verdict(
             False,
             f"the new copy's p95 was {new.p95_ms:.0f} ms (at least {new.p95_low_ms:.0f} ms with 99% confidence) "
