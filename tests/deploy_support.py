@@ -2,6 +2,7 @@
 differently (ready, ready later, never ready, not ready on one host) and a deploy folder
 on every test host."""
 
+import http.client
 import json
 import os
 import shutil
@@ -116,6 +117,16 @@ def build_web_images(services, tmp_path_factory) -> str:
     return repo
 
 
+def page_or_down(url: str, timeout: float = 3) -> str:
+    """The page's text, or "down (…)" when it cannot be fetched whole: a server stopped mid-answer
+    cuts the body short (IncompleteRead, an HTTPException rather than an OSError)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read().decode().strip()
+    except (OSError, http.client.HTTPException) as exc:
+        return f"down ({type(exc).__name__}: {exc})"
+
+
 class Target:
     """One deploy folder on every host, like /opt/backend on real servers."""
 
@@ -142,11 +153,7 @@ class Target:
         )
 
     def version(self, addr) -> str:
-        try:
-            with urllib.request.urlopen(f"http://{addr}:{self.port}/version", timeout=3) as resp:
-                return resp.read().decode()
-        except OSError as exc:
-            return f"down ({exc})"
+        return page_or_down(f"http://{addr}:{self.port}/version")
 
     def env_file(self, addr) -> str:
         return (self.dirs[addr] / ".env").read_text()
@@ -381,7 +388,6 @@ def named_connection(url: str, connect_to: str | None = None, cafile: str | None
     """An HTTP(S) connection for `url` that reaches `connect_to` (a loopback literal: no name
     is ever resolved) while sending the URL's name as Host and as TLS SNI, verified against
     `cafile`."""
-    import http.client
     import socket
     import ssl
     from urllib.parse import urlsplit
@@ -449,7 +455,6 @@ class LoadClient:
         self.spans: list[tuple[float, float, str]] = []  # (started, ended, body): one append, one record
 
     def _worker(self, stop, offset: float) -> None:
-        import http.client
         import time
         from urllib.parse import urlsplit
 

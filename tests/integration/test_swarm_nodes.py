@@ -6,12 +6,11 @@ $DA_SWARM_NODES/<node ID>)."""
 import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 from test_swarm_deploy import MANAGER, Swarm, digest, docker
 
-from deploy_support import host_docker
+from deploy_support import host_docker, page_or_down
 
 pytestmark = pytest.mark.services
 
@@ -52,11 +51,7 @@ def _env(swarm: Swarm, *extra: str) -> list[str]:
 
 
 def _version(addr: str, port: int) -> str:
-    try:
-        with urllib.request.urlopen(f"http://{addr}:{port}/version", timeout=2) as answer:
-            return answer.read().decode().strip()
-    except OSError as exc:
-        return f"down ({type(exc).__name__})"
+    return page_or_down(f"http://{addr}:{port}/version", timeout=2)
 
 
 def _task_nodes(swarm: Swarm) -> set[str]:
