@@ -7,7 +7,6 @@ of the previous tag, whose copy is kept). Needs sudo scripts/services up."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import sys
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import Dirs, machine, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
 from deploy_support import COMPOSE, COMPOSE_BLUE_GREEN, LoadClient, Target, build_web_images  # noqa: E402
@@ -98,7 +97,7 @@ def main() -> None:
         results["rollback"] = rollbacks(services, blue_green, blue_green.blue_green_args(), spec)
     finally:
         blue_green.down()
-    results["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+    results["machine"] = machine()
     json.dump(results, sys.stdout, indent=2)
     print()
 

@@ -36,6 +36,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import machine  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CADDY = str(ROOT / ".venv" / "bin" / "caddy")
 MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
@@ -188,7 +191,7 @@ def main() -> None:
             result["requests"] = clients.answered + len(clients.failed)
     finally:
         MIGRATE.write_text(was + "\n")
-    result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+    result["machine"] = machine()
     json.dump(result, sys.stdout, indent=2)
     print()
 

@@ -20,7 +20,6 @@ or canary.py verdicts N [steps] (default one step, 10%)"""
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import Dirs, compose_command, ssh_compose_deploy  # noqa: E402
+from support import Dirs, compose_command, machine, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
 from deploy_actions.compose.canary import latency_limit  # noqa: E402
@@ -201,7 +200,7 @@ def main() -> None:
             "steps": steps,
             "verdicts": latency_verdicts(services, repo, int(sys.argv[2]), steps),
         }
-        result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+        result["machine"] = machine()
         json.dump(result, sys.stdout, indent=2)
         print()
         return
@@ -210,7 +209,7 @@ def main() -> None:
         step, interval = (int(x) for x in item.split(":"))
         result["bad_canary"].append(bad_canary(services, repo, step, interval))
     result["analysis_cost"] = analysis_cost(services, repo)
-    result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+    result["machine"] = machine()
     json.dump(result, sys.stdout, indent=2)
     print()
 

@@ -14,7 +14,6 @@ Needs sudo scripts/services up. Usage: host_proxy.py [deploys] (default 40)"""
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import Dirs, machine, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
 from deploy_support import (  # noqa: E402
@@ -125,7 +124,7 @@ def main() -> None:
             "other_app_versions": sorted(set(bystander.bodies())),
         }
         result["tls"] = handshake(proxy, names[0], cafile)
-        result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+        result["machine"] = machine()
     finally:
         for target in apps:
             target.down()

@@ -16,7 +16,6 @@ Needs sudo scripts/services up. Usage: pause.py"""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from canary import percentiles, setup  # noqa: E402
-from support import Dirs, compose_command  # noqa: E402
+from support import Dirs, compose_command, machine  # noqa: E402
 from support import services as local_services
 
 from deploy_actions.compose import host_proxy  # noqa: E402
@@ -148,7 +147,7 @@ def main() -> None:
         "rate_per_s": 160,
         "release": release(services, repo),
         "route_cost_at_400_per_s": route_cost(),
-        "machine": f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}",
+        "machine": machine(),
     }
     json.dump(result, sys.stdout, indent=2)
     print()

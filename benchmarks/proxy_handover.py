@@ -18,14 +18,13 @@ Needs sudo scripts/services up. Usage: proxy_handover.py [moves] [way;…] (defa
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import Dirs, ssh_compose_deploy  # noqa: E402
+from support import Dirs, machine, ssh_compose_deploy  # noqa: E402
 from support import services as local_services
 
 from deploy_support import COMPOSE_SHARED, ONE, LoadClient, SharedProxy, Target, build_web_images  # noqa: E402
@@ -89,7 +88,7 @@ def main() -> None:
             "requests": sum(total for _, total in runs),
             "failures": {what: got.count(what) for what in sorted(set(got))},
         }
-    result["machine"] = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
+    result["machine"] = machine()
     json.dump(result, sys.stdout, indent=2)
     print()
 

@@ -1,6 +1,6 @@
 """What the deploy benchmarks share: the local services' environment, a temporary-folder
 maker for the test image builder, and one ssh-compose-deploy run as its own process (as a
-workflow step runs it), timed."""
+workflow step runs it), timed, and the machine line every result carries."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def compose_command(
     proc = subprocess.run([*argv, *args], env=env, capture_output=True, text=True)
     output = proc.stdout if json_doc else proc.stdout + proc.stderr
     return proc.returncode, output, time.perf_counter() - started
+
+
+def machine() -> str:
+    """The machine a benchmark ran on, as its figures are quoted with."""
+    return f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"

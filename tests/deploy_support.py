@@ -390,7 +390,6 @@ def named_connection(url: str, connect_to: str | None = None, cafile: str | None
     `cafile`."""
     import socket
     import ssl
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     address = connect_to or parts.hostname
@@ -408,16 +407,12 @@ def named_connection(url: str, connect_to: str | None = None, cafile: str | None
 
 
 def named_headers(url: str) -> dict[str, str]:
-    from urllib.parse import urlsplit
-
     return {"Host": urlsplit(url).netloc}
 
 
 def visit(url: str, connect_to: str, cafile: str | None, cookie: str = "") -> tuple[int, str, str]:
     """One request on a new connection, as a browser would make it: (status, body, the cookie
     it was given or kept)."""
-    from urllib.parse import urlsplit
-
     conn = named_connection(url, connect_to, cafile)
     headers = {**named_headers(url), **({"Cookie": cookie} if cookie else {})}
     conn.request("GET", urlsplit(url).path or "/", headers=headers)
@@ -455,9 +450,6 @@ class LoadClient:
         self.spans: list[tuple[float, float, str]] = []  # (started, ended, body): one append, one record
 
     def _worker(self, stop, offset: float) -> None:
-        import time
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.url)
         period = self.threads / self.rate
         nxt = time.monotonic() + offset
